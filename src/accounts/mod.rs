@@ -1,0 +1,10 @@
+//! Accounts: people, roles, password login, sessions, first-run setup and set-password links.
+
+pub mod api;
+pub mod input;
+pub mod model;
+pub mod pages;
+pub mod password;
+pub mod repo;
+pub mod service;
+pub mod views;

@@ -1,0 +1,199 @@
+//! People and their standing: roles, statuses, and the signed-in user a request acts as.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Coach,
+    Member,
+    Guardian,
+    Guest,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [Role::Admin, Role::Coach, Role::Member, Role::Guardian, Role::Guest];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Coach => "coach",
+            Role::Member => "member",
+            Role::Guardian => "guardian",
+            Role::Guest => "guest",
+        }
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("unknown role {s:?}"))
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    Invited,
+    Onboarding,
+    PendingContract,
+    PendingReview,
+    Active,
+    Disabled,
+}
+
+impl UserStatus {
+    pub const ALL: [UserStatus; 6] = [
+        UserStatus::Invited,
+        UserStatus::Onboarding,
+        UserStatus::PendingContract,
+        UserStatus::PendingReview,
+        UserStatus::Active,
+        UserStatus::Disabled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Invited => "invited",
+            UserStatus::Onboarding => "onboarding",
+            UserStatus::PendingContract => "pending_contract",
+            UserStatus::PendingReview => "pending_review",
+            UserStatus::Active => "active",
+            UserStatus::Disabled => "disabled",
+        }
+    }
+}
+
+impl FromStr for UserStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        UserStatus::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("unknown status {s:?}"))
+    }
+}
+
+/// Parses the comma-separated roles of a `group_concat`, skipping names this build does not know.
+pub fn parse_roles(joined: Option<&str>) -> Vec<Role> {
+    let mut roles: Vec<Role> = joined
+        .unwrap_or("")
+        .split(',')
+        .filter_map(|r| r.parse().ok())
+        .collect();
+    roles.sort();
+    roles.dedup();
+    roles
+}
+
+/// The person a request is made by, as established by their session.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuthUser {
+    pub user_id: i64,
+    pub username: String,
+    pub email: String,
+    pub display_name: String,
+    pub roles: Vec<Role>,
+    pub status: UserStatus,
+    #[serde(skip)]
+    pub session_id: i64,
+    #[serde(skip)]
+    pub session_expires_at: i64,
+}
+
+impl AuthUser {
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.has_role(Role::Admin)
+    }
+
+    /// The name to greet them by.
+    pub fn name(&self) -> &str {
+        if self.display_name.is_empty() {
+            &self.username
+        } else {
+            &self.display_name
+        }
+    }
+}
+
+/// Who performs a service call: the signed-in user, or the system itself (command line, jobs).
+#[derive(Debug, Clone)]
+pub enum Actor {
+    User(AuthUser),
+    System,
+}
+
+impl Actor {
+    pub fn user_id(&self) -> Option<i64> {
+        match self {
+            Actor::User(u) => Some(u.user_id),
+            Actor::System => None,
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        match self {
+            Actor::User(u) => u.is_admin(),
+            Actor::System => true,
+        }
+    }
+}
+
+/// Purposes of rows in `one_time_tokens`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenPurpose {
+    Setup,
+    SetPassword,
+}
+
+impl TokenPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenPurpose::Setup => "setup",
+            TokenPurpose::SetPassword => "set_password",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_and_statuses_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>().unwrap(), role);
+        }
+        for status in UserStatus::ALL {
+            assert_eq!(status.as_str().parse::<UserStatus>().unwrap(), status);
+        }
+        assert!("superuser".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn parse_roles_sorts_dedups_and_skips_unknown() {
+        assert_eq!(
+            parse_roles(Some("member,admin,member,wizard")),
+            vec![Role::Admin, Role::Member]
+        );
+        assert!(parse_roles(None).is_empty());
+    }
+}

@@ -1,0 +1,198 @@
+//! HTML pages for signing in and out, first-run setup and set-password links.
+
+use rocket::http::{CookieJar, Status};
+use rocket::response::{Flash, Redirect};
+use rocket::{get, post, routes, Responder, Route, State};
+use rocket_dyn_templates::Template;
+
+use super::input::{LoginInput, SetPasswordInput, SetupInput};
+use super::service::{self, LoginCommand, SetPasswordCommand, SetupCommand};
+use super::views::{LoginPage, SetPasswordPage, SetupPage};
+use crate::ctx::Ctx;
+use crate::db::Db;
+use crate::error::AppError;
+use crate::settings::SiteInfo;
+use crate::web::csrf::{CsrfForm, NoFields, SecureCookies};
+use crate::web::guards::{Client, MaybeUser, SESSION_COOKIE};
+use crate::web::page::{safe_next, Shell};
+use crate::web::ratelimit::LoginLimiter;
+use crate::web::{set_session_cookie, OutboxSignal};
+
+/// A form submission either moves on or shows the form again with what needs fixing.
+#[derive(Responder)]
+pub enum FormOutcome {
+    Done(Box<Flash<Redirect>>),
+    Again((Status, Template)),
+}
+
+impl FormOutcome {
+    pub fn done(to: impl Into<String>, message: &str) -> Self {
+        FormOutcome::Done(Box::new(Flash::success(Redirect::to(to.into()), message)))
+    }
+}
+
+#[get("/login?<next>")]
+fn login_form(shell: Shell, next: Option<String>) -> Result<Template, Redirect> {
+    let next = safe_next(next.as_deref());
+    if shell.site.user.is_some() {
+        return Err(Redirect::to(next.unwrap_or_else(|| "/home".into())));
+    }
+    Ok(shell.render("accounts/login.html", &LoginPage { login: String::new(), next: next.unwrap_or_default() }))
+}
+
+#[allow(clippy::too_many_arguments)]
+#[post("/login", data = "<form>")]
+async fn login_submit(
+    form: CsrfForm<LoginInput>,
+    shell: Shell,
+    client: Client,
+    jar: &CookieJar<'_>,
+    db: &State<Db>,
+    ctx: &State<Ctx>,
+    limiter: &State<LoginLimiter>,
+    secure: &State<SecureCookies>,
+) -> Result<FormOutcome, AppError> {
+    let input = form.into_inner();
+    let next = safe_next(input.next.as_deref());
+    let page = LoginPage { login: input.login.clone(), next: next.clone().unwrap_or_default() };
+    let client_ip = client.0.ip.as_deref().and_then(|ip| ip.parse().ok());
+    let cmd = LoginCommand {
+        login: input.login,
+        password: input.password,
+        client: client.0,
+        replaces: jar.get(SESSION_COOKIE).map(|c| c.value().to_string()),
+    };
+    let result = match limiter.check(client_ip) {
+        Ok(()) => {
+            let _permit = ctx.passwords.permit().await?;
+            let ctx2 = ctx.inner().clone();
+            db.call(move |conn| service::login(conn, &ctx2, cmd)).await
+        }
+        Err(err) => Err(err),
+    };
+    match result {
+        Ok(session) => {
+            set_session_cookie(jar, session.token, ctx.config.session_absolute_minutes, secure.0);
+            Ok(FormOutcome::done(next.unwrap_or_else(|| "/home".into()), "Welcome back!"))
+        }
+        Err(err) => shell.form_error("accounts/login.html", &page, err).map(FormOutcome::Again),
+    }
+}
+
+#[post("/logout", data = "<_form>")]
+async fn logout(
+    _form: CsrfForm<NoFields>,
+    user: MaybeUser,
+    client: Client,
+    jar: &CookieJar<'_>,
+    db: &State<Db>,
+    ctx: &State<Ctx>,
+) -> Result<Flash<Redirect>, AppError> {
+    if let Some(user) = user.0 {
+        let ctx = ctx.inner().clone();
+        db.call(move |conn| service::logout(conn, &ctx, &user, &client.0)).await?;
+    }
+    jar.remove(SESSION_COOKIE);
+    Ok(Flash::success(Redirect::to("/"), "You have been logged out."))
+}
+
+#[get("/setup/<token>")]
+async fn setup_form(token: String, shell: Shell, db: &State<Db>, ctx: &State<Ctx>) -> Result<Template, AppError> {
+    let ctx = ctx.inner().clone();
+    let t = token.clone();
+    db.read(move |tx| service::check_setup_token(tx, &ctx, &t)).await?;
+    Ok(shell.render("accounts/setup.html", &SetupPage { token, ..Default::default() }))
+}
+
+#[allow(clippy::too_many_arguments)]
+#[post("/setup/<token>", data = "<form>")]
+async fn setup_submit(
+    token: String,
+    form: CsrfForm<SetupInput>,
+    shell: Shell,
+    client: Client,
+    jar: &CookieJar<'_>,
+    db: &State<Db>,
+    ctx: &State<Ctx>,
+    site: &State<SiteInfo>,
+    outbox: &State<OutboxSignal>,
+    secure: &State<SecureCookies>,
+) -> Result<FormOutcome, AppError> {
+    let input = form.into_inner();
+    let page = SetupPage {
+        token: token.clone(),
+        club_name: input.club_name.clone(),
+        username: input.username.clone(),
+        email: input.email.clone(),
+    };
+    let cmd = SetupCommand {
+        token,
+        club_name: input.club_name,
+        username: input.username,
+        email: input.email,
+        password: input.password,
+        client: client.0,
+    };
+    let _permit = ctx.passwords.permit().await?;
+    let ctx2 = ctx.inner().clone();
+    match db.call(move |conn| service::complete_setup(conn, &ctx2, cmd)).await {
+        Ok(done) => {
+            site.set_club_name(&done.club_name);
+            outbox.wake();
+            set_session_cookie(jar, done.session.token, ctx.config.session_absolute_minutes, secure.0);
+            Ok(FormOutcome::done("/admin", "Your club is ready. Welcome to Clubroom!"))
+        }
+        Err(err) => shell.form_error("accounts/setup.html", &page, err).map(FormOutcome::Again),
+    }
+}
+
+#[get("/set-password/<token>")]
+async fn set_password_form(token: String, shell: Shell, db: &State<Db>, ctx: &State<Ctx>) -> Result<Template, AppError> {
+    let ctx = ctx.inner().clone();
+    let t = token.clone();
+    let username = db.read(move |tx| service::check_set_password_token(tx, &ctx, &t)).await?;
+    Ok(shell.render("accounts/set_password.html", &SetPasswordPage { token, username }))
+}
+
+#[allow(clippy::too_many_arguments)]
+#[post("/set-password/<token>", data = "<form>")]
+async fn set_password_submit(
+    token: String,
+    form: CsrfForm<SetPasswordInput>,
+    shell: Shell,
+    client: Client,
+    jar: &CookieJar<'_>,
+    db: &State<Db>,
+    ctx: &State<Ctx>,
+    secure: &State<SecureCookies>,
+) -> Result<FormOutcome, AppError> {
+    let input = form.into_inner();
+    let page = SetPasswordPage { token: token.clone(), username: String::new() };
+    let cmd = SetPasswordCommand {
+        token,
+        password: input.password,
+        password_confirm: input.password_confirm,
+        client: client.0,
+    };
+    let _permit = ctx.passwords.permit().await?;
+    let ctx2 = ctx.inner().clone();
+    match db.call(move |conn| service::set_password_with_token(conn, &ctx2, cmd)).await {
+        Ok(session) => {
+            set_session_cookie(jar, session.token, ctx.config.session_absolute_minutes, secure.0);
+            Ok(FormOutcome::done("/home", "Your password is set. You are now logged in."))
+        }
+        Err(err) => shell.form_error("accounts/set_password.html", &page, err).map(FormOutcome::Again),
+    }
+}
+
+pub fn routes() -> Vec<Route> {
+    routes![
+        login_form,
+        login_submit,
+        logout,
+        setup_form,
+        setup_submit,
+        set_password_form,
+        set_password_submit
+    ]
+}

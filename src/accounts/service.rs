@@ -1,0 +1,487 @@
+//! Account use cases: first-run setup, admins from the command line, password login, sessions
+//! and set-password links. Permission and validity rules live here; no HTTP.
+
+use rusqlite::Connection;
+use serde_json::json;
+
+use super::model::{AuthUser, Role, TokenPurpose, UserStatus};
+use super::password::check_policy;
+use super::repo::{self, NewSession, NewUser};
+use crate::audit::{self, AuditEvent};
+use crate::crypto::{random_token, token_hash};
+use crate::ctx::Ctx;
+use crate::db::write_tx;
+use crate::email;
+use crate::error::{AppError, Validator};
+use crate::settings;
+
+/// A session just created; `token` goes into the cookie and is not stored anywhere.
+#[derive(Debug)]
+pub struct StartedSession {
+    pub token: String,
+    pub user_id: i64,
+    pub expires_at: i64,
+}
+
+/// Where a request comes from, for sessions and the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+// ----- validation shared by every way of creating an account -----
+
+/// Lowercases and trims; usernames are compared without case.
+pub fn normalize_username(raw: &str) -> String {
+    raw.trim().to_lowercase()
+}
+
+/// 3 to 32 of a-z, 0-9, '.', '_' and '-', starting with a letter or digit. No '@', so a
+/// username can never equal someone's email address at login.
+pub fn check_username(username: &str) -> Result<(), String> {
+    if username.is_empty() {
+        return Err("Username is required.".into());
+    }
+    let len = username.chars().count();
+    if !(3..=32).contains(&len) {
+        return Err("Use 3 to 32 characters.".into());
+    }
+    if !username.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c)) {
+        return Err("Use only letters, digits, dots, dashes and underscores.".into());
+    }
+    if !username.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Err("Start with a letter or a digit.".into());
+    }
+    Ok(())
+}
+
+pub fn normalize_email(raw: &str) -> String {
+    raw.trim().to_lowercase()
+}
+
+pub fn check_email(email: &str) -> Result<(), String> {
+    if email.is_empty() {
+        return Err("Email address is required.".into());
+    }
+    if email.len() > 254 || email.parse::<lettre::Address>().is_err() {
+        return Err("Enter a valid email address, like name@example.org.".into());
+    }
+    Ok(())
+}
+
+fn check_club_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("Club name is required.".into());
+    }
+    if name.chars().count() > 80 {
+        return Err("Use at most 80 characters.".into());
+    }
+    if name.chars().any(char::is_control) {
+        return Err("Use letters, digits and punctuation only.".into());
+    }
+    Ok(())
+}
+
+// ----- sessions -----
+
+/// Creates a session for `user_id`, optionally ending the one the browser had (so a login always
+/// yields a fresh token), and records the login.
+fn start_session(
+    conn: &Connection,
+    ctx: &Ctx,
+    user_id: i64,
+    client: &ClientInfo,
+    replaces: Option<&str>,
+) -> Result<StartedSession, AppError> {
+    let now = ctx.now_unix();
+    if let Some(old) = replaces {
+        repo::delete_session_by_hash(conn, &token_hash(old))?;
+    }
+    let token = random_token();
+    let expires_at = now + ctx.config.session_absolute_minutes * 60;
+    repo::insert_session(
+        conn,
+        &NewSession {
+            token_hash: &token_hash(&token),
+            user_id,
+            expires_at,
+            ip: client.ip.as_deref(),
+            user_agent: client.user_agent.as_deref(),
+        },
+        now,
+    )?;
+    repo::record_login(conn, user_id, now)?;
+    Ok(StartedSession { token, user_id, expires_at })
+}
+
+/// What a session cookie turned out to be.
+#[derive(Debug)]
+pub enum SessionState {
+    Valid(Box<AuthUser>),
+    /// Known but past its idle or absolute limit, or its account is disabled; now deleted.
+    Expired,
+    Unknown,
+}
+
+/// Resolves a session token. Enforces the idle and absolute timeouts and refuses disabled
+/// accounts (deleting such sessions). Refreshes `last_seen_at` at most once a minute, so that
+/// most requests stay reads.
+pub fn resolve_session(conn: &Connection, ctx: &Ctx, token: &str) -> Result<SessionState, AppError> {
+    let Some(record) = repo::find_session(conn, &token_hash(token))? else {
+        return Ok(SessionState::Unknown);
+    };
+    let now = ctx.now_unix();
+    let user = record.user;
+    let idle_limit = ctx.config.session_idle_minutes * 60;
+    if now >= user.session_expires_at
+        || now - record.last_seen_at >= idle_limit
+        || user.status == UserStatus::Disabled
+    {
+        repo::delete_session(conn, user.session_id)?;
+        return Ok(SessionState::Expired);
+    }
+    if now - record.last_seen_at >= 60 {
+        repo::touch_session(conn, user.session_id, now)?;
+    }
+    Ok(SessionState::Valid(Box::new(user)))
+}
+
+pub struct LoginCommand {
+    pub login: String,
+    pub password: String,
+    pub client: ClientInfo,
+    /// The session token the browser already had, ended on success.
+    pub replaces: Option<String>,
+}
+
+/// Password login by username or email.
+///
+/// Unknown account, wrong password and an account without a password all fail the same way
+/// (401 `invalid_credentials`, same body, one Argon2 verification each). A disabled account
+/// with the right password gets 403 `account_disabled`. Empty fields are 422. Every attempt is
+/// audited. The caller must hold a hashing permit.
+pub fn login(conn: &mut Connection, ctx: &Ctx, cmd: LoginCommand) -> Result<StartedSession, AppError> {
+    let login = cmd.login.trim().to_lowercase();
+    let mut v = Validator::new();
+    v.check(!login.is_empty(), "login", "Enter your username or email address.");
+    v.check(!cmd.password.is_empty(), "password", "Enter your password.");
+    v.finish()?;
+
+    let record = repo::find_for_login(conn, &login)?;
+    let stored = record.as_ref().and_then(|r| r.password_hash.as_deref());
+    let matches = ctx.passwords.verify(&cmd.password, stored);
+    let ip = cmd.client.ip.as_deref();
+
+    // The transaction commits the audit row of a refused attempt too, so the closure returns
+    // the refusal as its Ok value.
+    let outcome = write_tx(conn, |tx| {
+        let now = ctx.now_unix();
+        let user = match record {
+            Some(user) if matches => user,
+            other => {
+                let event = AuditEvent::new("login_failed")
+                    .target(login.clone())
+                    .ip(ip)
+                    .detail(json!({ "known_account": other.is_some() }));
+                audit::record(tx, event, now)?;
+                return Ok(Err(AppError::invalid_credentials()));
+            }
+        };
+        if user.status == UserStatus::Disabled {
+            let event = AuditEvent::new("login_refused_disabled").actor(user.user_id).ip(ip);
+            audit::record(tx, event, now)?;
+            return Ok(Err(AppError::forbidden(
+                "This account has been disabled. Please contact the club.",
+            )
+            .with_code("account_disabled")));
+        }
+        let session = start_session(tx, ctx, user.user_id, &cmd.client, cmd.replaces.as_deref())?;
+        audit::record(tx, AuditEvent::new("login_succeeded").actor(user.user_id).ip(ip), now)?;
+        Ok(Ok(session))
+    })?;
+    outcome
+}
+
+/// Ends one session (logout).
+pub fn logout(conn: &mut Connection, ctx: &Ctx, user: &AuthUser, client: &ClientInfo) -> Result<(), AppError> {
+    write_tx(conn, |tx| {
+        repo::delete_session(tx, user.session_id)?;
+        let event = AuditEvent::new("logout").actor(user.user_id).ip(client.ip.as_deref());
+        audit::record(tx, event, ctx.now_unix())
+    })
+}
+
+/// Deletes expired sessions and spent tokens (a scheduled job).
+pub fn purge_expired(conn: &Connection, ctx: &Ctx) -> Result<(usize, usize), AppError> {
+    let now = ctx.now_unix();
+    let sessions = repo::purge_sessions(conn, now, now - ctx.config.session_idle_minutes * 60)?;
+    let tokens = repo::purge_tokens(conn, now)?;
+    Ok((sessions, tokens))
+}
+
+// ----- first-run setup -----
+
+/// True while no (enabled) admin exists.
+pub fn setup_open(conn: &Connection) -> Result<bool, AppError> {
+    Ok(repo::count_admins(conn)? == 0)
+}
+
+/// While setup is open, issues a fresh setup token (valid `setup_token_hours`) and revokes any
+/// earlier one, so only the link printed last works. None once an admin exists.
+pub fn issue_setup_token(conn: &mut Connection, ctx: &Ctx) -> Result<Option<String>, AppError> {
+    write_tx(conn, |tx| {
+        if !setup_open(tx)? {
+            return Ok(None);
+        }
+        let now = ctx.now_unix();
+        repo::revoke_tokens(tx, TokenPurpose::Setup, None, now)?;
+        let token = random_token();
+        let expires = now + ctx.config.setup_token_hours * 3600;
+        repo::insert_token(tx, TokenPurpose::Setup, &token_hash(&token), None, now, expires)?;
+        Ok(Some(token))
+    })
+}
+
+fn setup_gone() -> AppError {
+    AppError::gone("This setup link has expired or has already been used. Restart Clubroom to print a new one, or use `clubroom admin create`.")
+        .with_code("setup_link_invalid")
+}
+
+/// Ok when `token` is a live setup token and no admin exists yet; else 410.
+pub fn check_setup_token(conn: &Connection, ctx: &Ctx, token: &str) -> Result<(), AppError> {
+    let live = repo::find_live_token(conn, TokenPurpose::Setup, &token_hash(token), ctx.now_unix())?;
+    if live.is_none() || !setup_open(conn)? {
+        return Err(setup_gone());
+    }
+    Ok(())
+}
+
+pub struct SetupCommand {
+    pub token: String,
+    pub club_name: String,
+    pub username: String,
+    pub email: String,
+    pub password: String,
+    pub client: ClientInfo,
+}
+
+/// The result of a completed setup.
+pub struct SetupDone {
+    pub session: StartedSession,
+    pub club_name: String,
+}
+
+/// Creates the first admin from the setup form, names the club and logs the admin in.
+///
+/// 410 when the token is unknown, expired or used, or an admin already exists (checked again
+/// inside the write transaction, so two concurrent submissions cannot both succeed); 422 per
+/// field for invalid input. The caller must hold a hashing permit.
+pub fn complete_setup(conn: &mut Connection, ctx: &Ctx, cmd: SetupCommand) -> Result<SetupDone, AppError> {
+    check_setup_token(conn, ctx, &cmd.token)?;
+    let club_name = cmd.club_name.trim().to_string();
+    let username = normalize_username(&cmd.username);
+    let email = normalize_email(&cmd.email);
+    let mut v = Validator::new();
+    v.result("club_name", check_club_name(&club_name));
+    v.result("username", check_username(&username));
+    v.result("email", check_email(&email));
+    v.result("password", check_policy(&cmd.password, &username, &email));
+    v.finish()?;
+    let hash = ctx.passwords.hash(&cmd.password)?;
+
+    write_tx(conn, |tx| {
+        let now = ctx.now_unix();
+        let live = repo::find_live_token(tx, TokenPurpose::Setup, &token_hash(&cmd.token), now)?;
+        let Some((token_id, _)) = live else { return Err(setup_gone()) };
+        if !setup_open(tx)? || !repo::consume_token(tx, token_id, now)? {
+            return Err(setup_gone());
+        }
+        let user_id = create_user(tx, &username, &email, Some(&hash), &[Role::Admin, Role::Member], now)?;
+        settings::set(tx, settings::CLUB_NAME, &club_name, now)?;
+        let session = start_session(tx, ctx, user_id, &cmd.client, None)?;
+        let event = AuditEvent::new("setup_completed")
+            .actor(user_id)
+            .target(format!("user:{user_id}"))
+            .ip(cmd.client.ip.as_deref())
+            .detail(json!({ "club_name": club_name }));
+        audit::record(tx, event, now)?;
+        let mail = json!({
+            "club_name": club_name,
+            "username": username,
+            "login_url": ctx.url("/login"),
+            "admin_url": ctx.url("/admin"),
+        });
+        email::queue(tx, &ctx.emails, &email, "welcome_admin", &mail, now)?;
+        Ok(SetupDone { session, club_name: club_name.clone() })
+    })
+}
+
+fn create_user(
+    conn: &Connection,
+    username: &str,
+    email: &str,
+    password_hash: Option<&str>,
+    roles: &[Role],
+    now: i64,
+) -> Result<i64, AppError> {
+    let user = NewUser {
+        username,
+        email,
+        display_name: "",
+        password_hash,
+        status: UserStatus::Active,
+    };
+    let user_id = repo::insert_user(conn, &user, now)?;
+    repo::add_roles(conn, user_id, roles)?;
+    Ok(user_id)
+}
+
+// ----- admins from the command line -----
+
+pub struct CreateAdminCommand {
+    pub username: String,
+    pub email: String,
+    /// None: create the account without a password and issue a set-password link.
+    pub password: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct CreatedAdmin {
+    pub user_id: i64,
+    pub set_password_url: Option<String>,
+}
+
+/// Creates an admin (`clubroom admin create`). Validates like setup (422 per field, 409 for a
+/// taken username or email). Without a password, the account gets a one-time set-password link
+/// valid `setup_token_hours`, which is returned and also emailed.
+pub fn create_admin(conn: &mut Connection, ctx: &Ctx, cmd: CreateAdminCommand) -> Result<CreatedAdmin, AppError> {
+    let username = normalize_username(&cmd.username);
+    let email = normalize_email(&cmd.email);
+    let mut v = Validator::new();
+    v.result("username", check_username(&username));
+    v.result("email", check_email(&email));
+    if let Some(password) = &cmd.password {
+        v.result("password", check_policy(password, &username, &email));
+    }
+    v.finish()?;
+    let hash = cmd.password.as_deref().map(|p| ctx.passwords.hash(p)).transpose()?;
+
+    write_tx(conn, |tx| {
+        let now = ctx.now_unix();
+        let user_id = create_user(tx, &username, &email, hash.as_deref(), &[Role::Admin, Role::Member], now)?;
+        let event = AuditEvent::new("admin_created").target(format!("user:{user_id}"))
+            .detail(json!({ "username": username, "via": "command line" }));
+        audit::record(tx, event, now)?;
+        let set_password_url = if hash.is_none() {
+            let token = random_token();
+            let expires = now + ctx.config.setup_token_hours * 3600;
+            repo::insert_token(tx, TokenPurpose::SetPassword, &token_hash(&token), Some(user_id), now, expires)?;
+            let url = ctx.url(&format!("/set-password/{token}"));
+            let club_name = settings::get(tx, settings::CLUB_NAME)?
+                .unwrap_or_else(|| settings::DEFAULT_CLUB_NAME.to_string());
+            let mail = json!({
+                "club_name": club_name,
+                "username": username,
+                "url": url,
+                "valid_hours": ctx.config.setup_token_hours,
+            });
+            email::queue(tx, &ctx.emails, &email, "set_password", &mail, now)?;
+            Some(url)
+        } else {
+            None
+        };
+        Ok(CreatedAdmin { user_id, set_password_url })
+    })
+}
+
+// ----- set-password links -----
+
+fn link_gone() -> AppError {
+    AppError::gone("This link has expired or has already been used. Ask an admin for a new one.")
+        .with_code("link_invalid")
+}
+
+/// The username a live set-password token belongs to; 410 otherwise.
+pub fn check_set_password_token(conn: &Connection, ctx: &Ctx, token: &str) -> Result<String, AppError> {
+    let live = repo::find_live_token(conn, TokenPurpose::SetPassword, &token_hash(token), ctx.now_unix())?;
+    let Some((_, Some(user_id))) = live else { return Err(link_gone()) };
+    let username: Option<String> = conn
+        .query_row("SELECT username FROM users WHERE id = ?1", [user_id], |r| r.get(0))
+        .map(Some)
+        .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })?;
+    username.ok_or_else(link_gone)
+}
+
+pub struct SetPasswordCommand {
+    pub token: String,
+    pub password: String,
+    pub password_confirm: Option<String>,
+    pub client: ClientInfo,
+}
+
+/// Sets a password through a one-time link, ends every other session of the account and logs
+/// the person in. 410 for a dead link (single use, even under concurrent submissions), 422 for a
+/// password that breaks the policy or does not match its confirmation. Needs a hashing permit.
+pub fn set_password_with_token(
+    conn: &mut Connection,
+    ctx: &Ctx,
+    cmd: SetPasswordCommand,
+) -> Result<StartedSession, AppError> {
+    let username = check_set_password_token(conn, ctx, &cmd.token)?;
+    let mut v = Validator::new();
+    v.result("password", check_policy(&cmd.password, &username, ""));
+    if let Some(confirm) = &cmd.password_confirm {
+        v.check(confirm == &cmd.password, "password_confirm", "The two passwords do not match.");
+    }
+    v.finish()?;
+    let hash = ctx.passwords.hash(&cmd.password)?;
+
+    write_tx(conn, |tx| {
+        let now = ctx.now_unix();
+        let live = repo::find_live_token(tx, TokenPurpose::SetPassword, &token_hash(&cmd.token), now)?;
+        let Some((token_id, Some(user_id))) = live else { return Err(link_gone()) };
+        if !repo::consume_token(tx, token_id, now)? {
+            return Err(link_gone());
+        }
+        repo::set_password_hash(tx, user_id, &hash, now)?;
+        repo::delete_user_sessions(tx, user_id, None)?;
+        let event = AuditEvent::new("password_set").actor(user_id).ip(cmd.client.ip.as_deref());
+        audit::record(tx, event, now)?;
+        start_session(tx, ctx, user_id, &cmd.client, None)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_checked() {
+        assert!(check_username("alice").is_ok());
+        assert!(check_username("a.b-c_d9").is_ok());
+        assert!(check_username("al").is_err());
+        assert!(check_username("-alice").is_err());
+        assert!(check_username("alice@club").is_err());
+        assert!(check_username("Alice").is_err());
+        assert!(check_username(&"a".repeat(33)).is_err());
+        assert_eq!(normalize_username("  Alice "), "alice");
+    }
+
+    #[test]
+    fn emails_are_checked() {
+        assert!(check_email("a@example.org").is_ok());
+        assert!(check_email("").is_err());
+        assert!(check_email("not-an-email").is_err());
+        assert!(check_email(&format!("{}@example.org", "a".repeat(250))).is_err());
+        assert_eq!(normalize_email(" A@Example.ORG "), "a@example.org");
+    }
+
+    #[test]
+    fn club_names_are_checked() {
+        assert!(check_club_name("Riverside Skating Club").is_ok());
+        assert!(check_club_name("").is_err());
+        assert!(check_club_name(&"x".repeat(81)).is_err());
+        assert!(check_club_name("bad\u{7}name").is_err());
+    }
+}

@@ -1,0 +1,71 @@
+//! Response bodies and page contexts of the accounts pages (one type serves both).
+
+use serde::Serialize;
+
+use super::model::{AuthUser, Role, UserStatus};
+
+#[derive(Debug, Serialize)]
+pub struct MessageView {
+    pub message: String,
+}
+
+impl MessageView {
+    pub fn new(message: &str) -> Self {
+        MessageView { message: message.to_string() }
+    }
+}
+
+/// `GET /api/v1/auth/session` for a signed-in user.
+#[derive(Debug, Serialize)]
+pub struct SessionView {
+    pub logged_in: bool,
+    pub user_id: i64,
+    pub username: String,
+    pub email: String,
+    pub display_name: String,
+    pub roles: Vec<Role>,
+    pub status: UserStatus,
+    pub expires_at: String,
+}
+
+impl SessionView {
+    pub fn of(user: &AuthUser) -> Self {
+        SessionView {
+            logged_in: true,
+            user_id: user.user_id,
+            username: user.username.clone(),
+            email: user.email.clone(),
+            display_name: user.display_name.clone(),
+            roles: user.roles.clone(),
+            status: user.status,
+            expires_at: crate::clock::rfc3339(crate::clock::from_unix(user.session_expires_at)),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct LoggedOutView {
+    pub logged_in: bool,
+}
+
+/// The login form: what was typed (never the password) and where to go next.
+#[derive(Debug, Default, Serialize)]
+pub struct LoginPage {
+    pub login: String,
+    pub next: String,
+}
+
+/// The setup form, refilled after an error.
+#[derive(Debug, Default, Serialize)]
+pub struct SetupPage {
+    pub token: String,
+    pub club_name: String,
+    pub username: String,
+    pub email: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct SetPasswordPage {
+    pub token: String,
+    pub username: String,
+}

@@ -1,0 +1,5 @@
+//! The admin panel.
+
+pub mod pages;
+pub mod service;
+pub mod views;

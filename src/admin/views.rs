@@ -1,0 +1,42 @@
+use serde::Serialize;
+
+use crate::jobs::JobStatus;
+
+#[derive(Debug, Serialize)]
+pub struct Count {
+    pub label: String,
+    pub count: i64,
+}
+
+/// The admin home: who is here, whether mail flows, and how the background jobs are doing.
+#[derive(Debug, Serialize)]
+pub struct AdminHome {
+    pub users: i64,
+    pub roles: Vec<Count>,
+    pub active_sessions: i64,
+    pub outbox: Vec<Count>,
+    pub mail_mode: String,
+    pub base_url: String,
+    pub jobs: Vec<JobView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JobView {
+    pub name: String,
+    pub every_secs: u64,
+    pub runs: u64,
+    pub last_run_at: Option<String>,
+    pub last_error: Option<String>,
+}
+
+impl From<JobStatus> for JobView {
+    fn from(s: JobStatus) -> Self {
+        JobView {
+            name: s.name,
+            every_secs: s.every_secs,
+            runs: s.runs,
+            last_run_at: s.last_run_at.map(crate::clock::rfc3339),
+            last_error: s.last_error,
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! The audit log: security events and admin actions, written in the transaction of the change.
+
+use rusqlite::{params, Connection};
+use serde_json::Value;
+
+use crate::error::AppError;
+
+/// One entry: who did what to whom, from where.
+pub struct AuditEvent<'a> {
+    pub kind: &'a str,
+    pub actor_user_id: Option<i64>,
+    pub target: Option<String>,
+    pub detail: Option<Value>,
+    pub ip: Option<&'a str>,
+}
+
+impl<'a> AuditEvent<'a> {
+    pub fn new(kind: &'a str) -> Self {
+        AuditEvent { kind, actor_user_id: None, target: None, detail: None, ip: None }
+    }
+
+    pub fn actor(mut self, user_id: i64) -> Self {
+        self.actor_user_id = Some(user_id);
+        self
+    }
+
+    pub fn target(mut self, target: impl Into<String>) -> Self {
+        self.target = Some(target.into());
+        self
+    }
+
+    pub fn detail(mut self, detail: Value) -> Self {
+        self.detail = Some(detail);
+        self
+    }
+
+    pub fn ip(mut self, ip: Option<&'a str>) -> Self {
+        self.ip = ip;
+        self
+    }
+}
+
+pub fn record(conn: &Connection, event: AuditEvent<'_>, now: i64) -> Result<(), AppError> {
+    conn.execute(
+        "INSERT INTO audit_log (at, actor_user_id, kind, target, detail, ip)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            now,
+            event.actor_user_id,
+            event.kind,
+            event.target,
+            event.detail.map(|d| d.to_string()),
+            event.ip
+        ],
+    )?;
+    Ok(())
+}
+
+/// Entries of one kind, newest first (kind, target, actor), for the admin and for tests.
+pub fn recent(
+    conn: &Connection,
+    kind: &str,
+    limit: i64,
+) -> Result<Vec<(String, Option<String>, Option<i64>)>, AppError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT kind, target, actor_user_id FROM audit_log WHERE kind = ?1 ORDER BY id DESC LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![kind, limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

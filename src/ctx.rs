@@ -1,0 +1,54 @@
+//! What a service needs besides its connection: the clock, configuration, email templates and
+//! the password hasher. Cheap to clone; handlers move a clone into the blocking closure.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::accounts::password::Passwords;
+use crate::clock::{unix, Clock};
+use crate::config::AppConfig;
+use crate::email::EmailTemplates;
+use crate::error::AppError;
+
+#[derive(Clone)]
+pub struct Ctx {
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<AppConfig>,
+    pub emails: Arc<EmailTemplates>,
+    pub passwords: Arc<Passwords>,
+}
+
+impl Ctx {
+    /// Builds the context: loads the email templates and sets up password hashing with one
+    /// concurrent hash per core.
+    pub fn new(config: Arc<AppConfig>, clock: Arc<dyn Clock>) -> Result<Ctx, AppError> {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let passwords = Passwords::new(
+            config.password_hash_memory_kib,
+            config.password_hash_iterations,
+            cores,
+        )?;
+        Ok(Ctx {
+            clock,
+            config,
+            emails: Arc::new(EmailTemplates::load()?),
+            passwords: Arc::new(passwords),
+        })
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Now, in the form stored in `*_at` columns.
+    pub fn now_unix(&self) -> i64 {
+        unix(self.clock.now())
+    }
+
+    /// An absolute link for `path` (which starts with `/`), always from the configured base URL,
+    /// never from request headers.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.config.public_url(), path)
+    }
+}

@@ -1,0 +1,286 @@
+//! The one error type of the application.
+//!
+//! Services return `AppError`; `web::errors` turns it into a JSON body or an HTML page with the
+//! status chosen here. Internal causes are kept for the log and never shown to a client.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Field name -> message, shown next to form fields and returned as `error.fields` in JSON.
+pub type FieldErrors = BTreeMap<String, String>;
+
+/// The kinds of failure a request can end in. Each maps to exactly one HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    Conflict,
+    Gone,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    Validation,
+    RateLimited,
+    Unavailable,
+    Internal,
+}
+
+impl ErrorKind {
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorKind::BadRequest => 400,
+            ErrorKind::Unauthorized => 401,
+            ErrorKind::Forbidden => 403,
+            ErrorKind::NotFound => 404,
+            ErrorKind::Conflict => 409,
+            ErrorKind::Gone => 410,
+            ErrorKind::PayloadTooLarge => 413,
+            ErrorKind::UnsupportedMediaType => 415,
+            ErrorKind::Validation => 422,
+            ErrorKind::RateLimited => 429,
+            ErrorKind::Internal => 500,
+            ErrorKind::Unavailable => 503,
+        }
+    }
+
+    fn default_code(self) -> &'static str {
+        match self {
+            ErrorKind::BadRequest => "bad_request",
+            ErrorKind::Unauthorized => "unauthenticated",
+            ErrorKind::Forbidden => "forbidden",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::Gone => "gone",
+            ErrorKind::PayloadTooLarge => "payload_too_large",
+            ErrorKind::UnsupportedMediaType => "unsupported_media_type",
+            ErrorKind::Validation => "validation_failed",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::Unavailable => "service_unavailable",
+            ErrorKind::Internal => "internal_error",
+        }
+    }
+}
+
+/// An error with a stable machine-readable `code`, a message safe to show to the user, optional
+/// per-field messages and, for internal errors, the hidden cause.
+pub struct AppError {
+    kind: ErrorKind,
+    code: &'static str,
+    message: String,
+    fields: FieldErrors,
+    retry_after: Option<u64>,
+    cause: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl AppError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        AppError {
+            kind,
+            code: kind.default_code(),
+            message: message.into(),
+            fields: FieldErrors::new(),
+            retry_after: None,
+            cause: None,
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::BadRequest, message)
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(ErrorKind::Unauthorized, "You need to log in first.")
+    }
+
+    /// The single answer for a failed login, whatever the reason, so that it reveals nothing.
+    pub fn invalid_credentials() -> Self {
+        Self::new(ErrorKind::Unauthorized, "Invalid login or password.").with_code("invalid_credentials")
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Forbidden, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::NotFound, message)
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Conflict, message)
+    }
+
+    /// A conflict caused by one field (a duplicate username, say): 409 with the field named.
+    pub fn conflict_field(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let mut fields = FieldErrors::new();
+        fields.insert(field.to_string(), message.clone());
+        Self::new(ErrorKind::Conflict, message).with_fields(fields)
+    }
+
+    pub fn gone(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Gone, message)
+    }
+
+    /// 422 with one message per invalid field.
+    pub fn validation(fields: FieldErrors) -> Self {
+        let message = match fields.len() {
+            1 => fields.values().next().cloned().unwrap_or_default(),
+            _ => "Some fields need attention.".to_string(),
+        };
+        Self::new(ErrorKind::Validation, message).with_fields(fields)
+    }
+
+    /// 422 for a single field.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        let mut fields = FieldErrors::new();
+        fields.insert(field.to_string(), message.into());
+        Self::validation(fields)
+    }
+
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        let mut err = Self::new(
+            ErrorKind::RateLimited,
+            "Too many attempts. Please wait a moment and try again.",
+        );
+        err.retry_after = Some(retry_after_secs.max(1));
+        err
+    }
+
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        let mut err = Self::new(ErrorKind::Unavailable, message);
+        err.retry_after = Some(1);
+        err
+    }
+
+    /// An unexpected failure: the client sees an opaque message, the log gets `cause`.
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        let mut err = Self::new(ErrorKind::Internal, "Something went wrong on our side.");
+        err.cause = Some(cause.into());
+        err
+    }
+
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = code;
+        self
+    }
+
+    pub fn with_fields(mut self, fields: FieldErrors) -> Self {
+        self.fields = fields;
+        self
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    pub fn status(&self) -> u16 {
+        self.kind.status()
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub fn fields(&self) -> &FieldErrors {
+        &self.fields
+    }
+
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
+    }
+
+    /// The hidden cause, for the log only.
+    pub fn cause(&self) -> Option<&(dyn std::error::Error + Send + Sync)> {
+        self.cause.as_deref()
+    }
+
+    /// Errors a form page shows next to its fields rather than on an error page.
+    pub fn is_form_error(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::Validation | ErrorKind::Conflict | ErrorKind::Unauthorized | ErrorKind::RateLimited
+        )
+    }
+}
+
+impl fmt::Debug for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppError")
+            .field("kind", &self.kind)
+            .field("code", &self.code)
+            .field("message", &self.message)
+            .field("fields", &self.fields)
+            .field("cause", &self.cause.as_ref().map(|c| c.to_string()))
+            .finish()
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.cause {
+            Some(cause) => write!(f, "{} ({}): {}", self.code, self.message, cause),
+            None => write!(f, "{}: {}", self.code, self.message),
+        }
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl From<rusqlite::Error> for AppError {
+    fn from(err: rusqlite::Error) -> Self {
+        AppError::internal(err)
+    }
+}
+
+impl From<r2d2::Error> for AppError {
+    fn from(err: r2d2::Error) -> Self {
+        let mut e = AppError::unavailable("The database is busy. Please try again.");
+        e.cause = Some(Box::new(err));
+        e
+    }
+}
+
+/// Collects field errors and turns them into one 422.
+#[derive(Default)]
+pub struct Validator {
+    fields: FieldErrors,
+}
+
+impl Validator {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records `message` for `field` unless `ok`; the first message per field wins.
+    pub fn check(&mut self, ok: bool, field: &str, message: impl Into<String>) -> &mut Self {
+        if !ok && !self.fields.contains_key(field) {
+            self.fields.insert(field.to_string(), message.into());
+        }
+        self
+    }
+
+    /// Records the error of a field-level check that returned `Err(message)`.
+    pub fn result(&mut self, field: &str, result: Result<(), String>) -> &mut Self {
+        if let Err(message) = result {
+            self.check(false, field, message);
+        }
+        self
+    }
+
+    pub fn has_error(&self, field: &str) -> bool {
+        self.fields.contains_key(field)
+    }
+
+    pub fn finish(self) -> Result<(), AppError> {
+        if self.fields.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::validation(self.fields))
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! Clubroom: a self-hosted members portal for small clubs, as one binary with one SQLite file.
+//!
+//! `rocket(config)` builds the whole application; `main.rs` and the tests both start here.
+#![forbid(unsafe_code)]
+
+pub mod accounts;
+pub mod admin;
+pub mod audit;
+pub mod clock;
+pub mod commands;
+pub mod config;
+pub mod crypto;
+pub mod ctx;
+pub mod datadir;
+pub mod db;
+pub mod email;
+pub mod embedded;
+pub mod error;
+pub mod jobs;
+pub mod members;
+pub mod settings;
+pub mod web;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rocket::fairing::AdHoc;
+use rocket::figment::Figment;
+use rocket::{Build, Orbit, Rocket};
+use rocket_dyn_templates::Template;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::AppConfig;
+use crate::ctx::Ctx;
+use crate::db::Db;
+use crate::email::Transport;
+use crate::error::AppError;
+use crate::jobs::Scheduler;
+use crate::settings::SiteInfo;
+use crate::web::csrf::{SecretKey, SecureCookies};
+use crate::web::ratelimit::LoginLimiter;
+use crate::web::{OutboxSignal, SetupLink};
+
+/// What the embedding program (the binary, or a test) decides beyond the configuration.
+pub struct Runtime {
+    pub clock: Arc<dyn Clock>,
+    /// Overrides the transport the configuration would pick (tests use memory).
+    pub transport: Option<Transport>,
+    /// Print the setup link at launch (the server does; tests read it from state instead).
+    pub print_setup_link: bool,
+}
+
+impl Default for Runtime {
+    fn default() -> Self {
+        Runtime { clock: Arc::new(SystemClock), transport: None, print_setup_link: true }
+    }
+}
+
+/// The application with its production runtime.
+pub fn rocket(config: AppConfig) -> Rocket<Build> {
+    rocket_with(config, Runtime::default())
+}
+
+/// Rocket's own settings, taken from our configuration only (no ROCKET_* variables).
+fn rocket_figment(config: &AppConfig) -> Figment {
+    let mut figment = Figment::from(rocket::Config::default())
+        .merge(("address", config.address))
+        .merge(("port", config.port))
+        .merge(("log_level", config.log_level.as_str()))
+        .merge(("ident", false))
+        .merge(("template_dir", config.data_dir.join("templates")))
+        .merge(("limits.form", 64 * 1024))
+        .merge(("limits.json", 1024 * 1024));
+    if config.workers > 0 {
+        figment = figment.merge(("workers", config.workers));
+    }
+    figment
+}
+
+pub fn rocket_with(config: AppConfig, runtime: Runtime) -> Rocket<Build> {
+    let figment = rocket_figment(&config);
+    let hsts = config.is_https();
+    let config = Arc::new(config);
+    let runtime = std::sync::Mutex::new(Some(runtime));
+
+    rocket::custom(figment)
+        .attach(AdHoc::try_on_ignite("Clubroom start-up", move |rocket| async move {
+            let runtime = runtime.lock().ok().and_then(|mut r| r.take()).unwrap_or_default();
+            match start_up(config, runtime) {
+                Ok(parts) => Ok(parts.manage(rocket)),
+                Err(err) => {
+                    log::error!("Clubroom could not start: {}", commands::describe(&err));
+                    eprintln!("Clubroom could not start: {}", commands::describe(&err));
+                    Err(rocket)
+                }
+            }
+        }))
+        .attach(Template::try_custom(|engines| {
+            let templates = embedded::templates(|name| !name.starts_with("email/"));
+            engines.tera.add_raw_templates(templates)?;
+            Ok(())
+        }))
+        .attach(web::headers::SecurityHeaders::new(hsts))
+        .attach(AdHoc::on_liftoff("Clubroom background jobs", |rocket| {
+            Box::pin(async move { lift_off(rocket) })
+        }))
+        .attach(AdHoc::on_shutdown("Clubroom shutdown", |rocket| {
+            Box::pin(async move {
+                if let Some(scheduler) = rocket.state::<Arc<Scheduler>>() {
+                    scheduler.stop();
+                }
+            })
+        }))
+        .register("/", web::errors::catchers())
+        .mount("/", web::site::routes())
+        .mount("/", web::health::routes())
+        .mount("/", web::assets::routes())
+        .mount("/", accounts::pages::routes())
+        .mount("/", members::pages::routes())
+        .mount("/", admin::pages::routes())
+        .mount("/api/v1", accounts::api::routes())
+}
+
+/// Everything built at start-up, before the first request.
+struct Parts {
+    db: Db,
+    ctx: Ctx,
+    transport: Arc<Transport>,
+    scheduler: Arc<Scheduler>,
+    outbox: OutboxSignal,
+    site: SiteInfo,
+    secret: Vec<u8>,
+    limiter: Arc<LoginLimiter>,
+    setup: SetupLink,
+    print_setup_link: bool,
+}
+
+impl Parts {
+    fn manage(self, rocket: Rocket<Build>) -> Rocket<Build> {
+        let secure = self.ctx.config.is_https();
+        rocket
+            .manage(self.db)
+            .manage(self.ctx)
+            .manage(self.transport)
+            .manage(self.scheduler)
+            .manage(self.outbox)
+            .manage(self.site)
+            .manage(SecretKey(self.secret))
+            .manage(SecureCookies(secure))
+            .manage(self.limiter)
+            .manage(self.setup)
+            .manage(PrintSetupLink(self.print_setup_link))
+    }
+}
+
+struct PrintSetupLink(bool);
+
+/// Creates the data directory, key and database (migrated), builds the services and registers
+/// the background jobs. Issues a setup link while no admin exists.
+fn start_up(config: Arc<AppConfig>, runtime: Runtime) -> Result<Parts, AppError> {
+    let templates_dir = datadir::prepare(&config)?;
+    debug_assert!(templates_dir.is_dir());
+    let secret = datadir::secret_key(&config)?;
+    let db = Db::open(
+        &config.database_path(),
+        config.db_pool_size,
+        Duration::from_secs(config.db_timeout_secs),
+    )?;
+    let transport = match runtime.transport {
+        Some(t) => t,
+        None => Transport::from_config(&config).map_err(AppError::internal)?,
+    };
+    let transport = Arc::new(transport);
+    let ctx = Ctx::new(config.clone(), runtime.clock.clone())?;
+    let mut conn = db.conn()?;
+    let site = SiteInfo::load(&conn)?;
+    let setup_token = accounts::service::issue_setup_token(&mut conn, &ctx)?;
+    drop(conn);
+    let setup = SetupLink(std::sync::Mutex::new(
+        setup_token.map(|token| ctx.url(&format!("/setup/{token}"))),
+    ));
+    let limiter = Arc::new(LoginLimiter::new(config.login_attempts_per_minute));
+    let scheduler = Arc::new(Scheduler::new(runtime.clock.clone()));
+    let outbox = register_jobs(&scheduler, &db, &ctx, &transport, &limiter);
+    Ok(Parts {
+        db,
+        ctx,
+        transport,
+        scheduler,
+        outbox,
+        site,
+        secret,
+        limiter,
+        setup,
+        print_setup_link: runtime.print_setup_link,
+    })
+}
+
+/// The periodic work: sending email, purging expired sessions and tokens, pruning rate-limit
+/// state. Returns the signal that wakes the email job.
+fn register_jobs(
+    scheduler: &Scheduler,
+    db: &Db,
+    ctx: &Ctx,
+    transport: &Arc<Transport>,
+    limiter: &Arc<LoginLimiter>,
+) -> OutboxSignal {
+    let (db1, transport, clock, max) =
+        (db.clone(), transport.clone(), ctx.clock.clone(), ctx.config.mail_max_attempts);
+    let wake = scheduler.register("email_outbox", Duration::from_secs(10), move || {
+        let (db, transport, clock) = (db1.clone(), transport.clone(), clock.clone());
+        async move { email::deliver_due(&db, transport, clock, max).await.map(|_| ()) }
+    });
+    let (db2, ctx2) = (db.clone(), ctx.clone());
+    scheduler.register("purge_expired", Duration::from_secs(3600), move || {
+        let (db, ctx) = (db2.clone(), ctx2.clone());
+        async move {
+            db.call(move |conn| accounts::service::purge_expired(conn, &ctx)).await.map(|_| ())
+        }
+    });
+    let limiter = limiter.clone();
+    scheduler.register("prune_rate_limits", Duration::from_secs(600), move || {
+        limiter.prune();
+        async { Ok(()) }
+    });
+    OutboxSignal(wake)
+}
+
+fn lift_off(rocket: &Rocket<Orbit>) {
+    if let Some(scheduler) = rocket.state::<Arc<Scheduler>>() {
+        scheduler.start();
+    }
+    let print = rocket.state::<PrintSetupLink>().is_some_and(|p| p.0);
+    if let (true, Some(link)) = (print, rocket.state::<SetupLink>().and_then(|s| s.get())) {
+        println!(
+            "\n  No admin exists yet. Open this one-time link to set up your club\n  (valid for {} hours; restarting prints a new one):\n\n      {link}\n",
+            rocket.state::<Ctx>().map(|c| c.config.setup_token_hours).unwrap_or(24)
+        );
+    }
+}
+
+/// `clubroom serve`: runs the portal until Ctrl-C or SIGTERM.
+pub fn serve(config: AppConfig) -> Result<(), String> {
+    let workers = if config.workers > 0 {
+        config.workers
+    } else {
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .thread_name("clubroom-worker")
+        .build()
+        .map_err(|e| format!("could not start the runtime: {e}"))?;
+    runtime.block_on(async move {
+        rocket(config).launch().await.map(|_| ()).map_err(|e| match e.kind() {
+            rocket::error::ErrorKind::FailedFairings(_) => "start-up failed (see above)".to_string(),
+            _ => e.to_string(),
+        })
+    })
+}

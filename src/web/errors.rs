@@ -1,0 +1,118 @@
+//! Turning an `AppError` into a response: JSON under /api, an HTML page elsewhere, a redirect
+//! to the login page for a page that needs a session. Internal causes go to the log with the
+//! request id; clients see only the safe message.
+
+use std::io::Cursor;
+
+use rocket::http::{ContentType, Header, Status};
+use rocket::request::Request;
+use rocket::response::{self, Flash, Redirect, Responder, Response};
+use rocket::{catch, Catcher};
+use rocket_dyn_templates::Template;
+use serde_json::json;
+
+use super::guards::{MaybeUser, StashedError};
+use super::headers::request_id;
+use super::is_api_path;
+use super::page::{context, encode_query_value, error_page_user, Site};
+use crate::error::{AppError, ErrorKind};
+
+/// The JSON error body: `{"error": {"code", "message", "fields"}}`.
+pub fn error_body(err: &AppError) -> serde_json::Value {
+    json!({
+        "error": {
+            "code": err.code(),
+            "message": err.message(),
+            "fields": err.fields(),
+        }
+    })
+}
+
+fn status_of(err: &AppError) -> Status {
+    Status::from_code(err.status()).unwrap_or(Status::InternalServerError)
+}
+
+impl<'r> Responder<'r, 'static> for AppError {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        if self.kind() == ErrorKind::Internal || self.kind() == ErrorKind::Unavailable {
+            match self.cause() {
+                Some(cause) => log::error!("[{}] {} {}: {cause}", request_id(req), req.method(), req.uri()),
+                None => log::error!("[{}] {} {}: {}", request_id(req), req.method(), req.uri(), self.message()),
+            }
+        }
+        let mut response = if is_api_path(req.uri().path().as_str()) {
+            let body = error_body(&self).to_string();
+            Response::build()
+                .status(status_of(&self))
+                .header(ContentType::JSON)
+                .sized_body(body.len(), Cursor::new(body))
+                .finalize()
+        } else if self.kind() == ErrorKind::Unauthorized {
+            return login_redirect(req, &self).respond_to(req);
+        } else {
+            let template = match self.status() {
+                403 => "errors/403.html",
+                404 => "errors/404.html",
+                500 => "errors/500.html",
+                _ => "errors/error.html",
+            };
+            let user = error_page_user(req);
+            let site = Site::from_request(req, user.as_ref());
+            let page = json!({ "status": self.status(), "message": self.message() });
+            let mut response = Template::render(template, context(&site, &page, None)).respond_to(req)?;
+            response.set_status(status_of(&self));
+            response
+        };
+        if let Some(secs) = self.retry_after() {
+            response.set_header(Header::new("Retry-After", secs.to_string()));
+        }
+        Ok(response)
+    }
+}
+
+/// 303 to `/login?next=<this page>` with a note saying why.
+fn login_redirect(req: &Request<'_>, err: &AppError) -> Flash<Redirect> {
+    let here = req.uri().to_string();
+    let target = if req.method() == rocket::http::Method::Get && here != "/" {
+        format!("/login?next={}", encode_query_value(&here))
+    } else {
+        "/login".to_string()
+    };
+    let note = if err.code() == "session_expired" {
+        err.message()
+    } else {
+        "Please log in to continue."
+    };
+    Flash::warning(Redirect::to(target), note)
+}
+
+/// An error for a status Rocket produced itself (no route, unparsable request, ...).
+fn from_status(status: Status) -> AppError {
+    match status.code {
+        400 => AppError::bad_request("The request could not be understood."),
+        401 => AppError::unauthenticated(),
+        403 => AppError::forbidden("You do not have access to this."),
+        404 => AppError::not_found("We could not find what you were looking for."),
+        413 => AppError::new(ErrorKind::PayloadTooLarge, "The request is too large."),
+        415 => AppError::new(ErrorKind::UnsupportedMediaType, "This content type is not accepted here."),
+        422 => AppError::new(ErrorKind::Validation, "The request contains invalid data."),
+        429 => AppError::rate_limited(60),
+        503 => AppError::unavailable("Clubroom is temporarily unavailable."),
+        _ => AppError::new(ErrorKind::Internal, "Something went wrong on our side."),
+    }
+}
+
+/// Every error status ends here: the error a guard stashed, or one made from the status.
+#[catch(default)]
+async fn default_catcher(status: Status, req: &Request<'_>) -> AppError {
+    let err = StashedError::take(req).unwrap_or_else(|| from_status(status));
+    if !is_api_path(req.uri().path().as_str()) && err.kind() != ErrorKind::Unavailable {
+        // Resolve the user so the error page shows the right navigation.
+        let _ = req.guard::<MaybeUser>().await;
+    }
+    err
+}
+
+pub fn catchers() -> Vec<Catcher> {
+    rocket::catchers![default_catcher]
+}

@@ -1,0 +1,204 @@
+//! Request guards: the database, the signed-in user (resolved once per request), the admin,
+//! and client details. A failing guard stashes its `AppError` so the catcher can answer with
+//! the precise error, as JSON under /api and as a page elsewhere.
+
+use std::sync::Mutex;
+
+use rocket::http::{Method, Status};
+use rocket::request::{FromRequest, Outcome, Request};
+use rocket::State;
+
+use super::is_api_path;
+use crate::accounts::model::{Actor, AuthUser};
+use crate::accounts::service::{self, ClientInfo, SessionState};
+use crate::ctx::Ctx;
+use crate::db::Db;
+use crate::error::AppError;
+
+pub const SESSION_COOKIE: &str = "clubroom_session";
+
+/// The error a guard failed with, for the catcher.
+#[derive(Default)]
+pub struct StashedError(Mutex<Option<AppError>>);
+
+impl StashedError {
+    pub fn take(req: &Request<'_>) -> Option<AppError> {
+        req.local_cache(StashedError::default).0.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+}
+
+/// Fails a guard with `err`, keeping it for the catcher.
+pub fn fail<T>(req: &Request<'_>, err: AppError) -> Outcome<T, AppError> {
+    Outcome::Error(stash(req, err))
+}
+
+/// Keeps `err` for the catcher and returns the pair a failing guard (request or data) returns.
+pub fn stash(req: &Request<'_>, err: AppError) -> (Status, AppError) {
+    let status = Status::from_code(err.status()).unwrap_or(Status::InternalServerError);
+    let slot = req.local_cache(StashedError::default);
+    let copy = AppError::new(err.kind(), err.message())
+        .with_code(err.code())
+        .with_fields(err.fields().clone());
+    if let Some(cause) = err.cause() {
+        log::error!("[{}] {}: {cause}", super::headers::request_id(req), err.code());
+    }
+    *slot.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(copy);
+    (status, err)
+}
+
+/// How the request's credentials resolved; computed once and cached for the request.
+enum AuthState {
+    User(Box<AuthUser>),
+    Anonymous,
+    /// A session cookie that is unknown or expired (and now removed).
+    Expired,
+    /// The database could not be asked.
+    Unavailable,
+}
+
+async fn auth_state<'r>(req: &'r Request<'_>) -> &'r AuthState {
+    req.local_cache_async(async {
+        let Some(token) = req.cookies().get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
+            return AuthState::Anonymous;
+        };
+        let (Some(db), Some(ctx)) = (req.rocket().state::<Db>(), req.rocket().state::<Ctx>()) else {
+            return AuthState::Unavailable;
+        };
+        let ctx = ctx.clone();
+        match db.call(move |conn| service::resolve_session(conn, &ctx, &token)).await {
+            Ok(SessionState::Valid(user)) => AuthState::User(user),
+            Ok(SessionState::Expired | SessionState::Unknown) => {
+                req.cookies().remove(SESSION_COOKIE);
+                AuthState::Expired
+            }
+            Err(err) => {
+                log::error!("[{}] session lookup failed: {err}", super::headers::request_id(req));
+                AuthState::Unavailable
+            }
+        }
+    })
+    .await
+}
+
+/// The signed-in user, if resolution already happened in this request (for synchronous code
+/// such as error rendering). Never triggers a lookup.
+pub fn peek_user(req: &Request<'_>) -> Option<AuthUser> {
+    match req.local_cache(|| AuthState::Anonymous) {
+        AuthState::User(user) => Some((**user).clone()),
+        _ => None,
+    }
+}
+
+/// Cookie-authenticated writes to the JSON API must say `Content-Type: application/json`: a
+/// cross-site HTML form cannot, so this closes CSRF for the API.
+fn json_required(req: &Request<'_>) -> Option<AppError> {
+    let unsafe_method = !matches!(req.method(), Method::Get | Method::Head | Method::Options);
+    let is_json = req.content_type().is_some_and(|ct| ct.is_json());
+    (unsafe_method && is_api_path(req.uri().path().as_str()) && !is_json).then(|| {
+        AppError::new(
+            crate::error::ErrorKind::UnsupportedMediaType,
+            "Send this request with Content-Type: application/json.",
+        )
+        .with_code("json_required")
+    })
+}
+
+/// A signed-in user. 401 without a session (`unauthenticated`) or with an expired one
+/// (`session_expired`); pages turn 401 into a redirect to the login page.
+pub struct CurrentUser(pub AuthUser);
+
+impl CurrentUser {
+    pub fn actor(&self) -> Actor {
+        Actor::User(self.0.clone())
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for CurrentUser {
+    type Error = AppError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, AppError> {
+        match auth_state(req).await {
+            AuthState::User(user) => match json_required(req) {
+                Some(err) => fail(req, err),
+                None => Outcome::Success(CurrentUser((**user).clone())),
+            },
+            AuthState::Anonymous => fail(req, AppError::unauthenticated()),
+            AuthState::Expired => fail(
+                req,
+                AppError::new(
+                    crate::error::ErrorKind::Unauthorized,
+                    "Your session has expired. Please log in again.",
+                )
+                .with_code("session_expired"),
+            ),
+            AuthState::Unavailable => fail(req, AppError::unavailable("The database is unavailable.")),
+        }
+    }
+}
+
+/// The signed-in user or nobody. An expired or unknown session cookie is removed and the
+/// request continues anonymously (the login page must stay reachable with a stale cookie).
+pub struct MaybeUser(pub Option<AuthUser>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for MaybeUser {
+    type Error = AppError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, AppError> {
+        match auth_state(req).await {
+            AuthState::User(user) => Outcome::Success(MaybeUser(Some((**user).clone()))),
+            AuthState::Anonymous | AuthState::Expired => Outcome::Success(MaybeUser(None)),
+            AuthState::Unavailable => fail(req, AppError::unavailable("The database is unavailable.")),
+        }
+    }
+}
+
+/// A signed-in admin: 401 without a session, 403 for anyone else.
+pub struct AdminUser(pub AuthUser);
+
+impl AdminUser {
+    pub fn actor(&self) -> Actor {
+        Actor::User(self.0.clone())
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for AdminUser {
+    type Error = AppError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, AppError> {
+        let user = match req.guard::<CurrentUser>().await {
+            Outcome::Success(CurrentUser(user)) => user,
+            Outcome::Error(e) => return Outcome::Error(e),
+            Outcome::Forward(s) => return Outcome::Forward(s),
+        };
+        if user.is_admin() {
+            Outcome::Success(AdminUser(user))
+        } else {
+            fail(req, AppError::forbidden("This part of Clubroom is for club admins."))
+        }
+    }
+}
+
+/// The client's IP address and user agent, for sessions and the audit log.
+pub struct Client(pub ClientInfo);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Client {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let user_agent = req
+            .headers()
+            .get_one("User-Agent")
+            .map(|ua| ua.chars().take(300).collect::<String>());
+        Outcome::Success(Client(ClientInfo {
+            ip: req.client_ip().map(|ip| ip.to_string()),
+            user_agent,
+        }))
+    }
+}
+
+/// The database handle. (`&State<Db>` works too; this reads better in signatures.)
+pub type DbState<'r> = &'r State<Db>;

@@ -1,0 +1,64 @@
+//! Everything HTTP that is not a feature: guards, CSRF, JSON bodies, error rendering, security
+//! headers, templates, assets, health and the public landing page.
+
+pub mod assets;
+pub mod csrf;
+pub mod errors;
+pub mod guards;
+pub mod headers;
+pub mod health;
+pub mod json;
+pub mod page;
+pub mod ratelimit;
+pub mod site;
+
+use std::sync::Mutex;
+
+use rocket::http::{Cookie, SameSite};
+
+/// The setup link printed at start, kept so it is printed once (and readable by tests).
+#[derive(Default)]
+pub struct SetupLink(pub Mutex<Option<String>>);
+
+impl SetupLink {
+    pub fn get(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// Builds a cookie with the attributes every Clubroom cookie shares: HttpOnly, SameSite=Lax,
+/// path /, and Secure when the base URL is https.
+pub fn cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
+    Cookie::build((name, value))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .path("/")
+        .secure(secure)
+        .build()
+}
+
+/// True for paths served as JSON (errors there are JSON too).
+pub fn is_api_path(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
+}
+
+/// Wakes the email worker after a commit that queued mail, so it goes out at once.
+pub struct OutboxSignal(pub std::sync::Arc<tokio::sync::Notify>);
+
+impl OutboxSignal {
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+}
+
+/// Sets the session cookie for a freshly started session.
+pub fn set_session_cookie(
+    jar: &rocket::http::CookieJar<'_>,
+    token: String,
+    lifetime_minutes: i64,
+    secure: bool,
+) {
+    let mut c = cookie(guards::SESSION_COOKIE, token, secure);
+    c.set_max_age(rocket::time::Duration::minutes(lifetime_minutes));
+    jar.add(c);
+}
