@@ -199,6 +199,18 @@ impl AppError {
         self.cause.as_deref()
     }
 
+    /// The same error without its hidden cause (which cannot be cloned), for keeping a copy.
+    pub fn public_copy(&self) -> AppError {
+        AppError {
+            kind: self.kind,
+            code: self.code,
+            message: self.message.clone(),
+            fields: self.fields.clone(),
+            retry_after: self.retry_after,
+            cause: None,
+        }
+    }
+
     /// Errors a form page shows next to its fields rather than on an error page.
     pub fn is_form_error(&self) -> bool {
         matches!(

@@ -100,6 +100,9 @@ pub fn rocket_with(config: AppConfig, runtime: Runtime) -> Rocket<Build> {
             engines.tera.add_raw_templates(templates)?;
             Ok(())
         }))
+        // Our own fairing sets every security header; Rocket's default Shield would duplicate
+        // some of them with weaker values.
+        .attach(rocket::shield::Shield::new())
         .attach(web::headers::SecurityHeaders::new(hsts))
         .attach(AdHoc::on_liftoff("Clubroom background jobs", |rocket| {
             Box::pin(async move { lift_off(rocket) })

@@ -1,5 +1,7 @@
 //! HTML pages for signing in and out, first-run setup and set-password links.
 
+use std::sync::Arc;
+
 use rocket::http::{CookieJar, Status};
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, Responder, Route, State};
@@ -49,7 +51,7 @@ async fn login_submit(
     jar: &CookieJar<'_>,
     db: &State<Db>,
     ctx: &State<Ctx>,
-    limiter: &State<LoginLimiter>,
+    limiter: &State<Arc<LoginLimiter>>,
     secure: &State<SecureCookies>,
 ) -> Result<FormOutcome, AppError> {
     let input = form.into_inner();

@@ -4,7 +4,7 @@
 //! runs at a time and only a bounded number of logins may wait; past that, callers get 503
 //! instead of queueing unbounded memory and latency.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -24,6 +24,7 @@ pub struct Passwords {
     permits: Arc<Semaphore>,
     waiting: AtomicUsize,
     max_waiting: usize,
+    verifications: AtomicU64,
 }
 
 /// Holding one allows a hash or verification to run.
@@ -43,6 +44,7 @@ impl Passwords {
             permits: Arc::new(Semaphore::new(concurrency)),
             waiting: AtomicUsize::new(0),
             max_waiting: concurrency * 16,
+            verifications: AtomicU64::new(0),
         })
     }
 
@@ -59,6 +61,12 @@ impl Passwords {
         self.waiting.fetch_sub(1, Ordering::SeqCst);
         let permit = permit.map_err(AppError::internal)?;
         Ok(HashPermit { _permit: permit })
+    }
+
+    /// Argon2 verifications run so far (real or dummy): lets tests prove that every failed
+    /// login costs the same work.
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
     }
 
     /// Hashes `password` into a PHC string (salt and parameters included). Blocking.
@@ -83,6 +91,7 @@ impl Passwords {
                 (dummy.as_str(), false)
             }
         };
+        self.verifications.fetch_add(1, Ordering::Relaxed);
         let Ok(parsed) = PasswordHash::new(hash) else {
             return false;
         };

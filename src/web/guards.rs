@@ -36,9 +36,7 @@ pub fn fail<T>(req: &Request<'_>, err: AppError) -> Outcome<T, AppError> {
 pub fn stash(req: &Request<'_>, err: AppError) -> (Status, AppError) {
     let status = Status::from_code(err.status()).unwrap_or(Status::InternalServerError);
     let slot = req.local_cache(StashedError::default);
-    let copy = AppError::new(err.kind(), err.message())
-        .with_code(err.code())
-        .with_fields(err.fields().clone());
+    let copy = err.public_copy();
     if let Some(cause) = err.cause() {
         log::error!("[{}] {}: {cause}", super::headers::request_id(req), err.code());
     }

@@ -43,7 +43,7 @@ impl<'r> FromRequest<'r> for LoginAttempt {
     type Error = AppError;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, AppError> {
-        let Some(limiter) = req.rocket().state::<LoginLimiter>() else {
+        let Some(limiter) = req.rocket().state::<std::sync::Arc<LoginLimiter>>() else {
             return fail(req, AppError::internal("login limiter not managed"));
         };
         match limiter.check(req.client_ip()) {

@@ -1,0 +1,222 @@
+//! The test harness: every test gets its own temp directory, database, memory mailer, cheap
+//! password hashing and a manual clock, and talks to the app through Rocket's local client.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clubroom::accounts::model::{Role, UserStatus};
+use clubroom::accounts::repo::{self, NewUser};
+use clubroom::clock::{unix, Clock, ManualClock};
+use clubroom::config::AppConfig;
+use clubroom::ctx::Ctx;
+use clubroom::db::Db;
+use clubroom::email::{deliver_due, Mailbox, SentEmail, Transport};
+use clubroom::web::SetupLink;
+use clubroom::Runtime;
+use rocket::http::{ContentType, Header, Status};
+use rocket::local::asynchronous::{Client, LocalResponse};
+use tempfile::TempDir;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub client: Client,
+    pub clock: Arc<ManualClock>,
+    pub mailbox: Mailbox,
+    pub config: AppConfig,
+    /// Kept alive for the test's duration; removed afterwards.
+    pub dir: Arc<TempDir>,
+}
+
+/// Configuration for tests: a private data directory, cheap Argon2, quiet logs.
+pub fn test_config(data_dir: &Path) -> AppConfig {
+    let mut config = AppConfig::defaults();
+    config.data_dir = data_dir.to_path_buf();
+    config.log_level = "off".into();
+    config.password_hash_memory_kib = 8;
+    config.password_hash_iterations = 1;
+    config.login_attempts_per_minute = 10_000;
+    config
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(adjust: impl FnOnce(&mut AppConfig)) -> TestApp {
+        let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+        let mut config = test_config(&dir.path().join("data"));
+        adjust(&mut config);
+        Self::start(dir, config, Transport::Memory(Mailbox::default())).await
+    }
+
+    /// Starts the app on an existing directory and configuration with a chosen transport.
+    pub async fn start(dir: Arc<TempDir>, config: AppConfig, transport: Transport) -> TestApp {
+        let mailbox = match &transport {
+            Transport::Memory(m) => m.clone(),
+            _ => Mailbox::default(),
+        };
+        let clock = Arc::new(ManualClock::new());
+        let runtime = Runtime { clock: clock.clone(), transport: Some(transport), print_setup_link: false };
+        let rocket = clubroom::rocket_with(config.clone(), runtime);
+        let client = Client::tracked(rocket).await.expect("valid rocket");
+        TestApp { client, clock, mailbox, config, dir }
+    }
+
+    /// A second instance on the same data directory (a restart).
+    pub async fn restart(&self) -> TestApp {
+        Self::start(self.dir.clone(), self.config.clone(), Transport::Memory(Mailbox::default())).await
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.config.data_dir.clone()
+    }
+
+    pub fn db(&self) -> Db {
+        self.client.rocket().state::<Db>().expect("db").clone()
+    }
+
+    pub fn ctx(&self) -> Ctx {
+        self.client.rocket().state::<Ctx>().expect("ctx").clone()
+    }
+
+    pub fn now(&self) -> i64 {
+        unix(self.clock.now())
+    }
+
+    pub fn advance(&self, by: chrono::Duration) {
+        self.clock.advance(by);
+    }
+
+    /// The path part of the setup link the server would have printed.
+    pub fn setup_path(&self) -> Option<String> {
+        let link = self.client.rocket().state::<SetupLink>()?.get()?;
+        Some(link.trim_start_matches(&self.config.public_url()).to_string())
+    }
+
+    /// Creates an active user with `roles` and the password `PASSWORD`.
+    pub async fn create_user(&self, username: &str, roles: &[Role]) -> i64 {
+        self.create_user_with_status(username, roles, UserStatus::Active).await
+    }
+
+    pub async fn create_user_with_status(&self, username: &str, roles: &[Role], status: UserStatus) -> i64 {
+        let ctx = self.ctx();
+        let (username, roles) = (username.to_string(), roles.to_vec());
+        let hash = ctx.passwords.hash(PASSWORD).unwrap();
+        self.db()
+            .write(move |tx| {
+                let email = format!("{username}@example.org");
+                let user = NewUser {
+                    username: &username,
+                    email: &email,
+                    display_name: "",
+                    password_hash: Some(&hash),
+                    status,
+                };
+                let id = repo::insert_user(tx, &user, ctx.now_unix())?;
+                repo::add_roles(tx, id, &roles)?;
+                Ok(id)
+            })
+            .await
+            .unwrap()
+    }
+
+    /// Runs `sql` and returns the first column of the first row as an i64.
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        self.db().read(move |tx| Ok(tx.query_row(sql, [], |r| r.get(0))?)).await.unwrap()
+    }
+
+    pub async fn exec(&self, sql: &'static str) {
+        self.db().call(move |c| Ok(c.execute_batch(sql)?)).await.unwrap()
+    }
+
+    pub async fn api_login(&self, login: &str, password: &str) -> LocalResponse<'_> {
+        let body = serde_json::json!({ "login": login, "password": password }).to_string();
+        self.client
+            .post("/api/v1/auth/login")
+            .header(ContentType::JSON)
+            .body(body)
+            .dispatch()
+            .await
+    }
+
+    /// Logs in through the API and asserts it worked.
+    pub async fn login_as(&self, username: &str) {
+        let response = self.api_login(username, PASSWORD).await;
+        assert_eq!(response.status(), Status::Ok, "login as {username}");
+    }
+
+    /// The CSRF token a page at `path` embeds (also giving this client its CSRF cookie).
+    pub async fn csrf_token(&self, path: &str) -> String {
+        let body = self.client.get(path.to_string()).dispatch().await.into_string().await.unwrap_or_default();
+        extract_csrf(&body).unwrap_or_else(|| panic!("no csrf token on {path}"))
+    }
+
+    /// Posts a urlencoded form with the given fields.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> LocalResponse<'_> {
+        self.client.post(path.to_string()).header(ContentType::Form).body(form_body(fields)).dispatch().await
+    }
+
+    /// Delivers every due email (as the worker would) and returns all messages sent so far.
+    pub async fn emails(&self) -> Vec<SentEmail> {
+        let transport = Arc::new(Transport::Memory(self.mailbox.clone()));
+        deliver_due(&self.db(), transport, self.clock.clone(), self.config.mail_max_attempts)
+            .await
+            .unwrap();
+        self.mailbox.messages()
+    }
+
+    pub async fn json(&self, path: &str) -> (Status, serde_json::Value) {
+        let response = self.client.get(path.to_string()).header(Header::new("Accept", "application/json")).dispatch().await;
+        let status = response.status();
+        let body = response.into_string().await.unwrap_or_default();
+        (status, serde_json::from_str(&body).unwrap_or(serde_json::Value::Null))
+    }
+}
+
+pub fn form_body(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+pub fn extract_csrf(html: &str) -> Option<String> {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_string())
+}
+
+/// The first URL in `text` that starts with `prefix`.
+pub fn extract_link(text: &str, prefix: &str) -> Option<String> {
+    let start = text.find(prefix)?;
+    let rest = &text[start..];
+    let end = rest.find(|c: char| c.is_whitespace() || c == '"' || c == '<').unwrap_or(rest.len());
+    Some(rest[..end].to_string())
+}
+
+/// Parses a JSON response body.
+pub async fn body_json(response: LocalResponse<'_>) -> serde_json::Value {
+    let body = response.into_string().await.unwrap_or_default();
+    serde_json::from_str(&body).unwrap_or_else(|_| panic!("not JSON: {body}"))
+}
+
+/// The value of `Set-Cookie` for cookie `name`, if the response sets it.
+pub fn set_cookie<'a>(response: &'a LocalResponse<'_>, name: &str) -> Option<&'a str> {
+    response.headers().get("Set-Cookie").find(|c| c.starts_with(&format!("{name}=")))
+}
