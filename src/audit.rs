@@ -16,7 +16,13 @@ pub struct AuditEvent<'a> {
 
 impl<'a> AuditEvent<'a> {
     pub fn new(kind: &'a str) -> Self {
-        AuditEvent { kind, actor_user_id: None, target: None, detail: None, ip: None }
+        AuditEvent {
+            kind,
+            actor_user_id: None,
+            target: None,
+            detail: None,
+            ip: None,
+        }
     }
 
     pub fn actor(mut self, user_id: i64) -> Self {
@@ -54,17 +60,4 @@ pub fn record(conn: &Connection, event: AuditEvent<'_>, now: i64) -> Result<(), 
         ],
     )?;
     Ok(())
-}
-
-/// Entries of one kind, newest first (kind, target, actor), for the admin and for tests.
-pub fn recent(
-    conn: &Connection,
-    kind: &str,
-    limit: i64,
-) -> Result<Vec<(String, Option<String>, Option<i64>)>, AppError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT kind, target, actor_user_id FROM audit_log WHERE kind = ?1 ORDER BY id DESC LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(params![kind, limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -27,13 +27,19 @@ pub fn migrate(config: &AppConfig) -> Result<String, AppError> {
     crate::datadir::prepare(config)?;
     let mut conn = rusqlite::Connection::open(config.database_path())?;
     let applied = db::migrate(&mut conn)?;
-    Ok(format!("{applied} migration(s) applied to {}", config.database_path().display()))
+    Ok(format!(
+        "{applied} migration(s) applied to {}",
+        config.database_path().display()
+    ))
 }
 
 /// `clubroom backup PATH`: a consistent, verified copy of the live database.
 pub fn backup(config: &AppConfig, dest: &Path) -> Result<String, AppError> {
     let bytes = db::backup::backup(&config.database_path(), dest)?;
-    Ok(format!("Backup written to {} ({bytes} bytes, integrity check ok)", dest.display()))
+    Ok(format!(
+        "Backup written to {} ({bytes} bytes, integrity check ok)",
+        dest.display()
+    ))
 }
 
 /// `clubroom admin create`: asks for a password on a terminal; otherwise creates the account
@@ -42,17 +48,26 @@ pub fn admin_create(config: &AppConfig, username: &str, email: &str) -> Result<S
     let db = open(config)?;
     let ctx = Ctx::new(Arc::new(config.clone()), Arc::new(SystemClock))?;
     let password = if std::io::stdin().is_terminal() {
-        let first = rpassword::prompt_password("Password for the new admin (at least 12 characters): ")
-            .map_err(AppError::internal)?;
-        let second = rpassword::prompt_password("Repeat the password: ").map_err(AppError::internal)?;
+        let first =
+            rpassword::prompt_password("Password for the new admin (at least 12 characters): ")
+                .map_err(AppError::internal)?;
+        let second =
+            rpassword::prompt_password("Repeat the password: ").map_err(AppError::internal)?;
         if first != second {
-            return Err(AppError::invalid_field("password", "The two passwords do not match."));
+            return Err(AppError::invalid_field(
+                "password",
+                "The two passwords do not match.",
+            ));
         }
         Some(first)
     } else {
         None
     };
-    let cmd = CreateAdminCommand { username: username.to_string(), email: email.to_string(), password };
+    let cmd = CreateAdminCommand {
+        username: username.to_string(),
+        email: email.to_string(),
+        password,
+    };
     let mut conn = db.conn()?;
     let created = service::create_admin(&mut conn, &ctx, cmd)?;
     let mut report = format!("Admin {username} created (user id {}).", created.user_id);
@@ -70,10 +85,19 @@ pub fn admin_create(config: &AppConfig, username: &str, email: &str) -> Result<S
 
 /// Sends what is queued right away instead of waiting for the server's worker.
 fn send_queued_now(config: &AppConfig, db: &Db, ctx: &Ctx) {
-    let Ok(transport) = Transport::from_config(config) else { return };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+    let Ok(transport) = Transport::from_config(config) else {
+        return;
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build();
     if let Ok(rt) = runtime {
-        let result = rt.block_on(deliver_due(db, Arc::new(transport), ctx.clock.clone(), config.mail_max_attempts));
+        let result = rt.block_on(deliver_due(
+            db,
+            Arc::new(transport),
+            ctx.clock.clone(),
+            config.mail_max_attempts,
+        ));
         if let Err(e) = result {
             eprintln!("The email could not be sent now ({e}); the server will retry.");
         }
@@ -84,7 +108,12 @@ fn send_queued_now(config: &AppConfig, db: &Db, ctx: &Ctx) {
 pub fn describe(err: &AppError) -> String {
     let mut text = err.message().to_string();
     if err.kind() == ErrorKind::Validation || !err.fields().is_empty() {
-        text = err.fields().iter().map(|(f, m)| format!("{f}: {m}")).collect::<Vec<_>>().join("\n");
+        text = err
+            .fields()
+            .iter()
+            .map(|(f, m)| format!("{f}: {m}"))
+            .collect::<Vec<_>>()
+            .join("\n");
     }
     if let Some(cause) = err.cause() {
         text.push_str(&format!(": {cause}"));

@@ -127,7 +127,10 @@ impl AppConfig {
     pub fn load(path: Option<&Path>) -> Result<AppConfig, ConfigError> {
         if let Some(p) = path {
             if !p.exists() {
-                return Err(ConfigError(format!("config file {} does not exist", p.display())));
+                return Err(ConfigError(format!(
+                    "config file {} does not exist",
+                    p.display()
+                )));
             }
         }
         Self::from_figment(&Self::figment(path))
@@ -191,9 +194,13 @@ impl AppConfig {
             problems.push("mail_max_attempts must be at least 1".to_string());
         }
         if self.session_idle_minutes < 1 || self.session_absolute_minutes < 1 {
-            problems.push("session_idle_minutes and session_absolute_minutes must be at least 1".to_string());
+            problems.push(
+                "session_idle_minutes and session_absolute_minutes must be at least 1".to_string(),
+            );
         } else if self.session_idle_minutes > self.session_absolute_minutes {
-            problems.push("session_idle_minutes cannot be longer than session_absolute_minutes".to_string());
+            problems.push(
+                "session_idle_minutes cannot be longer than session_absolute_minutes".to_string(),
+            );
         }
         if self.setup_token_hours < 1 {
             problems.push("setup_token_hours must be at least 1".to_string());
@@ -303,8 +310,12 @@ mod tests {
 
     #[test]
     fn every_default_key_is_listed_once() {
-        let data = Figment::from(Toml::string(DEFAULTS_TOML).nested()).data().unwrap();
-        let keys: Vec<&str> = data[&figment::Profile::Default].keys().map(|k| k.as_str()).collect();
+        use figment::Provider;
+        let data = Toml::string(DEFAULTS_TOML).nested().data().unwrap();
+        let keys: Vec<&str> = data[&figment::Profile::Default]
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
         assert_eq!(keys.len(), KEYS.len());
         for key in KEYS {
             assert!(keys.contains(key), "{key} missing from Rocket.toml");

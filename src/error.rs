@@ -95,7 +95,8 @@ impl AppError {
 
     /// The single answer for a failed login, whatever the reason, so that it reveals nothing.
     pub fn invalid_credentials() -> Self {
-        Self::new(ErrorKind::Unauthorized, "Invalid login or password.").with_code("invalid_credentials")
+        Self::new(ErrorKind::Unauthorized, "Invalid login or password.")
+            .with_code("invalid_credentials")
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
@@ -215,7 +216,10 @@ impl AppError {
     pub fn is_form_error(&self) -> bool {
         matches!(
             self.kind,
-            ErrorKind::Validation | ErrorKind::Conflict | ErrorKind::Unauthorized | ErrorKind::RateLimited
+            ErrorKind::Validation
+                | ErrorKind::Conflict
+                | ErrorKind::Unauthorized
+                | ErrorKind::RateLimited
         )
     }
 }

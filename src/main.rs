@@ -16,7 +16,13 @@ use clubroom::config::AppConfig;
 )]
 struct Cli {
     /// A Rocket.toml with settings (default: ./Rocket.toml when present).
-    #[arg(short, long, global = true, env = "CLUBROOM_CONFIG", value_name = "FILE")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "CLUBROOM_CONFIG",
+        value_name = "FILE"
+    )]
     config: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
@@ -64,10 +70,12 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => clubroom::serve(config).map(|()| String::new()),
         Command::Migrate => commands::migrate(&config).map_err(|e| commands::describe(&e)),
-        Command::Backup { path } => commands::backup(&config, &path).map_err(|e| commands::describe(&e)),
-        Command::Admin { command: AdminCommand::Create { username, email } } => {
-            commands::admin_create(&config, &username, &email).map_err(|e| commands::describe(&e))
+        Command::Backup { path } => {
+            commands::backup(&config, &path).map_err(|e| commands::describe(&e))
         }
+        Command::Admin {
+            command: AdminCommand::Create { username, email },
+        } => commands::admin_create(&config, &username, &email).map_err(|e| commands::describe(&e)),
     };
     match result {
         Ok(report) => {

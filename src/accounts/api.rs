@@ -37,8 +37,15 @@ async fn login(
     };
     let _permit = ctx.passwords.permit().await?;
     let ctx2 = ctx.inner().clone();
-    let session = db.call(move |conn| service::login(conn, &ctx2, cmd)).await?;
-    set_session_cookie(jar, session.token, ctx.config.session_absolute_minutes, secure.0);
+    let session = db
+        .call(move |conn| service::login(conn, &ctx2, cmd))
+        .await?;
+    set_session_cookie(
+        jar,
+        session.token,
+        ctx.config.session_absolute_minutes,
+        secure.0,
+    );
     Ok(Json(MessageView::new("Login successful")))
 }
 
@@ -47,7 +54,10 @@ async fn login(
 fn session(user: MaybeUser) -> Result<Json<SessionView>, (Status, Json<LoggedOutView>)> {
     match user.0 {
         Some(user) => Ok(Json(SessionView::of(&user))),
-        None => Err((Status::Unauthorized, Json(LoggedOutView { logged_in: false }))),
+        None => Err((
+            Status::Unauthorized,
+            Json(LoggedOutView { logged_in: false }),
+        )),
     }
 }
 
@@ -61,7 +71,8 @@ async fn logout(
     ctx: &State<Ctx>,
 ) -> Result<Json<MessageView>, AppError> {
     let ctx = ctx.inner().clone();
-    db.call(move |conn| service::logout(conn, &ctx, &user.0, &client.0)).await?;
+    db.call(move |conn| service::logout(conn, &ctx, &user.0, &client.0))
+        .await?;
     jar.remove(SESSION_COOKIE);
     Ok(Json(MessageView::new("Logged out")))
 }

@@ -16,7 +16,13 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [Role::Admin, Role::Coach, Role::Member, Role::Guardian, Role::Guest];
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Coach,
+        Role::Member,
+        Role::Guardian,
+        Role::Guest,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

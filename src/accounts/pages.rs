@@ -2,9 +2,8 @@
 
 use std::sync::Arc;
 
-use rocket::http::{CookieJar, Status};
-use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, Responder, Route, State};
+use rocket::http::CookieJar;
+use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::Template;
 
 use super::input::{LoginInput, SetPasswordInput, SetupInput};
@@ -16,30 +15,23 @@ use crate::error::AppError;
 use crate::settings::SiteInfo;
 use crate::web::csrf::{CsrfForm, NoFields, SecureCookies};
 use crate::web::guards::{Client, MaybeUser, SESSION_COOKIE};
-use crate::web::page::{safe_next, Shell};
+use crate::web::page::{safe_next, PageResponse, Shell};
 use crate::web::ratelimit::LoginLimiter;
 use crate::web::{set_session_cookie, OutboxSignal};
 
-/// A form submission either moves on or shows the form again with what needs fixing.
-#[derive(Responder)]
-pub enum FormOutcome {
-    Done(Box<Flash<Redirect>>),
-    Again((Status, Template)),
-}
-
-impl FormOutcome {
-    pub fn done(to: impl Into<String>, message: &str) -> Self {
-        FormOutcome::Done(Box::new(Flash::success(Redirect::to(to.into()), message)))
-    }
-}
-
 #[get("/login?<next>")]
-fn login_form(shell: Shell, next: Option<String>) -> Result<Template, Redirect> {
+fn login_form(shell: Shell, next: Option<String>) -> PageResponse {
     let next = safe_next(next.as_deref());
     if shell.site.user.is_some() {
-        return Err(Redirect::to(next.unwrap_or_else(|| "/home".into())));
+        return PageResponse::redirect(next.unwrap_or_else(|| "/home".into()));
     }
-    Ok(shell.render("accounts/login.html", &LoginPage { login: String::new(), next: next.unwrap_or_default() }))
+    PageResponse::page(shell.render(
+        "accounts/login.html",
+        &LoginPage {
+            login: String::new(),
+            next: next.unwrap_or_default(),
+        },
+    ))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -53,10 +45,13 @@ async fn login_submit(
     ctx: &State<Ctx>,
     limiter: &State<Arc<LoginLimiter>>,
     secure: &State<SecureCookies>,
-) -> Result<FormOutcome, AppError> {
+) -> Result<PageResponse, AppError> {
     let input = form.into_inner();
     let next = safe_next(input.next.as_deref());
-    let page = LoginPage { login: input.login.clone(), next: next.clone().unwrap_or_default() };
+    let page = LoginPage {
+        login: input.login.clone(),
+        next: next.clone().unwrap_or_default(),
+    };
     let client_ip = client.0.ip.as_deref().and_then(|ip| ip.parse().ok());
     let cmd = LoginCommand {
         login: input.login,
@@ -74,10 +69,20 @@ async fn login_submit(
     };
     match result {
         Ok(session) => {
-            set_session_cookie(jar, session.token, ctx.config.session_absolute_minutes, secure.0);
-            Ok(FormOutcome::done(next.unwrap_or_else(|| "/home".into()), "Welcome back!"))
+            set_session_cookie(
+                jar,
+                session.token,
+                ctx.config.session_absolute_minutes,
+                secure.0,
+            );
+            Ok(PageResponse::done(
+                next.unwrap_or_else(|| "/home".into()),
+                "Welcome back!",
+            ))
         }
-        Err(err) => shell.form_error("accounts/login.html", &page, err).map(FormOutcome::Again),
+        Err(err) => shell
+            .form_error("accounts/login.html", &page, err)
+            .map(PageResponse::from),
     }
 }
 
@@ -89,21 +94,34 @@ async fn logout(
     jar: &CookieJar<'_>,
     db: &State<Db>,
     ctx: &State<Ctx>,
-) -> Result<Flash<Redirect>, AppError> {
+) -> Result<PageResponse, AppError> {
     if let Some(user) = user.0 {
         let ctx = ctx.inner().clone();
-        db.call(move |conn| service::logout(conn, &ctx, &user, &client.0)).await?;
+        db.call(move |conn| service::logout(conn, &ctx, &user, &client.0))
+            .await?;
     }
     jar.remove(SESSION_COOKIE);
-    Ok(Flash::success(Redirect::to("/"), "You have been logged out."))
+    Ok(PageResponse::done("/", "You have been logged out."))
 }
 
 #[get("/setup/<token>")]
-async fn setup_form(token: String, shell: Shell, db: &State<Db>, ctx: &State<Ctx>) -> Result<Template, AppError> {
+async fn setup_form(
+    token: String,
+    shell: Shell,
+    db: &State<Db>,
+    ctx: &State<Ctx>,
+) -> Result<Template, AppError> {
     let ctx = ctx.inner().clone();
     let t = token.clone();
-    db.read(move |tx| service::check_setup_token(tx, &ctx, &t)).await?;
-    Ok(shell.render("accounts/setup.html", &SetupPage { token, ..Default::default() }))
+    db.read(move |tx| service::check_setup_token(tx, &ctx, &t))
+        .await?;
+    Ok(shell.render(
+        "accounts/setup.html",
+        &SetupPage {
+            token,
+            ..Default::default()
+        },
+    ))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -119,7 +137,7 @@ async fn setup_submit(
     site: &State<SiteInfo>,
     outbox: &State<OutboxSignal>,
     secure: &State<SecureCookies>,
-) -> Result<FormOutcome, AppError> {
+) -> Result<PageResponse, AppError> {
     let input = form.into_inner();
     let page = SetupPage {
         token: token.clone(),
@@ -137,23 +155,46 @@ async fn setup_submit(
     };
     let _permit = ctx.passwords.permit().await?;
     let ctx2 = ctx.inner().clone();
-    match db.call(move |conn| service::complete_setup(conn, &ctx2, cmd)).await {
+    match db
+        .call(move |conn| service::complete_setup(conn, &ctx2, cmd))
+        .await
+    {
         Ok(done) => {
             site.set_club_name(&done.club_name);
             outbox.wake();
-            set_session_cookie(jar, done.session.token, ctx.config.session_absolute_minutes, secure.0);
-            Ok(FormOutcome::done("/admin", "Your club is ready. Welcome to Clubroom!"))
+            set_session_cookie(
+                jar,
+                done.session.token,
+                ctx.config.session_absolute_minutes,
+                secure.0,
+            );
+            Ok(PageResponse::done(
+                "/admin",
+                "Your club is ready. Welcome to Clubroom!",
+            ))
         }
-        Err(err) => shell.form_error("accounts/setup.html", &page, err).map(FormOutcome::Again),
+        Err(err) => shell
+            .form_error("accounts/setup.html", &page, err)
+            .map(PageResponse::from),
     }
 }
 
 #[get("/set-password/<token>")]
-async fn set_password_form(token: String, shell: Shell, db: &State<Db>, ctx: &State<Ctx>) -> Result<Template, AppError> {
+async fn set_password_form(
+    token: String,
+    shell: Shell,
+    db: &State<Db>,
+    ctx: &State<Ctx>,
+) -> Result<Template, AppError> {
     let ctx = ctx.inner().clone();
     let t = token.clone();
-    let username = db.read(move |tx| service::check_set_password_token(tx, &ctx, &t)).await?;
-    Ok(shell.render("accounts/set_password.html", &SetPasswordPage { token, username }))
+    let username = db
+        .read(move |tx| service::check_set_password_token(tx, &ctx, &t))
+        .await?;
+    Ok(shell.render(
+        "accounts/set_password.html",
+        &SetPasswordPage { token, username },
+    ))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -167,9 +208,12 @@ async fn set_password_submit(
     db: &State<Db>,
     ctx: &State<Ctx>,
     secure: &State<SecureCookies>,
-) -> Result<FormOutcome, AppError> {
+) -> Result<PageResponse, AppError> {
     let input = form.into_inner();
-    let page = SetPasswordPage { token: token.clone(), username: String::new() };
+    let page = SetPasswordPage {
+        token: token.clone(),
+        username: String::new(),
+    };
     let cmd = SetPasswordCommand {
         token,
         password: input.password,
@@ -178,12 +222,25 @@ async fn set_password_submit(
     };
     let _permit = ctx.passwords.permit().await?;
     let ctx2 = ctx.inner().clone();
-    match db.call(move |conn| service::set_password_with_token(conn, &ctx2, cmd)).await {
+    match db
+        .call(move |conn| service::set_password_with_token(conn, &ctx2, cmd))
+        .await
+    {
         Ok(session) => {
-            set_session_cookie(jar, session.token, ctx.config.session_absolute_minutes, secure.0);
-            Ok(FormOutcome::done("/home", "Your password is set. You are now logged in."))
+            set_session_cookie(
+                jar,
+                session.token,
+                ctx.config.session_absolute_minutes,
+                secure.0,
+            );
+            Ok(PageResponse::done(
+                "/home",
+                "Your password is set. You are now logged in.",
+            ))
         }
-        Err(err) => shell.form_error("accounts/set_password.html", &page, err).map(FormOutcome::Again),
+        Err(err) => shell
+            .form_error("accounts/set_password.html", &page, err)
+            .map(PageResponse::from),
     }
 }
 

@@ -85,9 +85,9 @@ impl Passwords {
         let (hash, real) = match stored {
             Some(h) => (h, true),
             None => {
-                dummy = self.dummy.get_or_init(|| {
-                    self.hash("clubroom dummy password").unwrap_or_default()
-                });
+                dummy = self
+                    .dummy
+                    .get_or_init(|| self.hash("clubroom dummy password").unwrap_or_default());
                 (dummy.as_str(), false)
             }
         };
@@ -95,7 +95,10 @@ impl Passwords {
         let Ok(parsed) = PasswordHash::new(hash) else {
             return false;
         };
-        let ok = self.argon.verify_password(password.as_bytes(), &parsed).is_ok();
+        let ok = self
+            .argon
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
         ok && real
     }
 }

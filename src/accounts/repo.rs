@@ -58,18 +58,30 @@ pub fn find_for_login(conn: &Connection, login: &str) -> Result<Option<LoginReco
             "SELECT id, password_hash, status FROM users WHERE username = ?1 OR email = ?1 LIMIT 1",
         )?
         .query_row([login], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, String>(2)?,
+            ))
         })
         .optional()?;
     row.map(|(user_id, password_hash, status)| {
-        Ok(LoginRecord { user_id, password_hash, status: parse_status(&status)? })
+        Ok(LoginRecord {
+            user_id,
+            password_hash,
+            status: parse_status(&status)?,
+        })
     })
     .transpose()
 }
 
 pub fn find_id_by_username(conn: &Connection, username: &str) -> Result<Option<i64>, AppError> {
     Ok(conn
-        .query_row("SELECT id FROM users WHERE username = ?1", [username], |r| r.get(0))
+        .query_row(
+            "SELECT id FROM users WHERE username = ?1",
+            [username],
+            |r| r.get(0),
+        )
         .optional()?)
 }
 
@@ -77,7 +89,12 @@ fn parse_status(s: &str) -> Result<UserStatus, AppError> {
     s.parse().map_err(AppError::internal)
 }
 
-pub fn set_password_hash(conn: &Connection, user_id: i64, hash: &str, now: i64) -> Result<(), AppError> {
+pub fn set_password_hash(
+    conn: &Connection,
+    user_id: i64,
+    hash: &str,
+    now: i64,
+) -> Result<(), AppError> {
     conn.execute(
         "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1",
         params![user_id, hash, now],
@@ -86,7 +103,10 @@ pub fn set_password_hash(conn: &Connection, user_id: i64, hash: &str, now: i64) 
 }
 
 pub fn record_login(conn: &Connection, user_id: i64, now: i64) -> Result<(), AppError> {
-    conn.execute("UPDATE users SET last_login_at = ?2 WHERE id = ?1", params![user_id, now])?;
+    conn.execute(
+        "UPDATE users SET last_login_at = ?2 WHERE id = ?1",
+        params![user_id, now],
+    )?;
     Ok(())
 }
 
@@ -102,9 +122,8 @@ pub fn count_admins(conn: &Connection) -> Result<i64, AppError> {
 
 /// Users per role, for the admin home.
 pub fn count_by_role(conn: &Connection) -> Result<Vec<(String, i64)>, AppError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT role, count(*) FROM user_roles GROUP BY role ORDER BY role",
-    )?;
+    let mut stmt =
+        conn.prepare_cached("SELECT role, count(*) FROM user_roles GROUP BY role ORDER BY role")?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -138,7 +157,10 @@ pub struct SessionRecord {
     pub last_seen_at: i64,
 }
 
-pub fn find_session(conn: &Connection, token_hash: &[u8]) -> Result<Option<SessionRecord>, AppError> {
+pub fn find_session(
+    conn: &Connection,
+    token_hash: &[u8],
+) -> Result<Option<SessionRecord>, AppError> {
     let row = conn
         .prepare_cached(
             "SELECT s.id, s.last_seen_at, s.expires_at, u.id, u.username, u.email, u.display_name,
@@ -160,7 +182,17 @@ pub fn find_session(conn: &Connection, token_hash: &[u8]) -> Result<Option<Sessi
             ))
         })
         .optional()?;
-    let Some((session_id, last_seen_at, expires_at, user_id, username, email, display_name, status, roles)) = row
+    let Some((
+        session_id,
+        last_seen_at,
+        expires_at,
+        user_id,
+        username,
+        email,
+        display_name,
+        status,
+        roles,
+    )) = row
     else {
         return Ok(None);
     };
@@ -196,7 +228,11 @@ pub fn delete_session_by_hash(conn: &Connection, token_hash: &[u8]) -> Result<()
 }
 
 /// Ends every session of a user except `keep` (password change, disable).
-pub fn delete_user_sessions(conn: &Connection, user_id: i64, keep: Option<i64>) -> Result<usize, AppError> {
+pub fn delete_user_sessions(
+    conn: &Connection,
+    user_id: i64,
+    keep: Option<i64>,
+) -> Result<usize, AppError> {
     Ok(conn.execute(
         "DELETE FROM sessions WHERE user_id = ?1 AND id IS NOT ?2",
         params![user_id, keep],
@@ -212,7 +248,11 @@ pub fn purge_sessions(conn: &Connection, now: i64, idle_cutoff: i64) -> Result<u
 }
 
 pub fn count_sessions(conn: &Connection, now: i64) -> Result<i64, AppError> {
-    Ok(conn.query_row("SELECT count(*) FROM sessions WHERE expires_at > ?1", [now], |r| r.get(0))?)
+    Ok(conn.query_row(
+        "SELECT count(*) FROM sessions WHERE expires_at > ?1",
+        [now],
+        |r| r.get(0),
+    )?)
 }
 
 // ----- one-time tokens -----

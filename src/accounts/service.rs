@@ -47,7 +47,10 @@ pub fn check_username(username: &str) -> Result<(), String> {
     if !(3..=32).contains(&len) {
         return Err("Use 3 to 32 characters.".into());
     }
-    if !username.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c)) {
+    if !username
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+    {
         return Err("Use only letters, digits, dots, dashes and underscores.".into());
     }
     if !username.starts_with(|c: char| c.is_ascii_alphanumeric()) {
@@ -112,7 +115,11 @@ fn start_session(
         now,
     )?;
     repo::record_login(conn, user_id, now)?;
-    Ok(StartedSession { token, user_id, expires_at })
+    Ok(StartedSession {
+        token,
+        user_id,
+        expires_at,
+    })
 }
 
 /// What a session cookie turned out to be.
@@ -127,7 +134,11 @@ pub enum SessionState {
 /// Resolves a session token. Enforces the idle and absolute timeouts and refuses disabled
 /// accounts (deleting such sessions). Refreshes `last_seen_at` at most once a minute, so that
 /// most requests stay reads.
-pub fn resolve_session(conn: &Connection, ctx: &Ctx, token: &str) -> Result<SessionState, AppError> {
+pub fn resolve_session(
+    conn: &Connection,
+    ctx: &Ctx,
+    token: &str,
+) -> Result<SessionState, AppError> {
     let Some(record) = repo::find_session(conn, &token_hash(token))? else {
         return Ok(SessionState::Unknown);
     };
@@ -161,10 +172,18 @@ pub struct LoginCommand {
 /// (401 `invalid_credentials`, same body, one Argon2 verification each). A disabled account
 /// with the right password gets 403 `account_disabled`. Empty fields are 422. Every attempt is
 /// audited. The caller must hold a hashing permit.
-pub fn login(conn: &mut Connection, ctx: &Ctx, cmd: LoginCommand) -> Result<StartedSession, AppError> {
+pub fn login(
+    conn: &mut Connection,
+    ctx: &Ctx,
+    cmd: LoginCommand,
+) -> Result<StartedSession, AppError> {
     let login = cmd.login.trim().to_lowercase();
     let mut v = Validator::new();
-    v.check(!login.is_empty(), "login", "Enter your username or email address.");
+    v.check(
+        !login.is_empty(),
+        "login",
+        "Enter your username or email address.",
+    );
     v.check(!cmd.password.is_empty(), "password", "Enter your password.");
     v.finish()?;
 
@@ -189,7 +208,9 @@ pub fn login(conn: &mut Connection, ctx: &Ctx, cmd: LoginCommand) -> Result<Star
             }
         };
         if user.status == UserStatus::Disabled {
-            let event = AuditEvent::new("login_refused_disabled").actor(user.user_id).ip(ip);
+            let event = AuditEvent::new("login_refused_disabled")
+                .actor(user.user_id)
+                .ip(ip);
             audit::record(tx, event, now)?;
             return Ok(Err(AppError::forbidden(
                 "This account has been disabled. Please contact the club.",
@@ -197,17 +218,30 @@ pub fn login(conn: &mut Connection, ctx: &Ctx, cmd: LoginCommand) -> Result<Star
             .with_code("account_disabled")));
         }
         let session = start_session(tx, ctx, user.user_id, &cmd.client, cmd.replaces.as_deref())?;
-        audit::record(tx, AuditEvent::new("login_succeeded").actor(user.user_id).ip(ip), now)?;
+        audit::record(
+            tx,
+            AuditEvent::new("login_succeeded")
+                .actor(user.user_id)
+                .ip(ip),
+            now,
+        )?;
         Ok(Ok(session))
     })?;
     outcome
 }
 
 /// Ends one session (logout).
-pub fn logout(conn: &mut Connection, ctx: &Ctx, user: &AuthUser, client: &ClientInfo) -> Result<(), AppError> {
+pub fn logout(
+    conn: &mut Connection,
+    ctx: &Ctx,
+    user: &AuthUser,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
     write_tx(conn, |tx| {
         repo::delete_session(tx, user.session_id)?;
-        let event = AuditEvent::new("logout").actor(user.user_id).ip(client.ip.as_deref());
+        let event = AuditEvent::new("logout")
+            .actor(user.user_id)
+            .ip(client.ip.as_deref());
         audit::record(tx, event, ctx.now_unix())
     })
 }
@@ -238,7 +272,14 @@ pub fn issue_setup_token(conn: &mut Connection, ctx: &Ctx) -> Result<Option<Stri
         repo::revoke_tokens(tx, TokenPurpose::Setup, None, now)?;
         let token = random_token();
         let expires = now + ctx.config.setup_token_hours * 3600;
-        repo::insert_token(tx, TokenPurpose::Setup, &token_hash(&token), None, now, expires)?;
+        repo::insert_token(
+            tx,
+            TokenPurpose::Setup,
+            &token_hash(&token),
+            None,
+            now,
+            expires,
+        )?;
         Ok(Some(token))
     })
 }
@@ -250,7 +291,12 @@ fn setup_gone() -> AppError {
 
 /// Ok when `token` is a live setup token and no admin exists yet; else 410.
 pub fn check_setup_token(conn: &Connection, ctx: &Ctx, token: &str) -> Result<(), AppError> {
-    let live = repo::find_live_token(conn, TokenPurpose::Setup, &token_hash(token), ctx.now_unix())?;
+    let live = repo::find_live_token(
+        conn,
+        TokenPurpose::Setup,
+        &token_hash(token),
+        ctx.now_unix(),
+    )?;
     if live.is_none() || !setup_open(conn)? {
         return Err(setup_gone());
     }
@@ -277,7 +323,11 @@ pub struct SetupDone {
 /// 410 when the token is unknown, expired or used, or an admin already exists (checked again
 /// inside the write transaction, so two concurrent submissions cannot both succeed); 422 per
 /// field for invalid input. The caller must hold a hashing permit.
-pub fn complete_setup(conn: &mut Connection, ctx: &Ctx, cmd: SetupCommand) -> Result<SetupDone, AppError> {
+pub fn complete_setup(
+    conn: &mut Connection,
+    ctx: &Ctx,
+    cmd: SetupCommand,
+) -> Result<SetupDone, AppError> {
     check_setup_token(conn, ctx, &cmd.token)?;
     let club_name = cmd.club_name.trim().to_string();
     let username = normalize_username(&cmd.username);
@@ -293,11 +343,20 @@ pub fn complete_setup(conn: &mut Connection, ctx: &Ctx, cmd: SetupCommand) -> Re
     write_tx(conn, |tx| {
         let now = ctx.now_unix();
         let live = repo::find_live_token(tx, TokenPurpose::Setup, &token_hash(&cmd.token), now)?;
-        let Some((token_id, _)) = live else { return Err(setup_gone()) };
+        let Some((token_id, _)) = live else {
+            return Err(setup_gone());
+        };
         if !setup_open(tx)? || !repo::consume_token(tx, token_id, now)? {
             return Err(setup_gone());
         }
-        let user_id = create_user(tx, &username, &email, Some(&hash), &[Role::Admin, Role::Member], now)?;
+        let user_id = create_user(
+            tx,
+            &username,
+            &email,
+            Some(&hash),
+            &[Role::Admin, Role::Member],
+            now,
+        )?;
         settings::set(tx, settings::CLUB_NAME, &club_name, now)?;
         let session = start_session(tx, ctx, user_id, &cmd.client, None)?;
         let event = AuditEvent::new("setup_completed")
@@ -313,7 +372,10 @@ pub fn complete_setup(conn: &mut Connection, ctx: &Ctx, cmd: SetupCommand) -> Re
             "admin_url": ctx.url("/admin"),
         });
         email::queue(tx, &ctx.emails, &email, "welcome_admin", &mail, now)?;
-        Ok(SetupDone { session, club_name: club_name.clone() })
+        Ok(SetupDone {
+            session,
+            club_name: club_name.clone(),
+        })
     })
 }
 
@@ -355,7 +417,11 @@ pub struct CreatedAdmin {
 /// Creates an admin (`clubroom admin create`). Validates like setup (422 per field, 409 for a
 /// taken username or email). Without a password, the account gets a one-time set-password link
 /// valid `setup_token_hours`, which is returned and also emailed.
-pub fn create_admin(conn: &mut Connection, ctx: &Ctx, cmd: CreateAdminCommand) -> Result<CreatedAdmin, AppError> {
+pub fn create_admin(
+    conn: &mut Connection,
+    ctx: &Ctx,
+    cmd: CreateAdminCommand,
+) -> Result<CreatedAdmin, AppError> {
     let username = normalize_username(&cmd.username);
     let email = normalize_email(&cmd.email);
     let mut v = Validator::new();
@@ -365,18 +431,37 @@ pub fn create_admin(conn: &mut Connection, ctx: &Ctx, cmd: CreateAdminCommand) -
         v.result("password", check_policy(password, &username, &email));
     }
     v.finish()?;
-    let hash = cmd.password.as_deref().map(|p| ctx.passwords.hash(p)).transpose()?;
+    let hash = cmd
+        .password
+        .as_deref()
+        .map(|p| ctx.passwords.hash(p))
+        .transpose()?;
 
     write_tx(conn, |tx| {
         let now = ctx.now_unix();
-        let user_id = create_user(tx, &username, &email, hash.as_deref(), &[Role::Admin, Role::Member], now)?;
-        let event = AuditEvent::new("admin_created").target(format!("user:{user_id}"))
+        let user_id = create_user(
+            tx,
+            &username,
+            &email,
+            hash.as_deref(),
+            &[Role::Admin, Role::Member],
+            now,
+        )?;
+        let event = AuditEvent::new("admin_created")
+            .target(format!("user:{user_id}"))
             .detail(json!({ "username": username, "via": "command line" }));
         audit::record(tx, event, now)?;
         let set_password_url = if hash.is_none() {
             let token = random_token();
             let expires = now + ctx.config.setup_token_hours * 3600;
-            repo::insert_token(tx, TokenPurpose::SetPassword, &token_hash(&token), Some(user_id), now, expires)?;
+            repo::insert_token(
+                tx,
+                TokenPurpose::SetPassword,
+                &token_hash(&token),
+                Some(user_id),
+                now,
+                expires,
+            )?;
             let url = ctx.url(&format!("/set-password/{token}"));
             let club_name = settings::get(tx, settings::CLUB_NAME)?
                 .unwrap_or_else(|| settings::DEFAULT_CLUB_NAME.to_string());
@@ -391,7 +476,10 @@ pub fn create_admin(conn: &mut Connection, ctx: &Ctx, cmd: CreateAdminCommand) -
         } else {
             None
         };
-        Ok(CreatedAdmin { user_id, set_password_url })
+        Ok(CreatedAdmin {
+            user_id,
+            set_password_url,
+        })
     })
 }
 
@@ -403,13 +491,32 @@ fn link_gone() -> AppError {
 }
 
 /// The username a live set-password token belongs to; 410 otherwise.
-pub fn check_set_password_token(conn: &Connection, ctx: &Ctx, token: &str) -> Result<String, AppError> {
-    let live = repo::find_live_token(conn, TokenPurpose::SetPassword, &token_hash(token), ctx.now_unix())?;
-    let Some((_, Some(user_id))) = live else { return Err(link_gone()) };
+pub fn check_set_password_token(
+    conn: &Connection,
+    ctx: &Ctx,
+    token: &str,
+) -> Result<String, AppError> {
+    let live = repo::find_live_token(
+        conn,
+        TokenPurpose::SetPassword,
+        &token_hash(token),
+        ctx.now_unix(),
+    )?;
+    let Some((_, Some(user_id))) = live else {
+        return Err(link_gone());
+    };
     let username: Option<String> = conn
-        .query_row("SELECT username FROM users WHERE id = ?1", [user_id], |r| r.get(0))
+        .query_row("SELECT username FROM users WHERE id = ?1", [user_id], |r| {
+            r.get(0)
+        })
         .map(Some)
-        .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })?;
+        .or_else(|e| {
+            if e == rusqlite::Error::QueryReturnedNoRows {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        })?;
     username.ok_or_else(link_gone)
 }
 
@@ -432,21 +539,30 @@ pub fn set_password_with_token(
     let mut v = Validator::new();
     v.result("password", check_policy(&cmd.password, &username, ""));
     if let Some(confirm) = &cmd.password_confirm {
-        v.check(confirm == &cmd.password, "password_confirm", "The two passwords do not match.");
+        v.check(
+            confirm == &cmd.password,
+            "password_confirm",
+            "The two passwords do not match.",
+        );
     }
     v.finish()?;
     let hash = ctx.passwords.hash(&cmd.password)?;
 
     write_tx(conn, |tx| {
         let now = ctx.now_unix();
-        let live = repo::find_live_token(tx, TokenPurpose::SetPassword, &token_hash(&cmd.token), now)?;
-        let Some((token_id, Some(user_id))) = live else { return Err(link_gone()) };
+        let live =
+            repo::find_live_token(tx, TokenPurpose::SetPassword, &token_hash(&cmd.token), now)?;
+        let Some((token_id, Some(user_id))) = live else {
+            return Err(link_gone());
+        };
         if !repo::consume_token(tx, token_id, now)? {
             return Err(link_gone());
         }
         repo::set_password_hash(tx, user_id, &hash, now)?;
         repo::delete_user_sessions(tx, user_id, None)?;
-        let event = AuditEvent::new("password_set").actor(user_id).ip(cmd.client.ip.as_deref());
+        let event = AuditEvent::new("password_set")
+            .actor(user_id)
+            .ip(cmd.client.ip.as_deref());
         audit::record(tx, event, now)?;
         start_session(tx, ctx, user_id, &cmd.client, None)
     })

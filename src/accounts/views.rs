@@ -11,7 +11,9 @@ pub struct MessageView {
 
 impl MessageView {
     pub fn new(message: &str) -> Self {
-        MessageView { message: message.to_string() }
+        MessageView {
+            message: message.to_string(),
+        }
     }
 }
 

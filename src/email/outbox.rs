@@ -59,7 +59,12 @@ fn claim_due(conn: &Connection, now: i64) -> Result<Vec<Claimed>, AppError> {
         Ok(Claimed {
             id: r.get(0)?,
             attempts: r.get(1)?,
-            email: SentEmail { to: r.get(2)?, subject: r.get(3)?, text: r.get(4)?, html: r.get(5)? },
+            email: SentEmail {
+                to: r.get(2)?,
+                subject: r.get(3)?,
+                text: r.get(4)?,
+                html: r.get(5)?,
+            },
         })
     })?;
     let mut claimed = rows.collect::<Result<Vec<_>, _>>()?;

@@ -36,8 +36,19 @@ impl<'r> Responder<'r, 'static> for AppError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         if self.kind() == ErrorKind::Internal || self.kind() == ErrorKind::Unavailable {
             match self.cause() {
-                Some(cause) => log::error!("[{}] {} {}: {cause}", request_id(req), req.method(), req.uri()),
-                None => log::error!("[{}] {} {}: {}", request_id(req), req.method(), req.uri(), self.message()),
+                Some(cause) => log::error!(
+                    "[{}] {} {}: {cause}",
+                    request_id(req),
+                    req.method(),
+                    req.uri()
+                ),
+                None => log::error!(
+                    "[{}] {} {}: {}",
+                    request_id(req),
+                    req.method(),
+                    req.uri(),
+                    self.message()
+                ),
             }
         }
         let mut response = if is_api_path(req.uri().path().as_str()) {
@@ -59,7 +70,8 @@ impl<'r> Responder<'r, 'static> for AppError {
             let user = error_page_user(req);
             let site = Site::from_request(req, user.as_ref());
             let page = json!({ "status": self.status(), "message": self.message() });
-            let mut response = Template::render(template, context(&site, &page, None)).respond_to(req)?;
+            let mut response =
+                Template::render(template, context(&site, &page, None)).respond_to(req)?;
             response.set_status(status_of(&self));
             response
         };
@@ -94,7 +106,10 @@ fn from_status(status: Status) -> AppError {
         403 => AppError::forbidden("You do not have access to this."),
         404 => AppError::not_found("We could not find what you were looking for."),
         413 => AppError::new(ErrorKind::PayloadTooLarge, "The request is too large."),
-        415 => AppError::new(ErrorKind::UnsupportedMediaType, "This content type is not accepted here."),
+        415 => AppError::new(
+            ErrorKind::UnsupportedMediaType,
+            "This content type is not accepted here.",
+        ),
         422 => AppError::new(ErrorKind::Validation, "The request contains invalid data."),
         429 => AppError::rate_limited(60),
         503 => AppError::unavailable("Clubroom is temporarily unavailable."),

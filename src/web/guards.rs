@@ -23,7 +23,11 @@ pub struct StashedError(Mutex<Option<AppError>>);
 
 impl StashedError {
     pub fn take(req: &Request<'_>) -> Option<AppError> {
-        req.local_cache(StashedError::default).0.lock().unwrap_or_else(|e| e.into_inner()).take()
+        req.local_cache(StashedError::default)
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
     }
 }
 
@@ -38,7 +42,11 @@ pub fn stash(req: &Request<'_>, err: AppError) -> (Status, AppError) {
     let slot = req.local_cache(StashedError::default);
     let copy = err.public_copy();
     if let Some(cause) = err.cause() {
-        log::error!("[{}] {}: {cause}", super::headers::request_id(req), err.code());
+        log::error!(
+            "[{}] {}: {cause}",
+            super::headers::request_id(req),
+            err.code()
+        );
     }
     *slot.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(copy);
     (status, err)
@@ -56,21 +64,32 @@ enum AuthState {
 
 async fn auth_state<'r>(req: &'r Request<'_>) -> &'r AuthState {
     req.local_cache_async(async {
-        let Some(token) = req.cookies().get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
+        let Some(token) = req
+            .cookies()
+            .get(SESSION_COOKIE)
+            .map(|c| c.value().to_string())
+        else {
             return AuthState::Anonymous;
         };
-        let (Some(db), Some(ctx)) = (req.rocket().state::<Db>(), req.rocket().state::<Ctx>()) else {
+        let (Some(db), Some(ctx)) = (req.rocket().state::<Db>(), req.rocket().state::<Ctx>())
+        else {
             return AuthState::Unavailable;
         };
         let ctx = ctx.clone();
-        match db.call(move |conn| service::resolve_session(conn, &ctx, &token)).await {
+        match db
+            .call(move |conn| service::resolve_session(conn, &ctx, &token))
+            .await
+        {
             Ok(SessionState::Valid(user)) => AuthState::User(user),
             Ok(SessionState::Expired | SessionState::Unknown) => {
                 req.cookies().remove(SESSION_COOKIE);
                 AuthState::Expired
             }
             Err(err) => {
-                log::error!("[{}] session lookup failed: {err}", super::headers::request_id(req));
+                log::error!(
+                    "[{}] session lookup failed: {err}",
+                    super::headers::request_id(req)
+                );
                 AuthState::Unavailable
             }
         }
@@ -130,7 +149,9 @@ impl<'r> FromRequest<'r> for CurrentUser {
                 )
                 .with_code("session_expired"),
             ),
-            AuthState::Unavailable => fail(req, AppError::unavailable("The database is unavailable.")),
+            AuthState::Unavailable => {
+                fail(req, AppError::unavailable("The database is unavailable."))
+            }
         }
     }
 }
@@ -147,7 +168,9 @@ impl<'r> FromRequest<'r> for MaybeUser {
         match auth_state(req).await {
             AuthState::User(user) => Outcome::Success(MaybeUser(Some((**user).clone()))),
             AuthState::Anonymous | AuthState::Expired => Outcome::Success(MaybeUser(None)),
-            AuthState::Unavailable => fail(req, AppError::unavailable("The database is unavailable.")),
+            AuthState::Unavailable => {
+                fail(req, AppError::unavailable("The database is unavailable."))
+            }
         }
     }
 }
@@ -174,7 +197,10 @@ impl<'r> FromRequest<'r> for AdminUser {
         if user.is_admin() {
             Outcome::Success(AdminUser(user))
         } else {
-            fail(req, AppError::forbidden("This part of Clubroom is for club admins."))
+            fail(
+                req,
+                AppError::forbidden("This part of Clubroom is for club admins."),
+            )
         }
     }
 }

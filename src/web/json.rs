@@ -33,14 +33,24 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, AppError> {
             let inner = err.into_inner();
             if inner.is_data() {
                 let mut fields = FieldErrors::new();
-                let field = if path == "." { "body".to_string() } else { path };
+                let field = if path == "." {
+                    "body".to_string()
+                } else {
+                    path
+                };
                 let message = inner.to_string();
-                let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+                let message = message
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or(&message)
+                    .to_string();
                 fields.insert(field, message);
                 Err(AppError::validation(fields))
             } else {
-                Err(AppError::bad_request(format!("The request body is not valid JSON: {inner}"))
-                    .with_code("malformed_json"))
+                Err(
+                    AppError::bad_request(format!("The request body is not valid JSON: {inner}"))
+                        .with_code("malformed_json"),
+                )
             }
         }
     }
@@ -63,10 +73,16 @@ impl<'r, T: DeserializeOwned> FromData<'r> for JsonBody<T> {
         let text = match data.open(limit).into_string().await {
             Ok(text) if text.is_complete() => text.into_inner(),
             Ok(_) => {
-                let err = AppError::new(ErrorKind::PayloadTooLarge, "The request body is too large.");
+                let err =
+                    AppError::new(ErrorKind::PayloadTooLarge, "The request body is too large.");
                 return Outcome::Error(stash(req, err));
             }
-            Err(e) => return Outcome::Error(stash(req, AppError::bad_request(format!("Could not read the body: {e}")))),
+            Err(e) => {
+                return Outcome::Error(stash(
+                    req,
+                    AppError::bad_request(format!("Could not read the body: {e}")),
+                ))
+            }
         };
         match parse(&text) {
             Ok(value) => Outcome::Success(JsonBody(value)),

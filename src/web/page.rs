@@ -4,6 +4,8 @@
 
 use rocket::http::Status;
 use rocket::request::{FlashMessage, FromRequest, Outcome, Request};
+use rocket::response::{Flash, Redirect};
+use rocket::Responder;
 use rocket_dyn_templates::Template;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -82,7 +84,10 @@ impl<'r> FromRequest<'r> for Shell {
         };
         let mut site = Site::from_request(req, user.as_ref());
         if let Outcome::Success(flash) = req.guard::<FlashMessage<'_>>().await {
-            site.flash = Some(FlashView { kind: flash.kind().to_string(), message: flash.message().to_string() });
+            site.flash = Some(FlashView {
+                kind: flash.kind().to_string(),
+                message: flash.message().to_string(),
+            });
         }
         Outcome::Success(Shell { site })
     }
@@ -95,11 +100,22 @@ pub fn context(site: &Site, page: &impl Serialize, err: Option<&AppError>) -> Va
         Ok(Value::Object(map)) => map,
         _ => Map::new(),
     };
-    map.insert("site".into(), serde_json::to_value(site).unwrap_or(Value::Null));
+    map.insert(
+        "site".into(),
+        serde_json::to_value(site).unwrap_or(Value::Null),
+    );
     let fields = err.map(|e| e.fields().clone()).unwrap_or_default();
-    map.insert("errors".into(), serde_json::to_value(&fields).unwrap_or(Value::Null));
-    let message = err.filter(|e| e.fields().is_empty() || e.fields().len() > 1).map(|e| e.message().to_string());
-    map.insert("error".into(), message.map(Value::String).unwrap_or(Value::Null));
+    map.insert(
+        "errors".into(),
+        serde_json::to_value(&fields).unwrap_or(Value::Null),
+    );
+    let message = err
+        .filter(|e| e.fields().is_empty() || e.fields().len() > 1)
+        .map(|e| e.message().to_string());
+    map.insert(
+        "error".into(),
+        message.map(Value::String).unwrap_or(Value::Null),
+    );
     Value::Object(map)
 }
 
@@ -122,7 +138,40 @@ impl Shell {
             return Err(err);
         }
         let status = Status::from_code(err.status()).unwrap_or(Status::UnprocessableEntity);
-        Ok((status, Template::render(name, context(&self.site, page, Some(&err)))))
+        Ok((
+            status,
+            Template::render(name, context(&self.site, page, Some(&err))),
+        ))
+    }
+}
+
+/// What a page handler answers: a page (possibly a form shown again with its errors and
+/// status), or a redirect (with a flash message after a successful form).
+#[derive(Responder)]
+pub enum PageResponse {
+    Page(Box<(Status, Template)>),
+    Redirect(Box<Redirect>),
+    Done(Box<Flash<Redirect>>),
+}
+
+impl PageResponse {
+    pub fn page(template: Template) -> Self {
+        PageResponse::Page(Box::new((Status::Ok, template)))
+    }
+
+    pub fn redirect(to: impl Into<String>) -> Self {
+        PageResponse::Redirect(Box::new(Redirect::to(to.into())))
+    }
+
+    /// 303 to `to` with a success message shown on the next page.
+    pub fn done(to: impl Into<String>, message: &str) -> Self {
+        PageResponse::Done(Box::new(Flash::success(Redirect::to(to.into()), message)))
+    }
+}
+
+impl From<(Status, Template)> for PageResponse {
+    fn from(page: (Status, Template)) -> Self {
+        PageResponse::Page(Box::new(page))
     }
 }
 
@@ -163,7 +212,10 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed_after_login() {
         assert_eq!(safe_next(Some("/home")).as_deref(), Some("/home"));
-        assert_eq!(safe_next(Some("/admin?tab=1")).as_deref(), Some("/admin?tab=1"));
+        assert_eq!(
+            safe_next(Some("/admin?tab=1")).as_deref(),
+            Some("/admin?tab=1")
+        );
         assert_eq!(safe_next(Some("//evil.example")), None);
         assert_eq!(safe_next(Some("/\\evil.example")), None);
         assert_eq!(safe_next(Some("https://evil.example")), None);

@@ -1,1 +1,65 @@
+//! `GET /health`.
 
+use std::sync::Arc;
+
+use clubroom::jobs::Scheduler;
+use rocket::http::Status;
+
+use crate::support::*;
+
+#[rocket::async_test]
+async fn health_reports_database_scheduler_and_mail() {
+    let app = TestApp::spawn().await;
+    let (status, body) = app.json("/health").await;
+    assert_eq!(status, Status::Ok);
+    assert_eq!(body["status"], "healthy");
+    assert_eq!(body["database"], "connected");
+    assert_eq!(body["scheduler"], "running");
+    assert_eq!(body["mail"], "memory");
+    assert!(chrono::DateTime::parse_from_rfc3339(body["timestamp"].as_str().unwrap()).is_ok());
+}
+
+#[rocket::async_test]
+async fn health_reports_console_mail_when_smtp_is_not_configured() {
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    let config = test_config(&dir.path().join("data"));
+    let transport = clubroom::email::Transport::from_config(&config).unwrap();
+    let app = TestApp::start(dir, config, transport).await;
+    assert_eq!(app.json("/health").await.1["mail"], "console");
+}
+
+#[rocket::async_test]
+async fn health_is_503_naming_the_database_when_it_cannot_be_queried() {
+    let app = TestApp::spawn_with(|c| {
+        c.db_pool_size = 2;
+        c.db_timeout_secs = 1;
+    })
+    .await;
+    let pool = app.db().pool().clone();
+    let held: Vec<_> = (0..2).map(|_| pool.get().unwrap()).collect();
+    let (status, body) = app.json("/health").await;
+    drop(held);
+    assert_eq!(status, Status::ServiceUnavailable);
+    assert_eq!(body["status"], "unhealthy");
+    assert_eq!(body["database"], "unavailable");
+    assert_eq!(body["failing"], serde_json::json!(["database"]));
+    assert_eq!(
+        app.json("/health").await.0,
+        Status::Ok,
+        "recovers when the database does"
+    );
+}
+
+#[rocket::async_test]
+async fn health_is_503_naming_the_scheduler_when_it_has_stopped() {
+    let app = TestApp::spawn().await;
+    app.client
+        .rocket()
+        .state::<Arc<Scheduler>>()
+        .unwrap()
+        .stop();
+    let (status, body) = app.json("/health").await;
+    assert_eq!(status, Status::ServiceUnavailable);
+    assert_eq!(body["scheduler"], "stopped");
+    assert_eq!(body["failing"], serde_json::json!(["scheduler"]));
+}

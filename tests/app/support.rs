@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use clubroom::accounts::model::{Role, UserStatus};
 use clubroom::accounts::repo::{self, NewUser};
-use clubroom::clock::{unix, Clock, ManualClock};
+use clubroom::clock::ManualClock;
 use clubroom::config::AppConfig;
 use clubroom::ctx::Ctx;
 use clubroom::db::Db;
@@ -58,15 +58,30 @@ impl TestApp {
             _ => Mailbox::default(),
         };
         let clock = Arc::new(ManualClock::new());
-        let runtime = Runtime { clock: clock.clone(), transport: Some(transport), print_setup_link: false };
+        let runtime = Runtime {
+            clock: clock.clone(),
+            transport: Some(transport),
+            print_setup_link: false,
+        };
         let rocket = clubroom::rocket_with(config.clone(), runtime);
         let client = Client::tracked(rocket).await.expect("valid rocket");
-        TestApp { client, clock, mailbox, config, dir }
+        TestApp {
+            client,
+            clock,
+            mailbox,
+            config,
+            dir,
+        }
     }
 
     /// A second instance on the same data directory (a restart).
     pub async fn restart(&self) -> TestApp {
-        Self::start(self.dir.clone(), self.config.clone(), Transport::Memory(Mailbox::default())).await
+        Self::start(
+            self.dir.clone(),
+            self.config.clone(),
+            Transport::Memory(Mailbox::default()),
+        )
+        .await
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -81,10 +96,6 @@ impl TestApp {
         self.client.rocket().state::<Ctx>().expect("ctx").clone()
     }
 
-    pub fn now(&self) -> i64 {
-        unix(self.clock.now())
-    }
-
     pub fn advance(&self, by: chrono::Duration) {
         self.clock.advance(by);
     }
@@ -92,15 +103,24 @@ impl TestApp {
     /// The path part of the setup link the server would have printed.
     pub fn setup_path(&self) -> Option<String> {
         let link = self.client.rocket().state::<SetupLink>()?.get()?;
-        Some(link.trim_start_matches(&self.config.public_url()).to_string())
+        Some(
+            link.trim_start_matches(&self.config.public_url())
+                .to_string(),
+        )
     }
 
     /// Creates an active user with `roles` and the password `PASSWORD`.
     pub async fn create_user(&self, username: &str, roles: &[Role]) -> i64 {
-        self.create_user_with_status(username, roles, UserStatus::Active).await
+        self.create_user_with_status(username, roles, UserStatus::Active)
+            .await
     }
 
-    pub async fn create_user_with_status(&self, username: &str, roles: &[Role], status: UserStatus) -> i64 {
+    pub async fn create_user_with_status(
+        &self,
+        username: &str,
+        roles: &[Role],
+        status: UserStatus,
+    ) -> i64 {
         let ctx = self.ctx();
         let (username, roles) = (username.to_string(), roles.to_vec());
         let hash = ctx.passwords.hash(PASSWORD).unwrap();
@@ -124,11 +144,17 @@ impl TestApp {
 
     /// Runs `sql` and returns the first column of the first row as an i64.
     pub async fn count(&self, sql: &'static str) -> i64 {
-        self.db().read(move |tx| Ok(tx.query_row(sql, [], |r| r.get(0))?)).await.unwrap()
+        self.db()
+            .read(move |tx| Ok(tx.query_row(sql, [], |r| r.get(0))?))
+            .await
+            .unwrap()
     }
 
     pub async fn exec(&self, sql: &'static str) {
-        self.db().call(move |c| Ok(c.execute_batch(sql)?)).await.unwrap()
+        self.db()
+            .call(move |c| Ok(c.execute_batch(sql)?))
+            .await
+            .unwrap()
     }
 
     pub async fn api_login(&self, login: &str, password: &str) -> LocalResponse<'_> {
@@ -149,29 +175,54 @@ impl TestApp {
 
     /// The CSRF token a page at `path` embeds (also giving this client its CSRF cookie).
     pub async fn csrf_token(&self, path: &str) -> String {
-        let body = self.client.get(path.to_string()).dispatch().await.into_string().await.unwrap_or_default();
+        let body = self
+            .client
+            .get(path.to_string())
+            .dispatch()
+            .await
+            .into_string()
+            .await
+            .unwrap_or_default();
         extract_csrf(&body).unwrap_or_else(|| panic!("no csrf token on {path}"))
     }
 
     /// Posts a urlencoded form with the given fields.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> LocalResponse<'_> {
-        self.client.post(path.to_string()).header(ContentType::Form).body(form_body(fields)).dispatch().await
+        self.client
+            .post(path.to_string())
+            .header(ContentType::Form)
+            .body(form_body(fields))
+            .dispatch()
+            .await
     }
 
     /// Delivers every due email (as the worker would) and returns all messages sent so far.
     pub async fn emails(&self) -> Vec<SentEmail> {
         let transport = Arc::new(Transport::Memory(self.mailbox.clone()));
-        deliver_due(&self.db(), transport, self.clock.clone(), self.config.mail_max_attempts)
-            .await
-            .unwrap();
+        deliver_due(
+            &self.db(),
+            transport,
+            self.clock.clone(),
+            self.config.mail_max_attempts,
+        )
+        .await
+        .unwrap();
         self.mailbox.messages()
     }
 
     pub async fn json(&self, path: &str) -> (Status, serde_json::Value) {
-        let response = self.client.get(path.to_string()).header(Header::new("Accept", "application/json")).dispatch().await;
+        let response = self
+            .client
+            .get(path.to_string())
+            .header(Header::new("Accept", "application/json"))
+            .dispatch()
+            .await;
         let status = response.status();
         let body = response.into_string().await.unwrap_or_default();
-        (status, serde_json::from_str(&body).unwrap_or(serde_json::Value::Null))
+        (
+            status,
+            serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
+        )
     }
 }
 
@@ -206,7 +257,9 @@ pub fn extract_csrf(html: &str) -> Option<String> {
 pub fn extract_link(text: &str, prefix: &str) -> Option<String> {
     let start = text.find(prefix)?;
     let rest = &text[start..];
-    let end = rest.find(|c: char| c.is_whitespace() || c == '"' || c == '<').unwrap_or(rest.len());
+    let end = rest
+        .find(|c: char| c.is_whitespace() || c == '"' || c == '<')
+        .unwrap_or(rest.len());
     Some(rest[..end].to_string())
 }
 
@@ -218,5 +271,8 @@ pub async fn body_json(response: LocalResponse<'_>) -> serde_json::Value {
 
 /// The value of `Set-Cookie` for cookie `name`, if the response sets it.
 pub fn set_cookie<'a>(response: &'a LocalResponse<'_>, name: &str) -> Option<&'a str> {
-    response.headers().get("Set-Cookie").find(|c| c.starts_with(&format!("{name}=")))
+    response
+        .headers()
+        .get("Set-Cookie")
+        .find(|c| c.starts_with(&format!("{name}=")))
 }
