@@ -4,6 +4,7 @@ mod support;
 
 mod cli;
 mod csrf;
+mod docs;
 mod email;
 mod errors;
 mod headers;
