@@ -16,13 +16,7 @@ pub struct AuditEvent<'a> {
 
 impl<'a> AuditEvent<'a> {
     pub fn new(kind: &'a str) -> Self {
-        AuditEvent {
-            kind,
-            actor_user_id: None,
-            target: None,
-            detail: None,
-            ip: None,
-        }
+        AuditEvent { kind, actor_user_id: None, target: None, detail: None, ip: None }
     }
 
     pub fn actor(mut self, user_id: i64) -> Self {

@@ -27,19 +27,13 @@ pub fn migrate(config: &AppConfig) -> Result<String, AppError> {
     crate::datadir::prepare(config)?;
     let mut conn = rusqlite::Connection::open(config.database_path())?;
     let applied = db::migrate(&mut conn)?;
-    Ok(format!(
-        "{applied} migration(s) applied to {}",
-        config.database_path().display()
-    ))
+    Ok(format!("{applied} migration(s) applied to {}", config.database_path().display()))
 }
 
 /// `clubroom backup PATH`: a consistent, verified copy of the live database.
 pub fn backup(config: &AppConfig, dest: &Path) -> Result<String, AppError> {
     let bytes = db::backup::backup(&config.database_path(), dest)?;
-    Ok(format!(
-        "Backup written to {} ({bytes} bytes, integrity check ok)",
-        dest.display()
-    ))
+    Ok(format!("Backup written to {} ({bytes} bytes, integrity check ok)", dest.display()))
 }
 
 /// `clubroom admin create`: asks for a password on a terminal; otherwise creates the account
@@ -54,20 +48,14 @@ pub fn admin_create(config: &AppConfig, username: &str, email: &str) -> Result<S
         let second =
             rpassword::prompt_password("Repeat the password: ").map_err(AppError::internal)?;
         if first != second {
-            return Err(AppError::invalid_field(
-                "password",
-                "The two passwords do not match.",
-            ));
+            return Err(AppError::invalid_field("password", "The two passwords do not match."));
         }
         Some(first)
     } else {
         None
     };
-    let cmd = CreateAdminCommand {
-        username: username.to_string(),
-        email: email.to_string(),
-        password,
-    };
+    let cmd =
+        CreateAdminCommand { username: username.to_string(), email: email.to_string(), password };
     let mut conn = db.conn()?;
     let created = service::create_admin(&mut conn, &ctx, cmd)?;
     let mut report = format!("Admin {username} created (user id {}).", created.user_id);
@@ -88,9 +76,7 @@ fn send_queued_now(config: &AppConfig, db: &Db, ctx: &Ctx) {
     let Ok(transport) = Transport::from_config(config) else {
         return;
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
     if let Ok(rt) = runtime {
         let result = rt.block_on(deliver_due(
             db,
@@ -108,12 +94,7 @@ fn send_queued_now(config: &AppConfig, db: &Db, ctx: &Ctx) {
 pub fn describe(err: &AppError) -> String {
     let mut text = err.message().to_string();
     if err.kind() == ErrorKind::Validation || !err.fields().is_empty() {
-        text = err
-            .fields()
-            .iter()
-            .map(|(f, m)| format!("{f}: {m}"))
-            .collect::<Vec<_>>()
-            .join("\n");
+        text = err.fields().iter().map(|(f, m)| format!("{f}: {m}")).collect::<Vec<_>>().join("\n");
     }
     if let Some(cause) = err.cause() {
         text.push_str(&format!(": {cause}"));

@@ -127,10 +127,7 @@ impl AppConfig {
     pub fn load(path: Option<&Path>) -> Result<AppConfig, ConfigError> {
         if let Some(p) = path {
             if !p.exists() {
-                return Err(ConfigError(format!(
-                    "config file {} does not exist",
-                    p.display()
-                )));
+                return Err(ConfigError(format!("config file {} does not exist", p.display())));
             }
         }
         Self::from_figment(&Self::figment(path))
@@ -312,10 +309,7 @@ mod tests {
     fn every_default_key_is_listed_once() {
         use figment::Provider;
         let data = Toml::string(DEFAULTS_TOML).nested().data().unwrap();
-        let keys: Vec<&str> = data[&figment::Profile::Default]
-            .keys()
-            .map(|k| k.as_str())
-            .collect();
+        let keys: Vec<&str> = data[&figment::Profile::Default].keys().map(|k| k.as_str()).collect();
         assert_eq!(keys.len(), KEYS.len());
         for key in KEYS {
             assert!(keys.contains(key), "{key} missing from Rocket.toml");

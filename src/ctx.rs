@@ -23,9 +23,7 @@ impl Ctx {
     /// Builds the context: loads the email templates and sets up password hashing with one
     /// concurrent hash per core.
     pub fn new(config: Arc<AppConfig>, clock: Arc<dyn Clock>) -> Result<Ctx, AppError> {
-        let cores = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2);
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         let passwords = Passwords::new(
             config.password_hash_memory_kib,
             config.password_hash_iterations,

@@ -52,11 +52,7 @@ pub struct Runtime {
 
 impl Default for Runtime {
     fn default() -> Self {
-        Runtime {
-            clock: Arc::new(SystemClock),
-            transport: None,
-            print_setup_link: true,
-        }
+        Runtime { clock: Arc::new(SystemClock), transport: None, print_setup_link: true }
     }
 }
 
@@ -88,24 +84,17 @@ pub fn rocket_with(config: AppConfig, runtime: Runtime) -> Rocket<Build> {
     let runtime = std::sync::Mutex::new(Some(runtime));
 
     rocket::custom(figment)
-        .attach(AdHoc::try_on_ignite(
-            "Clubroom start-up",
-            move |rocket| async move {
-                let runtime = runtime
-                    .lock()
-                    .ok()
-                    .and_then(|mut r| r.take())
-                    .unwrap_or_default();
-                match start_up(config, runtime) {
-                    Ok(parts) => Ok(parts.manage(rocket)),
-                    Err(err) => {
-                        log::error!("Clubroom could not start: {}", commands::describe(&err));
-                        eprintln!("Clubroom could not start: {}", commands::describe(&err));
-                        Err(rocket)
-                    }
+        .attach(AdHoc::try_on_ignite("Clubroom start-up", move |rocket| async move {
+            let runtime = runtime.lock().ok().and_then(|mut r| r.take()).unwrap_or_default();
+            match start_up(config, runtime) {
+                Ok(parts) => Ok(parts.manage(rocket)),
+                Err(err) => {
+                    log::error!("Clubroom could not start: {}", commands::describe(&err));
+                    eprintln!("Clubroom could not start: {}", commands::describe(&err));
+                    Err(rocket)
                 }
-            },
-        ))
+            }
+        }))
         .attach(Template::try_custom(|engines| {
             let templates = embedded::templates(|name| !name.starts_with("email/"));
             engines.tera.add_raw_templates(templates)?;
@@ -219,27 +208,17 @@ fn register_jobs(
     transport: &Arc<Transport>,
     limiter: &Arc<LoginLimiter>,
 ) -> OutboxSignal {
-    let (db1, transport, clock, max) = (
-        db.clone(),
-        transport.clone(),
-        ctx.clock.clone(),
-        ctx.config.mail_max_attempts,
-    );
+    let (db1, transport, clock, max) =
+        (db.clone(), transport.clone(), ctx.clock.clone(), ctx.config.mail_max_attempts);
     let wake = scheduler.register("email_outbox", Duration::from_secs(10), move || {
         let (db, transport, clock) = (db1.clone(), transport.clone(), clock.clone());
-        async move {
-            email::deliver_due(&db, transport, clock, max)
-                .await
-                .map(|_| ())
-        }
+        async move { email::deliver_due(&db, transport, clock, max).await.map(|_| ()) }
     });
     let (db2, ctx2) = (db.clone(), ctx.clone());
     scheduler.register("purge_expired", Duration::from_secs(3600), move || {
         let (db, ctx) = (db2.clone(), ctx2.clone());
         async move {
-            db.call(move |conn| accounts::service::purge_expired(conn, &ctx))
-                .await
-                .map(|_| ())
+            db.call(move |conn| accounts::service::purge_expired(conn, &ctx)).await.map(|_| ())
         }
     });
     let limiter = limiter.clone();
@@ -268,9 +247,7 @@ pub fn serve(config: AppConfig) -> Result<(), String> {
     let workers = if config.workers > 0 {
         config.workers
     } else {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2)
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
@@ -279,15 +256,11 @@ pub fn serve(config: AppConfig) -> Result<(), String> {
         .build()
         .map_err(|e| format!("could not start the runtime: {e}"))?;
     runtime.block_on(async move {
-        rocket(config)
-            .launch()
-            .await
-            .map(|_| ())
-            .map_err(|e| match e.kind() {
-                rocket::error::ErrorKind::FailedFairings(_) => {
-                    "start-up failed (see above)".to_string()
-                }
-                _ => e.to_string(),
-            })
+        rocket(config).launch().await.map(|_| ()).map_err(|e| match e.kind() {
+            rocket::error::ErrorKind::FailedFairings(_) => {
+                "start-up failed (see above)".to_string()
+            }
+            _ => e.to_string(),
+        })
     })
 }

@@ -16,13 +16,7 @@ use clubroom::config::AppConfig;
 )]
 struct Cli {
     /// A Rocket.toml with settings (default: ./Rocket.toml when present).
-    #[arg(
-        short,
-        long,
-        global = true,
-        env = "CLUBROOM_CONFIG",
-        value_name = "FILE"
-    )]
+    #[arg(short, long, global = true, env = "CLUBROOM_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
@@ -73,9 +67,9 @@ fn main() -> ExitCode {
         Command::Backup { path } => {
             commands::backup(&config, &path).map_err(|e| commands::describe(&e))
         }
-        Command::Admin {
-            command: AdminCommand::Create { username, email },
-        } => commands::admin_create(&config, &username, &email).map_err(|e| commands::describe(&e)),
+        Command::Admin { command: AdminCommand::Create { username, email } } => {
+            commands::admin_create(&config, &username, &email).map_err(|e| commands::describe(&e))
+        }
     };
     match result {
         Ok(report) => {

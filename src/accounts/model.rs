@@ -16,13 +16,8 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::Admin,
-        Role::Coach,
-        Role::Member,
-        Role::Guardian,
-        Role::Guest,
-    ];
+    pub const ALL: [Role; 5] =
+        [Role::Admin, Role::Coach, Role::Member, Role::Guardian, Role::Guest];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -38,10 +33,7 @@ impl Role {
 impl FromStr for Role {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("unknown role {s:?}"))
+        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| format!("unknown role {s:?}"))
     }
 }
 
@@ -96,11 +88,8 @@ impl FromStr for UserStatus {
 
 /// Parses the comma-separated roles of a `group_concat`, skipping names this build does not know.
 pub fn parse_roles(joined: Option<&str>) -> Vec<Role> {
-    let mut roles: Vec<Role> = joined
-        .unwrap_or("")
-        .split(',')
-        .filter_map(|r| r.parse().ok())
-        .collect();
+    let mut roles: Vec<Role> =
+        joined.unwrap_or("").split(',').filter_map(|r| r.parse().ok()).collect();
     roles.sort();
     roles.dedup();
     roles

@@ -2,22 +2,19 @@
 
 use std::sync::Arc;
 
-use rocket::http::CookieJar;
 use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::Template;
 
 use super::input::{LoginInput, SetPasswordInput, SetupInput};
 use super::service::{self, LoginCommand, SetPasswordCommand, SetupCommand};
 use super::views::{LoginPage, SetPasswordPage, SetupPage};
-use crate::ctx::Ctx;
-use crate::db::Db;
 use crate::error::AppError;
 use crate::settings::SiteInfo;
-use crate::web::csrf::{CsrfForm, NoFields, SecureCookies};
-use crate::web::guards::{Client, MaybeUser, SESSION_COOKIE};
+use crate::web::csrf::{CsrfForm, NoFields};
+use crate::web::guards::{App, Client, MaybeUser, SessionCookie};
 use crate::web::page::{safe_next, PageResponse, Shell};
 use crate::web::ratelimit::LoginLimiter;
-use crate::web::{set_session_cookie, OutboxSignal};
+use crate::web::OutboxSignal;
 
 #[get("/login?<next>")]
 fn login_form(shell: Shell, next: Option<String>) -> PageResponse {
@@ -25,64 +22,41 @@ fn login_form(shell: Shell, next: Option<String>) -> PageResponse {
     if shell.site.user.is_some() {
         return PageResponse::redirect(next.unwrap_or_else(|| "/home".into()));
     }
-    PageResponse::page(shell.render(
-        "accounts/login.html",
-        &LoginPage {
-            login: String::new(),
-            next: next.unwrap_or_default(),
-        },
-    ))
+    let page = LoginPage { login: String::new(), next: next.unwrap_or_default() };
+    PageResponse::page(shell.render("accounts/login.html", &page))
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The login form. Rate limiting happens here rather than in a guard so that the form is shown
+/// again with the reason.
 #[post("/login", data = "<form>")]
 async fn login_submit(
     form: CsrfForm<LoginInput>,
     shell: Shell,
     client: Client,
-    jar: &CookieJar<'_>,
-    db: &State<Db>,
-    ctx: &State<Ctx>,
+    cookie: SessionCookie<'_>,
+    app: App,
     limiter: &State<Arc<LoginLimiter>>,
-    secure: &State<SecureCookies>,
 ) -> Result<PageResponse, AppError> {
     let input = form.into_inner();
     let next = safe_next(input.next.as_deref());
-    let page = LoginPage {
-        login: input.login.clone(),
-        next: next.clone().unwrap_or_default(),
-    };
-    let client_ip = client.0.ip.as_deref().and_then(|ip| ip.parse().ok());
+    let page = LoginPage { login: input.login.clone(), next: next.clone().unwrap_or_default() };
+    let ip = client.0.ip.as_deref().and_then(|ip| ip.parse().ok());
     let cmd = LoginCommand {
         login: input.login,
         password: input.password,
         client: client.0,
-        replaces: jar.get(SESSION_COOKIE).map(|c| c.value().to_string()),
+        replaces: cookie.current(),
     };
-    let result = match limiter.check(client_ip) {
-        Ok(()) => {
-            let _permit = ctx.passwords.permit().await?;
-            let ctx2 = ctx.inner().clone();
-            db.call(move |conn| service::login(conn, &ctx2, cmd)).await
-        }
+    let result = match limiter.check(ip) {
+        Ok(()) => app.hashing(move |conn, ctx| service::login(conn, ctx, cmd)).await,
         Err(err) => Err(err),
     };
     match result {
         Ok(session) => {
-            set_session_cookie(
-                jar,
-                session.token,
-                ctx.config.session_absolute_minutes,
-                secure.0,
-            );
-            Ok(PageResponse::done(
-                next.unwrap_or_else(|| "/home".into()),
-                "Welcome back!",
-            ))
+            cookie.set(session.token);
+            Ok(PageResponse::done(next.unwrap_or_else(|| "/home".into()), "Welcome back!"))
         }
-        Err(err) => shell
-            .form_error("accounts/login.html", &page, err)
-            .map(PageResponse::from),
+        Err(err) => shell.form_error("accounts/login.html", &page, err).map(PageResponse::from),
     }
 }
 
@@ -91,37 +65,21 @@ async fn logout(
     _form: CsrfForm<NoFields>,
     user: MaybeUser,
     client: Client,
-    jar: &CookieJar<'_>,
-    db: &State<Db>,
-    ctx: &State<Ctx>,
+    cookie: SessionCookie<'_>,
+    app: App,
 ) -> Result<PageResponse, AppError> {
     if let Some(user) = user.0 {
-        let ctx = ctx.inner().clone();
-        db.call(move |conn| service::logout(conn, &ctx, &user, &client.0))
-            .await?;
+        app.call(move |conn, ctx| service::logout(conn, ctx, &user, &client.0)).await?;
     }
-    jar.remove(SESSION_COOKIE);
+    cookie.clear();
     Ok(PageResponse::done("/", "You have been logged out."))
 }
 
 #[get("/setup/<token>")]
-async fn setup_form(
-    token: String,
-    shell: Shell,
-    db: &State<Db>,
-    ctx: &State<Ctx>,
-) -> Result<Template, AppError> {
-    let ctx = ctx.inner().clone();
+async fn setup_form(token: String, shell: Shell, app: App) -> Result<Template, AppError> {
     let t = token.clone();
-    db.read(move |tx| service::check_setup_token(tx, &ctx, &t))
-        .await?;
-    Ok(shell.render(
-        "accounts/setup.html",
-        &SetupPage {
-            token,
-            ..Default::default()
-        },
-    ))
+    app.read(move |tx, ctx| service::check_setup_token(tx, ctx, &t)).await?;
+    Ok(shell.render("accounts/setup.html", &SetupPage { token, ..Default::default() }))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -131,12 +89,10 @@ async fn setup_submit(
     form: CsrfForm<SetupInput>,
     shell: Shell,
     client: Client,
-    jar: &CookieJar<'_>,
-    db: &State<Db>,
-    ctx: &State<Ctx>,
+    cookie: SessionCookie<'_>,
+    app: App,
     site: &State<SiteInfo>,
     outbox: &State<OutboxSignal>,
-    secure: &State<SecureCookies>,
 ) -> Result<PageResponse, AppError> {
     let input = form.into_inner();
     let page = SetupPage {
@@ -153,94 +109,49 @@ async fn setup_submit(
         password: input.password,
         client: client.0,
     };
-    let _permit = ctx.passwords.permit().await?;
-    let ctx2 = ctx.inner().clone();
-    match db
-        .call(move |conn| service::complete_setup(conn, &ctx2, cmd))
-        .await
-    {
+    match app.hashing(move |conn, ctx| service::complete_setup(conn, ctx, cmd)).await {
         Ok(done) => {
             site.set_club_name(&done.club_name);
             outbox.wake();
-            set_session_cookie(
-                jar,
-                done.session.token,
-                ctx.config.session_absolute_minutes,
-                secure.0,
-            );
-            Ok(PageResponse::done(
-                "/admin",
-                "Your club is ready. Welcome to Clubroom!",
-            ))
+            cookie.set(done.session.token);
+            Ok(PageResponse::done("/admin", "Your club is ready. Welcome to Clubroom!"))
         }
-        Err(err) => shell
-            .form_error("accounts/setup.html", &page, err)
-            .map(PageResponse::from),
+        Err(err) => shell.form_error("accounts/setup.html", &page, err).map(PageResponse::from),
     }
 }
 
 #[get("/set-password/<token>")]
-async fn set_password_form(
-    token: String,
-    shell: Shell,
-    db: &State<Db>,
-    ctx: &State<Ctx>,
-) -> Result<Template, AppError> {
-    let ctx = ctx.inner().clone();
+async fn set_password_form(token: String, shell: Shell, app: App) -> Result<Template, AppError> {
     let t = token.clone();
-    let username = db
-        .read(move |tx| service::check_set_password_token(tx, &ctx, &t))
-        .await?;
-    Ok(shell.render(
-        "accounts/set_password.html",
-        &SetPasswordPage { token, username },
-    ))
+    let username = app.read(move |tx, ctx| service::check_set_password_token(tx, ctx, &t)).await?;
+    Ok(shell.render("accounts/set_password.html", &SetPasswordPage { token, username }))
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/set-password/<token>", data = "<form>")]
 async fn set_password_submit(
     token: String,
     form: CsrfForm<SetPasswordInput>,
     shell: Shell,
     client: Client,
-    jar: &CookieJar<'_>,
-    db: &State<Db>,
-    ctx: &State<Ctx>,
-    secure: &State<SecureCookies>,
+    cookie: SessionCookie<'_>,
+    app: App,
 ) -> Result<PageResponse, AppError> {
     let input = form.into_inner();
-    let page = SetPasswordPage {
-        token: token.clone(),
-        username: String::new(),
-    };
+    let page = SetPasswordPage { token: token.clone(), username: String::new() };
     let cmd = SetPasswordCommand {
         token,
         password: input.password,
         password_confirm: input.password_confirm,
         client: client.0,
     };
-    let _permit = ctx.passwords.permit().await?;
-    let ctx2 = ctx.inner().clone();
-    match db
-        .call(move |conn| service::set_password_with_token(conn, &ctx2, cmd))
-        .await
-    {
+    match app.hashing(move |conn, ctx| service::set_password_with_token(conn, ctx, cmd)).await {
         Ok(session) => {
-            set_session_cookie(
-                jar,
-                session.token,
-                ctx.config.session_absolute_minutes,
-                secure.0,
-            );
-            Ok(PageResponse::done(
-                "/home",
-                "Your password is set. You are now logged in.",
-            ))
+            cookie.set(session.token);
+            Ok(PageResponse::done("/home", "Your password is set. You are now logged in."))
         }
-        Err(err) => shell
-            .form_error("accounts/set_password.html", &page, err)
-            .map(PageResponse::from),
+        Err(err) => {
+            shell.form_error("accounts/set_password.html", &page, err).map(PageResponse::from)
+        }
     }
 }
 

@@ -95,10 +95,7 @@ impl Passwords {
         let Ok(parsed) = PasswordHash::new(hash) else {
             return false;
         };
-        let ok = self
-            .argon
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok();
+        let ok = self.argon.verify_password(password.as_bytes(), &parsed).is_ok();
         ok && real
     }
 }

@@ -58,30 +58,18 @@ pub fn find_for_login(conn: &Connection, login: &str) -> Result<Option<LoginReco
             "SELECT id, password_hash, status FROM users WHERE username = ?1 OR email = ?1 LIMIT 1",
         )?
         .query_row([login], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, Option<String>>(1)?,
-                r.get::<_, String>(2)?,
-            ))
+            Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?))
         })
         .optional()?;
     row.map(|(user_id, password_hash, status)| {
-        Ok(LoginRecord {
-            user_id,
-            password_hash,
-            status: parse_status(&status)?,
-        })
+        Ok(LoginRecord { user_id, password_hash, status: parse_status(&status)? })
     })
     .transpose()
 }
 
 pub fn find_id_by_username(conn: &Connection, username: &str) -> Result<Option<i64>, AppError> {
     Ok(conn
-        .query_row(
-            "SELECT id FROM users WHERE username = ?1",
-            [username],
-            |r| r.get(0),
-        )
+        .query_row("SELECT id FROM users WHERE username = ?1", [username], |r| r.get(0))
         .optional()?)
 }
 
@@ -103,10 +91,7 @@ pub fn set_password_hash(
 }
 
 pub fn record_login(conn: &Connection, user_id: i64, now: i64) -> Result<(), AppError> {
-    conn.execute(
-        "UPDATE users SET last_login_at = ?2 WHERE id = ?1",
-        params![user_id, now],
-    )?;
+    conn.execute("UPDATE users SET last_login_at = ?2 WHERE id = ?1", params![user_id, now])?;
     Ok(())
 }
 
@@ -248,11 +233,7 @@ pub fn purge_sessions(conn: &Connection, now: i64, idle_cutoff: i64) -> Result<u
 }
 
 pub fn count_sessions(conn: &Connection, now: i64) -> Result<i64, AppError> {
-    Ok(conn.query_row(
-        "SELECT count(*) FROM sessions WHERE expires_at > ?1",
-        [now],
-        |r| r.get(0),
-    )?)
+    Ok(conn.query_row("SELECT count(*) FROM sessions WHERE expires_at > ?1", [now], |r| r.get(0))?)
 }
 
 // ----- one-time tokens -----
@@ -319,8 +300,6 @@ pub fn revoke_tokens(
 /// Deletes tokens that expired or were used more than a week ago.
 pub fn purge_tokens(conn: &Connection, now: i64) -> Result<usize, AppError> {
     let cutoff = now - 7 * 24 * 3600;
-    Ok(conn.execute(
-        "DELETE FROM one_time_tokens WHERE expires_at <= ?1 OR used_at <= ?1",
-        [cutoff],
-    )?)
+    Ok(conn
+        .execute("DELETE FROM one_time_tokens WHERE expires_at <= ?1 OR used_at <= ?1", [cutoff])?)
 }

@@ -47,9 +47,7 @@ pub fn check_username(username: &str) -> Result<(), String> {
     if !(3..=32).contains(&len) {
         return Err("Use 3 to 32 characters.".into());
     }
-    if !username
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+    if !username.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
     {
         return Err("Use only letters, digits, dots, dashes and underscores.".into());
     }
@@ -115,11 +113,7 @@ fn start_session(
         now,
     )?;
     repo::record_login(conn, user_id, now)?;
-    Ok(StartedSession {
-        token,
-        user_id,
-        expires_at,
-    })
+    Ok(StartedSession { token, user_id, expires_at })
 }
 
 /// What a session cookie turned out to be.
@@ -179,11 +173,7 @@ pub fn login(
 ) -> Result<StartedSession, AppError> {
     let login = cmd.login.trim().to_lowercase();
     let mut v = Validator::new();
-    v.check(
-        !login.is_empty(),
-        "login",
-        "Enter your username or email address.",
-    );
+    v.check(!login.is_empty(), "login", "Enter your username or email address.");
     v.check(!cmd.password.is_empty(), "password", "Enter your password.");
     v.finish()?;
 
@@ -208,9 +198,7 @@ pub fn login(
             }
         };
         if user.status == UserStatus::Disabled {
-            let event = AuditEvent::new("login_refused_disabled")
-                .actor(user.user_id)
-                .ip(ip);
+            let event = AuditEvent::new("login_refused_disabled").actor(user.user_id).ip(ip);
             audit::record(tx, event, now)?;
             return Ok(Err(AppError::forbidden(
                 "This account has been disabled. Please contact the club.",
@@ -218,13 +206,7 @@ pub fn login(
             .with_code("account_disabled")));
         }
         let session = start_session(tx, ctx, user.user_id, &cmd.client, cmd.replaces.as_deref())?;
-        audit::record(
-            tx,
-            AuditEvent::new("login_succeeded")
-                .actor(user.user_id)
-                .ip(ip),
-            now,
-        )?;
+        audit::record(tx, AuditEvent::new("login_succeeded").actor(user.user_id).ip(ip), now)?;
         Ok(Ok(session))
     })?;
     outcome
@@ -239,9 +221,7 @@ pub fn logout(
 ) -> Result<(), AppError> {
     write_tx(conn, |tx| {
         repo::delete_session(tx, user.session_id)?;
-        let event = AuditEvent::new("logout")
-            .actor(user.user_id)
-            .ip(client.ip.as_deref());
+        let event = AuditEvent::new("logout").actor(user.user_id).ip(client.ip.as_deref());
         audit::record(tx, event, ctx.now_unix())
     })
 }
@@ -272,14 +252,7 @@ pub fn issue_setup_token(conn: &mut Connection, ctx: &Ctx) -> Result<Option<Stri
         repo::revoke_tokens(tx, TokenPurpose::Setup, None, now)?;
         let token = random_token();
         let expires = now + ctx.config.setup_token_hours * 3600;
-        repo::insert_token(
-            tx,
-            TokenPurpose::Setup,
-            &token_hash(&token),
-            None,
-            now,
-            expires,
-        )?;
+        repo::insert_token(tx, TokenPurpose::Setup, &token_hash(&token), None, now, expires)?;
         Ok(Some(token))
     })
 }
@@ -291,12 +264,8 @@ fn setup_gone() -> AppError {
 
 /// Ok when `token` is a live setup token and no admin exists yet; else 410.
 pub fn check_setup_token(conn: &Connection, ctx: &Ctx, token: &str) -> Result<(), AppError> {
-    let live = repo::find_live_token(
-        conn,
-        TokenPurpose::Setup,
-        &token_hash(token),
-        ctx.now_unix(),
-    )?;
+    let live =
+        repo::find_live_token(conn, TokenPurpose::Setup, &token_hash(token), ctx.now_unix())?;
     if live.is_none() || !setup_open(conn)? {
         return Err(setup_gone());
     }
@@ -349,14 +318,8 @@ pub fn complete_setup(
         if !setup_open(tx)? || !repo::consume_token(tx, token_id, now)? {
             return Err(setup_gone());
         }
-        let user_id = create_user(
-            tx,
-            &username,
-            &email,
-            Some(&hash),
-            &[Role::Admin, Role::Member],
-            now,
-        )?;
+        let user_id =
+            create_user(tx, &username, &email, Some(&hash), &[Role::Admin, Role::Member], now)?;
         settings::set(tx, settings::CLUB_NAME, &club_name, now)?;
         let session = start_session(tx, ctx, user_id, &cmd.client, None)?;
         let event = AuditEvent::new("setup_completed")
@@ -372,10 +335,7 @@ pub fn complete_setup(
             "admin_url": ctx.url("/admin"),
         });
         email::queue(tx, &ctx.emails, &email, "welcome_admin", &mail, now)?;
-        Ok(SetupDone {
-            session,
-            club_name: club_name.clone(),
-        })
+        Ok(SetupDone { session, club_name: club_name.clone() })
     })
 }
 
@@ -387,13 +347,8 @@ fn create_user(
     roles: &[Role],
     now: i64,
 ) -> Result<i64, AppError> {
-    let user = NewUser {
-        username,
-        email,
-        display_name: "",
-        password_hash,
-        status: UserStatus::Active,
-    };
+    let user =
+        NewUser { username, email, display_name: "", password_hash, status: UserStatus::Active };
     let user_id = repo::insert_user(conn, &user, now)?;
     repo::add_roles(conn, user_id, roles)?;
     Ok(user_id)
@@ -431,22 +386,12 @@ pub fn create_admin(
         v.result("password", check_policy(password, &username, &email));
     }
     v.finish()?;
-    let hash = cmd
-        .password
-        .as_deref()
-        .map(|p| ctx.passwords.hash(p))
-        .transpose()?;
+    let hash = cmd.password.as_deref().map(|p| ctx.passwords.hash(p)).transpose()?;
 
     write_tx(conn, |tx| {
         let now = ctx.now_unix();
-        let user_id = create_user(
-            tx,
-            &username,
-            &email,
-            hash.as_deref(),
-            &[Role::Admin, Role::Member],
-            now,
-        )?;
+        let user_id =
+            create_user(tx, &username, &email, hash.as_deref(), &[Role::Admin, Role::Member], now)?;
         let event = AuditEvent::new("admin_created")
             .target(format!("user:{user_id}"))
             .detail(json!({ "username": username, "via": "command line" }));
@@ -476,10 +421,7 @@ pub fn create_admin(
         } else {
             None
         };
-        Ok(CreatedAdmin {
-            user_id,
-            set_password_url,
-        })
+        Ok(CreatedAdmin { user_id, set_password_url })
     })
 }
 
@@ -496,27 +438,15 @@ pub fn check_set_password_token(
     ctx: &Ctx,
     token: &str,
 ) -> Result<String, AppError> {
-    let live = repo::find_live_token(
-        conn,
-        TokenPurpose::SetPassword,
-        &token_hash(token),
-        ctx.now_unix(),
-    )?;
+    let live =
+        repo::find_live_token(conn, TokenPurpose::SetPassword, &token_hash(token), ctx.now_unix())?;
     let Some((_, Some(user_id))) = live else {
         return Err(link_gone());
     };
     let username: Option<String> = conn
-        .query_row("SELECT username FROM users WHERE id = ?1", [user_id], |r| {
-            r.get(0)
-        })
+        .query_row("SELECT username FROM users WHERE id = ?1", [user_id], |r| r.get(0))
         .map(Some)
-        .or_else(|e| {
-            if e == rusqlite::Error::QueryReturnedNoRows {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        })?;
+        .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })?;
     username.ok_or_else(link_gone)
 }
 
@@ -539,11 +469,7 @@ pub fn set_password_with_token(
     let mut v = Validator::new();
     v.result("password", check_policy(&cmd.password, &username, ""));
     if let Some(confirm) = &cmd.password_confirm {
-        v.check(
-            confirm == &cmd.password,
-            "password_confirm",
-            "The two passwords do not match.",
-        );
+        v.check(confirm == &cmd.password, "password_confirm", "The two passwords do not match.");
     }
     v.finish()?;
     let hash = ctx.passwords.hash(&cmd.password)?;
@@ -560,9 +486,7 @@ pub fn set_password_with_token(
         }
         repo::set_password_hash(tx, user_id, &hash, now)?;
         repo::delete_user_sessions(tx, user_id, None)?;
-        let event = AuditEvent::new("password_set")
-            .actor(user_id)
-            .ip(cmd.client.ip.as_deref());
+        let event = AuditEvent::new("password_set").actor(user_id).ip(cmd.client.ip.as_deref());
         audit::record(tx, event, now)?;
         start_session(tx, ctx, user_id, &cmd.client, None)
     })

@@ -11,9 +11,7 @@ pub struct MessageView {
 
 impl MessageView {
     pub fn new(message: &str) -> Self {
-        MessageView {
-            message: message.to_string(),
-        }
+        MessageView { message: message.to_string() }
     }
 }
 

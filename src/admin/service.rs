@@ -13,14 +13,10 @@ use crate::error::AppError;
 /// in by the caller, which knows the running scheduler and transport.
 pub fn home(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<AdminHome, AppError> {
     if !actor.is_admin() {
-        return Err(AppError::forbidden(
-            "This part of Clubroom is for club admins.",
-        ));
+        return Err(AppError::forbidden("This part of Clubroom is for club admins."));
     }
     let counts = |rows: Vec<(String, i64)>| {
-        rows.into_iter()
-            .map(|(label, count)| Count { label, count })
-            .collect::<Vec<_>>()
+        rows.into_iter().map(|(label, count)| Count { label, count }).collect::<Vec<_>>()
     };
     Ok(AdminHome {
         users: accounts::count_users(conn)?,

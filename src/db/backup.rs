@@ -45,9 +45,6 @@ pub fn integrity_check(path: &Path) -> Result<(), AppError> {
     if result == "ok" {
         Ok(())
     } else {
-        Err(AppError::internal(format!(
-            "integrity check of {} failed: {result}",
-            path.display()
-        )))
+        Err(AppError::internal(format!("integrity check of {} failed: {result}", path.display())))
     }
 }

@@ -134,9 +134,7 @@ pub fn write_tx<T>(
 
 /// Applies every embedded migration not yet applied; returns how many ran.
 pub fn migrate(conn: &mut Connection) -> Result<usize, AppError> {
-    let report = embedded::migrations::runner()
-        .run(conn)
-        .map_err(AppError::internal)?;
+    let report = embedded::migrations::runner().run(conn).map_err(AppError::internal)?;
     Ok(report.applied_migrations().len())
 }
 

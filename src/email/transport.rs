@@ -35,10 +35,7 @@ impl Mailbox {
 }
 
 pub enum Transport {
-    Smtp {
-        mailer: Box<SmtpTransport>,
-        from: Address,
-    },
+    Smtp { mailer: Box<SmtpTransport>, from: Address },
     Console,
     Memory(Mailbox),
 }
@@ -65,10 +62,7 @@ impl Transport {
                 config.smtp_password.clone(),
             ));
         }
-        Ok(Transport::Smtp {
-            mailer: Box::new(builder.build()),
-            from,
-        })
+        Ok(Transport::Smtp { mailer: Box::new(builder.build()), from })
     }
 
     /// What /health reports as `mail`.
@@ -104,10 +98,7 @@ impl Transport {
                             ),
                     )
                     .map_err(|e| format!("could not build the message: {e}"))?;
-                mailer
-                    .send(&message)
-                    .map(|_| ())
-                    .map_err(|e| describe_smtp_error(&e))
+                mailer.send(&message).map(|_| ()).map_err(|e| describe_smtp_error(&e))
             }
             Transport::Console => {
                 println!(

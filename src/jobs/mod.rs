@@ -70,18 +70,9 @@ impl Scheduler {
         let run: JobFn = Arc::new(move || Box::pin(run()));
         lock(&self.status).insert(
             name,
-            JobStatus {
-                name: name.to_string(),
-                every_secs: every.as_secs(),
-                ..Default::default()
-            },
+            JobStatus { name: name.to_string(), every_secs: every.as_secs(), ..Default::default() },
         );
-        lock(&self.jobs).push(Job {
-            name,
-            every,
-            run,
-            wake: wake.clone(),
-        });
+        lock(&self.jobs).push(Job { name, every, run, wake: wake.clone() });
         wake
     }
 
@@ -195,11 +186,7 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         assert_eq!(count.load(Ordering::SeqCst), 2);
-        let broken = scheduler
-            .statuses()
-            .into_iter()
-            .find(|s| s.name == "broken")
-            .unwrap();
+        let broken = scheduler.statuses().into_iter().find(|s| s.name == "broken").unwrap();
         assert!(broken.last_error.unwrap().contains("boom"));
         assert!(broken.last_success_at.is_none());
         assert!(scheduler.is_running());

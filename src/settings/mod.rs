@@ -12,9 +12,7 @@ pub const DEFAULT_CLUB_NAME: &str = "Clubroom";
 
 pub fn get(conn: &Connection, key: &str) -> Result<Option<String>, AppError> {
     Ok(conn
-        .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
-            r.get(0)
-        })
+        .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0))
         .optional()?)
 }
 
@@ -35,16 +33,11 @@ pub struct SiteInfo {
 impl SiteInfo {
     pub fn load(conn: &Connection) -> Result<SiteInfo, AppError> {
         let name = get(conn, CLUB_NAME)?.unwrap_or_else(|| DEFAULT_CLUB_NAME.to_string());
-        Ok(SiteInfo {
-            club_name: RwLock::new(name),
-        })
+        Ok(SiteInfo { club_name: RwLock::new(name) })
     }
 
     pub fn club_name(&self) -> String {
-        self.club_name
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.club_name.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     pub fn set_club_name(&self, name: &str) {

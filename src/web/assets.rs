@@ -26,9 +26,7 @@ impl<'r> Responder<'r, 'static> for Asset {
             builder.status(Status::NotModified);
         } else {
             let len = self.data.len();
-            builder
-                .header(self.content_type)
-                .sized_body(len, std::io::Cursor::new(self.data));
+            builder.header(self.content_type).sized_body(len, std::io::Cursor::new(self.data));
         }
         builder.ok()
     }
@@ -42,9 +40,7 @@ impl<'r> FromRequest<'r> for IfNoneMatch {
     type Error = std::convert::Infallible;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        Outcome::Success(IfNoneMatch(
-            req.headers().get_one("If-None-Match").map(str::to_string),
-        ))
+        Outcome::Success(IfNoneMatch(req.headers().get_one("If-None-Match").map(str::to_string)))
     }
 }
 
@@ -55,12 +51,7 @@ pub fn asset(path: &str, if_none_match: Option<&str>) -> Option<Asset> {
     let extension = path.rsplit_once('.').map(|(_, ext)| ext).unwrap_or("");
     let content_type = ContentType::from_extension(extension).unwrap_or(ContentType::Binary);
     let not_modified = if_none_match.is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
-    Some(Asset {
-        data: file.data,
-        content_type,
-        etag,
-        not_modified,
-    })
+    Some(Asset { data: file.data, content_type, etag, not_modified })
 }
 
 #[get("/assets/<path..>")]

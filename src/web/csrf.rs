@@ -27,26 +27,18 @@ pub struct CsrfToken(pub String);
 
 /// Computes this request's token, issuing the browser its CSRF cookie when it has none.
 pub fn token_for(req: &Request<'_>) -> String {
-    let key = req
-        .rocket()
-        .state::<SecretKey>()
-        .map(|k| k.0.as_slice())
-        .unwrap_or_default();
+    let key = req.rocket().state::<SecretKey>().map(|k| k.0.as_slice()).unwrap_or_default();
     let secure = req.rocket().state::<SecureCookies>().is_some_and(|s| s.0);
     let base = match req.cookies().get_pending(CSRF_COOKIE) {
         Some(cookie) if !cookie.value().is_empty() => cookie.value().to_string(),
         _ => {
             let value = random_token();
-            req.cookies()
-                .add(super::cookie(CSRF_COOKIE, value.clone(), secure));
+            req.cookies().add(super::cookie(CSRF_COOKIE, value.clone(), secure));
             value
         }
     };
-    let session = req
-        .cookies()
-        .get(SESSION_COOKIE)
-        .map(|c| c.value().to_string())
-        .unwrap_or_default();
+    let session =
+        req.cookies().get(SESSION_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
     sign(key, &[b"csrf", base.as_bytes(), session.as_bytes()])
 }
 
@@ -110,10 +102,7 @@ impl<'r, T: FromForm<'r>> FromForm<'r> for WithCsrf<T> {
     }
 
     fn finalize(ctxt: Self::Context) -> form::Result<'r, Self> {
-        Ok(WithCsrf {
-            token: ctxt.0,
-            inner: T::finalize(ctxt.1)?,
-        })
+        Ok(WithCsrf { token: ctxt.0, inner: T::finalize(ctxt.1)? })
     }
 }
 
@@ -128,11 +117,8 @@ impl<'r, T: FromForm<'r> + Send + 'r> FromData<'r> for CsrfForm<T> {
             DataOutcome::Error((_, errors)) => {
                 let mut fields = crate::error::FieldErrors::new();
                 for e in errors.iter() {
-                    let name = e
-                        .name
-                        .as_ref()
-                        .map(|n| n.to_string())
-                        .unwrap_or_else(|| "form".into());
+                    let name =
+                        e.name.as_ref().map(|n| n.to_string()).unwrap_or_else(|| "form".into());
                     fields.entry(name).or_insert_with(|| e.kind.to_string());
                 }
                 let err = if errors.iter().any(|e| e.status().code == 413) {

@@ -36,12 +36,9 @@ impl<'r> Responder<'r, 'static> for AppError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         if self.kind() == ErrorKind::Internal || self.kind() == ErrorKind::Unavailable {
             match self.cause() {
-                Some(cause) => log::error!(
-                    "[{}] {} {}: {cause}",
-                    request_id(req),
-                    req.method(),
-                    req.uri()
-                ),
+                Some(cause) => {
+                    log::error!("[{}] {} {}: {cause}", request_id(req), req.method(), req.uri())
+                }
                 None => log::error!(
                     "[{}] {} {}: {}",
                     request_id(req),
@@ -90,11 +87,8 @@ fn login_redirect(req: &Request<'_>, err: &AppError) -> Flash<Redirect> {
     } else {
         "/login".to_string()
     };
-    let note = if err.code() == "session_expired" {
-        err.message()
-    } else {
-        "Please log in to continue."
-    };
+    let note =
+        if err.code() == "session_expired" { err.message() } else { "Please log in to continue." };
     Flash::warning(Redirect::to(target), note)
 }
 

@@ -4,10 +4,11 @@
 
 use std::sync::Mutex;
 
-use rocket::http::{Method, Status};
+use rocket::http::{CookieJar, Method, Status};
 use rocket::request::{FromRequest, Outcome, Request};
-use rocket::State;
+use rusqlite::{Connection, Transaction};
 
+use super::csrf::SecureCookies;
 use super::is_api_path;
 use crate::accounts::model::{Actor, AuthUser};
 use crate::accounts::service::{self, ClientInfo, SessionState};
@@ -23,11 +24,7 @@ pub struct StashedError(Mutex<Option<AppError>>);
 
 impl StashedError {
     pub fn take(req: &Request<'_>) -> Option<AppError> {
-        req.local_cache(StashedError::default)
-            .0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
+        req.local_cache(StashedError::default).0.lock().unwrap_or_else(|e| e.into_inner()).take()
     }
 }
 
@@ -42,11 +39,7 @@ pub fn stash(req: &Request<'_>, err: AppError) -> (Status, AppError) {
     let slot = req.local_cache(StashedError::default);
     let copy = err.public_copy();
     if let Some(cause) = err.cause() {
-        log::error!(
-            "[{}] {}: {cause}",
-            super::headers::request_id(req),
-            err.code()
-        );
+        log::error!("[{}] {}: {cause}", super::headers::request_id(req), err.code());
     }
     *slot.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(copy);
     (status, err)
@@ -64,11 +57,7 @@ enum AuthState {
 
 async fn auth_state<'r>(req: &'r Request<'_>) -> &'r AuthState {
     req.local_cache_async(async {
-        let Some(token) = req
-            .cookies()
-            .get(SESSION_COOKIE)
-            .map(|c| c.value().to_string())
-        else {
+        let Some(token) = req.cookies().get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
             return AuthState::Anonymous;
         };
         let (Some(db), Some(ctx)) = (req.rocket().state::<Db>(), req.rocket().state::<Ctx>())
@@ -76,20 +65,14 @@ async fn auth_state<'r>(req: &'r Request<'_>) -> &'r AuthState {
             return AuthState::Unavailable;
         };
         let ctx = ctx.clone();
-        match db
-            .call(move |conn| service::resolve_session(conn, &ctx, &token))
-            .await
-        {
+        match db.call(move |conn| service::resolve_session(conn, &ctx, &token)).await {
             Ok(SessionState::Valid(user)) => AuthState::User(user),
             Ok(SessionState::Expired | SessionState::Unknown) => {
                 req.cookies().remove(SESSION_COOKIE);
                 AuthState::Expired
             }
             Err(err) => {
-                log::error!(
-                    "[{}] session lookup failed: {err}",
-                    super::headers::request_id(req)
-                );
+                log::error!("[{}] session lookup failed: {err}", super::headers::request_id(req));
                 AuthState::Unavailable
             }
         }
@@ -197,10 +180,7 @@ impl<'r> FromRequest<'r> for AdminUser {
         if user.is_admin() {
             Outcome::Success(AdminUser(user))
         } else {
-            fail(
-                req,
-                AppError::forbidden("This part of Clubroom is for club admins."),
-            )
+            fail(req, AppError::forbidden("This part of Clubroom is for club admins."))
         }
     }
 }
@@ -213,10 +193,8 @@ impl<'r> FromRequest<'r> for Client {
     type Error = std::convert::Infallible;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        let user_agent = req
-            .headers()
-            .get_one("User-Agent")
-            .map(|ua| ua.chars().take(300).collect::<String>());
+        let user_agent =
+            req.headers().get_one("User-Agent").map(|ua| ua.chars().take(300).collect::<String>());
         Outcome::Success(Client(ClientInfo {
             ip: req.client_ip().map(|ip| ip.to_string()),
             user_agent,
@@ -224,5 +202,101 @@ impl<'r> FromRequest<'r> for Client {
     }
 }
 
-/// The database handle. (`&State<Db>` works too; this reads better in signatures.)
-pub type DbState<'r> = &'r State<Db>;
+/// The database and the service context, which nearly every handler needs together:
+/// `app.read(|tx, ctx| service::thing(tx, ctx, ...))`. Each call is one hop to a blocking thread.
+pub struct App {
+    pub db: Db,
+    pub ctx: Ctx,
+}
+
+impl App {
+    /// A read-only snapshot (see `Db::read`).
+    pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction, &Ctx) -> Result<T, AppError> + Send + 'static,
+    {
+        let ctx = self.ctx.clone();
+        self.db.read(move |tx| f(tx, &ctx)).await
+    }
+
+    /// One `BEGIN IMMEDIATE` transaction (see `Db::write`).
+    pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction, &Ctx) -> Result<T, AppError> + Send + 'static,
+    {
+        let ctx = self.ctx.clone();
+        self.db.write(move |tx| f(tx, &ctx)).await
+    }
+
+    /// A connection of its own, for services that manage their transactions themselves.
+    pub async fn call<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection, &Ctx) -> Result<T, AppError> + Send + 'static,
+    {
+        let ctx = self.ctx.clone();
+        self.db.call(move |conn| f(conn, &ctx)).await
+    }
+
+    /// Like `call`, after waiting for a password-hashing slot: for the service calls that hash
+    /// or verify a password (503 `busy` when too many are waiting).
+    pub async fn hashing<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection, &Ctx) -> Result<T, AppError> + Send + 'static,
+    {
+        let _permit = self.ctx.passwords.permit().await?;
+        self.call(f).await
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for App {
+    type Error = AppError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, AppError> {
+        match (req.rocket().state::<Db>(), req.rocket().state::<Ctx>()) {
+            (Some(db), Some(ctx)) => Outcome::Success(App { db: db.clone(), ctx: ctx.clone() }),
+            _ => fail(req, AppError::internal("database or context not managed")),
+        }
+    }
+}
+
+/// The browser's session cookie: what it holds now, and setting or clearing it.
+pub struct SessionCookie<'r> {
+    jar: &'r CookieJar<'r>,
+    lifetime_minutes: i64,
+    secure: bool,
+}
+
+impl SessionCookie<'_> {
+    /// The token the browser sent, if any (a login replaces that session).
+    pub fn current(&self) -> Option<String> {
+        self.jar.get(SESSION_COOKIE).map(|c| c.value().to_string())
+    }
+
+    /// Hands the browser a new session token; the cookie lives as long as the session may.
+    pub fn set(&self, token: String) {
+        let mut c = super::cookie(SESSION_COOKIE, token, self.secure);
+        c.set_max_age(rocket::time::Duration::minutes(self.lifetime_minutes));
+        self.jar.add(c);
+    }
+
+    pub fn clear(&self) {
+        self.jar.remove(SESSION_COOKIE);
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for SessionCookie<'r> {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let secure = req.rocket().state::<SecureCookies>().is_some_and(|s| s.0);
+        let lifetime_minutes =
+            req.rocket().state::<Ctx>().map_or(60, |c| c.config.session_absolute_minutes);
+        Outcome::Success(SessionCookie { jar: req.cookies(), lifetime_minutes, secure })
+    }
+}

@@ -22,11 +22,7 @@ pub struct SecurityHeaders {
 impl SecurityHeaders {
     pub fn new(hsts: bool) -> Self {
         let prefix = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
-        SecurityHeaders {
-            hsts,
-            prefix,
-            counter: AtomicU64::new(0),
-        }
+        SecurityHeaders { hsts, prefix, counter: AtomicU64::new(0) }
     }
 }
 
@@ -38,10 +34,7 @@ object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 #[rocket::async_trait]
 impl Fairing for SecurityHeaders {
     fn info(&self) -> Info {
-        Info {
-            name: "Request id and security headers",
-            kind: Kind::Request | Kind::Response,
-        }
+        Info { name: "Request id and security headers", kind: Kind::Request | Kind::Response }
     }
 
     async fn on_request(&self, req: &mut Request<'_>, _: &mut Data<'_>) {

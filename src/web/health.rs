@@ -47,17 +47,9 @@ async fn health(
         failing.push("scheduler");
         "stopped"
     };
-    let status = if failing.is_empty() {
-        Status::Ok
-    } else {
-        Status::ServiceUnavailable
-    };
+    let status = if failing.is_empty() { Status::Ok } else { Status::ServiceUnavailable };
     let body = Health {
-        status: if failing.is_empty() {
-            "healthy"
-        } else {
-            "unhealthy"
-        },
+        status: if failing.is_empty() { "healthy" } else { "unhealthy" },
         timestamp: rfc3339(ctx.now()),
         database,
         scheduler,

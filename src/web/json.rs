@@ -33,24 +33,14 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, AppError> {
             let inner = err.into_inner();
             if inner.is_data() {
                 let mut fields = FieldErrors::new();
-                let field = if path == "." {
-                    "body".to_string()
-                } else {
-                    path
-                };
+                let field = if path == "." { "body".to_string() } else { path };
                 let message = inner.to_string();
-                let message = message
-                    .split(" at line ")
-                    .next()
-                    .unwrap_or(&message)
-                    .to_string();
+                let message = message.split(" at line ").next().unwrap_or(&message).to_string();
                 fields.insert(field, message);
                 Err(AppError::validation(fields))
             } else {
-                Err(
-                    AppError::bad_request(format!("The request body is not valid JSON: {inner}"))
-                        .with_code("malformed_json"),
-                )
+                Err(AppError::bad_request(format!("The request body is not valid JSON: {inner}"))
+                    .with_code("malformed_json"))
             }
         }
     }

@@ -50,15 +50,3 @@ impl OutboxSignal {
         self.0.notify_one();
     }
 }
-
-/// Sets the session cookie for a freshly started session.
-pub fn set_session_cookie(
-    jar: &rocket::http::CookieJar<'_>,
-    token: String,
-    lifetime_minutes: i64,
-    secure: bool,
-) {
-    let mut c = cookie(guards::SESSION_COOKIE, token, secure);
-    c.set_max_age(rocket::time::Duration::minutes(lifetime_minutes));
-    jar.add(c);
-}

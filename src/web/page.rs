@@ -100,22 +100,13 @@ pub fn context(site: &Site, page: &impl Serialize, err: Option<&AppError>) -> Va
         Ok(Value::Object(map)) => map,
         _ => Map::new(),
     };
-    map.insert(
-        "site".into(),
-        serde_json::to_value(site).unwrap_or(Value::Null),
-    );
+    map.insert("site".into(), serde_json::to_value(site).unwrap_or(Value::Null));
     let fields = err.map(|e| e.fields().clone()).unwrap_or_default();
-    map.insert(
-        "errors".into(),
-        serde_json::to_value(&fields).unwrap_or(Value::Null),
-    );
+    map.insert("errors".into(), serde_json::to_value(&fields).unwrap_or(Value::Null));
     let message = err
         .filter(|e| e.fields().is_empty() || e.fields().len() > 1)
         .map(|e| e.message().to_string());
-    map.insert(
-        "error".into(),
-        message.map(Value::String).unwrap_or(Value::Null),
-    );
+    map.insert("error".into(), message.map(Value::String).unwrap_or(Value::Null));
     Value::Object(map)
 }
 
@@ -138,10 +129,7 @@ impl Shell {
             return Err(err);
         }
         let status = Status::from_code(err.status()).unwrap_or(Status::UnprocessableEntity);
-        Ok((
-            status,
-            Template::render(name, context(&self.site, page, Some(&err))),
-        ))
+        Ok((status, Template::render(name, context(&self.site, page, Some(&err)))))
     }
 }
 
@@ -212,10 +200,7 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed_after_login() {
         assert_eq!(safe_next(Some("/home")).as_deref(), Some("/home"));
-        assert_eq!(
-            safe_next(Some("/admin?tab=1")).as_deref(),
-            Some("/admin?tab=1")
-        );
+        assert_eq!(safe_next(Some("/admin?tab=1")).as_deref(), Some("/admin?tab=1"));
         assert_eq!(safe_next(Some("//evil.example")), None);
         assert_eq!(safe_next(Some("/\\evil.example")), None);
         assert_eq!(safe_next(Some("https://evil.example")), None);

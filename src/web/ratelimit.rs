@@ -17,9 +17,7 @@ pub struct LoginLimiter {
 impl LoginLimiter {
     pub fn new(per_minute: u32) -> Self {
         let quota = Quota::per_minute(NonZeroU32::new(per_minute.max(1)).expect("at least 1"));
-        LoginLimiter {
-            limiter: RateLimiter::keyed(quota),
-        }
+        LoginLimiter { limiter: RateLimiter::keyed(quota) }
     }
 
     /// Takes one attempt for `ip`; Err with the seconds to wait when none is left.

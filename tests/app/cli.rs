@@ -33,11 +33,7 @@ fn clubroom(data_dir: &Path) -> Command {
 }
 
 fn run(cmd: &mut Command) -> (bool, String, String) {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = cmd.output().expect("binary runs");
+    let Output { status, stdout, stderr } = cmd.output().expect("binary runs");
     (
         status.success(),
         String::from_utf8_lossy(&stdout).into(),
@@ -82,19 +78,13 @@ fn migrate_applies_the_migrations_and_exits() {
 #[test]
 fn a_bad_setting_stops_start_up_with_a_readable_message() {
     let dir = tempfile::tempdir().unwrap();
-    let (ok, _, err) = run(clubroom(dir.path())
-        .env("CLUBROOM_BASE_URL", "club.example.org")
-        .arg("migrate"));
+    let (ok, _, err) =
+        run(clubroom(dir.path()).env("CLUBROOM_BASE_URL", "club.example.org").arg("migrate"));
     assert!(!ok);
     assert!(err.contains("base_url") && err.contains("http://"), "{err}");
-    let (ok, _, err) = run(clubroom(dir.path())
-        .env("CLUBROOM_PORT", "eighty")
-        .arg("migrate"));
+    let (ok, _, err) = run(clubroom(dir.path()).env("CLUBROOM_PORT", "eighty").arg("migrate"));
     assert!(!ok);
-    assert!(
-        err.to_lowercase().contains("port") && err.contains("eighty"),
-        "{err}"
-    );
+    assert!(err.to_lowercase().contains("port") && err.contains("eighty"), "{err}");
     std::fs::write(dir.path().join("bad.toml"), "[default]\nprot = 9000\n").unwrap();
     let (ok, _, err) = run(clubroom(dir.path())
         .env("CLUBROOM_CONFIG", dir.path().join("bad.toml"))
@@ -120,16 +110,10 @@ async fn admin_create_without_a_terminal_prints_a_one_time_set_password_link() {
     let link = extract_link(&out, "http://127.0.0.1:8000/set-password/").expect("a link");
     let path = link.trim_start_matches("http://127.0.0.1:8000").to_string();
 
-    let app = TestApp::start(
-        dir.clone(),
-        test_config(&data),
-        Transport::Memory(Mailbox::default()),
-    )
-    .await;
-    assert!(
-        app.setup_path().is_none(),
-        "an admin exists, so no setup link"
-    );
+    let app =
+        TestApp::start(dir.clone(), test_config(&data), Transport::Memory(Mailbox::default()))
+            .await;
+    assert!(app.setup_path().is_none(), "an admin exists, so no setup link");
     let emails = app.emails().await;
     assert_eq!(emails.len(), 1, "the link is emailed too");
     assert!(emails[0].text.contains(&link));
@@ -151,27 +135,16 @@ async fn admin_create_without_a_terminal_prints_a_one_time_set_password_link() {
     let response = app
         .post_form(
             &path,
-            &[
-                ("csrf_token", &token),
-                ("password", PASSWORD),
-                ("password_confirm", PASSWORD),
-            ],
+            &[("csrf_token", &token), ("password", PASSWORD), ("password_confirm", PASSWORD)],
         )
         .await;
     assert_eq!(response.status(), Status::SeeOther);
     let (status, session) = app.json("/api/v1/auth/session").await;
     assert_eq!(status, Status::Ok);
     assert_eq!(session["username"], "ann");
-    assert!(session["roles"]
-        .as_array()
-        .unwrap()
-        .contains(&serde_json::json!("admin")));
+    assert!(session["roles"].as_array().unwrap().contains(&serde_json::json!("admin")));
 
-    assert_eq!(
-        app.client.get(path).dispatch().await.status(),
-        Status::Gone,
-        "the link works once"
-    );
+    assert_eq!(app.client.get(path).dispatch().await.status(), Status::Gone, "the link works once");
     app.login_as("ann").await;
 }
 
@@ -196,12 +169,7 @@ fn admin_create_in_a_terminal(data: &Path, username: &str, input: &str) -> (bool
         .stderr(Stdio::piped())
         .spawn()
         .expect("util-linux script is installed");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     let output = child.wait_with_output().unwrap();
     let text = String::from_utf8_lossy(&output.stdout).to_string()
         + &String::from_utf8_lossy(&output.stderr);
@@ -217,30 +185,18 @@ async fn admin_create_in_a_terminal_asks_for_the_password_twice() {
     assert!(ok, "{out}");
     assert!(out.contains("Repeat the password"), "{out}");
     assert!(out.contains("Admin tess created"), "{out}");
-    assert!(
-        !out.contains("/set-password/"),
-        "no link when a password was given"
-    );
+    assert!(!out.contains("/set-password/"), "no link when a password was given");
 
-    let (ok, out) = admin_create_in_a_terminal(
-        &data,
-        "tom",
-        &format!("{PASSWORD}\nsomething else entirely\n"),
-    );
+    let (ok, out) =
+        admin_create_in_a_terminal(&data, "tom", &format!("{PASSWORD}\nsomething else entirely\n"));
     assert!(!ok, "mismatched passwords are refused");
     assert!(out.contains("do not match"), "{out}");
 
-    let app = TestApp::start(
-        dir.clone(),
-        test_config(&data),
-        Transport::Memory(Mailbox::default()),
-    )
-    .await;
+    let app =
+        TestApp::start(dir.clone(), test_config(&data), Transport::Memory(Mailbox::default()))
+            .await;
     app.login_as("tess").await;
-    assert_eq!(
-        app.api_login("tom", PASSWORD).await.status(),
-        Status::Unauthorized
-    );
+    assert_eq!(app.api_login("tom", PASSWORD).await.status(), Status::Unauthorized);
 }
 
 #[test]
@@ -259,10 +215,7 @@ fn admin_create_refuses_a_taken_username_or_a_bad_email() {
     assert!(create("ann", "ann@example.org").0);
     let (ok, _, err) = create("ANN", "other@example.org");
     assert!(!ok);
-    assert!(
-        err.contains("username: This username is already taken."),
-        "{err}"
-    );
+    assert!(err.contains("username: This username is already taken."), "{err}");
     let (ok, _, err) = create("bob", "not-an-email");
     assert!(!ok);
     assert!(err.contains("email:"), "{err}");
@@ -283,11 +236,8 @@ async fn backup_writes_a_verified_copy_while_the_server_is_writing() {
             let mut n = 0;
             while !stop.load(std::sync::atomic::Ordering::SeqCst) && n < 5000 {
                 let conn = pool.get().unwrap();
-                conn.execute(
-                    "INSERT INTO audit_log (at, kind) VALUES (?1, 'test_write')",
-                    [n],
-                )
-                .unwrap();
+                conn.execute("INSERT INTO audit_log (at, kind) VALUES (?1, 'test_write')", [n])
+                    .unwrap();
                 n += 1;
             }
             n
@@ -302,16 +252,10 @@ async fn backup_writes_a_verified_copy_while_the_server_is_writing() {
 
     clubroom::db::backup::integrity_check(&dest).unwrap();
     let copy = rusqlite::Connection::open(&dest).unwrap();
-    let users: i64 = copy
-        .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
-        .unwrap();
+    let users: i64 = copy.query_row("SELECT count(*) FROM users", [], |r| r.get(0)).unwrap();
     assert_eq!(users, 3);
     let rows: i64 = copy
-        .query_row(
-            "SELECT count(*) FROM audit_log WHERE kind = 'test_write'",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT count(*) FROM audit_log WHERE kind = 'test_write'", [], |r| r.get(0))
         .unwrap();
     assert!(rows <= written, "a snapshot, never more than was written");
 
@@ -336,14 +280,8 @@ impl Drop for Server {
 
 fn http_get(port: u16, path: &str) -> Option<(u16, String, Vec<u8>)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").ok()?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).ok()?;
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
@@ -355,11 +293,7 @@ fn http_get(port: u16, path: &str) -> Option<(u16, String, Vec<u8>)> {
 fn start_copied_binary(dir: &Path) -> (Server, String) {
     let bin = dir.join("clubroom");
     std::fs::copy(BIN, &bin).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut child = Command::new(&bin)
         .current_dir(dir)
         .env_clear()
@@ -379,9 +313,7 @@ fn start_copied_binary(dir: &Path) -> (Server, String) {
             }
         }
     });
-    let link = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the setup link is printed");
+    let link = rx.recv_timeout(Duration::from_secs(30)).expect("the setup link is printed");
     (Server { child, port }, link)
 }
 
@@ -397,10 +329,8 @@ fn wait_healthy(port: u16) {
 }
 
 fn only_file_is(dir: &Path, name: &str) -> bool {
-    let entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let entries: Vec<PathBuf> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
     entries.len() == 1 && entries[0].file_name().unwrap() == name
 }
 
@@ -410,10 +340,7 @@ fn the_binary_alone_in_an_empty_directory_serves_every_page_and_asset() {
     let (server, link) = start_copied_binary(dir.path());
     wait_healthy(server.port);
 
-    let path = link
-        .split_once(&format!(":{}", server.port))
-        .map(|(_, p)| p.to_string())
-        .unwrap();
+    let path = link.split_once(&format!(":{}", server.port)).map(|(_, p)| p.to_string()).unwrap();
     assert!(path.starts_with("/setup/"), "{link}");
     for (page, expect) in [
         ("/", "Log in"),
@@ -432,20 +359,14 @@ fn the_binary_alone_in_an_empty_directory_serves_every_page_and_asset() {
     ] {
         let (status, head, body) = http_get(server.port, asset).unwrap();
         assert_eq!(status, 200, "{asset}");
-        assert!(
-            head.to_lowercase().contains(content_type),
-            "{asset}: {head}"
-        );
+        assert!(head.to_lowercase().contains(content_type), "{asset}: {head}");
         assert!(head.to_lowercase().contains("etag"), "{asset}");
         assert!(!body.is_empty());
     }
     let (_, health_head, health) = http_get(server.port, "/health").unwrap();
     let health: serde_json::Value = serde_json::from_slice(&health).unwrap();
     assert_eq!(health["mail"], "console", "{health_head}");
-    assert!(
-        dir.path().join("data/clubroom.db").is_file(),
-        "./data/clubroom.db is created"
-    );
+    assert!(dir.path().join("data/clubroom.db").is_file(), "./data/clubroom.db is created");
     assert!(dir.path().join("data/secret.key").is_file());
     drop(server);
     assert!(!only_file_is(dir.path(), "clubroom"));
@@ -456,11 +377,8 @@ fn the_server_shuts_down_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let (mut server, _) = start_copied_binary(dir.path());
     wait_healthy(server.port);
-    let killed = Command::new("kill")
-        .arg("-TERM")
-        .arg(server.child.id().to_string())
-        .status()
-        .unwrap();
+    let killed =
+        Command::new("kill").arg("-TERM").arg(server.child.id().to_string()).status().unwrap();
     assert!(killed.success());
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
@@ -468,10 +386,7 @@ fn the_server_shuts_down_cleanly_on_sigterm() {
             assert!(status.success(), "exit status {status:?}");
             break;
         }
-        assert!(
-            Instant::now() < deadline,
-            "still running 15 s after SIGTERM"
-        );
+        assert!(Instant::now() < deadline, "still running 15 s after SIGTERM");
         std::thread::sleep(Duration::from_millis(50));
     }
     clubroom::db::backup::integrity_check(&dir.path().join("data/clubroom.db")).unwrap();

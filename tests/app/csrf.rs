@@ -20,18 +20,10 @@ async fn a_login_form_without_a_valid_token_is_refused_and_changes_nothing() {
         }
         let response = app.post_form("/login", &fields).await;
         assert_eq!(response.status(), Status::Forbidden, "token {token:?}");
-        assert!(response
-            .into_string()
-            .await
-            .unwrap()
-            .contains("This form has expired"));
+        assert!(response.into_string().await.unwrap().contains("This form has expired"));
     }
     assert_eq!(app.count("SELECT count(*) FROM sessions").await, 0);
-    assert_eq!(
-        app.count("SELECT count(*) FROM audit_log").await,
-        0,
-        "the handler never ran"
-    );
+    assert_eq!(app.count("SELECT count(*) FROM audit_log").await, 0, "the handler never ran");
 }
 
 #[rocket::async_test]
@@ -43,10 +35,7 @@ async fn a_token_from_another_browser_does_not_work() {
     // A second browser: its own cookie jar, same server.
     let victim = Client::tracked(clubroom::rocket_with(
         test_config(&app.data_dir()),
-        clubroom::Runtime {
-            print_setup_link: false,
-            ..Default::default()
-        },
+        clubroom::Runtime { print_setup_link: false, ..Default::default() },
     ))
     .await
     .unwrap();
@@ -81,17 +70,11 @@ async fn tokens_issued_before_login_stop_working_after_it() {
     let before = app.csrf_token("/login").await;
     app.login_as("bob").await;
     let response = app.post_form("/logout", &[("csrf_token", &before)]).await;
-    assert_eq!(
-        response.status(),
-        Status::Forbidden,
-        "tokens are bound to the session"
-    );
+    assert_eq!(response.status(), Status::Forbidden, "tokens are bound to the session");
     let after = app.csrf_token("/home").await;
     assert_ne!(before, after);
     assert_eq!(
-        app.post_form("/logout", &[("csrf_token", &after)])
-            .await
-            .status(),
+        app.post_form("/logout", &[("csrf_token", &after)]).await.status(),
         Status::SeeOther
     );
 }
@@ -108,16 +91,8 @@ async fn cookie_authenticated_api_writes_require_a_json_content_type() {
             request = request.header(ct);
         }
         let response = request.dispatch().await;
-        assert_eq!(
-            response.status(),
-            Status::UnsupportedMediaType,
-            "{content_type:?}"
-        );
+        assert_eq!(response.status(), Status::UnsupportedMediaType, "{content_type:?}");
         assert_eq!(body_json(response).await["error"]["code"], "json_required");
     }
-    assert_eq!(
-        app.count("SELECT count(*) FROM sessions").await,
-        1,
-        "still logged in"
-    );
+    assert_eq!(app.count("SELECT count(*) FROM sessions").await, 1, "still logged in");
 }

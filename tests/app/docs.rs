@@ -8,9 +8,6 @@ fn the_readme_lists_every_setting_with_its_environment_variable() {
             .lines()
             .find(|l| l.starts_with(&format!("| `{key}` |")))
             .unwrap_or_else(|| panic!("README has no row for {key}"));
-        assert!(
-            row.contains(&format!("`CLUBROOM_{}`", key.to_uppercase())),
-            "{key}: {row}"
-        );
+        assert!(row.contains(&format!("`CLUBROOM_{}`", key.to_uppercase())), "{key}: {row}");
     }
 }

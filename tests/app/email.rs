@@ -39,11 +39,7 @@ impl Handler for Recorder {
 
     fn data_end(&mut self) -> Response {
         let message = String::from_utf8_lossy(&self.data).to_string();
-        self.inbox
-            .0
-            .lock()
-            .unwrap()
-            .push((self.to.clone(), message));
+        self.inbox.0.lock().unwrap().push((self.to.clone(), message));
         response::OK
     }
 }
@@ -51,16 +47,9 @@ impl Handler for Recorder {
 /// Starts a real SMTP server on `listener`; it runs until the test process ends.
 fn start_smtp_server(listener: TcpListener) -> Inbox {
     let inbox = Inbox::default();
-    let mut server = Server::new(Recorder {
-        inbox: inbox.clone(),
-        to: Vec::new(),
-        data: Vec::new(),
-    });
-    server
-        .with_name("smtp.test")
-        .with_ssl(SslConfig::None)
-        .unwrap()
-        .with_tcp_listener(listener);
+    let mut server =
+        Server::new(Recorder { inbox: inbox.clone(), to: Vec::new(), data: Vec::new() });
+    server.with_name("smtp.test").with_ssl(SslConfig::None).unwrap().with_tcp_listener(listener);
     std::thread::spawn(move || {
         let _ = server.serve();
     });
@@ -68,11 +57,7 @@ fn start_smtp_server(listener: TcpListener) -> Inbox {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 async fn smtp_app(port: u16, adjust: impl FnOnce(&mut clubroom::config::AppConfig)) -> TestApp {
@@ -127,41 +112,23 @@ async fn the_worker_delivers_queued_mail_over_smtp() {
     assert_eq!(received.len(), 1, "one email arrived at the SMTP server");
     let (to, message) = &received[0];
     assert_eq!(to, &vec!["ann@example.org".to_string()]);
-    assert!(
-        message.contains("Subject: Dog Walkers is ready on Clubroom"),
-        "{message}"
-    );
+    assert!(message.contains("Subject: Dog Walkers is ready on Clubroom"), "{message}");
     assert!(message.contains("From: Clubroom <clubroom@localhost>"));
-    assert!(
-        message.contains("text/plain") && message.contains("text/html"),
-        "both parts"
-    );
+    assert!(message.contains("text/plain") && message.contains("text/html"), "both parts");
     for _ in 0..100 {
-        if app
-            .count("SELECT count(*) FROM email_outbox WHERE status = 'sent'")
-            .await
-            == 1
-        {
+        if app.count("SELECT count(*) FROM email_outbox WHERE status = 'sent'").await == 1 {
             break;
         }
         tokio::time::sleep(StdDuration::from_millis(20)).await;
     }
-    assert_eq!(
-        app.count("SELECT count(*) FROM email_outbox WHERE status = 'sent'")
-            .await,
-        1
-    );
+    assert_eq!(app.count("SELECT count(*) FROM email_outbox WHERE status = 'sent'").await, 1);
 }
 
 #[rocket::async_test]
 async fn an_smtp_outage_loses_nothing_and_is_retried_with_backoff() {
     let port = free_port();
     let app = smtp_app(port, |_| {}).await;
-    app.client
-        .rocket()
-        .state::<Arc<Scheduler>>()
-        .unwrap()
-        .stop();
+    app.client.rocket().state::<Arc<Scheduler>>().unwrap().stop();
     complete_setup(&app).await;
     let transport = Arc::new(Transport::from_config(&app.config).unwrap());
     let db = app.db();
@@ -172,30 +139,23 @@ async fn an_smtp_outage_loses_nothing_and_is_retried_with_backoff() {
     let (status, attempts, error): (String, i64, String) = app
         .db()
         .read(|tx| {
-            Ok(tx.query_row(
-                "SELECT status, attempts, last_error FROM email_outbox",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )?)
+            Ok(tx.query_row("SELECT status, attempts, last_error FROM email_outbox", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?)
         })
         .await
         .unwrap();
     assert_eq!((status.as_str(), attempts), ("queued", 1));
     assert!(!error.is_empty());
 
-    assert_eq!(
-        deliver().await.unwrap().failed,
-        0,
-        "not retried before the backoff"
-    );
+    assert_eq!(deliver().await.unwrap().failed, 0, "not retried before the backoff");
 
     let inbox = start_smtp_server(TcpListener::bind(("127.0.0.1", port)).unwrap());
     app.advance(Duration::seconds(31));
     assert_eq!(deliver().await.unwrap().sent, 1);
     assert_eq!(inbox.0.lock().unwrap().len(), 1);
     assert_eq!(
-        app.count("SELECT count(*) FROM email_outbox WHERE status = 'sent' AND attempts = 2")
-            .await,
+        app.count("SELECT count(*) FROM email_outbox WHERE status = 'sent' AND attempts = 2").await,
         1
     );
 }
@@ -204,40 +164,22 @@ async fn an_smtp_outage_loses_nothing_and_is_retried_with_backoff() {
 async fn a_message_is_marked_failed_after_the_last_attempt() {
     let port = free_port();
     let app = smtp_app(port, |c| c.mail_max_attempts = 2).await;
-    app.client
-        .rocket()
-        .state::<Arc<Scheduler>>()
-        .unwrap()
-        .stop();
+    app.client.rocket().state::<Arc<Scheduler>>().unwrap().stop();
     complete_setup(&app).await;
     let transport = Arc::new(Transport::from_config(&app.config).unwrap());
-    deliver_due(&app.db(), transport.clone(), app.clock.clone(), 2)
-        .await
-        .unwrap();
+    deliver_due(&app.db(), transport.clone(), app.clock.clone(), 2).await.unwrap();
     app.advance(Duration::seconds(61));
-    deliver_due(&app.db(), transport.clone(), app.clock.clone(), 2)
-        .await
-        .unwrap();
-    assert_eq!(
-        app.count("SELECT count(*) FROM email_outbox WHERE status = 'failed'")
-            .await,
-        1
-    );
+    deliver_due(&app.db(), transport.clone(), app.clock.clone(), 2).await.unwrap();
+    assert_eq!(app.count("SELECT count(*) FROM email_outbox WHERE status = 'failed'").await, 1);
     app.advance(Duration::hours(2));
-    let report = deliver_due(&app.db(), transport, app.clock.clone(), 2)
-        .await
-        .unwrap();
+    let report = deliver_due(&app.db(), transport, app.clock.clone(), 2).await.unwrap();
     assert_eq!(report.failed, 0, "failed messages are not retried");
 }
 
 #[rocket::async_test]
 async fn two_workers_never_send_the_same_message_twice() {
     let app = TestApp::spawn().await;
-    app.client
-        .rocket()
-        .state::<Arc<Scheduler>>()
-        .unwrap()
-        .stop();
+    app.client.rocket().state::<Arc<Scheduler>>().unwrap().stop();
     let ctx = app.ctx();
     app.db()
         .write(move |tx| {

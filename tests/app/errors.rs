@@ -14,18 +14,11 @@ async fn api_errors_have_one_shape() {
     assert!(body["error"]["message"].is_string());
     assert!(body["error"]["fields"].is_object());
 
-    let response = app
-        .client
-        .post("/api/v1/auth/logout")
-        .header(ContentType::JSON)
-        .dispatch()
-        .await;
+    let response =
+        app.client.post("/api/v1/auth/logout").header(ContentType::JSON).dispatch().await;
     assert_eq!(response.status(), Status::Unauthorized);
     assert_eq!(response.content_type(), Some(ContentType::JSON));
-    assert_eq!(
-        body_json(response).await["error"]["code"],
-        "unauthenticated"
-    );
+    assert_eq!(body_json(response).await["error"]["code"], "unauthenticated");
 }
 
 #[rocket::async_test]
@@ -36,10 +29,7 @@ async fn unknown_pages_get_the_404_page() {
     assert_eq!(response.content_type(), Some(ContentType::HTML));
     let html = response.into_string().await.unwrap();
     assert!(html.contains("Page not found"));
-    assert!(
-        html.contains("/assets/css/app.css"),
-        "error pages use the site layout"
-    );
+    assert!(html.contains("/assets/css/app.css"), "error pages use the site layout");
 }
 
 #[rocket::async_test]
@@ -59,14 +49,7 @@ async fn an_internal_failure_is_an_opaque_500() {
 
     let token = app.csrf_token("/login").await;
     let response = app
-        .post_form(
-            "/login",
-            &[
-                ("csrf_token", &token),
-                ("login", "bob"),
-                ("password", PASSWORD),
-            ],
-        )
+        .post_form("/login", &[("csrf_token", &token), ("login", "bob"), ("password", PASSWORD)])
         .await;
     assert_eq!(response.status(), Status::InternalServerError);
     let html = response.into_string().await.unwrap();
@@ -82,20 +65,9 @@ async fn an_internal_failure_is_an_opaque_500() {
 #[rocket::async_test]
 async fn oversized_bodies_are_refused() {
     let app = TestApp::spawn().await;
-    let big = format!(
-        r#"{{"login": "{}", "password": "x"}}"#,
-        "a".repeat(2 * 1024 * 1024)
-    );
-    let response = app
-        .client
-        .post("/api/v1/auth/login")
-        .header(ContentType::JSON)
-        .body(big)
-        .dispatch()
-        .await;
+    let big = format!(r#"{{"login": "{}", "password": "x"}}"#, "a".repeat(2 * 1024 * 1024));
+    let response =
+        app.client.post("/api/v1/auth/login").header(ContentType::JSON).body(big).dispatch().await;
     assert_eq!(response.status(), Status::PayloadTooLarge);
-    assert_eq!(
-        body_json(response).await["error"]["code"],
-        "payload_too_large"
-    );
+    assert_eq!(body_json(response).await["error"]["code"], "payload_too_large");
 }

@@ -7,21 +7,12 @@ use crate::support::*;
 
 fn assert_security_headers(response: &rocket::local::asynchronous::LocalResponse<'_>, what: &str) {
     let h = response.headers();
-    let csp = h
-        .get_one("Content-Security-Policy")
-        .unwrap_or_else(|| panic!("{what}: CSP"));
+    let csp = h.get_one("Content-Security-Policy").unwrap_or_else(|| panic!("{what}: CSP"));
     assert!(csp.contains("script-src 'self'"), "{what}: {csp}");
-    assert!(
-        !csp.contains("unsafe-inline"),
-        "{what}: no inline script or style"
-    );
+    assert!(!csp.contains("unsafe-inline"), "{what}: no inline script or style");
     assert!(csp.contains("frame-ancestors 'none'"), "{what}");
     assert_eq!(h.get_one("X-Frame-Options"), Some("DENY"), "{what}");
-    assert_eq!(
-        h.get_one("X-Content-Type-Options"),
-        Some("nosniff"),
-        "{what}"
-    );
+    assert_eq!(h.get_one("X-Content-Type-Options"), Some("nosniff"), "{what}");
     assert_eq!(h.get_one("Referrer-Policy"), Some("same-origin"), "{what}");
     assert!(h.get_one("X-Request-Id").is_some(), "{what}");
     assert!(h.get_one("Server").is_none(), "{what}: no server banner");
@@ -44,10 +35,7 @@ async fn every_kind_of_response_carries_the_security_headers() {
         let response = app.client.get(path).dispatch().await;
         assert_security_headers(&response, path);
         assert!(
-            response
-                .headers()
-                .get_one("Strict-Transport-Security")
-                .is_none(),
+            response.headers().get_one("Strict-Transport-Security").is_none(),
             "no HSTS over http"
         );
     }
@@ -61,11 +49,7 @@ async fn pages_are_not_cached_but_assets_are() {
     let page = app.client.get("/login").dispatch().await;
     assert_eq!(page.headers().get_one("Cache-Control"), Some("no-store"));
     let asset = app.client.get("/assets/css/app.css").dispatch().await;
-    assert!(asset
-        .headers()
-        .get_one("Cache-Control")
-        .unwrap()
-        .contains("max-age"));
+    assert!(asset.headers().get_one("Cache-Control").unwrap().contains("max-age"));
 }
 
 #[rocket::async_test]
@@ -73,24 +57,11 @@ async fn https_base_url_turns_on_hsts_and_secure_cookies() {
     let app = TestApp::spawn_with(|c| c.base_url = "https://club.example.org".into()).await;
     app.create_user("bob", &[Role::Member]).await;
     let response = app.client.get("/login").dispatch().await;
-    assert!(response
-        .headers()
-        .get_one("Strict-Transport-Security")
-        .unwrap()
-        .contains("max-age="));
-    assert!(set_cookie(&response, "clubroom_csrf")
-        .unwrap()
-        .contains("Secure"));
+    assert!(response.headers().get_one("Strict-Transport-Security").unwrap().contains("max-age="));
+    assert!(set_cookie(&response, "clubroom_csrf").unwrap().contains("Secure"));
     let body = serde_json::json!({"login": "bob", "password": PASSWORD}).to_string();
-    let response = app
-        .client
-        .post("/api/v1/auth/login")
-        .header(ContentType::JSON)
-        .body(body)
-        .dispatch()
-        .await;
+    let response =
+        app.client.post("/api/v1/auth/login").header(ContentType::JSON).body(body).dispatch().await;
     assert_eq!(response.status(), Status::Ok);
-    assert!(set_cookie(&response, "clubroom_session")
-        .unwrap()
-        .contains("Secure"));
+    assert!(set_cookie(&response, "clubroom_session").unwrap().contains("Secure"));
 }

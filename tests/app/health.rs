@@ -43,21 +43,13 @@ async fn health_is_503_naming_the_database_when_it_cannot_be_queried() {
     assert_eq!(body["status"], "unhealthy");
     assert_eq!(body["database"], "unavailable");
     assert_eq!(body["failing"], serde_json::json!(["database"]));
-    assert_eq!(
-        app.json("/health").await.0,
-        Status::Ok,
-        "recovers when the database does"
-    );
+    assert_eq!(app.json("/health").await.0, Status::Ok, "recovers when the database does");
 }
 
 #[rocket::async_test]
 async fn health_is_503_naming_the_scheduler_when_it_has_stopped() {
     let app = TestApp::spawn().await;
-    app.client
-        .rocket()
-        .state::<Arc<Scheduler>>()
-        .unwrap()
-        .stop();
+    app.client.rocket().state::<Arc<Scheduler>>().unwrap().stop();
     let (status, body) = app.json("/health").await;
     assert_eq!(status, Status::ServiceUnavailable);
     assert_eq!(body["scheduler"], "stopped");

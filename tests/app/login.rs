@@ -13,16 +13,11 @@ async fn api_login_by_username_or_email_sets_a_session_cookie() {
     for login in ["bob", "BOB@example.org"] {
         let response = app.api_login(login, PASSWORD).await;
         assert_eq!(response.status(), Status::Ok);
-        let cookie = set_cookie(&response, "clubroom_session")
-            .expect("session cookie")
-            .to_string();
+        let cookie = set_cookie(&response, "clubroom_session").expect("session cookie").to_string();
         assert!(cookie.contains("HttpOnly"));
         assert!(cookie.contains("SameSite=Lax"));
         assert!(!cookie.contains("Secure"), "plain http base_url");
-        assert_eq!(
-            body_json(response).await,
-            serde_json::json!({"message": "Login successful"})
-        );
+        assert_eq!(body_json(response).await, serde_json::json!({"message": "Login successful"}));
     }
 
     let (status, session) = app.json("/api/v1/auth/session").await;
@@ -53,22 +48,10 @@ async fn unknown_user_and_wrong_password_are_indistinguishable() {
     assert_eq!(wrong_body, unknown_body, "same body");
     let body: serde_json::Value = serde_json::from_str(&wrong_body).unwrap();
     assert_eq!(body["error"]["code"], "invalid_credentials");
-    assert_eq!(
-        after_wrong - before,
-        1,
-        "one Argon2 verification for a wrong password"
-    );
-    assert_eq!(
-        after_unknown - after_wrong,
-        1,
-        "and one for an unknown account"
-    );
+    assert_eq!(after_wrong - before, 1, "one Argon2 verification for a wrong password");
+    assert_eq!(after_unknown - after_wrong, 1, "and one for an unknown account");
     assert_eq!(app.count("SELECT count(*) FROM sessions").await, 0);
-    assert_eq!(
-        app.count("SELECT count(*) FROM audit_log WHERE kind = 'login_failed'")
-            .await,
-        2
-    );
+    assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE kind = 'login_failed'").await, 2);
 }
 
 #[rocket::async_test]
@@ -90,13 +73,8 @@ async fn an_account_without_a_password_cannot_log_in() {
 #[rocket::async_test]
 async fn empty_and_malformed_login_bodies_are_rejected_with_the_field_named() {
     let app = TestApp::spawn().await;
-    let response = app
-        .client
-        .post("/api/v1/auth/login")
-        .header(ContentType::JSON)
-        .body("{}")
-        .dispatch()
-        .await;
+    let response =
+        app.client.post("/api/v1/auth/login").header(ContentType::JSON).body("{}").dispatch().await;
     assert_eq!(response.status(), Status::UnprocessableEntity);
     let body = body_json(response).await;
     assert_eq!(body["error"]["code"], "validation_failed");
@@ -130,30 +108,18 @@ async fn empty_and_malformed_login_bodies_are_rejected_with_the_field_named() {
         .body(r#"{"login": "bob", "password": "x"}"#)
         .dispatch()
         .await;
-    assert_eq!(
-        response.status(),
-        Status::UnsupportedMediaType,
-        "a text/plain body is refused"
-    );
+    assert_eq!(response.status(), Status::UnsupportedMediaType, "a text/plain body is refused");
 }
 
 #[rocket::async_test]
 async fn a_disabled_account_is_refused() {
     let app = TestApp::spawn().await;
-    app.create_user_with_status("carol", &[Role::Member], UserStatus::Disabled)
-        .await;
+    app.create_user_with_status("carol", &[Role::Member], UserStatus::Disabled).await;
     let response = app.api_login("carol", PASSWORD).await;
     assert_eq!(response.status(), Status::Forbidden);
-    assert_eq!(
-        body_json(response).await["error"]["code"],
-        "account_disabled"
-    );
+    assert_eq!(body_json(response).await["error"]["code"], "account_disabled");
     let response = app.api_login("carol", "wrong password here").await;
-    assert_eq!(
-        response.status(),
-        Status::Unauthorized,
-        "no hint without the right password"
-    );
+    assert_eq!(response.status(), Status::Unauthorized, "no hint without the right password");
 }
 
 #[rocket::async_test]
@@ -173,25 +139,10 @@ async fn logins_are_rate_limited_per_client() {
 
     let token = app.csrf_token("/login").await;
     let response = app
-        .post_form(
-            "/login",
-            &[
-                ("csrf_token", &token),
-                ("login", "bob"),
-                ("password", PASSWORD),
-            ],
-        )
+        .post_form("/login", &[("csrf_token", &token), ("login", "bob"), ("password", PASSWORD)])
         .await;
-    assert_eq!(
-        response.status(),
-        Status::TooManyRequests,
-        "the page is limited too"
-    );
-    assert!(response
-        .into_string()
-        .await
-        .unwrap()
-        .contains("Too many attempts"));
+    assert_eq!(response.status(), Status::TooManyRequests, "the page is limited too");
+    assert!(response.into_string().await.unwrap().contains("Too many attempts"));
 }
 
 #[rocket::async_test]
@@ -202,10 +153,7 @@ async fn login_page_logs_in_and_follows_only_local_next_links() {
     let page = app.client.get("/login?next=/admin").dispatch().await;
     assert_eq!(page.status(), Status::Ok);
     let html = page.into_string().await.unwrap();
-    assert!(
-        html.contains("name=\"next\" value=\"&#x2F;admin\""),
-        "next is carried (escaped)"
-    );
+    assert!(html.contains("name=\"next\" value=\"&#x2F;admin\""), "next is carried (escaped)");
     let token = extract_csrf(&html).unwrap();
 
     let response = app
@@ -240,11 +188,7 @@ async fn login_page_logs_in_and_follows_only_local_next_links() {
             ],
         )
         .await;
-    assert_eq!(
-        response.headers().get_one("Location"),
-        Some("/home"),
-        "no open redirect"
-    );
+    assert_eq!(response.headers().get_one("Location"), Some("/home"), "no open redirect");
 }
 
 #[rocket::async_test]
@@ -257,11 +201,7 @@ async fn login_page_shows_the_same_error_for_unknown_user_and_wrong_password() {
         let response = app
             .post_form(
                 "/login",
-                &[
-                    ("csrf_token", &token),
-                    ("login", login),
-                    ("password", "wrong password here"),
-                ],
+                &[("csrf_token", &token), ("login", login), ("password", "wrong password here")],
             )
             .await;
         assert_eq!(response.status(), Status::Unauthorized);

@@ -8,12 +8,7 @@ use rocket::http::{ContentType, Cookie, Status};
 use crate::support::*;
 
 fn session_cookie(app: &TestApp) -> String {
-    app.client
-        .cookies()
-        .get("clubroom_session")
-        .expect("session cookie")
-        .value()
-        .to_string()
+    app.client.cookies().get("clubroom_session").expect("session cookie").value().to_string()
 }
 
 #[rocket::async_test]
@@ -23,12 +18,8 @@ async fn api_logout_ends_the_session_on_the_server() {
     app.login_as("bob").await;
     let stolen = session_cookie(&app);
 
-    let response = app
-        .client
-        .post("/api/v1/auth/logout")
-        .header(ContentType::JSON)
-        .dispatch()
-        .await;
+    let response =
+        app.client.post("/api/v1/auth/logout").header(ContentType::JSON).dispatch().await;
     assert_eq!(response.status(), Status::Ok);
     assert_eq!(body_json(response).await["message"], "Logged out");
     assert_eq!(app.count("SELECT count(*) FROM sessions").await, 0);
@@ -52,18 +43,8 @@ async fn the_logout_button_ends_the_session() {
     let app = TestApp::spawn().await;
     app.create_user("bob", &[Role::Member]).await;
     app.login_as("bob").await;
-    let home = app
-        .client
-        .get("/home")
-        .dispatch()
-        .await
-        .into_string()
-        .await
-        .unwrap();
-    assert!(
-        home.contains("action=\"/logout\""),
-        "every page has a logout button"
-    );
+    let home = app.client.get("/home").dispatch().await.into_string().await.unwrap();
+    assert!(home.contains("action=\"/logout\""), "every page has a logout button");
     let token = extract_csrf(&home).unwrap();
 
     let response = app.post_form("/logout", &[("csrf_token", &token)]).await;
@@ -111,27 +92,12 @@ async fn an_idle_session_expires() {
     app.login_as("bob").await;
 
     app.advance(Duration::minutes(29));
-    assert_eq!(
-        app.json("/api/v1/auth/session").await.0,
-        Status::Ok,
-        "still within the idle limit"
-    );
+    assert_eq!(app.json("/api/v1/auth/session").await.0, Status::Ok, "still within the idle limit");
     app.advance(Duration::minutes(29));
-    assert_eq!(
-        app.json("/api/v1/auth/session").await.0,
-        Status::Ok,
-        "activity renewed it"
-    );
+    assert_eq!(app.json("/api/v1/auth/session").await.0, Status::Ok, "activity renewed it");
     app.advance(Duration::minutes(31));
-    assert_eq!(
-        app.json("/api/v1/auth/session").await.0,
-        Status::Unauthorized
-    );
-    assert_eq!(
-        app.count("SELECT count(*) FROM sessions").await,
-        0,
-        "expired rows are deleted"
-    );
+    assert_eq!(app.json("/api/v1/auth/session").await.0, Status::Unauthorized);
+    assert_eq!(app.count("SELECT count(*) FROM sessions").await, 0, "expired rows are deleted");
 }
 
 #[rocket::async_test]
@@ -148,10 +114,7 @@ async fn a_session_ends_at_its_absolute_limit_however_active() {
         assert_eq!(app.json("/api/v1/auth/session").await.0, Status::Ok);
     }
     app.advance(Duration::minutes(11));
-    assert_eq!(
-        app.json("/api/v1/auth/session").await.0,
-        Status::Unauthorized
-    );
+    assert_eq!(app.json("/api/v1/auth/session").await.0, Status::Unauthorized);
 }
 
 #[rocket::async_test]
@@ -163,26 +126,11 @@ async fn an_expired_session_sends_pages_to_login_with_a_note() {
 
     let response = app.client.get("/home").dispatch().await;
     assert_eq!(response.status(), Status::SeeOther);
-    assert_eq!(
-        response.headers().get_one("Location"),
-        Some("/login?next=/home")
-    );
-    let login = app
-        .client
-        .get("/login?next=/home")
-        .dispatch()
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    assert_eq!(response.headers().get_one("Location"), Some("/login?next=/home"));
+    let login = app.client.get("/login?next=/home").dispatch().await.into_string().await.unwrap();
     assert!(login.contains("Your session has expired"));
 
-    let api = app
-        .client
-        .post("/api/v1/auth/logout")
-        .header(ContentType::JSON)
-        .dispatch()
-        .await;
+    let api = app.client.post("/api/v1/auth/logout").header(ContentType::JSON).dispatch().await;
     assert_eq!(api.status(), Status::Unauthorized);
 }
 
@@ -193,11 +141,8 @@ async fn the_purge_job_deletes_expired_sessions() {
     app.login_as("bob").await;
     app.advance(Duration::minutes(11));
     let ctx = app.ctx();
-    let (sessions, _) = app
-        .db()
-        .call(move |c| clubroom::accounts::service::purge_expired(c, &ctx))
-        .await
-        .unwrap();
+    let (sessions, _) =
+        app.db().call(move |c| clubroom::accounts::service::purge_expired(c, &ctx)).await.unwrap();
     assert_eq!(sessions, 1);
     assert_eq!(app.count("SELECT count(*) FROM sessions").await, 0);
 }
@@ -210,20 +155,14 @@ async fn pages_need_a_login_and_admin_pages_need_the_admin_role() {
 
     let response = app.client.get("/admin").dispatch().await;
     assert_eq!(response.status(), Status::SeeOther);
-    assert_eq!(
-        response.headers().get_one("Location"),
-        Some("/login?next=/admin")
-    );
+    assert_eq!(response.headers().get_one("Location"), Some("/login?next=/admin"));
 
     app.login_as("bob").await;
     let response = app.client.get("/admin").dispatch().await;
     assert_eq!(response.status(), Status::Forbidden);
     let html = response.into_string().await.unwrap();
     assert!(html.contains("for club admins"));
-    assert!(
-        html.contains("Log out"),
-        "the error page knows who is signed in"
-    );
+    assert!(html.contains("Log out"), "the error page knows who is signed in");
 
     app.login_as("ann").await;
     let response = app.client.get("/admin").dispatch().await;
@@ -237,19 +176,9 @@ async fn pages_need_a_login_and_admin_pages_need_the_admin_role() {
 async fn a_garbage_session_cookie_is_anonymous_on_public_pages_and_401_on_the_api() {
     let app = TestApp::spawn().await;
     let bogus = Cookie::new("clubroom_session", "not-a-real-token");
-    let login = app
-        .client
-        .get("/login")
-        .cookie(bogus.clone())
-        .dispatch()
-        .await;
+    let login = app.client.get("/login").cookie(bogus.clone()).dispatch().await;
     assert_eq!(login.status(), Status::Ok, "the login page stays reachable");
-    let api = app
-        .client
-        .get("/api/v1/auth/session")
-        .cookie(bogus.clone())
-        .dispatch()
-        .await;
+    let api = app.client.get("/api/v1/auth/session").cookie(bogus.clone()).dispatch().await;
     assert_eq!(api.status(), Status::Unauthorized);
     let logout = app
         .client

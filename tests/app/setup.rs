@@ -16,16 +16,11 @@ async fn fresh_start_creates_database_secret_key_and_a_hashed_setup_token() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(
-            std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+        assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
     }
     assert_eq!(std::fs::read_to_string(&key).unwrap().trim().len(), 64);
 
-    let path = app
-        .setup_path()
-        .expect("a setup link while no admin exists");
+    let path = app.setup_path().expect("a setup link while no admin exists");
     let token = path.strip_prefix("/setup/").unwrap().to_string();
     assert!(token.len() >= 43, "at least 256 bits");
     let stored: Vec<u8> = app
@@ -73,10 +68,7 @@ async fn setup_link_creates_the_first_admin_and_logs_them_in() {
     assert_eq!(page.status(), Status::Ok);
     let html = page.into_string().await.unwrap();
     for field in ["club_name", "username", "email", "password"] {
-        assert!(
-            html.contains(&format!("name=\"{field}\"")),
-            "form has {field}"
-        );
+        assert!(html.contains(&format!("name=\"{field}\"")), "form has {field}");
     }
 
     let token = extract_csrf(&html).unwrap();
@@ -103,18 +95,8 @@ async fn setup_link_creates_the_first_admin_and_logs_them_in() {
 
     let admin = app.client.get("/admin").dispatch().await;
     assert_eq!(admin.status(), Status::Ok);
-    let landing_name = app
-        .client
-        .get("/home")
-        .dispatch()
-        .await
-        .into_string()
-        .await
-        .unwrap();
-    assert!(
-        landing_name.contains("Riverside Skating Club"),
-        "club name is shown on pages"
-    );
+    let landing_name = app.client.get("/home").dispatch().await.into_string().await.unwrap();
+    assert!(landing_name.contains("Riverside Skating Club"), "club name is shown on pages");
 
     let welcome = app.emails().await;
     assert_eq!(welcome.len(), 1);
@@ -127,16 +109,10 @@ async fn setup_link_creates_the_first_admin_and_logs_them_in() {
 async fn setup_link_works_only_once() {
     let app = TestApp::spawn().await;
     let path = app.setup_path().unwrap();
-    assert_eq!(
-        submit_setup(&app, &path, "ann", PASSWORD).await,
-        Status::SeeOther
-    );
+    assert_eq!(submit_setup(&app, &path, "ann", PASSWORD).await, Status::SeeOther);
 
     let other = TestApp::restart(&app).await;
-    assert_eq!(
-        other.client.get(&path).dispatch().await.status(),
-        Status::Gone
-    );
+    assert_eq!(other.client.get(&path).dispatch().await.status(), Status::Gone);
     let fields = [
         ("club_name", "Hijack"),
         ("username", "mallory"),
@@ -146,10 +122,7 @@ async fn setup_link_works_only_once() {
     let token = other.csrf_token("/login").await;
     let mut with_token = vec![("csrf_token", token.as_str())];
     with_token.extend_from_slice(&fields);
-    assert_eq!(
-        other.post_form(&path, &with_token).await.status(),
-        Status::Gone
-    );
+    assert_eq!(other.post_form(&path, &with_token).await.status(), Status::Gone);
     assert_eq!(other.count("SELECT count(*) FROM users").await, 1);
 }
 
@@ -161,10 +134,7 @@ async fn setup_link_expires_after_its_lifetime() {
     let response = app.client.get(&path).dispatch().await;
     assert_eq!(response.status(), Status::Gone);
     assert!(response.into_string().await.unwrap().contains("expired"));
-    assert_eq!(
-        submit_setup(&app, &path, "ann", PASSWORD).await,
-        Status::Gone
-    );
+    assert_eq!(submit_setup(&app, &path, "ann", PASSWORD).await, Status::Gone);
     assert_eq!(app.count("SELECT count(*) FROM users").await, 0);
 }
 
@@ -180,16 +150,10 @@ async fn a_restart_replaces_the_setup_link_and_none_is_issued_once_an_admin_exis
         Status::Gone,
         "old link revoked"
     );
-    assert_eq!(
-        submit_setup(&again, &second, "ann", PASSWORD).await,
-        Status::SeeOther
-    );
+    assert_eq!(submit_setup(&again, &second, "ann", PASSWORD).await, Status::SeeOther);
 
     let third = again.restart().await;
-    assert!(
-        third.setup_path().is_none(),
-        "no setup link once an admin exists"
-    );
+    assert!(third.setup_path().is_none(), "no setup link once an admin exists");
 }
 
 #[rocket::async_test]
@@ -214,16 +178,9 @@ async fn setup_form_shows_field_errors_and_keeps_what_was_typed() {
     assert!(html.contains("Use 3 to 32 characters."));
     assert!(html.contains("Enter a valid email address"));
     assert!(html.contains("Use at least 12 characters."));
-    assert!(
-        html.contains("value=\"Riverside\""),
-        "typed values are kept"
-    );
+    assert!(html.contains("value=\"Riverside\""), "typed values are kept");
     assert!(!html.contains("too short"), "the password is never echoed");
     assert_eq!(app.count("SELECT count(*) FROM users").await, 0);
     assert!(app.setup_path().is_some());
-    assert_eq!(
-        app.client.get(&path).dispatch().await.status(),
-        Status::Ok,
-        "link still valid"
-    );
+    assert_eq!(app.client.get(&path).dispatch().await.status(), Status::Ok, "link still valid");
 }

@@ -58,30 +58,17 @@ impl TestApp {
             _ => Mailbox::default(),
         };
         let clock = Arc::new(ManualClock::new());
-        let runtime = Runtime {
-            clock: clock.clone(),
-            transport: Some(transport),
-            print_setup_link: false,
-        };
+        let runtime =
+            Runtime { clock: clock.clone(), transport: Some(transport), print_setup_link: false };
         let rocket = clubroom::rocket_with(config.clone(), runtime);
         let client = Client::tracked(rocket).await.expect("valid rocket");
-        TestApp {
-            client,
-            clock,
-            mailbox,
-            config,
-            dir,
-        }
+        TestApp { client, clock, mailbox, config, dir }
     }
 
     /// A second instance on the same data directory (a restart).
     pub async fn restart(&self) -> TestApp {
-        Self::start(
-            self.dir.clone(),
-            self.config.clone(),
-            Transport::Memory(Mailbox::default()),
-        )
-        .await
+        Self::start(self.dir.clone(), self.config.clone(), Transport::Memory(Mailbox::default()))
+            .await
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -103,16 +90,12 @@ impl TestApp {
     /// The path part of the setup link the server would have printed.
     pub fn setup_path(&self) -> Option<String> {
         let link = self.client.rocket().state::<SetupLink>()?.get()?;
-        Some(
-            link.trim_start_matches(&self.config.public_url())
-                .to_string(),
-        )
+        Some(link.trim_start_matches(&self.config.public_url()).to_string())
     }
 
     /// Creates an active user with `roles` and the password `PASSWORD`.
     pub async fn create_user(&self, username: &str, roles: &[Role]) -> i64 {
-        self.create_user_with_status(username, roles, UserStatus::Active)
-            .await
+        self.create_user_with_status(username, roles, UserStatus::Active).await
     }
 
     pub async fn create_user_with_status(
@@ -144,27 +127,16 @@ impl TestApp {
 
     /// Runs `sql` and returns the first column of the first row as an i64.
     pub async fn count(&self, sql: &'static str) -> i64 {
-        self.db()
-            .read(move |tx| Ok(tx.query_row(sql, [], |r| r.get(0))?))
-            .await
-            .unwrap()
+        self.db().read(move |tx| Ok(tx.query_row(sql, [], |r| r.get(0))?)).await.unwrap()
     }
 
     pub async fn exec(&self, sql: &'static str) {
-        self.db()
-            .call(move |c| Ok(c.execute_batch(sql)?))
-            .await
-            .unwrap()
+        self.db().call(move |c| Ok(c.execute_batch(sql)?)).await.unwrap()
     }
 
     pub async fn api_login(&self, login: &str, password: &str) -> LocalResponse<'_> {
         let body = serde_json::json!({ "login": login, "password": password }).to_string();
-        self.client
-            .post("/api/v1/auth/login")
-            .header(ContentType::JSON)
-            .body(body)
-            .dispatch()
-            .await
+        self.client.post("/api/v1/auth/login").header(ContentType::JSON).body(body).dispatch().await
     }
 
     /// Logs in through the API and asserts it worked.
@@ -199,14 +171,9 @@ impl TestApp {
     /// Delivers every due email (as the worker would) and returns all messages sent so far.
     pub async fn emails(&self) -> Vec<SentEmail> {
         let transport = Arc::new(Transport::Memory(self.mailbox.clone()));
-        deliver_due(
-            &self.db(),
-            transport,
-            self.clock.clone(),
-            self.config.mail_max_attempts,
-        )
-        .await
-        .unwrap();
+        deliver_due(&self.db(), transport, self.clock.clone(), self.config.mail_max_attempts)
+            .await
+            .unwrap();
         self.mailbox.messages()
     }
 
@@ -219,19 +186,12 @@ impl TestApp {
             .await;
         let status = response.status();
         let body = response.into_string().await.unwrap_or_default();
-        (
-            status,
-            serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
-        )
+        (status, serde_json::from_str(&body).unwrap_or(serde_json::Value::Null))
     }
 }
 
 pub fn form_body(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    fields.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
 }
 
 fn encode(s: &str) -> String {
@@ -257,9 +217,7 @@ pub fn extract_csrf(html: &str) -> Option<String> {
 pub fn extract_link(text: &str, prefix: &str) -> Option<String> {
     let start = text.find(prefix)?;
     let rest = &text[start..];
-    let end = rest
-        .find(|c: char| c.is_whitespace() || c == '"' || c == '<')
-        .unwrap_or(rest.len());
+    let end = rest.find(|c: char| c.is_whitespace() || c == '"' || c == '<').unwrap_or(rest.len());
     Some(rest[..end].to_string())
 }
 
@@ -271,8 +229,5 @@ pub async fn body_json(response: LocalResponse<'_>) -> serde_json::Value {
 
 /// The value of `Set-Cookie` for cookie `name`, if the response sets it.
 pub fn set_cookie<'a>(response: &'a LocalResponse<'_>, name: &str) -> Option<&'a str> {
-    response
-        .headers()
-        .get("Set-Cookie")
-        .find(|c| c.starts_with(&format!("{name}=")))
+    response.headers().get("Set-Cookie").find(|c| c.starts_with(&format!("{name}=")))
 }

@@ -20,33 +20,21 @@ fn every_page_template_renders_for_visitors_and_members_with_and_without_errors(
     tera.add_raw_templates(templates.clone()).unwrap();
 
     let pages = fixtures["pages"].as_object().unwrap();
-    let names: Vec<&String> = templates
-        .iter()
-        .map(|(n, _)| n)
-        .filter(|n| is_page(n))
-        .collect();
+    let names: Vec<&String> = templates.iter().map(|(n, _)| n).filter(|n| is_page(n)).collect();
     assert!(names.len() >= 10, "templates are embedded");
     for name in names {
-        let page = pages
-            .get(name.as_str())
-            .unwrap_or_else(|| panic!("add a fixture for {name}"));
+        let page = pages.get(name.as_str()).unwrap_or_else(|| panic!("add a fixture for {name}"));
         for site in fixtures["sites"].as_array().unwrap() {
-            for (errors, error) in [
-                (json!({}), Value::Null),
-                (fixtures["form_errors"].clone(), json!("Fix this.")),
-            ] {
+            for (errors, error) in
+                [(json!({}), Value::Null), (fixtures["form_errors"].clone(), json!("Fix this."))]
+            {
                 let mut context = page.clone();
                 context["site"] = site.clone();
                 context["errors"] = errors;
                 context["error"] = error;
                 let ctx = tera::Context::from_value(context).unwrap();
-                let html = tera
-                    .render(name, &ctx)
-                    .unwrap_or_else(|e| panic!("{name}: {e:?}"));
-                assert!(
-                    html.contains("Riverside Skating Club"),
-                    "{name} uses the layout"
-                );
+                let html = tera.render(name, &ctx).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+                assert!(html.contains("Riverside Skating Club"), "{name} uses the layout");
                 assert!(!html.contains("<script>"), "{name}: no inline script");
                 assert!(!html.contains("style=\""), "{name}: no inline style (CSP)");
             }
@@ -64,41 +52,25 @@ fn every_email_renders_its_subject_text_and_html() {
         let data = fixtures["emails"]
             .get(&name)
             .unwrap_or_else(|| panic!("add a fixture for email {name}"));
-        let rendered = emails
-            .render(&name, data)
-            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
-        assert!(
-            !rendered.subject.is_empty() && !rendered.subject.contains('\n'),
-            "{name} subject"
-        );
-        assert!(
-            rendered.text.contains("http://x/"),
-            "{name}: the text part has the link"
-        );
+        let rendered = emails.render(&name, data).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        assert!(!rendered.subject.is_empty() && !rendered.subject.contains('\n'), "{name} subject");
+        assert!(rendered.text.contains("http://x/"), "{name}: the text part has the link");
         let html = rendered.html.replace("&#x2F;", "/");
-        assert!(
-            html.contains("href=\"http://x/"),
-            "{name}: the html part links it"
-        );
+        assert!(html.contains("href=\"http://x/"), "{name}: the html part links it");
     }
 }
 
 #[test]
 fn html_templates_escape_what_people_type() {
     let mut tera = tera::Tera::default();
-    tera.add_raw_templates(clubroom::embedded::templates(|n| !n.starts_with("email/")))
-        .unwrap();
+    tera.add_raw_templates(clubroom::embedded::templates(|n| !n.starts_with("email/"))).unwrap();
     let mut context = fixtures()["pages"]["accounts/login.html"].clone();
     context["login"] = json!("<script>alert(1)</script>");
     context["site"] = fixtures()["sites"][0].clone();
     context["errors"] = json!({});
     context["error"] = Value::Null;
-    let html = tera
-        .render(
-            "accounts/login.html",
-            &tera::Context::from_value(context).unwrap(),
-        )
-        .unwrap();
+    let html =
+        tera.render("accounts/login.html", &tera::Context::from_value(context).unwrap()).unwrap();
     assert!(!html.contains("<script>alert(1)</script>"));
     assert!(html.contains("&lt;script&gt;"));
 }
