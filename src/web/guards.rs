@@ -202,6 +202,19 @@ impl<'r> FromRequest<'r> for Client {
     }
 }
 
+/// The database handle alone, for handlers that need no service context.
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Db {
+    type Error = AppError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, AppError> {
+        match req.rocket().state::<Db>() {
+            Some(db) => Outcome::Success(db.clone()),
+            None => fail(req, AppError::internal("database not managed")),
+        }
+    }
+}
+
 /// The database and the service context, which nearly every handler needs together:
 /// `app.read(|tx, ctx| service::thing(tx, ctx, ...))`. Each call is one hop to a blocking thread.
 pub struct App {

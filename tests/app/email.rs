@@ -74,20 +74,7 @@ async fn smtp_app(port: u16, adjust: impl FnOnce(&mut clubroom::config::AppConfi
 
 async fn complete_setup(app: &TestApp) {
     let path = app.setup_path().unwrap();
-    let token = app.csrf_token(&path).await;
-    let response = app
-        .post_form(
-            &path,
-            &[
-                ("csrf_token", &token),
-                ("club_name", "Dog Walkers"),
-                ("username", "ann"),
-                ("email", "ann@example.org"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
-    assert_eq!(response.status(), rocket::http::Status::SeeOther);
+    assert_eq!(app.submit_setup(&path, "Dog Walkers").await, rocket::http::Status::SeeOther);
 }
 
 #[rocket::async_test]

@@ -47,18 +47,6 @@ async fn the_secret_key_survives_a_restart() {
     assert_eq!(before, after);
 }
 
-async fn submit_setup(app: &TestApp, path: &str, username: &str, password: &str) -> Status {
-    let token = app.csrf_token("/login").await;
-    let fields = [
-        ("csrf_token", token.as_str()),
-        ("club_name", "Riverside Skating Club"),
-        ("username", username),
-        ("email", "Ann@Example.org"),
-        ("password", password),
-    ];
-    app.post_form(path, &fields).await.status()
-}
-
 #[rocket::async_test]
 async fn setup_link_creates_the_first_admin_and_logs_them_in() {
     let app = TestApp::spawn().await;
@@ -109,7 +97,7 @@ async fn setup_link_creates_the_first_admin_and_logs_them_in() {
 async fn setup_link_works_only_once() {
     let app = TestApp::spawn().await;
     let path = app.setup_path().unwrap();
-    assert_eq!(submit_setup(&app, &path, "ann", PASSWORD).await, Status::SeeOther);
+    assert_eq!(app.submit_setup(&path, "Riverside Skating Club").await, Status::SeeOther);
 
     let other = TestApp::restart(&app).await;
     assert_eq!(other.client.get(&path).dispatch().await.status(), Status::Gone);
@@ -134,7 +122,7 @@ async fn setup_link_expires_after_its_lifetime() {
     let response = app.client.get(&path).dispatch().await;
     assert_eq!(response.status(), Status::Gone);
     assert!(response.into_string().await.unwrap().contains("expired"));
-    assert_eq!(submit_setup(&app, &path, "ann", PASSWORD).await, Status::Gone);
+    assert_eq!(app.submit_setup(&path, "Riverside Skating Club").await, Status::Gone);
     assert_eq!(app.count("SELECT count(*) FROM users").await, 0);
 }
 
@@ -150,7 +138,7 @@ async fn a_restart_replaces_the_setup_link_and_none_is_issued_once_an_admin_exis
         Status::Gone,
         "old link revoked"
     );
-    assert_eq!(submit_setup(&again, &second, "ann", PASSWORD).await, Status::SeeOther);
+    assert_eq!(again.submit_setup(&second, "Riverside Skating Club").await, Status::SeeOther);
 
     let third = again.restart().await;
     assert!(third.setup_path().is_none(), "no setup link once an admin exists");

@@ -93,6 +93,19 @@ impl TestApp {
         Some(link.trim_start_matches(&self.config.public_url()).to_string())
     }
 
+    /// Submits the setup form at `path` for club `club_name` with admin ann / `PASSWORD`.
+    pub async fn submit_setup(&self, path: &str, club_name: &str) -> Status {
+        let token = self.csrf_token("/login").await;
+        let fields = [
+            ("csrf_token", token.as_str()),
+            ("club_name", club_name),
+            ("username", "ann"),
+            ("email", "Ann@Example.org"),
+            ("password", PASSWORD),
+        ];
+        self.post_form(path, &fields).await.status()
+    }
+
     /// Creates an active user with `roles` and the password `PASSWORD`.
     pub async fn create_user(&self, username: &str, roles: &[Role]) -> i64 {
         self.create_user_with_status(username, roles, UserStatus::Active).await
