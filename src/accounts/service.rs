@@ -190,7 +190,7 @@ pub fn login(
             Some(user) if matches => user,
             other => {
                 let event = AuditEvent::new("login_failed")
-                    .target(login.clone())
+                    .target(login.chars().take(100).collect::<String>())
                     .ip(ip)
                     .detail(json!({ "known_account": other.is_some() }));
                 audit::record(tx, event, now)?;

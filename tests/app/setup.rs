@@ -172,3 +172,25 @@ async fn setup_form_shows_field_errors_and_keeps_what_was_typed() {
     assert!(app.setup_path().is_some());
     assert_eq!(app.client.get(&path).dispatch().await.status(), Status::Ok, "link still valid");
 }
+
+#[rocket::async_test]
+async fn concurrent_setup_submissions_create_exactly_one_admin() {
+    let app = TestApp::spawn().await;
+    let path = app.setup_path().unwrap();
+    let token = app.csrf_token("/login").await;
+    let submit = |name: &'static str| {
+        let body = form_body(&[
+            ("csrf_token", &token),
+            ("club_name", "Race Club"),
+            ("username", name),
+            ("email", &format!("{name}@example.org")),
+            ("password", PASSWORD),
+        ]);
+        app.client.post(path.clone()).header(rocket::http::ContentType::Form).body(body).dispatch()
+    };
+    let (a, b, c) = tokio::join!(submit("ann"), submit("bob"), submit("cid"));
+    let mut statuses = vec![a.status(), b.status(), c.status()];
+    statuses.sort_by_key(|s| s.code);
+    assert_eq!(statuses, vec![Status::SeeOther, Status::Gone, Status::Gone]);
+    assert_eq!(app.count("SELECT count(*) FROM users").await, 1);
+}
