@@ -19,6 +19,7 @@ pub const KEYS: &[&str] = &[
     "port",
     "workers",
     "log_level",
+    "ip_header",
     "base_url",
     "data_dir",
     "secret_key",
@@ -55,6 +56,7 @@ pub struct AppConfig {
     pub port: u16,
     pub workers: usize,
     pub log_level: String,
+    pub ip_header: String,
     pub base_url: String,
     pub data_dir: PathBuf,
     pub secret_key: String,
@@ -155,6 +157,11 @@ impl AppConfig {
                 "log_level must be off, critical, normal or debug (got {:?})",
                 self.log_level
             ));
+        }
+        if !self.ip_header.is_empty()
+            && !self.ip_header.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            problems.push(format!("ip_header {:?} is not a header name", self.ip_header));
         }
         if self.port == 0 {
             problems.push("port must be between 1 and 65535".to_string());

@@ -68,6 +68,7 @@ fn rocket_figment(config: &AppConfig) -> Figment {
         .merge(("port", config.port))
         .merge(("log_level", config.log_level.as_str()))
         .merge(("ident", false))
+        .merge(("ip_header", ip_header(config)))
         .merge(("template_dir", config.data_dir.join("templates")))
         .merge(("limits.form", 64 * 1024))
         .merge(("limits.json", 1024 * 1024));
@@ -75,6 +76,15 @@ fn rocket_figment(config: &AppConfig) -> Figment {
         figment = figment.merge(("workers", config.workers));
     }
     figment
+}
+
+/// Rocket trusts `X-Real-IP` unless told otherwise; we trust no header unless configured.
+fn ip_header(config: &AppConfig) -> rocket::figment::value::Value {
+    if config.ip_header.is_empty() {
+        false.into()
+    } else {
+        config.ip_header.clone().into()
+    }
 }
 
 pub fn rocket_with(config: AppConfig, runtime: Runtime) -> Rocket<Build> {

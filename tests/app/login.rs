@@ -225,3 +225,46 @@ async fn a_signed_in_visitor_is_sent_from_login_and_landing_to_home() {
     let response = app.client.get("/").dispatch().await;
     assert_eq!(response.headers().get_one("Location"), Some("/home"));
 }
+
+#[rocket::async_test]
+async fn a_made_up_ip_header_does_not_dodge_the_rate_limit() {
+    let app = TestApp::spawn_with(|c| c.login_attempts_per_minute = 2).await;
+    let mut statuses = Vec::new();
+    for n in 0..3 {
+        let body =
+            serde_json::json!({"login": "bob", "password": "wrong password here"}).to_string();
+        let response = app
+            .client
+            .post("/api/v1/auth/login")
+            .header(ContentType::JSON)
+            .header(rocket::http::Header::new("X-Real-IP", format!("10.0.0.{n}")))
+            .header(rocket::http::Header::new("X-Forwarded-For", format!("10.0.1.{n}")))
+            .body(body)
+            .dispatch()
+            .await;
+        statuses.push(response.status());
+    }
+    assert_eq!(statuses, vec![Status::Unauthorized, Status::Unauthorized, Status::TooManyRequests]);
+}
+
+#[rocket::async_test]
+async fn behind_a_configured_proxy_each_client_address_has_its_own_limit() {
+    let app = TestApp::spawn_with(|c| {
+        c.login_attempts_per_minute = 1;
+        c.ip_header = "X-Real-IP".into();
+    })
+    .await;
+    for n in 0..3 {
+        let body =
+            serde_json::json!({"login": "bob", "password": "wrong password here"}).to_string();
+        let response = app
+            .client
+            .post("/api/v1/auth/login")
+            .header(ContentType::JSON)
+            .header(rocket::http::Header::new("X-Real-IP", format!("192.0.2.{n}")))
+            .body(body)
+            .dispatch()
+            .await;
+        assert_eq!(response.status(), Status::Unauthorized, "client {n}");
+    }
+}
