@@ -290,9 +290,17 @@ fn http_get(port: u16, path: &str) -> Option<(u16, String, Vec<u8>)> {
     Some((status, head, raw[split + 4..].to_vec()))
 }
 
+/// The binary under test for the serving tests: this build's, or the one named by
+/// `CLUBROOM_TEST_BINARY` (CI points it at the release build).
+fn server_binary() -> PathBuf {
+    std::env::var_os("CLUBROOM_TEST_BINARY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(BIN))
+}
+
 fn start_copied_binary(dir: &Path) -> (Server, String) {
     let bin = dir.join("clubroom");
-    std::fs::copy(BIN, &bin).unwrap();
+    std::fs::copy(server_binary(), &bin).unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut child = Command::new(&bin)
         .current_dir(dir)
@@ -335,7 +343,7 @@ fn only_file_is(dir: &Path, name: &str) -> bool {
 }
 
 #[test]
-fn the_binary_alone_in_an_empty_directory_serves_every_page_and_asset() {
+fn binary_alone_in_an_empty_directory_serves_every_page_and_asset() {
     let dir = tempfile::tempdir().unwrap();
     let (server, link) = start_copied_binary(dir.path());
     wait_healthy(server.port);
@@ -373,7 +381,7 @@ fn the_binary_alone_in_an_empty_directory_serves_every_page_and_asset() {
 }
 
 #[test]
-fn the_server_shuts_down_cleanly_on_sigterm() {
+fn binary_shuts_down_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let (mut server, _) = start_copied_binary(dir.path());
     wait_healthy(server.port);
