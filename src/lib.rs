@@ -99,7 +99,6 @@ pub fn rocket_with(config: AppConfig, runtime: Runtime) -> Rocket<Build> {
             match start_up(config, runtime) {
                 Ok(parts) => Ok(parts.manage(rocket)),
                 Err(err) => {
-                    log::error!("Clubroom could not start: {}", commands::describe(&err));
                     eprintln!("Clubroom could not start: {}", commands::describe(&err));
                     Err(rocket)
                 }
@@ -171,8 +170,7 @@ struct PrintSetupLink(bool);
 /// Creates the data directory, key and database (migrated), builds the services and registers
 /// the background jobs. Issues a setup link while no admin exists.
 fn start_up(config: Arc<AppConfig>, runtime: Runtime) -> Result<Parts, AppError> {
-    let templates_dir = datadir::prepare(&config)?;
-    debug_assert!(templates_dir.is_dir());
+    datadir::prepare(&config)?;
     let secret = datadir::secret_key(&config)?;
     let db = Db::open(
         &config.database_path(),
@@ -242,6 +240,10 @@ fn register_jobs(
 fn lift_off(rocket: &Rocket<Orbit>) {
     if let Some(scheduler) = rocket.state::<Arc<Scheduler>>() {
         scheduler.start();
+    }
+    if let Some(ctx) = rocket.state::<Ctx>() {
+        let passwords = ctx.passwords.clone();
+        tokio::task::spawn_blocking(move || passwords.warm_up());
     }
     let print = rocket.state::<PrintSetupLink>().is_some_and(|p| p.0);
     if let (true, Some(link)) = (print, rocket.state::<SetupLink>().and_then(|s| s.get())) {

@@ -78,6 +78,16 @@ impl Passwords {
             .map_err(|e| AppError::internal(format!("argon2: {e}")))
     }
 
+    /// Computes the dummy hash ahead of the first login of an unknown account, so that even
+    /// that first one costs no more than a wrong password. Blocking; run it off the async workers.
+    pub fn warm_up(&self) {
+        self.dummy_hash();
+    }
+
+    fn dummy_hash(&self) -> &str {
+        self.dummy.get_or_init(|| self.hash("clubroom dummy password").unwrap_or_default())
+    }
+
     /// True when `password` matches `stored`. With no stored hash (unknown user, or no password
     /// set yet) it verifies against a dummy hash and returns false, taking the same time.
     pub fn verify(&self, password: &str, stored: Option<&str>) -> bool {
