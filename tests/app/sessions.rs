@@ -190,3 +190,16 @@ async fn a_garbage_session_cookie_is_anonymous_on_public_pages_and_401_on_the_ap
     assert_eq!(logout.status(), Status::Unauthorized);
     assert_eq!(body_json(logout).await["error"]["code"], "session_expired");
 }
+
+#[rocket::async_test]
+async fn disabling_an_account_ends_its_sessions_at_once() {
+    let app = TestApp::spawn().await;
+    let id = app.create_user("bob", &[Role::Member]).await;
+    app.login_as("bob").await;
+    app.db()
+        .write(move |tx| Ok(tx.execute("UPDATE users SET status = 'disabled' WHERE id = ?1", [id])?))
+        .await
+        .unwrap();
+    assert_eq!(app.json("/api/v1/auth/session").await.0, Status::Unauthorized);
+    assert_eq!(app.count("SELECT count(*) FROM sessions").await, 0);
+}
