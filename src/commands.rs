@@ -40,7 +40,8 @@ pub fn backup(config: &AppConfig, dest: &Path) -> Result<String, AppError> {
 /// without one and prints a one-time set-password link.
 pub fn admin_create(config: &AppConfig, username: &str, email: &str) -> Result<String, AppError> {
     let db = open(config)?;
-    let ctx = Ctx::new(Arc::new(config.clone()), Arc::new(SystemClock))?;
+    let secret = crate::datadir::secret_key(config)?;
+    let ctx = Ctx::new(Arc::new(config.clone()), Arc::new(SystemClock), secret)?;
     let password = if std::io::stdin().is_terminal() {
         let first =
             rpassword::prompt_password("Password for the new admin (at least 12 characters): ")

@@ -10,6 +10,7 @@ use crate::clock::{unix, Clock};
 use crate::config::AppConfig;
 use crate::email::EmailTemplates;
 use crate::error::AppError;
+use crate::ratelimit::Limits;
 
 #[derive(Clone)]
 pub struct Ctx {
@@ -17,19 +18,29 @@ pub struct Ctx {
     pub config: Arc<AppConfig>,
     pub emails: Arc<EmailTemplates>,
     pub passwords: Arc<Passwords>,
+    pub limits: Arc<Limits>,
+    /// The server's secret key: signs CSRF tokens and keys the hashes of short codes.
+    pub secret: Arc<Vec<u8>>,
 }
 
 impl Ctx {
     /// Builds the context: loads the email templates and sets up password hashing with one
     /// concurrent hash per core.
-    pub fn new(config: Arc<AppConfig>, clock: Arc<dyn Clock>) -> Result<Ctx, AppError> {
+    pub fn new(
+        config: Arc<AppConfig>,
+        clock: Arc<dyn Clock>,
+        secret: Vec<u8>,
+    ) -> Result<Ctx, AppError> {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         let passwords = Passwords::new(
             config.password_hash_memory_kib,
             config.password_hash_iterations,
             cores,
         )?;
+        let limits = Limits::new(config.login_attempts_per_minute, clock.clone());
         Ok(Ctx {
+            limits: Arc::new(limits),
+            secret: Arc::new(secret),
             clock,
             config,
             emails: Arc::new(EmailTemplates::load()?),

@@ -18,6 +18,7 @@ pub mod embedded;
 pub mod error;
 pub mod jobs;
 pub mod members;
+pub mod ratelimit;
 pub mod settings;
 pub mod web;
 
@@ -37,8 +38,7 @@ use crate::email::Transport;
 use crate::error::AppError;
 use crate::jobs::Scheduler;
 use crate::settings::SiteInfo;
-use crate::web::csrf::{SecretKey, SecureCookies};
-use crate::web::ratelimit::LoginLimiter;
+use crate::web::csrf::SecureCookies;
 use crate::web::{OutboxSignal, SetupLink};
 
 /// What the embedding program (the binary, or a test) decides beyond the configuration.
@@ -141,8 +141,6 @@ struct Parts {
     scheduler: Arc<Scheduler>,
     outbox: OutboxSignal,
     site: SiteInfo,
-    secret: Vec<u8>,
-    limiter: Arc<LoginLimiter>,
     setup: SetupLink,
     print_setup_link: bool,
 }
@@ -157,9 +155,7 @@ impl Parts {
             .manage(self.scheduler)
             .manage(self.outbox)
             .manage(self.site)
-            .manage(SecretKey(self.secret))
             .manage(SecureCookies(secure))
-            .manage(self.limiter)
             .manage(self.setup)
             .manage(PrintSetupLink(self.print_setup_link))
     }
@@ -182,7 +178,7 @@ fn start_up(config: Arc<AppConfig>, runtime: Runtime) -> Result<Parts, AppError>
         None => Transport::from_config(&config).map_err(AppError::internal)?,
     };
     let transport = Arc::new(transport);
-    let ctx = Ctx::new(config.clone(), runtime.clock.clone())?;
+    let ctx = Ctx::new(config.clone(), runtime.clock.clone(), secret)?;
     let mut conn = db.conn()?;
     let site = SiteInfo::load(&conn)?;
     let setup_token = accounts::service::issue_setup_token(&mut conn, &ctx)?;
@@ -190,9 +186,8 @@ fn start_up(config: Arc<AppConfig>, runtime: Runtime) -> Result<Parts, AppError>
     let setup = SetupLink(std::sync::Mutex::new(
         setup_token.map(|token| ctx.url(&format!("/setup/{token}"))),
     ));
-    let limiter = Arc::new(LoginLimiter::new(config.login_attempts_per_minute));
     let scheduler = Arc::new(Scheduler::new(runtime.clock.clone()));
-    let outbox = register_jobs(&scheduler, &db, &ctx, &transport, &limiter);
+    let outbox = register_jobs(&scheduler, &db, &ctx, &transport);
     Ok(Parts {
         db,
         ctx,
@@ -200,8 +195,6 @@ fn start_up(config: Arc<AppConfig>, runtime: Runtime) -> Result<Parts, AppError>
         scheduler,
         outbox,
         site,
-        secret,
-        limiter,
         setup,
         print_setup_link: runtime.print_setup_link,
     })
@@ -214,7 +207,6 @@ fn register_jobs(
     db: &Db,
     ctx: &Ctx,
     transport: &Arc<Transport>,
-    limiter: &Arc<LoginLimiter>,
 ) -> OutboxSignal {
     let (db1, transport, clock, max) =
         (db.clone(), transport.clone(), ctx.clock.clone(), ctx.config.mail_max_attempts);
@@ -229,9 +221,9 @@ fn register_jobs(
             db.call(move |conn| accounts::service::purge_expired(conn, &ctx)).await.map(|_| ())
         }
     });
-    let limiter = limiter.clone();
+    let limits = ctx.limits.clone();
     scheduler.register("prune_rate_limits", Duration::from_secs(600), move || {
-        limiter.prune();
+        limits.prune();
         async { Ok(()) }
     });
     OutboxSignal(wake)

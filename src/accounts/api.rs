@@ -10,18 +10,17 @@ use super::views::{LoggedOutView, MessageView, SessionView};
 use crate::error::AppError;
 use crate::web::guards::{App, Client, CurrentUser, MaybeUser, SessionCookie};
 use crate::web::json::JsonBody;
-use crate::web::ratelimit::LoginAttempt;
 
 /// `POST /api/v1/auth/login` `{"login", "password"}`: 200 and a session cookie, or 401
 /// `invalid_credentials` whatever was wrong.
 #[post("/auth/login", data = "<input>")]
 async fn login(
-    _attempt: LoginAttempt,
     input: JsonBody<LoginInput>,
     client: Client,
     cookie: SessionCookie<'_>,
     app: App,
 ) -> Result<Json<MessageView>, AppError> {
+    app.ctx.limits.login_ip.hit(client.0.limit_key())?;
     let input = input.into_inner();
     let cmd = LoginCommand {
         login: input.login,

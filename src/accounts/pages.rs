@@ -1,7 +1,5 @@
 //! HTML pages for signing in and out, first-run setup and set-password links.
 
-use std::sync::Arc;
-
 use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::Template;
 
@@ -13,7 +11,6 @@ use crate::settings::SiteInfo;
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::guards::{App, Client, MaybeUser, SessionCookie};
 use crate::web::page::{safe_next, PageResponse, Shell};
-use crate::web::ratelimit::LoginLimiter;
 use crate::web::OutboxSignal;
 
 #[get("/login?<next>")]
@@ -35,19 +32,18 @@ async fn login_submit(
     client: Client,
     cookie: SessionCookie<'_>,
     app: App,
-    limiter: &State<Arc<LoginLimiter>>,
 ) -> Result<PageResponse, AppError> {
     let input = form.into_inner();
     let next = safe_next(input.next.as_deref());
     let page = LoginPage { login: input.login.clone(), next: next.clone().unwrap_or_default() };
-    let ip = client.0.ip.as_deref().and_then(|ip| ip.parse().ok());
+    let allowed = app.ctx.limits.login_ip.hit(client.0.limit_key());
     let cmd = LoginCommand {
         login: input.login,
         password: input.password,
         client: client.0,
         replaces: cookie.current(),
     };
-    let result = match limiter.check(ip) {
+    let result = match allowed {
         Ok(()) => app.hashing(move |conn, ctx| service::login(conn, ctx, cmd)).await,
         Err(err) => Err(err),
     };

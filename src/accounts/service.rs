@@ -30,6 +30,13 @@ pub struct ClientInfo {
     pub user_agent: Option<String>,
 }
 
+impl ClientInfo {
+    /// The key per-client rate limits count under.
+    pub fn limit_key(&self) -> &str {
+        self.ip.as_deref().unwrap_or("unknown")
+    }
+}
+
 // ----- validation shared by every way of creating an account -----
 
 /// Lowercases and trims; usernames are compared without case.
@@ -163,7 +170,8 @@ pub struct LoginCommand {
 /// Password login by username or email.
 ///
 /// Unknown account, wrong password and an account without a password all fail the same way
-/// (401 `invalid_credentials`, same body, one Argon2 verification each). A disabled account
+/// (401 `invalid_credentials`, same body, one Argon2 verification each). After 5 failures in
+/// 15 minutes an account (or a typed name) gets 429 until the window frees up. A disabled account
 /// with the right password gets 403 `account_disabled`. Empty fields are 422. Every attempt is
 /// audited. The caller must hold a hashing permit.
 pub fn login(
@@ -178,8 +186,20 @@ pub fn login(
     v.finish()?;
 
     let record = repo::find_for_login(conn, &login)?;
+    // Failures count per account (or per typed name when there is no such account, so that
+    // both behave alike); a success clears them.
+    let account_key = match &record {
+        Some(r) => format!("user:{}", r.user_id),
+        None => format!("login:{login}"),
+    };
+    ctx.limits.login_account.check(&account_key)?;
     let stored = record.as_ref().and_then(|r| r.password_hash.as_deref());
     let matches = ctx.passwords.verify(&cmd.password, stored);
+    if matches {
+        ctx.limits.login_account.clear(&account_key);
+    } else {
+        ctx.limits.login_account.record(&account_key);
+    }
     let ip = cmd.client.ip.as_deref();
 
     // The transaction commits the audit row of a refused attempt too, so the closure returns

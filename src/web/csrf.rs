@@ -11,13 +11,11 @@ use rocket::request::{FromRequest, Outcome, Request};
 
 use super::guards::{stash, SESSION_COOKIE};
 use crate::crypto::{constant_time_eq, random_token, sign};
+use crate::ctx::Ctx;
 use crate::error::{AppError, ErrorKind};
 
 pub const CSRF_COOKIE: &str = "clubroom_csrf";
 pub const CSRF_FIELD: &str = "csrf_token";
-
-/// The server's secret key.
-pub struct SecretKey(pub Vec<u8>);
 
 /// Whether cookies are marked Secure (base URL is https).
 pub struct SecureCookies(pub bool);
@@ -27,7 +25,7 @@ pub struct CsrfToken(pub String);
 
 /// Computes this request's token, issuing the browser its CSRF cookie when it has none.
 pub fn token_for(req: &Request<'_>) -> String {
-    let key = req.rocket().state::<SecretKey>().map(|k| k.0.as_slice()).unwrap_or_default();
+    let key = req.rocket().state::<Ctx>().map(|c| c.secret.as_slice()).unwrap_or_default();
     let secure = req.rocket().state::<SecureCookies>().is_some_and(|s| s.0);
     let base = match req.cookies().get_pending(CSRF_COOKIE) {
         Some(cookie) if !cookie.value().is_empty() => cookie.value().to_string(),

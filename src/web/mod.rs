@@ -9,7 +9,6 @@ pub mod headers;
 pub mod health;
 pub mod json;
 pub mod page;
-pub mod ratelimit;
 pub mod site;
 
 use std::sync::Mutex;

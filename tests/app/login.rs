@@ -268,3 +268,45 @@ async fn behind_a_configured_proxy_each_client_address_has_its_own_limit() {
         assert_eq!(response.status(), Status::Unauthorized, "client {n}");
     }
 }
+
+#[rocket::async_test]
+async fn five_failures_lock_an_account_for_fifteen_minutes_known_or_not() {
+    let app = TestApp::spawn().await;
+    app.create_user("bob", &[Role::Member]).await;
+    for login in ["bob", "nobody"] {
+        for _ in 0..5 {
+            assert_eq!(
+                app.api_login(login, "wrong password here").await.status(),
+                Status::Unauthorized
+            );
+        }
+        let response = app.api_login(login, PASSWORD).await;
+        assert_eq!(response.status(), Status::TooManyRequests, "{login}");
+        let retry: u64 = response.headers().get_one("Retry-After").unwrap().parse().unwrap();
+        assert!(retry > 0 && retry <= 900, "{retry}");
+    }
+    assert_eq!(
+        app.api_login("bob@example.org", PASSWORD).await.status(),
+        Status::TooManyRequests,
+        "same account by email"
+    );
+    app.advance(chrono::Duration::minutes(15));
+    assert_eq!(app.api_login("bob", PASSWORD).await.status(), Status::Ok);
+}
+
+#[rocket::async_test]
+async fn a_successful_login_clears_the_failure_count() {
+    let app = TestApp::spawn().await;
+    app.create_user("bob", &[Role::Member]).await;
+    for _ in 0..4 {
+        app.api_login("bob", "wrong password here").await;
+    }
+    assert_eq!(app.api_login("bob", PASSWORD).await.status(), Status::Ok);
+    for _ in 0..4 {
+        assert_eq!(
+            app.api_login("bob", "wrong password here").await.status(),
+            Status::Unauthorized
+        );
+    }
+    assert_eq!(app.api_login("bob", PASSWORD).await.status(), Status::Ok);
+}

@@ -197,7 +197,9 @@ async fn disabling_an_account_ends_its_sessions_at_once() {
     let id = app.create_user("bob", &[Role::Member]).await;
     app.login_as("bob").await;
     app.db()
-        .write(move |tx| Ok(tx.execute("UPDATE users SET status = 'disabled' WHERE id = ?1", [id])?))
+        .write(
+            move |tx| Ok(tx.execute("UPDATE users SET status = 'disabled' WHERE id = ?1", [id])?),
+        )
         .await
         .unwrap();
     assert_eq!(app.json("/api/v1/auth/session").await.0, Status::Unauthorized);
