@@ -24,6 +24,11 @@ impl<'a> AuditEvent<'a> {
         self
     }
 
+    pub fn actor_opt(mut self, user_id: Option<i64>) -> Self {
+        self.actor_user_id = user_id;
+        self
+    }
+
     pub fn target(mut self, target: impl Into<String>) -> Self {
         self.target = Some(target.into());
         self

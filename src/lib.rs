@@ -16,6 +16,7 @@ pub mod db;
 pub mod email;
 pub mod embedded;
 pub mod error;
+pub mod invites;
 pub mod jobs;
 pub mod members;
 pub mod ratelimit;
@@ -130,7 +131,10 @@ pub fn rocket_with(config: AppConfig, runtime: Runtime) -> Rocket<Build> {
         .mount("/", accounts::pages::routes())
         .mount("/", members::pages::routes())
         .mount("/", admin::pages::routes())
+        .mount("/", invites::pages::routes())
         .mount("/api/v1", accounts::api::routes())
+        .mount("/api/v1", invites::api::routes())
+        .mount("/api/v1", admin::api::routes())
 }
 
 /// Everything built at start-up, before the first request.

@@ -4,9 +4,9 @@ use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{get, post, routes, Route};
 
-use super::input::LoginInput;
-use super::service::{self, LoginCommand};
-use super::views::{LoggedOutView, MessageView, SessionView};
+use super::input::{LoginInput, RegisterInput};
+use super::service::{self, LoginCommand, RegisterCommand};
+use super::views::{LoggedOutView, MessageView, RegisteredView, SessionView};
 use crate::error::AppError;
 use crate::web::guards::{App, Client, CurrentUser, MaybeUser, SessionCookie};
 use crate::web::json::JsonBody;
@@ -55,6 +55,44 @@ async fn logout(
     Ok(Json(MessageView::new("Logged out")))
 }
 
+impl RegisterInput {
+    pub fn into_command(
+        self,
+        token: Option<String>,
+        client: super::service::ClientInfo,
+    ) -> RegisterCommand {
+        RegisterCommand {
+            username: self.username,
+            email: self.email,
+            password: self.password,
+            invite_token: token.or(self.invite_token),
+            roles: self.roles,
+            phone: self.phone.unwrap_or_default(),
+            client,
+        }
+    }
+}
+
+/// `POST /api/v1/auth/register`: 201 and a session cookie.
+#[post("/auth/register", data = "<input>")]
+async fn register(
+    input: JsonBody<RegisterInput>,
+    client: Client,
+    cookie: SessionCookie<'_>,
+    app: App,
+) -> Result<(Status, Json<RegisteredView>), AppError> {
+    app.ctx.limits.register_ip.hit(client.0.limit_key())?;
+    let cmd = input.into_inner().into_command(None, client.0);
+    let done = app.hashing(move |conn, ctx| service::register(conn, ctx, cmd)).await?;
+    cookie.set(done.session.token);
+    let view = RegisteredView {
+        message: "Registration successful",
+        user_id: done.user_id,
+        username: done.username,
+    };
+    Ok((Status::Created, Json(view)))
+}
+
 pub fn routes() -> Vec<Route> {
-    routes![login, session, logout]
+    routes![login, session, logout, register]
 }

@@ -31,6 +31,23 @@ pub struct SetupInput {
     pub password: String,
 }
 
+/// `POST /api/v1/auth/register` and the join form.
+#[derive(Default, Deserialize, FromForm)]
+#[serde(default)]
+pub struct RegisterInput {
+    #[field(default = String::new())]
+    pub username: String,
+    #[field(default = String::new())]
+    pub email: String,
+    #[field(default = String::new())]
+    pub password: String,
+    /// The join form carries the token in its URL instead.
+    pub invite_token: Option<String>,
+    /// Absent: what the invitation grants.
+    pub roles: Option<Vec<String>>,
+    pub phone: Option<String>,
+}
+
 #[derive(Default, Deserialize, FromForm)]
 #[serde(default)]
 pub struct SetPasswordInput {

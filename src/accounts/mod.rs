@@ -1,6 +1,7 @@
 //! Accounts: people, roles, password login, sessions, first-run setup and set-password links.
 
 pub mod api;
+pub mod common_passwords;
 pub mod input;
 pub mod model;
 pub mod pages;

@@ -3,10 +3,12 @@
 use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::Template;
 
-use super::input::{LoginInput, SetPasswordInput, SetupInput};
+use super::input::{LoginInput, RegisterInput, SetPasswordInput, SetupInput};
+use super::model::Role;
 use super::service::{self, LoginCommand, SetPasswordCommand, SetupCommand};
-use super::views::{LoginPage, SetPasswordPage, SetupPage};
+use super::views::{JoinPage, LoginPage, SetPasswordPage, SetupPage};
 use crate::error::AppError;
+use crate::invites::service as invites;
 use crate::settings::SiteInfo;
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::guards::{App, Client, MaybeUser, SessionCookie};
@@ -151,8 +153,95 @@ async fn set_password_submit(
     }
 }
 
+/// The join form for `token` (None: open registration), or the reason it cannot be used.
+async fn join_page(app: &App, token: Option<String>) -> Result<JoinPage, AppError> {
+    let t = token.clone();
+    let offer = app.read(move |tx, ctx| invites::preflight(tx, ctx, t.as_deref())).await?;
+    let choosable_roles: Vec<Role> = offer
+        .roles
+        .iter()
+        .copied()
+        .filter(|r| matches!(r, Role::Member | Role::Coach | Role::Guardian))
+        .collect();
+    Ok(JoinPage {
+        token: token.unwrap_or_default(),
+        email: offer.email.clone().unwrap_or_default(),
+        invited_email: offer.email,
+        invited_name: offer.name,
+        roles: choosable_roles.iter().map(|r| r.as_str().to_string()).collect(),
+        choosable_roles,
+        ..Default::default()
+    })
+}
+
+#[get("/join/<token>")]
+async fn join_form(token: String, shell: Shell, app: App) -> Result<Template, AppError> {
+    Ok(shell.render("accounts/join.html", &join_page(&app, Some(token)).await?))
+}
+
+#[get("/join", rank = 2)]
+async fn join_open_form(shell: Shell, app: App) -> Result<Template, AppError> {
+    Ok(shell.render("accounts/join.html", &join_page(&app, None).await?))
+}
+
+async fn join(
+    token: Option<String>,
+    input: RegisterInput,
+    shell: Shell,
+    client: Client,
+    cookie: SessionCookie<'_>,
+    app: App,
+) -> Result<PageResponse, AppError> {
+    let mut page = join_page(&app, token.clone()).await?;
+    page.username = input.username.clone();
+    page.email = input.email.clone();
+    page.phone = input.phone.clone().unwrap_or_default();
+    page.roles = input.roles.clone().unwrap_or_default();
+    let allowed = app.ctx.limits.register_ip.hit(client.0.limit_key());
+    // A form with every box unticked means "what the invitation grants".
+    let cmd = input.into_command(token, client.0);
+    let result = match allowed {
+        Ok(()) => app.hashing(move |conn, ctx| service::register(conn, ctx, cmd)).await,
+        Err(err) => Err(err),
+    };
+    match result {
+        Ok(done) => {
+            cookie.set(done.session.token);
+            Ok(PageResponse::done("/home", "Welcome! Your account is ready."))
+        }
+        Err(err) => shell.form_error("accounts/join.html", &page, err).map(PageResponse::from),
+    }
+}
+
+#[post("/join/<token>", data = "<form>")]
+async fn join_submit(
+    token: String,
+    form: CsrfForm<RegisterInput>,
+    shell: Shell,
+    client: Client,
+    cookie: SessionCookie<'_>,
+    app: App,
+) -> Result<PageResponse, AppError> {
+    join(Some(token), form.into_inner(), shell, client, cookie, app).await
+}
+
+#[post("/join", data = "<form>", rank = 2)]
+async fn join_open_submit(
+    form: CsrfForm<RegisterInput>,
+    shell: Shell,
+    client: Client,
+    cookie: SessionCookie<'_>,
+    app: App,
+) -> Result<PageResponse, AppError> {
+    join(None, form.into_inner(), shell, client, cookie, app).await
+}
+
 pub fn routes() -> Vec<Route> {
     routes![
+        join_form,
+        join_open_form,
+        join_submit,
+        join_open_submit,
         login_form,
         login_submit,
         logout,

@@ -110,8 +110,8 @@ impl Passwords {
     }
 }
 
-/// The password rules: long enough, not absurdly long, not the person's own name or address.
-/// No composition rules.
+/// The password rules: long enough, not absurdly long, not on the common-passwords list, not
+/// the person's own name or address. No composition rules.
 pub fn check_policy(password: &str, username: &str, email: &str) -> Result<(), String> {
     let length = password.chars().count();
     if length < MIN_LENGTH {
@@ -125,6 +125,12 @@ pub fn check_policy(password: &str, username: &str, email: &str) -> Result<(), S
         || (!email.is_empty() && lowered == email.to_lowercase())
     {
         return Err("Your password cannot be your username or email address.".to_string());
+    }
+    if super::common_passwords::is_common(password) {
+        return Err(
+            "This password is too common and easy to guess. A few unrelated words work well."
+                .to_string(),
+        );
     }
     Ok(())
 }
@@ -155,8 +161,9 @@ mod tests {
         assert!(check_policy("short", "", "").is_err());
         assert!(check_policy(&"x".repeat(129), "", "").is_err());
         assert!(check_policy("alice.skates.well", "alice.skates.well", "").is_err());
+        assert!(check_policy("password1234", "", "").is_err());
         assert!(check_policy("a long enough passphrase", "alice", "a@b.org").is_ok());
-        assert!(check_policy("ääääääääääää", "", "").is_ok());
+        assert!(check_policy("äöüßäöüßäöüß", "", "").is_ok(), "length counts characters");
     }
 
     #[tokio::test]

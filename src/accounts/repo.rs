@@ -77,6 +77,16 @@ fn parse_status(s: &str) -> Result<UserStatus, AppError> {
     s.parse().map_err(AppError::internal)
 }
 
+pub fn set_phone(conn: &Connection, user_id: i64, phone: &str) -> Result<(), AppError> {
+    conn.execute("UPDATE users SET phone = ?2 WHERE id = ?1", params![user_id, phone])?;
+    Ok(())
+}
+
+pub fn set_invite(conn: &Connection, user_id: i64, invite_id: i64) -> Result<(), AppError> {
+    conn.execute("UPDATE users SET invite_id = ?2 WHERE id = ?1", params![user_id, invite_id])?;
+    Ok(())
+}
+
 pub fn set_password_hash(
     conn: &Connection,
     user_id: i64,

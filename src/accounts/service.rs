@@ -13,6 +13,7 @@ use crate::ctx::Ctx;
 use crate::db::write_tx;
 use crate::email;
 use crate::error::{AppError, Validator};
+use crate::invites::service as invites;
 use crate::settings;
 
 /// A session just created; `token` goes into the cookie and is not stored anywhere.
@@ -509,6 +510,139 @@ pub fn set_password_with_token(
         let event = AuditEvent::new("password_set").actor(user_id).ip(cmd.client.ip.as_deref());
         audit::record(tx, event, now)?;
         start_session(tx, ctx, user_id, &cmd.client, None)
+    })
+}
+
+// ----- registration -----
+
+pub struct RegisterCommand {
+    pub username: String,
+    pub email: String,
+    pub password: String,
+    pub invite_token: Option<String>,
+    /// None: what the invite grants (member without one).
+    pub roles: Option<Vec<String>>,
+    pub phone: String,
+    pub client: ClientInfo,
+}
+
+/// The roles a person may pick for themselves.
+const SELF_CHOSEN: [Role; 3] = [Role::Member, Role::Coach, Role::Guardian];
+
+fn chosen_roles(v: &mut Validator, requested: Option<&[String]>, granted: &[Role]) -> Vec<Role> {
+    let Some(requested) = requested.filter(|r| !r.is_empty()) else {
+        return granted.to_vec();
+    };
+    let mut roles = Vec::new();
+    for name in requested {
+        let name = name.trim();
+        let message = match name.parse::<Role>() {
+            _ if name == "minor" => Some(
+                "Minors cannot register themselves; a guardian or the club registers them."
+                    .to_string(),
+            ),
+            Err(_) => Some(format!("Unknown role {name:?}. Choose member, coach or guardian.")),
+            Ok(role) if !SELF_CHOSEN.contains(&role) => {
+                Some(format!("You cannot choose the role {role} yourself."))
+            }
+            Ok(role) if !granted.contains(&role) => {
+                Some(format!("This invitation does not grant the role {role}."))
+            }
+            Ok(role) => {
+                if !roles.contains(&role) {
+                    roles.push(role);
+                }
+                None
+            }
+        };
+        if let Some(message) = message {
+            v.check(false, "roles", message);
+        }
+    }
+    roles.sort();
+    roles
+}
+
+pub fn check_phone(phone: &str) -> Result<(), String> {
+    if phone.chars().count() > 30
+        || !phone.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c))
+    {
+        return Err("Enter a phone number using digits, spaces and + - ( ) only.".into());
+    }
+    Ok(())
+}
+
+/// The result of a registration: the new account, signed in.
+pub struct Registered {
+    pub user_id: i64,
+    pub username: String,
+    pub session: StartedSession,
+}
+
+/// Self-registration, with an invitation or (when the club allows it) without.
+///
+/// 403 when registration is closed, when it is invite-only and no token is given, or when the
+/// invitation is dead. 422 per field: username, email (a personal invitation's email must be
+/// used), password policy, phone, and roles (only member, coach and guardian may be chosen, only
+/// those the invitation grants; `minor` is refused). 409 naming the field for a taken username
+/// or email. The invitation's use is spent in the same transaction that creates the account,
+/// so it is spent only on success and never twice. The new account starts onboarding and is
+/// signed in. Needs a hashing permit.
+pub fn register(
+    conn: &mut Connection,
+    ctx: &Ctx,
+    cmd: RegisterCommand,
+) -> Result<Registered, AppError> {
+    let token =
+        cmd.invite_token.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
+    let granted = invites::preflight(conn, ctx, token.as_deref())?;
+    let username = normalize_username(&cmd.username);
+    let email = normalize_email(&cmd.email);
+    let phone = cmd.phone.trim().to_string();
+    let mut v = Validator::new();
+    v.result("username", check_username(&username));
+    v.result("email", check_email(&email));
+    if let Some(invited) = &granted.email {
+        v.check(
+            email.eq_ignore_ascii_case(invited),
+            "email",
+            "This invitation is for a different email address.",
+        );
+    }
+    v.result("password", check_policy(&cmd.password, &username, &email));
+    v.result("phone", check_phone(&phone));
+    let roles = chosen_roles(&mut v, cmd.roles.as_deref(), &granted.roles);
+    v.finish()?;
+    let hash = ctx.passwords.hash(&cmd.password)?;
+
+    write_tx(conn, |tx| {
+        let now = ctx.now_unix();
+        let user = NewUser {
+            username: &username,
+            email: &email,
+            display_name: "",
+            password_hash: Some(&hash),
+            status: UserStatus::Onboarding,
+        };
+        let user_id = repo::insert_user(tx, &user, now)?;
+        repo::add_roles(tx, user_id, &roles)?;
+        repo::set_phone(tx, user_id, &phone)?;
+        let invite_id = match &token {
+            Some(token) => {
+                let invite = invites::spend(tx, ctx, token, user_id)?;
+                repo::set_invite(tx, user_id, invite.id)?;
+                Some(invite.id)
+            }
+            None => None,
+        };
+        let event = AuditEvent::new("user_registered")
+            .actor(user_id)
+            .target(format!("user:{user_id}"))
+            .ip(cmd.client.ip.as_deref())
+            .detail(json!({ "invite_id": invite_id, "roles": roles }));
+        audit::record(tx, event, now)?;
+        let session = start_session(tx, ctx, user_id, &cmd.client, None)?;
+        Ok(Registered { user_id, username: username.clone(), session })
     })
 }
 

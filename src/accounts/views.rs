@@ -64,6 +64,28 @@ pub struct SetupPage {
     pub email: String,
 }
 
+/// `201` answer to a registration.
+#[derive(Debug, Serialize)]
+pub struct RegisteredView {
+    pub message: &'static str,
+    pub user_id: i64,
+    pub username: String,
+}
+
+/// The join form: what the invitation offers, and what was typed.
+#[derive(Debug, Default, Serialize)]
+pub struct JoinPage {
+    pub token: String,
+    pub invited_email: Option<String>,
+    pub invited_name: Option<String>,
+    /// The roles the person may tick (those the invitation grants that one may choose).
+    pub choosable_roles: Vec<Role>,
+    pub username: String,
+    pub email: String,
+    pub phone: String,
+    pub roles: Vec<String>,
+}
+
 #[derive(Debug, Default, Serialize)]
 pub struct SetPasswordPage {
     pub token: String,

@@ -1,5 +1,7 @@
 //! The admin panel.
 
+pub mod api;
+pub mod input;
 pub mod pages;
 pub mod service;
 pub mod views;

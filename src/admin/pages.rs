@@ -2,14 +2,19 @@
 
 use std::sync::Arc;
 
-use rocket::{get, routes, Route, State};
+use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::Template;
 
+use super::input::SettingsInput;
 use super::service;
+use super::views::SettingsView;
 use crate::email::Transport;
 use crate::error::AppError;
 use crate::jobs::Scheduler;
+use crate::settings::SiteInfo;
+use crate::web::csrf::CsrfForm;
 use crate::web::guards::{AdminUser, App};
+use crate::web::page::PageResponse;
 use crate::web::page::Shell;
 
 #[get("/admin")]
@@ -27,6 +32,40 @@ async fn home(
     Ok(shell.render("admin/home.html", &view))
 }
 
+#[get("/admin/settings")]
+async fn settings_page(admin: AdminUser, shell: Shell, app: App) -> Result<Template, AppError> {
+    let actor = admin.actor();
+    let view = app.read(move |tx, _| service::get_settings(tx, &actor)).await?;
+    Ok(shell.render("admin/settings.html", &view))
+}
+
+#[post("/admin/settings", data = "<form>")]
+async fn settings_submit(
+    admin: AdminUser,
+    form: CsrfForm<SettingsInput>,
+    shell: Shell,
+    app: App,
+    site: &State<SiteInfo>,
+) -> Result<PageResponse, AppError> {
+    let mut input = form.into_inner();
+    // An unticked checkbox is simply absent from the form.
+    input.guest_accounts = Some(input.guest_accounts.unwrap_or(false));
+    let echo = SettingsView {
+        club_name: input.club_name.clone().unwrap_or_default(),
+        registration_mode: "",
+        two_factor_policy: "",
+        guest_accounts: input.guest_accounts.unwrap_or(false),
+    };
+    let actor = admin.actor();
+    match app.write(move |tx, ctx| service::update_settings(tx, ctx, &actor, input)).await {
+        Ok(view) => {
+            site.set_club_name(&view.club_name);
+            Ok(PageResponse::done("/admin/settings", "Settings saved."))
+        }
+        Err(err) => shell.form_error("admin/settings.html", &echo, err).map(PageResponse::from),
+    }
+}
+
 pub fn routes() -> Vec<Route> {
-    routes![home]
+    routes![home, settings_page, settings_submit]
 }

@@ -12,12 +12,22 @@ pub struct Count {
 #[derive(Debug, Serialize)]
 pub struct AdminHome {
     pub users: i64,
+    pub pending_invites: i64,
     pub roles: Vec<Count>,
     pub active_sessions: i64,
     pub outbox: Vec<Count>,
     pub mail_mode: String,
     pub base_url: String,
     pub jobs: Vec<JobView>,
+}
+
+/// The club settings as the API returns them and the settings page shows them.
+#[derive(Debug, Serialize)]
+pub struct SettingsView {
+    pub club_name: String,
+    pub registration_mode: &'static str,
+    pub two_factor_policy: &'static str,
+    pub guest_accounts: bool,
 }
 
 #[derive(Debug, Serialize)]

@@ -9,6 +9,89 @@ use crate::error::AppError;
 
 pub const CLUB_NAME: &str = "club_name";
 pub const DEFAULT_CLUB_NAME: &str = "Clubroom";
+pub const REGISTRATION_MODE: &str = "registration_mode";
+pub const TWO_FACTOR_POLICY: &str = "two_factor_policy";
+pub const GUEST_ACCOUNTS: &str = "guest_accounts";
+
+/// Who may create an account by themselves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegistrationMode {
+    /// Only with a valid invitation (the default).
+    InviteOnly,
+    /// Anyone; an invitation still grants its roles.
+    Open,
+    /// Nobody, invitations included; admins can still pre-register members.
+    Closed,
+}
+
+impl RegistrationMode {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "invite_only" => Some(Self::InviteOnly),
+            "open" => Some(Self::Open),
+            "closed" => Some(Self::Closed),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InviteOnly => "invite_only",
+            Self::Open => "open",
+            Self::Closed => "closed",
+        }
+    }
+}
+
+/// Who must confirm a password login with an emailed code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TwoFactorPolicy {
+    /// Only members who turned it on for themselves.
+    Off,
+    /// Admins always (the default), others when they turned it on.
+    Admins,
+    Everyone,
+}
+
+impl TwoFactorPolicy {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "off" => Some(Self::Off),
+            "admins" => Some(Self::Admins),
+            "everyone" => Some(Self::Everyone),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Off => "off",
+            Self::Admins => "admins",
+            Self::Everyone => "everyone",
+        }
+    }
+}
+
+/// The account-related club settings, with their defaults applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct AccountSettings {
+    pub registration_mode: RegistrationMode,
+    pub two_factor_policy: TwoFactorPolicy,
+    pub guest_accounts: bool,
+}
+
+pub fn account_settings(conn: &Connection) -> Result<AccountSettings, AppError> {
+    let registration_mode = get(conn, REGISTRATION_MODE)?
+        .and_then(|v| RegistrationMode::parse(&v))
+        .unwrap_or(RegistrationMode::InviteOnly);
+    let two_factor_policy = get(conn, TWO_FACTOR_POLICY)?
+        .and_then(|v| TwoFactorPolicy::parse(&v))
+        .unwrap_or(TwoFactorPolicy::Admins);
+    let guest_accounts = get(conn, GUEST_ACCOUNTS)?.is_some_and(|v| v == "on");
+    Ok(AccountSettings { registration_mode, two_factor_policy, guest_accounts })
+}
 
 pub fn get(conn: &Connection, key: &str) -> Result<Option<String>, AppError> {
     Ok(conn

@@ -9,6 +9,7 @@ pub mod headers;
 pub mod health;
 pub mod json;
 pub mod page;
+pub mod qr;
 pub mod site;
 
 use std::sync::Mutex;

@@ -17,7 +17,7 @@ use rocket::http::{ContentType, Header, Status};
 use rocket::local::asynchronous::{Client, LocalResponse};
 use tempfile::TempDir;
 
-pub const PASSWORD: &str = "correct horse battery staple";
+pub const PASSWORD: &str = "blue kettle on the stove";
 
 pub struct TestApp {
     pub client: Client,

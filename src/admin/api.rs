@@ -1,0 +1,35 @@
+//! JSON API of the admin panel.
+
+use rocket::serde::json::Json;
+use rocket::{get, put, routes, Route, State};
+
+use super::input::SettingsInput;
+use super::service;
+use super::views::SettingsView;
+use crate::error::AppError;
+use crate::settings::SiteInfo;
+use crate::web::guards::{AdminUser, App};
+use crate::web::json::JsonBody;
+
+#[get("/admin/settings")]
+async fn settings(admin: AdminUser, app: App) -> Result<Json<SettingsView>, AppError> {
+    let actor = admin.actor();
+    Ok(Json(app.read(move |tx, _| service::get_settings(tx, &actor)).await?))
+}
+
+#[put("/admin/settings", data = "<input>")]
+async fn update(
+    admin: AdminUser,
+    input: JsonBody<SettingsInput>,
+    app: App,
+    site: &State<SiteInfo>,
+) -> Result<Json<SettingsView>, AppError> {
+    let (actor, input) = (admin.actor(), input.into_inner());
+    let view = app.write(move |tx, ctx| service::update_settings(tx, ctx, &actor, input)).await?;
+    site.set_club_name(&view.club_name);
+    Ok(Json(view))
+}
+
+pub fn routes() -> Vec<Route> {
+    routes![settings, update]
+}

@@ -1,0 +1,17 @@
+//! Request bodies of the admin panel.
+
+use rocket::FromForm;
+use serde::Deserialize;
+
+/// `PUT /api/v1/admin/settings` and the settings form: only the fields given change.
+#[derive(Debug, Default, Deserialize, FromForm)]
+#[serde(default, deny_unknown_fields)]
+pub struct SettingsInput {
+    pub club_name: Option<String>,
+    /// invite_only | open | closed
+    pub registration_mode: Option<String>,
+    /// off | admins | everyone
+    pub two_factor_policy: Option<String>,
+    /// Whether people may sign up as password-less guests.
+    pub guest_accounts: Option<bool>,
+}

@@ -1,0 +1,17 @@
+//! Request bodies for invitations.
+
+use rocket::FromForm;
+use serde::Deserialize;
+
+/// `POST /api/v1/admin/invites` and the admin form. Leave `email` empty for a shareable link.
+#[derive(Debug, Default, Deserialize, FromForm)]
+#[serde(default)]
+pub struct InviteInput {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub roles: Vec<String>,
+    /// Empty or absent: 1 for personal invites, unlimited for links.
+    pub max_uses: Option<i64>,
+    /// Empty or absent: 7 days.
+    pub expires_in_days: Option<i64>,
+}

@@ -1,0 +1,113 @@
+//! The admin invitations page: create personal invites and shareable links, see their status,
+//! send a fresh link, revoke.
+
+use rocket::http::Status;
+use rocket::{get, post, routes, Route, State};
+
+use super::input::InviteInput;
+use super::service::{self, CreateInvite};
+use super::views::{CreatedInvite, CreatedLink, InviteForm, InvitesPage};
+use crate::error::AppError;
+use crate::web::csrf::{CsrfForm, NoFields};
+use crate::web::guards::{AdminUser, App};
+use crate::web::page::{PageResponse, Shell};
+use crate::web::{qr, OutboxSignal};
+
+const TEMPLATE: &str = "admin/invites.html";
+
+async fn page(
+    app: &App,
+    admin: &AdminUser,
+    created: Option<CreatedLink>,
+    form: InviteForm,
+) -> Result<InvitesPage, AppError> {
+    let actor = admin.actor();
+    let invites = app.read(move |tx, ctx| service::list(tx, ctx, &actor)).await?;
+    Ok(InvitesPage { invites, created, form })
+}
+
+fn shown_once(created: CreatedInvite, emailed_to: Option<String>) -> CreatedLink {
+    CreatedLink {
+        qr_svg: qr::svg(&created.invite_url),
+        url: created.invite_url,
+        expires_at: created.expires_at,
+        emailed_to,
+    }
+}
+
+#[get("/admin/invites")]
+async fn index(admin: AdminUser, shell: Shell, app: App) -> Result<PageResponse, AppError> {
+    let view = page(&app, &admin, None, InviteForm::default()).await?;
+    Ok(PageResponse::page(shell.render(TEMPLATE, &view)))
+}
+
+#[post("/admin/invites", data = "<form>")]
+async fn create(
+    admin: AdminUser,
+    form: CsrfForm<InviteInput>,
+    shell: Shell,
+    app: App,
+    outbox: &State<OutboxSignal>,
+) -> Result<PageResponse, AppError> {
+    let input = form.into_inner();
+    let echo = InviteForm {
+        name: input.name.clone().unwrap_or_default(),
+        email: input.email.clone().unwrap_or_default(),
+        roles: input.roles.clone(),
+        max_uses: input.max_uses.map(|n| n.to_string()).unwrap_or_default(),
+        expires_in_days: input.expires_in_days.map(|n| n.to_string()).unwrap_or_default(),
+    };
+    let (actor, cmd) = (admin.actor(), CreateInvite::from(input));
+    let emailed_to = Some(echo.email.trim().to_lowercase()).filter(|e| !e.is_empty());
+    match app.write(move |tx, ctx| service::create(tx, ctx, &actor, cmd)).await {
+        Ok(created) => {
+            outbox.wake();
+            let view =
+                page(&app, &admin, Some(shown_once(created, emailed_to)), InviteForm::default())
+                    .await?;
+            Ok(PageResponse::from((Status::Created, shell.render(TEMPLATE, &view))))
+        }
+        Err(err) => {
+            let view = page(&app, &admin, None, echo).await?;
+            shell.form_error(TEMPLATE, &view, err).map(PageResponse::from)
+        }
+    }
+}
+
+#[post("/admin/invites/<id>/resend", data = "<_form>")]
+async fn resend(
+    admin: AdminUser,
+    id: i64,
+    _form: CsrfForm<NoFields>,
+    shell: Shell,
+    app: App,
+    outbox: &State<OutboxSignal>,
+) -> Result<PageResponse, AppError> {
+    let actor = admin.actor();
+    let created = app.write(move |tx, ctx| service::resend(tx, ctx, &actor, id)).await?;
+    outbox.wake();
+    let emailed =
+        app.read(move |tx, _| Ok(super::repo::get(tx, id)?.and_then(|i| i.email))).await?;
+    let view =
+        page(&app, &admin, Some(shown_once(created, emailed)), InviteForm::default()).await?;
+    Ok(PageResponse::page(shell.render(TEMPLATE, &view)))
+}
+
+#[post("/admin/invites/<id>/revoke", data = "<_form>")]
+async fn revoke(
+    admin: AdminUser,
+    id: i64,
+    _form: CsrfForm<NoFields>,
+    app: App,
+) -> Result<PageResponse, AppError> {
+    let actor = admin.actor();
+    app.write(move |tx, ctx| service::revoke(tx, ctx, &actor, id)).await?;
+    Ok(PageResponse::done(
+        "/admin/invites",
+        "The invitation was revoked; its link no longer works.",
+    ))
+}
+
+pub fn routes() -> Vec<Route> {
+    routes![index, create, resend, revoke]
+}
