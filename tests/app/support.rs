@@ -158,6 +158,45 @@ impl TestApp {
         assert_eq!(response.status(), Status::Ok, "login as {username}");
     }
 
+    /// Creates an admin named `admin` and logs in as them.
+    pub async fn as_admin(&self) -> i64 {
+        let id = self.create_user("admin", &[Role::Admin, Role::Member]).await;
+        self.login_as("admin").await;
+        id
+    }
+
+    /// Sends a JSON request and returns the status and parsed body.
+    pub async fn send_json(
+        &self,
+        method: rocket::http::Method,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (Status, serde_json::Value) {
+        let response = self
+            .client
+            .req(method, path.to_string())
+            .header(ContentType::JSON)
+            .body(body.to_string())
+            .dispatch()
+            .await;
+        let status = response.status();
+        let text = response.into_string().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+    }
+
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (Status, serde_json::Value) {
+        self.send_json(rocket::http::Method::Post, path, body).await
+    }
+
+    /// Emails sent so far to `to`.
+    pub async fn emails_to(&self, to: &str) -> Vec<SentEmail> {
+        self.emails().await.into_iter().filter(|m| m.to == to).collect()
+    }
+
     /// The CSRF token a page at `path` embeds (also giving this client its CSRF cookie).
     pub async fn csrf_token(&self, path: &str) -> String {
         let body = self
@@ -224,6 +263,11 @@ pub fn extract_csrf(html: &str) -> Option<String> {
     let start = html.find(marker)? + marker.len();
     let end = html[start..].find('"')? + start;
     Some(html[start..end].to_string())
+}
+
+/// Undoes the HTML escaping of slashes and quotes, to find URLs in pages.
+pub fn unescape(html: &str) -> String {
+    html.replace("&#x2F;", "/").replace("&quot;", "\"").replace("&#x27;", "'").replace("&amp;", "&")
 }
 
 /// The first URL in `text` that starts with `prefix`.
