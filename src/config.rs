@@ -34,6 +34,14 @@ pub const KEYS: &[&str] = &[
     "session_idle_minutes",
     "session_absolute_minutes",
     "setup_token_hours",
+    "invite_days",
+    "claim_code_minutes",
+    "magic_link_minutes",
+    "two_factor_code_minutes",
+    "reset_link_minutes",
+    "code_max_attempts",
+    "access_token_minutes",
+    "refresh_token_days",
     "login_attempts_per_minute",
     "password_hash_memory_kib",
     "password_hash_iterations",
@@ -71,6 +79,14 @@ pub struct AppConfig {
     pub session_idle_minutes: i64,
     pub session_absolute_minutes: i64,
     pub setup_token_hours: i64,
+    pub invite_days: i64,
+    pub claim_code_minutes: i64,
+    pub magic_link_minutes: i64,
+    pub two_factor_code_minutes: i64,
+    pub reset_link_minutes: i64,
+    pub code_max_attempts: i64,
+    pub access_token_minutes: i64,
+    pub refresh_token_days: i64,
     pub login_attempts_per_minute: u32,
     pub password_hash_memory_kib: u32,
     pub password_hash_iterations: u32,
@@ -208,6 +224,22 @@ impl AppConfig {
         }
         if self.setup_token_hours < 1 {
             problems.push("setup_token_hours must be at least 1".to_string());
+        }
+        if !(1..=90).contains(&self.invite_days) {
+            problems.push("invite_days must be between 1 and 90".to_string());
+        }
+        for (key, value) in [
+            ("claim_code_minutes", self.claim_code_minutes),
+            ("magic_link_minutes", self.magic_link_minutes),
+            ("two_factor_code_minutes", self.two_factor_code_minutes),
+            ("reset_link_minutes", self.reset_link_minutes),
+            ("code_max_attempts", self.code_max_attempts),
+            ("access_token_minutes", self.access_token_minutes),
+            ("refresh_token_days", self.refresh_token_days),
+        ] {
+            if value < 1 {
+                problems.push(format!("{key} must be at least 1"));
+            }
         }
         if self.login_attempts_per_minute == 0 {
             problems.push("login_attempts_per_minute must be at least 1".to_string());

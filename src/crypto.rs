@@ -39,6 +39,34 @@ pub fn sign(key: &[u8], parts: &[&[u8]]) -> String {
     URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
 }
 
+/// The unambiguous characters of typed codes (no 0/O, 1/I/L).
+const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+
+/// A random code of `len` characters people can read out and type.
+pub fn random_code(len: usize) -> String {
+    use rand::Rng;
+    let mut rng = rand::rngs::OsRng;
+    (0..len).map(|_| CODE_ALPHABET[rng.gen_range(0..CODE_ALPHABET.len())] as char).collect()
+}
+
+/// A random code of `len` decimal digits.
+pub fn random_digits(len: usize) -> String {
+    use rand::Rng;
+    let mut rng = rand::rngs::OsRng;
+    (0..len).map(|_| char::from(b'0' + rng.gen_range(0..10u8))).collect()
+}
+
+/// HMAC-SHA256 of `parts` under `key`, as bytes: how short codes are stored, so that a copy of
+/// the database alone cannot be used to try every code.
+pub fn keyed_hash(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts any key length");
+    for part in parts {
+        mac.update(&(part.len() as u64).to_be_bytes());
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().to_vec()
+}
+
 /// Compares two secrets in time independent of where they differ.
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
@@ -63,6 +91,15 @@ mod tests {
         assert_ne!(sign(key, &[b"ab", b"c"]), sign(key, &[b"a", b"bc"]));
         assert_eq!(sign(key, &[b"x"]), sign(key, &[b"x"]));
         assert_ne!(sign(b"other", &[b"x"]), sign(key, &[b"x"]));
+    }
+
+    #[test]
+    fn codes_use_their_alphabets() {
+        let code = random_code(6);
+        assert_eq!(code.len(), 6);
+        assert!(code.bytes().all(|b| CODE_ALPHABET.contains(&b)));
+        let digits = random_digits(6);
+        assert!(digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()));
     }
 
     #[test]

@@ -158,6 +158,7 @@ impl Parts {
             .manage(self.transport)
             .manage(self.scheduler)
             .manage(self.outbox)
+            .manage(web::Background::default())
             .manage(self.site)
             .manage(SecureCookies(secure))
             .manage(self.setup)

@@ -1,36 +1,126 @@
-//! JSON API for signing in and out: `/api/v1/auth/*`.
+//! JSON API for accounts: `/api/v1/auth/*` and the admin's pre-registration of members.
 
 use rocket::http::Status;
 use rocket::serde::json::Json;
-use rocket::{get, post, routes, Route};
+use rocket::{delete, get, post, put, routes, Route};
+use serde::Serialize;
 
-use super::input::{LoginInput, RegisterInput};
-use super::service::{self, LoginCommand, RegisterCommand};
+use super::codes::{self, ClaimCommand, CreatedMember, MagicProof, NewMember, VerifyCommand};
+use super::input::*;
+use super::service::{
+    self, ChangePasswordCommand, ClientInfo, DevicesView, Grant, LoginCommand, LoginOutcome,
+    RegisterCommand,
+};
+use super::tokens::{self, TokenPair};
 use super::views::{LoggedOutView, MessageView, RegisteredView, SessionView};
 use crate::error::AppError;
-use crate::web::guards::{App, Client, CurrentUser, MaybeUser, SessionCookie};
+use crate::web::guards::{AdminUser, App, Client, CurrentUser, MaybeUser, SessionCookie};
 use crate::web::json::JsonBody;
 
-/// `POST /api/v1/auth/login` `{"login", "password"}`: 200 and a session cookie, or 401
-/// `invalid_credentials` whatever was wrong.
+/// What a sign-in step answers: done, a second-factor challenge, or API tokens.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum LoginResponse {
+    Done(MessageView),
+    Challenge { two_factor_required: bool, challenge: String },
+    Tokens(TokenPair),
+}
+
+/// Turns an outcome into the answer, setting the session cookie for a session.
+fn answer(outcome: LoginOutcome, cookie: &SessionCookie<'_>, message: &str) -> Json<LoginResponse> {
+    Json(match outcome {
+        LoginOutcome::Session(session) => {
+            cookie.set(session.token);
+            LoginResponse::Done(MessageView::new(message))
+        }
+        LoginOutcome::Tokens(pair) => LoginResponse::Tokens(pair),
+        LoginOutcome::TwoFactor { challenge } => {
+            LoginResponse::Challenge { two_factor_required: true, challenge }
+        }
+    })
+}
+
+async fn password_login(
+    input: LoginInput,
+    grant: Grant,
+    client: ClientInfo,
+    cookie: &SessionCookie<'_>,
+    app: &App,
+) -> Result<Json<LoginResponse>, AppError> {
+    app.ctx.limits.login_ip.hit(client.limit_key())?;
+    let replaces = if grant == Grant::Session { cookie.current() } else { None };
+    let cmd =
+        LoginCommand { login: input.login, password: input.password, client, replaces, grant };
+    let outcome = app.hashing(move |conn, ctx| service::login(conn, ctx, cmd)).await?;
+    app.wake_outbox();
+    Ok(answer(outcome, cookie, "Login successful"))
+}
+
+/// `POST /api/v1/auth/login` `{"login", "password"}`: 200 and a session cookie, a second-factor
+/// challenge, or 401 `invalid_credentials` whatever was wrong.
 #[post("/auth/login", data = "<input>")]
 async fn login(
     input: JsonBody<LoginInput>,
     client: Client,
     cookie: SessionCookie<'_>,
     app: App,
-) -> Result<Json<MessageView>, AppError> {
-    app.ctx.limits.login_ip.hit(client.0.limit_key())?;
+) -> Result<Json<LoginResponse>, AppError> {
+    password_login(input.into_inner(), Grant::Session, client.0, &cookie, &app).await
+}
+
+/// `POST /api/v1/auth/token`: the same check, answered with API tokens.
+#[post("/auth/token", data = "<input>")]
+async fn token(
+    input: JsonBody<LoginInput>,
+    client: Client,
+    cookie: SessionCookie<'_>,
+    app: App,
+) -> Result<Json<LoginResponse>, AppError> {
+    password_login(input.into_inner(), Grant::Tokens, client.0, &cookie, &app).await
+}
+
+/// `POST /api/v1/auth/login/verify` `{"challenge", "code"}`: the second step of a login.
+#[post("/auth/login/verify", data = "<input>")]
+async fn verify(
+    input: JsonBody<VerifyInput>,
+    client: Client,
+    cookie: SessionCookie<'_>,
+    app: App,
+) -> Result<Json<LoginResponse>, AppError> {
+    app.ctx.limits.verify_ip.hit(client.0.limit_key())?;
     let input = input.into_inner();
-    let cmd = LoginCommand {
-        login: input.login,
-        password: input.password,
+    let cmd = VerifyCommand {
+        challenge: input.challenge,
+        code: input.code,
         client: client.0,
         replaces: cookie.current(),
     };
-    let session = app.hashing(move |conn, ctx| service::login(conn, ctx, cmd)).await?;
-    cookie.set(session.token);
-    Ok(Json(MessageView::new("Login successful")))
+    let outcome = app.call(move |conn, ctx| codes::verify_two_factor(conn, ctx, cmd)).await?;
+    Ok(answer(outcome, &cookie, "Login successful"))
+}
+
+/// `POST /api/v1/auth/refresh` `{"refresh_token"}`: a new pair; the old refresh token dies.
+#[post("/auth/refresh", data = "<input>")]
+async fn refresh(
+    input: JsonBody<RefreshInput>,
+    client: Client,
+    app: App,
+) -> Result<Json<TokenPair>, AppError> {
+    app.ctx.limits.verify_ip.hit(client.0.limit_key())?;
+    let token = input.into_inner().refresh_token;
+    Ok(Json(app.call(move |conn, ctx| tokens::refresh(conn, ctx, &token, &client.0)).await?))
+}
+
+#[derive(Serialize)]
+struct CheckView {
+    authenticated: bool,
+    user: SessionView,
+}
+
+/// `GET /api/v1/auth/check`: who the credential (cookie or bearer token) belongs to, or 401.
+#[get("/auth/check")]
+fn check(user: CurrentUser) -> Json<CheckView> {
+    Json(CheckView { authenticated: true, user: SessionView::of(&user.0) })
 }
 
 /// `GET /api/v1/auth/session`: who is signed in, or 401 `{"logged_in": false}`.
@@ -42,7 +132,7 @@ fn session(user: MaybeUser) -> Result<Json<SessionView>, (Status, Json<LoggedOut
     }
 }
 
-/// `POST /api/v1/auth/logout`: ends the session server-side.
+/// `POST /api/v1/auth/logout`: ends this session (or this API token family) server-side.
 #[post("/auth/logout")]
 async fn logout(
     user: CurrentUser,
@@ -56,11 +146,7 @@ async fn logout(
 }
 
 impl RegisterInput {
-    pub fn into_command(
-        self,
-        token: Option<String>,
-        client: super::service::ClientInfo,
-    ) -> RegisterCommand {
+    pub fn into_command(self, token: Option<String>, client: ClientInfo) -> RegisterCommand {
         RegisterCommand {
             username: self.username,
             email: self.email,
@@ -93,6 +179,247 @@ async fn register(
     Ok((Status::Created, Json(view)))
 }
 
+pub const CLAIM_SENT: &str =
+    "If that email belongs to an account waiting to be claimed, a code has been sent to it.";
+pub const MAGIC_SENT: &str =
+    "If that email belongs to an account, a sign-in link has been sent to it.";
+pub const RESET_SENT: &str = "If that email is registered, a reset link has been sent.";
+
+/// `POST /api/v1/auth/claim/request` `{"email"}`: always the same answer.
+#[post("/auth/claim/request", data = "<input>")]
+async fn claim_request(
+    input: JsonBody<EmailInput>,
+    client: Client,
+    app: App,
+) -> Result<Json<MessageView>, AppError> {
+    app.ctx.limits.claim_ip.hit(client.0.limit_key())?;
+    let email = input.into_inner().email;
+    app.write_later("claim code", move |tx, ctx| codes::request_claim(tx, ctx, &email));
+    Ok(Json(MessageView::new(CLAIM_SENT)))
+}
+
+/// `POST /api/v1/auth/claim/complete` `{"email", "code", "password"}`: sets the password and
+/// signs in.
+#[post("/auth/claim/complete", data = "<input>")]
+async fn claim_complete(
+    input: JsonBody<ClaimInput>,
+    client: Client,
+    cookie: SessionCookie<'_>,
+    app: App,
+) -> Result<Json<LoginResponse>, AppError> {
+    app.ctx.limits.verify_ip.hit(client.0.limit_key())?;
+    let input = input.into_inner();
+    let cmd = ClaimCommand {
+        email: input.email,
+        code: input.code,
+        password: input.password,
+        client: client.0,
+    };
+    let outcome = app.hashing(move |conn, ctx| codes::complete_claim(conn, ctx, cmd)).await?;
+    Ok(answer(outcome, &cookie, "Account claimed"))
+}
+
+/// `POST /api/v1/auth/magic-link` `{"email"}`: always the same answer.
+#[post("/auth/magic-link", data = "<input>")]
+async fn magic_request(
+    input: JsonBody<EmailInput>,
+    app: App,
+) -> Result<Json<MessageView>, AppError> {
+    let email = input.into_inner().email.trim().to_lowercase();
+    app.ctx.limits.magic_email.hit(&email)?;
+    app.write_later("sign-in link", move |tx, ctx| codes::request_magic_link(tx, ctx, &email));
+    Ok(Json(MessageView::new(MAGIC_SENT)))
+}
+
+/// `POST /api/v1/auth/magic-link/verify` `{"token"}` or `{"email", "code"}`: signs in.
+#[post("/auth/magic-link/verify", data = "<input>")]
+async fn magic_verify(
+    input: JsonBody<MagicInput>,
+    client: Client,
+    cookie: SessionCookie<'_>,
+    app: App,
+) -> Result<Json<LoginResponse>, AppError> {
+    app.ctx.limits.verify_ip.hit(client.0.limit_key())?;
+    let input = input.into_inner();
+    let proof = match (input.token, input.email, input.code) {
+        (Some(token), _, _) => MagicProof::Link(token),
+        (None, Some(email), Some(code)) => MagicProof::Code { email, code },
+        _ => {
+            return Err(AppError::invalid_field(
+                "token",
+                "Send the token from the link, or the email address and the code.",
+            ))
+        }
+    };
+    let replaces = cookie.current();
+    let outcome = app
+        .call(move |conn, ctx| {
+            codes::complete_magic_link(
+                conn,
+                ctx,
+                proof,
+                &client.0,
+                replaces.as_deref(),
+                Grant::Session,
+            )
+        })
+        .await?;
+    Ok(answer(outcome, &cookie, "Login successful"))
+}
+
+/// `POST /api/v1/auth/password/forgot` `{"email"}`: always the same answer.
+#[post("/auth/password/forgot", data = "<input>")]
+async fn forgot(input: JsonBody<EmailInput>, app: App) -> Result<Json<MessageView>, AppError> {
+    let email = input.into_inner().email.trim().to_lowercase();
+    app.ctx.limits.forgot_email.hit(&email)?;
+    app.write_later("reset link", move |tx, ctx| codes::request_reset(tx, ctx, &email));
+    Ok(Json(MessageView::new(RESET_SENT)))
+}
+
+/// `POST /api/v1/auth/password/reset` `{"token", "new_password"}`: ends every session.
+#[post("/auth/password/reset", data = "<input>")]
+async fn reset(
+    input: JsonBody<ResetInput>,
+    client: Client,
+    app: App,
+) -> Result<Json<MessageView>, AppError> {
+    app.ctx.limits.verify_ip.hit(client.0.limit_key())?;
+    let input = input.into_inner();
+    let token = input.token.unwrap_or_default();
+    app.hashing(move |conn, ctx| {
+        codes::reset_password(conn, ctx, &token, &input.new_password, &client.0)
+    })
+    .await?;
+    Ok(Json(MessageView::new("Your password has been reset. Please log in.")))
+}
+
+/// `POST /api/v1/auth/password/change` `{"current_password", "new_password"}`.
+#[post("/auth/password/change", data = "<input>")]
+async fn change_password(
+    user: CurrentUser,
+    input: JsonBody<ChangePasswordInput>,
+    client: Client,
+    app: App,
+) -> Result<Json<MessageView>, AppError> {
+    let input = input.into_inner();
+    let cmd = ChangePasswordCommand {
+        current_password: input.current_password,
+        new_password: input.new_password,
+        client: client.0,
+    };
+    app.hashing(move |conn, ctx| service::change_password(conn, ctx, &user.0, cmd)).await?;
+    Ok(Json(MessageView::new("Password changed. Your other sessions have been ended.")))
+}
+
+/// `GET /api/v1/auth/sessions`: this member's sessions and API tokens.
+#[get("/auth/sessions")]
+async fn devices(user: CurrentUser, app: App) -> Result<Json<DevicesView>, AppError> {
+    Ok(Json(app.read(move |tx, ctx| service::list_devices(tx, ctx, &user.0)).await?))
+}
+
+#[delete("/auth/sessions/<id>")]
+async fn revoke_session(
+    user: CurrentUser,
+    id: i64,
+    app: App,
+) -> Result<Json<MessageView>, AppError> {
+    app.write(move |tx, ctx| service::revoke_session(tx, ctx, &user.0, id)).await?;
+    Ok(Json(MessageView::new("Session ended")))
+}
+
+#[delete("/auth/tokens/<family>")]
+async fn revoke_tokens(
+    user: CurrentUser,
+    family: String,
+    app: App,
+) -> Result<Json<MessageView>, AppError> {
+    app.write(move |tx, ctx| service::revoke_token_family(tx, ctx, &user.0, &family)).await?;
+    Ok(Json(MessageView::new("Token revoked")))
+}
+
+/// `POST /api/v1/auth/sessions/revoke-all`: log out everywhere, here included.
+#[post("/auth/sessions/revoke-all")]
+async fn revoke_all(
+    user: CurrentUser,
+    cookie: SessionCookie<'_>,
+    app: App,
+) -> Result<Json<MessageView>, AppError> {
+    app.write(move |tx, ctx| service::revoke_everything(tx, ctx, &user.0)).await?;
+    cookie.clear();
+    Ok(Json(MessageView::new("Logged out everywhere")))
+}
+
+/// `PUT /api/v1/auth/two-factor` `{"enabled"}`: the member's own second factor.
+#[put("/auth/two-factor", data = "<input>")]
+async fn two_factor(
+    user: CurrentUser,
+    input: JsonBody<TwoFactorInput>,
+    app: App,
+) -> Result<Json<MessageView>, AppError> {
+    let (actor, enabled) = (user.actor(), input.into_inner().enabled);
+    app.write(move |tx, ctx| codes::set_two_factor(tx, ctx, &actor, enabled)).await?;
+    Ok(Json(MessageView::new(if enabled { "Login codes are on" } else { "Login codes are off" })))
+}
+
+/// `POST /api/v1/auth/guest` `{"display_name"}`: a password-less guest with a session.
+#[post("/auth/guest", data = "<input>")]
+async fn guest(
+    input: JsonBody<GuestInput>,
+    client: Client,
+    cookie: SessionCookie<'_>,
+    app: App,
+) -> Result<(Status, Json<MessageView>), AppError> {
+    app.ctx.limits.register_ip.hit(client.0.limit_key())?;
+    let name = input.into_inner().display_name;
+    let session =
+        app.call(move |conn, ctx| service::create_guest(conn, ctx, &name, &client.0)).await?;
+    cookie.set(session.token);
+    Ok((Status::Created, Json(MessageView::new("Welcome, guest"))))
+}
+
+/// `POST /api/v1/admin/members`: pre-registers a member (status `invited`, no password).
+#[post("/admin/members", data = "<input>")]
+async fn create_member(
+    admin: AdminUser,
+    input: JsonBody<NewMemberInput>,
+    app: App,
+) -> Result<(Status, Json<CreatedMember>), AppError> {
+    let input = input.into_inner();
+    let cmd = NewMember {
+        email: input.email,
+        first_name: input.first_name,
+        last_name: input.last_name,
+        phone: input.phone.unwrap_or_default(),
+        roles: input.roles,
+    };
+    let actor = admin.actor();
+    let created = app.write(move |tx, ctx| codes::create_member(tx, ctx, &actor, cmd)).await?;
+    Ok((Status::Created, Json(created)))
+}
+
 pub fn routes() -> Vec<Route> {
-    routes![login, session, logout, register]
+    routes![
+        login,
+        token,
+        verify,
+        refresh,
+        check,
+        session,
+        logout,
+        register,
+        claim_request,
+        claim_complete,
+        magic_request,
+        magic_verify,
+        forgot,
+        reset,
+        change_password,
+        devices,
+        revoke_session,
+        revoke_tokens,
+        revoke_all,
+        two_factor,
+        guest,
+        create_member
+    ]
 }

@@ -56,3 +56,98 @@ pub struct SetPasswordInput {
     /// When present it must repeat `password` (the page asks twice; API clients may skip it).
     pub password_confirm: Option<String>,
 }
+
+/// `POST /api/v1/auth/login/verify` and the code form after a password.
+#[derive(Default, Deserialize, FromForm)]
+#[serde(default)]
+pub struct VerifyInput {
+    #[field(default = String::new())]
+    pub challenge: String,
+    #[field(default = String::new())]
+    pub code: String,
+    /// Where the login page sends the user afterwards (pages only).
+    #[serde(skip)]
+    pub next: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub struct RefreshInput {
+    pub refresh_token: String,
+}
+
+/// The body of requests that only name an email address (claim code, sign-in link, reset).
+#[derive(Default, Deserialize, FromForm)]
+#[serde(default)]
+pub struct EmailInput {
+    #[field(default = String::new())]
+    pub email: String,
+}
+
+#[derive(Default, Deserialize, FromForm)]
+#[serde(default)]
+pub struct ClaimInput {
+    #[field(default = String::new())]
+    pub email: String,
+    #[field(default = String::new())]
+    pub code: String,
+    #[field(default = String::new())]
+    pub password: String,
+}
+
+/// A sign-in link's token, or the email address with the code from the email.
+#[derive(Default, Deserialize, FromForm)]
+#[serde(default)]
+pub struct MagicInput {
+    pub token: Option<String>,
+    pub email: Option<String>,
+    pub code: Option<String>,
+}
+
+#[derive(Default, Deserialize, FromForm)]
+#[serde(default)]
+pub struct ResetInput {
+    /// The reset page carries the token in its URL instead.
+    pub token: Option<String>,
+    #[field(default = String::new())]
+    pub new_password: String,
+    /// When present it must repeat `new_password`.
+    pub new_password_confirm: Option<String>,
+}
+
+#[derive(Default, Deserialize, FromForm)]
+#[serde(default)]
+pub struct ChangePasswordInput {
+    #[field(default = String::new())]
+    pub current_password: String,
+    #[field(default = String::new())]
+    pub new_password: String,
+}
+
+#[derive(Default, Deserialize, FromForm)]
+#[serde(default)]
+pub struct TwoFactorInput {
+    #[field(default = false)]
+    pub enabled: bool,
+}
+
+#[derive(Default, Deserialize, FromForm)]
+#[serde(default)]
+pub struct GuestInput {
+    #[field(default = String::new())]
+    pub display_name: String,
+}
+
+/// `POST /api/v1/admin/members`: pre-register a member who then claims the account.
+#[derive(Default, Deserialize, FromForm)]
+#[serde(default)]
+pub struct NewMemberInput {
+    #[field(default = String::new())]
+    pub email: String,
+    #[field(default = String::new())]
+    pub first_name: String,
+    #[field(default = String::new())]
+    pub last_name: String,
+    pub phone: Option<String>,
+    pub roles: Vec<String>,
+}

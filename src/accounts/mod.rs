@@ -1,6 +1,7 @@
 //! Accounts: people, roles, password login, sessions, first-run setup and set-password links.
 
 pub mod api;
+pub mod codes;
 pub mod common_passwords;
 pub mod input;
 pub mod model;
@@ -8,4 +9,5 @@ pub mod pages;
 pub mod password;
 pub mod repo;
 pub mod service;
+pub mod tokens;
 pub mod views;

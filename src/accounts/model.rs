@@ -104,10 +104,42 @@ pub struct AuthUser {
     pub display_name: String,
     pub roles: Vec<Role>,
     pub status: UserStatus,
+    /// How this request proved who it is.
     #[serde(skip)]
-    pub session_id: i64,
-    #[serde(skip)]
-    pub session_expires_at: i64,
+    pub credential: Credential,
+}
+
+/// The credential behind a signed-in request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// A browser session (cookie).
+    Session { id: i64, expires_at: i64 },
+    /// An API access token (`Authorization: Bearer`), one of a login's token family.
+    Token { id: i64, family: String, expires_at: i64 },
+}
+
+impl Credential {
+    pub fn expires_at(&self) -> i64 {
+        match self {
+            Credential::Session { expires_at, .. } | Credential::Token { expires_at, .. } => {
+                *expires_at
+            }
+        }
+    }
+
+    pub fn session_id(&self) -> Option<i64> {
+        match self {
+            Credential::Session { id, .. } => Some(*id),
+            Credential::Token { .. } => None,
+        }
+    }
+
+    pub fn token_family(&self) -> Option<&str> {
+        match self {
+            Credential::Token { family, .. } => Some(family),
+            Credential::Session { .. } => None,
+        }
+    }
 }
 
 impl AuthUser {
@@ -157,6 +189,13 @@ impl Actor {
 pub enum TokenPurpose {
     Setup,
     SetPassword,
+    /// A code that lets a pre-registered member set their password.
+    Claim,
+    /// A sign-in link with its code.
+    MagicLink,
+    /// A second-factor challenge with its emailed code.
+    TwoFactor,
+    PasswordReset,
 }
 
 impl TokenPurpose {
@@ -164,6 +203,10 @@ impl TokenPurpose {
         match self {
             TokenPurpose::Setup => "setup",
             TokenPurpose::SetPassword => "set_password",
+            TokenPurpose::Claim => "claim",
+            TokenPurpose::MagicLink => "magic_link",
+            TokenPurpose::TwoFactor => "two_factor",
+            TokenPurpose::PasswordReset => "password_reset",
         }
     }
 }

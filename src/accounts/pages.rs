@@ -3,15 +3,19 @@
 use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::Template;
 
-use super::input::{LoginInput, RegisterInput, SetPasswordInput, SetupInput};
+use super::codes::{self, ClaimCommand, MagicProof, VerifyCommand};
+use super::input::*;
 use super::model::Role;
-use super::service::{self, LoginCommand, SetPasswordCommand, SetupCommand};
-use super::views::{JoinPage, LoginPage, SetPasswordPage, SetupPage};
+use super::service::{
+    self, ChangePasswordCommand, Grant, LoginCommand, LoginOutcome, SetPasswordCommand,
+    SetupCommand,
+};
+use super::views::*;
 use crate::error::AppError;
 use crate::invites::service as invites;
 use crate::settings::SiteInfo;
 use crate::web::csrf::{CsrfForm, NoFields};
-use crate::web::guards::{App, Client, MaybeUser, SessionCookie};
+use crate::web::guards::{App, Client, CurrentUser, MaybeUser, SessionCookie};
 use crate::web::page::{safe_next, PageResponse, Shell};
 use crate::web::OutboxSignal;
 
@@ -23,6 +27,29 @@ fn login_form(shell: Shell, next: Option<String>) -> PageResponse {
     }
     let page = LoginPage { login: String::new(), next: next.unwrap_or_default() };
     PageResponse::page(shell.render("accounts/login.html", &page))
+}
+
+/// After a sign-in step: a session goes to `next` with a greeting; a second-factor challenge
+/// shows the code form.
+fn signed_in(
+    outcome: LoginOutcome,
+    shell: &Shell,
+    cookie: &SessionCookie<'_>,
+    app: &App,
+    next: Option<String>,
+) -> Result<PageResponse, AppError> {
+    match outcome {
+        LoginOutcome::Session(session) => {
+            cookie.set(session.token);
+            Ok(PageResponse::done(next.unwrap_or_else(|| "/home".into()), "Welcome back!"))
+        }
+        LoginOutcome::TwoFactor { challenge } => {
+            app.wake_outbox();
+            let page = TwoFactorPage { challenge, next: next.unwrap_or_default() };
+            Ok(PageResponse::page(shell.render("accounts/two_factor.html", &page)))
+        }
+        LoginOutcome::Tokens(_) => Err(AppError::internal("a page sign-in produced API tokens")),
+    }
 }
 
 /// The login form. Rate limiting happens here rather than in a guard so that the form is shown
@@ -44,18 +71,375 @@ async fn login_submit(
         password: input.password,
         client: client.0,
         replaces: cookie.current(),
+        grant: Grant::Session,
     };
     let result = match allowed {
         Ok(()) => app.hashing(move |conn, ctx| service::login(conn, ctx, cmd)).await,
         Err(err) => Err(err),
     };
     match result {
-        Ok(session) => {
-            cookie.set(session.token);
-            Ok(PageResponse::done(next.unwrap_or_else(|| "/home".into()), "Welcome back!"))
-        }
+        Ok(outcome) => signed_in(outcome, &shell, &cookie, &app, next),
         Err(err) => shell.form_error("accounts/login.html", &page, err).map(PageResponse::from),
     }
+}
+
+/// The second step of a login: the code from the email.
+#[post("/login/verify", data = "<form>")]
+async fn login_verify(
+    form: CsrfForm<VerifyInput>,
+    shell: Shell,
+    client: Client,
+    cookie: SessionCookie<'_>,
+    app: App,
+) -> Result<PageResponse, AppError> {
+    let input = form.into_inner();
+    let next = safe_next(input.next.as_deref());
+    let page = TwoFactorPage {
+        challenge: input.challenge.clone(),
+        next: next.clone().unwrap_or_default(),
+    };
+    let allowed = app.ctx.limits.verify_ip.hit(client.0.limit_key());
+    let cmd = VerifyCommand {
+        challenge: input.challenge,
+        code: input.code,
+        client: client.0,
+        replaces: cookie.current(),
+    };
+    let result = match allowed {
+        Ok(()) => app.call(move |conn, ctx| codes::verify_two_factor(conn, ctx, cmd)).await,
+        Err(err) => Err(err),
+    };
+    match result {
+        Ok(outcome) => signed_in(outcome, &shell, &cookie, &app, next),
+        Err(err) => {
+            shell.form_error("accounts/two_factor.html", &page, err).map(PageResponse::from)
+        }
+    }
+}
+
+// ----- forgotten passwords -----
+
+#[get("/forgot")]
+fn forgot_form(shell: Shell) -> Template {
+    shell.render("accounts/forgot.html", &EmailPage::default())
+}
+
+#[post("/forgot", data = "<form>")]
+async fn forgot_submit(
+    form: CsrfForm<EmailInput>,
+    shell: Shell,
+    app: App,
+) -> Result<PageResponse, AppError> {
+    let email = form.into_inner().email.trim().to_lowercase();
+    if let Err(err) = app.ctx.limits.forgot_email.hit(&email) {
+        return shell
+            .form_error("accounts/forgot.html", &EmailPage { email }, err)
+            .map(PageResponse::from);
+    }
+    app.write_later("reset link", move |tx, ctx| codes::request_reset(tx, ctx, &email));
+    Ok(PageResponse::done("/login", super::api::RESET_SENT))
+}
+
+#[get("/reset/<token>")]
+async fn reset_form(token: String, shell: Shell, app: App) -> Result<Template, AppError> {
+    let t = token.clone();
+    app.read(move |tx, ctx| codes::check_reset_token(tx, ctx, &t)).await?;
+    Ok(shell.render("accounts/reset.html", &TokenPage { token }))
+}
+
+#[post("/reset/<token>", data = "<form>")]
+async fn reset_submit(
+    token: String,
+    form: CsrfForm<ResetInput>,
+    shell: Shell,
+    client: Client,
+    app: App,
+) -> Result<PageResponse, AppError> {
+    let input = form.into_inner();
+    let page = TokenPage { token: token.clone() };
+    if input.new_password_confirm.as_deref().is_some_and(|c| c != input.new_password) {
+        let err =
+            AppError::invalid_field("new_password_confirm", "The two passwords do not match.");
+        return shell.form_error("accounts/reset.html", &page, err).map(PageResponse::from);
+    }
+    let result = app
+        .hashing(move |conn, ctx| {
+            codes::reset_password(conn, ctx, &token, &input.new_password, &client.0)
+        })
+        .await;
+    match result {
+        Ok(()) => Ok(PageResponse::done(
+            "/login",
+            "Your password has been reset. Log in with the new one.",
+        )),
+        Err(err) => shell.form_error("accounts/reset.html", &page, err).map(PageResponse::from),
+    }
+}
+
+// ----- sign-in links -----
+
+#[get("/login/email")]
+fn email_login_form(shell: Shell) -> Template {
+    shell.render("accounts/email_login.html", &EmailPage::default())
+}
+
+#[post("/login/email", data = "<form>")]
+async fn email_login_submit(
+    form: CsrfForm<EmailInput>,
+    shell: Shell,
+    app: App,
+) -> Result<PageResponse, AppError> {
+    let email = form.into_inner().email.trim().to_lowercase();
+    if let Err(err) = app.ctx.limits.magic_email.hit(&email) {
+        return shell
+            .form_error("accounts/email_login.html", &EmailPage { email }, err)
+            .map(PageResponse::from);
+    }
+    let page = EmailPage { email: email.clone() };
+    app.write_later("sign-in link", move |tx, ctx| codes::request_magic_link(tx, ctx, &email));
+    Ok(PageResponse::page(shell.render("accounts/email_code.html", &page)))
+}
+
+/// The code typed from a sign-in email.
+#[post("/login/code", data = "<form>")]
+async fn email_code_submit(
+    form: CsrfForm<MagicInput>,
+    shell: Shell,
+    client: Client,
+    cookie: SessionCookie<'_>,
+    app: App,
+) -> Result<PageResponse, AppError> {
+    let input = form.into_inner();
+    let email = input.email.unwrap_or_default();
+    let page = EmailPage { email: email.clone() };
+    let proof = MagicProof::Code { email, code: input.code.unwrap_or_default() };
+    let allowed = app.ctx.limits.verify_ip.hit(client.0.limit_key());
+    let replaces = cookie.current();
+    let result = match allowed {
+        Ok(()) => {
+            app.call(move |conn, ctx| {
+                codes::complete_magic_link(
+                    conn,
+                    ctx,
+                    proof,
+                    &client.0,
+                    replaces.as_deref(),
+                    Grant::Session,
+                )
+            })
+            .await
+        }
+        Err(err) => Err(err),
+    };
+    match result {
+        Ok(outcome) => signed_in(outcome, &shell, &cookie, &app, None),
+        Err(err) => {
+            shell.form_error("accounts/email_code.html", &page, err).map(PageResponse::from)
+        }
+    }
+}
+
+/// Opening a sign-in link asks to confirm, so that mail scanners following links spend nothing.
+#[get("/auth/magic/<token>")]
+async fn magic_form(token: String, shell: Shell, app: App) -> Result<Template, AppError> {
+    let t = token.clone();
+    let username = app.read(move |tx, ctx| codes::magic_link_user(tx, ctx, &t)).await?;
+    Ok(shell.render("accounts/magic.html", &SetPasswordPage { token, username }))
+}
+
+#[post("/auth/magic/<token>", data = "<_form>")]
+async fn magic_submit(
+    token: String,
+    _form: CsrfForm<NoFields>,
+    shell: Shell,
+    client: Client,
+    cookie: SessionCookie<'_>,
+    app: App,
+) -> Result<PageResponse, AppError> {
+    let replaces = cookie.current();
+    let outcome = app
+        .call(move |conn, ctx| {
+            codes::complete_magic_link(
+                conn,
+                ctx,
+                MagicProof::Link(token),
+                &client.0,
+                replaces.as_deref(),
+                Grant::Session,
+            )
+        })
+        .await?;
+    signed_in(outcome, &shell, &cookie, &app, None)
+}
+
+// ----- claiming a pre-registered account -----
+
+#[get("/claim")]
+fn claim_form(shell: Shell) -> Template {
+    shell.render("accounts/claim.html", &ClaimPage::default())
+}
+
+#[post("/claim/request", data = "<form>")]
+async fn claim_request(
+    form: CsrfForm<EmailInput>,
+    shell: Shell,
+    client: Client,
+    app: App,
+) -> Result<PageResponse, AppError> {
+    let email = form.into_inner().email.trim().to_lowercase();
+    let page = ClaimPage { email: email.clone(), code_sent: true };
+    if let Err(err) = app.ctx.limits.claim_ip.hit(client.0.limit_key()) {
+        return shell.form_error("accounts/claim.html", &page, err).map(PageResponse::from);
+    }
+    app.write_later("claim code", move |tx, ctx| codes::request_claim(tx, ctx, &email));
+    Ok(PageResponse::page(shell.render("accounts/claim.html", &page)))
+}
+
+#[post("/claim", data = "<form>")]
+async fn claim_submit(
+    form: CsrfForm<ClaimInput>,
+    shell: Shell,
+    client: Client,
+    cookie: SessionCookie<'_>,
+    app: App,
+) -> Result<PageResponse, AppError> {
+    let input = form.into_inner();
+    let page = ClaimPage { email: input.email.clone(), code_sent: true };
+    let allowed = app.ctx.limits.verify_ip.hit(client.0.limit_key());
+    let cmd = ClaimCommand {
+        email: input.email,
+        code: input.code,
+        password: input.password,
+        client: client.0,
+    };
+    let result = match allowed {
+        Ok(()) => app.hashing(move |conn, ctx| codes::complete_claim(conn, ctx, cmd)).await,
+        Err(err) => Err(err),
+    };
+    match result {
+        Ok(outcome) => signed_in(outcome, &shell, &cookie, &app, Some("/home".into())),
+        Err(err) => shell.form_error("accounts/claim.html", &page, err).map(PageResponse::from),
+    }
+}
+
+// ----- guests -----
+
+#[get("/guest")]
+fn guest_form(shell: Shell) -> Template {
+    shell.render("accounts/guest.html", &GuestPage::default())
+}
+
+#[post("/guest", data = "<form>")]
+async fn guest_submit(
+    form: CsrfForm<GuestInput>,
+    shell: Shell,
+    client: Client,
+    cookie: SessionCookie<'_>,
+    app: App,
+) -> Result<PageResponse, AppError> {
+    let name = form.into_inner().display_name;
+    let page = GuestPage { display_name: name.clone() };
+    let allowed = app.ctx.limits.register_ip.hit(client.0.limit_key());
+    let result = match allowed {
+        Ok(()) => {
+            app.call(move |conn, ctx| service::create_guest(conn, ctx, &name, &client.0)).await
+        }
+        Err(err) => Err(err),
+    };
+    match result {
+        Ok(session) => {
+            cookie.set(session.token);
+            Ok(PageResponse::done("/home", "Welcome! You are signed in as a guest."))
+        }
+        Err(err) => shell.form_error("accounts/guest.html", &page, err).map(PageResponse::from),
+    }
+}
+
+// ----- the member's own account security -----
+
+async fn account_page(app: &App, user: &CurrentUser) -> Result<AccountPage, AppError> {
+    let (u, user_id) = (user.0.clone(), user.0.user_id);
+    let devices = app.read(move |tx, ctx| service::list_devices(tx, ctx, &u)).await?;
+    let two_factor = app.read(move |tx, _| codes::two_factor_status(tx, user_id)).await?;
+    Ok(AccountPage { devices, two_factor_enabled: two_factor.0, two_factor_required: two_factor.1 })
+}
+
+#[get("/account")]
+async fn account(user: CurrentUser, shell: Shell, app: App) -> Result<Template, AppError> {
+    Ok(shell.render("accounts/account.html", &account_page(&app, &user).await?))
+}
+
+#[post("/account/password", data = "<form>")]
+async fn account_password(
+    user: CurrentUser,
+    form: CsrfForm<ChangePasswordInput>,
+    shell: Shell,
+    client: Client,
+    app: App,
+) -> Result<PageResponse, AppError> {
+    let input = form.into_inner();
+    let page = account_page(&app, &user).await?;
+    let cmd = ChangePasswordCommand {
+        current_password: input.current_password,
+        new_password: input.new_password,
+        client: client.0,
+    };
+    let u = user.0.clone();
+    match app.hashing(move |conn, ctx| service::change_password(conn, ctx, &u, cmd)).await {
+        Ok(()) => Ok(PageResponse::done(
+            "/account",
+            "Password changed. Your other sessions have been ended.",
+        )),
+        Err(err) => shell.form_error("accounts/account.html", &page, err).map(PageResponse::from),
+    }
+}
+
+#[post("/account/two-factor", data = "<form>")]
+async fn account_two_factor(
+    user: CurrentUser,
+    form: CsrfForm<TwoFactorInput>,
+    app: App,
+) -> Result<PageResponse, AppError> {
+    let (actor, enabled) = (user.actor(), form.into_inner().enabled);
+    app.write(move |tx, ctx| codes::set_two_factor(tx, ctx, &actor, enabled)).await?;
+    Ok(PageResponse::done(
+        "/account",
+        if enabled { "Login codes are on." } else { "Login codes are off." },
+    ))
+}
+
+#[post("/account/sessions/<id>/revoke", data = "<_form>")]
+async fn account_revoke_session(
+    user: CurrentUser,
+    id: i64,
+    _form: CsrfForm<NoFields>,
+    app: App,
+) -> Result<PageResponse, AppError> {
+    app.write(move |tx, ctx| service::revoke_session(tx, ctx, &user.0, id)).await?;
+    Ok(PageResponse::done("/account", "That session has been ended."))
+}
+
+#[post("/account/tokens/<family>/revoke", data = "<_form>")]
+async fn account_revoke_tokens(
+    user: CurrentUser,
+    family: String,
+    _form: CsrfForm<NoFields>,
+    app: App,
+) -> Result<PageResponse, AppError> {
+    app.write(move |tx, ctx| service::revoke_token_family(tx, ctx, &user.0, &family)).await?;
+    Ok(PageResponse::done("/account", "That app's access has been revoked."))
+}
+
+#[post("/account/logout-everywhere", data = "<_form>")]
+async fn account_logout_everywhere(
+    user: CurrentUser,
+    _form: CsrfForm<NoFields>,
+    cookie: SessionCookie<'_>,
+    app: App,
+) -> Result<PageResponse, AppError> {
+    app.write(move |tx, ctx| service::revoke_everything(tx, ctx, &user.0)).await?;
+    cookie.clear();
+    Ok(PageResponse::done("/login", "You have been logged out everywhere."))
 }
 
 #[post("/logout", data = "<_form>")]
@@ -238,6 +622,27 @@ async fn join_open_submit(
 
 pub fn routes() -> Vec<Route> {
     routes![
+        login_verify,
+        forgot_form,
+        forgot_submit,
+        reset_form,
+        reset_submit,
+        email_login_form,
+        email_login_submit,
+        email_code_submit,
+        magic_form,
+        magic_submit,
+        claim_form,
+        claim_request,
+        claim_submit,
+        guest_form,
+        guest_submit,
+        account,
+        account_password,
+        account_two_factor,
+        account_revoke_session,
+        account_revoke_tokens,
+        account_logout_everywhere,
         join_form,
         join_open_form,
         join_submit,

@@ -2,7 +2,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::model::{parse_roles, AuthUser, Role, TokenPurpose, UserStatus};
+use super::model::{parse_roles, AuthUser, Credential, Role, TokenPurpose, UserStatus};
 use crate::db::unique_violation;
 use crate::error::AppError;
 
@@ -67,6 +67,13 @@ pub fn find_for_login(conn: &Connection, login: &str) -> Result<Option<LoginReco
     .transpose()
 }
 
+pub fn find_status(conn: &Connection, user_id: i64) -> Result<Option<UserStatus>, AppError> {
+    let status: Option<String> = conn
+        .query_row("SELECT status FROM users WHERE id = ?1", [user_id], |r| r.get(0))
+        .optional()?;
+    status.map(|s| parse_status(&s)).transpose()
+}
+
 pub fn find_id_by_username(conn: &Connection, username: &str) -> Result<Option<i64>, AppError> {
     Ok(conn
         .query_row("SELECT id FROM users WHERE username = ?1", [username], |r| r.get(0))
@@ -75,6 +82,66 @@ pub fn find_id_by_username(conn: &Connection, username: &str) -> Result<Option<i
 
 fn parse_status(s: &str) -> Result<UserStatus, AppError> {
     s.parse().map_err(AppError::internal)
+}
+
+pub fn email_of(conn: &Connection, user_id: i64) -> Result<String, AppError> {
+    Ok(conn.query_row("SELECT email FROM users WHERE id = ?1", [user_id], |r| r.get(0))?)
+}
+
+pub fn username_of(conn: &Connection, user_id: i64) -> Result<Option<String>, AppError> {
+    Ok(conn
+        .query_row("SELECT username FROM users WHERE id = ?1", [user_id], |r| r.get(0))
+        .optional()?)
+}
+
+pub fn has_password(conn: &Connection, user_id: i64) -> Result<bool, AppError> {
+    Ok(conn.query_row(
+        "SELECT password_hash IS NOT NULL FROM users WHERE id = ?1",
+        [user_id],
+        |r| r.get(0),
+    )?)
+}
+
+/// (the member's own 2FA choice, whether they are an admin).
+pub fn two_factor_info(conn: &Connection, user_id: i64) -> Result<(bool, bool), AppError> {
+    Ok(conn.query_row(
+        "SELECT two_factor_enabled,
+                EXISTS (SELECT 1 FROM user_roles WHERE user_id = ?1 AND role = 'admin')
+           FROM users WHERE id = ?1",
+        [user_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
+}
+
+pub fn set_two_factor(conn: &Connection, user_id: i64, enabled: bool) -> Result<(), AppError> {
+    conn.execute(
+        "UPDATE users SET two_factor_enabled = ?2 WHERE id = ?1",
+        params![user_id, enabled],
+    )?;
+    Ok(())
+}
+
+pub fn set_profile_basics(
+    conn: &Connection,
+    user_id: i64,
+    first: &str,
+    last: &str,
+    phone: &str,
+) -> Result<(), AppError> {
+    conn.execute(
+        "UPDATE users SET first_name = ?2, last_name = ?3, phone = ?4 WHERE id = ?1",
+        params![user_id, first, last, phone],
+    )?;
+    Ok(())
+}
+
+/// A pre-registered account becomes the member's: claimed, and on to onboarding.
+pub fn mark_claimed(conn: &Connection, user_id: i64, now: i64) -> Result<(), AppError> {
+    conn.execute(
+        "UPDATE users SET claimed_at = ?2, status = 'onboarding', updated_at = ?2 WHERE id = ?1",
+        params![user_id, now],
+    )?;
+    Ok(())
 }
 
 pub fn set_phone(conn: &Connection, user_id: i64, phone: &str) -> Result<(), AppError> {
@@ -199,8 +266,7 @@ pub fn find_session(
             display_name,
             roles: parse_roles(roles.as_deref()),
             status: parse_status(&status)?,
-            session_id,
-            session_expires_at: expires_at,
+            credential: Credential::Session { id: session_id, expires_at },
         },
         last_seen_at,
     }))
@@ -264,6 +330,91 @@ pub fn insert_token(
     Ok(conn.last_insert_rowid())
 }
 
+/// A live code-bearing token row.
+pub struct CodeToken {
+    pub id: i64,
+    pub user_id: Option<i64>,
+    pub code_hash: Option<Vec<u8>>,
+    pub grants: Option<String>,
+}
+
+pub struct NewCodeToken<'a> {
+    pub purpose: TokenPurpose,
+    pub token_hash: &'a [u8],
+    pub code_hash: Option<&'a [u8]>,
+    pub user_id: Option<i64>,
+    pub grants: Option<&'a str>,
+    pub expires_at: i64,
+}
+
+pub fn insert_code_token(
+    conn: &Connection,
+    t: &NewCodeToken<'_>,
+    now: i64,
+) -> Result<i64, AppError> {
+    conn.execute(
+        "INSERT INTO one_time_tokens (purpose, token_hash, code_hash, user_id, grants, created_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![t.purpose.as_str(), t.token_hash, t.code_hash, t.user_id, t.grants, now, t.expires_at],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+fn code_token(r: &rusqlite::Row<'_>) -> rusqlite::Result<CodeToken> {
+    Ok(CodeToken { id: r.get(0)?, user_id: r.get(1)?, code_hash: r.get(2)?, grants: r.get(3)? })
+}
+
+/// The live token of `purpose` with this hash.
+pub fn find_code_token(
+    conn: &Connection,
+    purpose: TokenPurpose,
+    token_hash: &[u8],
+    now: i64,
+) -> Result<Option<CodeToken>, AppError> {
+    Ok(conn
+        .query_row(
+            "SELECT id, user_id, code_hash, grants FROM one_time_tokens
+              WHERE purpose = ?1 AND token_hash = ?2 AND used_at IS NULL AND expires_at > ?3",
+            params![purpose.as_str(), token_hash, now],
+            code_token,
+        )
+        .optional()?)
+}
+
+/// The newest live token of `purpose` for a user (codes typed together with an email address).
+pub fn find_user_code_token(
+    conn: &Connection,
+    purpose: TokenPurpose,
+    user_id: i64,
+    now: i64,
+) -> Result<Option<CodeToken>, AppError> {
+    Ok(conn
+        .query_row(
+            "SELECT id, user_id, code_hash, grants FROM one_time_tokens
+              WHERE purpose = ?1 AND user_id = ?2 AND used_at IS NULL AND expires_at > ?3
+              ORDER BY id DESC LIMIT 1",
+            params![purpose.as_str(), user_id, now],
+            code_token,
+        )
+        .optional()?)
+}
+
+/// Counts a wrong code; at `max` wrong codes the token dies.
+pub fn count_wrong_code(
+    conn: &Connection,
+    token_id: i64,
+    max: i64,
+    now: i64,
+) -> Result<(), AppError> {
+    conn.execute(
+        "UPDATE one_time_tokens SET attempts = attempts + 1,
+                expires_at = CASE WHEN attempts + 1 >= ?2 THEN min(expires_at, ?3) ELSE expires_at END
+          WHERE id = ?1",
+        params![token_id, max, now],
+    )?;
+    Ok(())
+}
+
 /// A token that is unused and unexpired: (id, user_id).
 pub fn find_live_token(
     conn: &Connection,
@@ -312,4 +463,223 @@ pub fn purge_tokens(conn: &Connection, now: i64) -> Result<usize, AppError> {
     let cutoff = now - 7 * 24 * 3600;
     Ok(conn
         .execute("DELETE FROM one_time_tokens WHERE expires_at <= ?1 OR used_at <= ?1", [cutoff])?)
+}
+
+// ----- API tokens -----
+
+pub struct NewApiToken<'a> {
+    pub family: &'a str,
+    pub user_id: i64,
+    /// "access" or "refresh".
+    pub kind: &'a str,
+    pub token_hash: &'a [u8],
+    pub expires_at: i64,
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+}
+
+pub fn insert_api_token(conn: &Connection, t: &NewApiToken<'_>, now: i64) -> Result<i64, AppError> {
+    conn.execute(
+        "INSERT INTO api_tokens (family, user_id, kind, token_hash, created_at, expires_at, ip, user_agent)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![t.family, t.user_id, t.kind, t.token_hash, now, t.expires_at, t.ip, t.user_agent],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// A refresh token as rotation needs it.
+pub struct RefreshRecord {
+    pub id: i64,
+    pub family: String,
+    pub user_id: i64,
+    pub expires_at: i64,
+    pub rotated: bool,
+    pub revoked: bool,
+}
+
+pub fn find_refresh_token(
+    conn: &Connection,
+    token_hash: &[u8],
+) -> Result<Option<RefreshRecord>, AppError> {
+    Ok(conn
+        .query_row(
+            "SELECT id, family, user_id, expires_at, rotated_at IS NOT NULL, revoked_at IS NOT NULL
+               FROM api_tokens WHERE token_hash = ?1 AND kind = 'refresh'",
+            [token_hash],
+            |r| {
+                Ok(RefreshRecord {
+                    id: r.get(0)?,
+                    family: r.get(1)?,
+                    user_id: r.get(2)?,
+                    expires_at: r.get(3)?,
+                    rotated: r.get(4)?,
+                    revoked: r.get(5)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// Marks a refresh token used; false when it already was (or was revoked meanwhile).
+pub fn rotate_refresh_token(conn: &Connection, id: i64, now: i64) -> Result<bool, AppError> {
+    Ok(conn.execute(
+        "UPDATE api_tokens SET rotated_at = ?2, last_used_at = ?2
+          WHERE id = ?1 AND rotated_at IS NULL AND revoked_at IS NULL",
+        params![id, now],
+    )? == 1)
+}
+
+/// The user behind a live access token, as bearer authentication needs it.
+pub fn find_access_user(
+    conn: &Connection,
+    token_hash: &[u8],
+    now: i64,
+) -> Result<Option<(AuthUser, Option<i64>)>, AppError> {
+    let row = conn
+        .prepare_cached(
+            "SELECT t.id, t.family, t.expires_at, t.last_used_at, u.id, u.username, u.email, u.display_name,
+                    u.status, (SELECT group_concat(role) FROM user_roles WHERE user_id = u.id)
+               FROM api_tokens t JOIN users u ON u.id = t.user_id
+              WHERE t.token_hash = ?1 AND t.kind = 'access' AND t.revoked_at IS NULL AND t.expires_at > ?2",
+        )?
+        .query_row(params![token_hash, now], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Option<i64>>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, String>(7)?,
+                r.get::<_, String>(8)?,
+                r.get::<_, Option<String>>(9)?,
+            ))
+        })
+        .optional()?;
+    let Some((
+        id,
+        family,
+        expires_at,
+        last_used,
+        user_id,
+        username,
+        email,
+        display_name,
+        status,
+        roles,
+    )) = row
+    else {
+        return Ok(None);
+    };
+    let user = AuthUser {
+        user_id,
+        username,
+        email,
+        display_name,
+        roles: parse_roles(roles.as_deref()),
+        status: parse_status(&status)?,
+        credential: Credential::Token { id, family, expires_at },
+    };
+    Ok(Some((user, last_used)))
+}
+
+pub fn touch_api_token(conn: &Connection, id: i64, now: i64) -> Result<(), AppError> {
+    conn.prepare_cached("UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1")?
+        .execute(params![id, now])?;
+    Ok(())
+}
+
+pub fn revoke_token_family(conn: &Connection, family: &str, now: i64) -> Result<usize, AppError> {
+    Ok(conn.execute(
+        "UPDATE api_tokens SET revoked_at = ?2 WHERE family = ?1 AND revoked_at IS NULL",
+        params![family, now],
+    )?)
+}
+
+/// Revokes every API token of a user except those of `keep_family`.
+pub fn revoke_user_tokens(
+    conn: &Connection,
+    user_id: i64,
+    keep_family: Option<&str>,
+    now: i64,
+) -> Result<usize, AppError> {
+    Ok(conn.execute(
+        "UPDATE api_tokens SET revoked_at = ?3
+          WHERE user_id = ?1 AND revoked_at IS NULL AND family IS NOT ?2",
+        params![user_id, keep_family, now],
+    )?)
+}
+
+/// A signed-in device: a browser session or an API token family.
+pub struct DeviceRow {
+    pub id: String,
+    pub created_at: i64,
+    pub last_seen_at: Option<i64>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+pub fn list_sessions(
+    conn: &Connection,
+    user_id: i64,
+    now: i64,
+) -> Result<Vec<DeviceRow>, AppError> {
+    let mut stmt = conn.prepare(
+        "SELECT id, created_at, last_seen_at, ip, user_agent FROM sessions
+          WHERE user_id = ?1 AND expires_at > ?2 ORDER BY last_seen_at DESC",
+    )?;
+    let rows = stmt.query_map(params![user_id, now], |r| {
+        Ok(DeviceRow {
+            id: r.get::<_, i64>(0)?.to_string(),
+            created_at: r.get(1)?,
+            last_seen_at: r.get(2)?,
+            ip: r.get(3)?,
+            user_agent: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Live API token families of a user (a family lives while its current refresh token does).
+pub fn list_token_families(
+    conn: &Connection,
+    user_id: i64,
+    now: i64,
+) -> Result<Vec<DeviceRow>, AppError> {
+    let mut stmt = conn.prepare(
+        "SELECT family, min(created_at), max(last_used_at), min(ip), min(user_agent) FROM api_tokens
+          WHERE user_id = ?1 AND revoked_at IS NULL
+          GROUP BY family
+         HAVING max(kind = 'refresh' AND rotated_at IS NULL AND expires_at > ?2) = 1
+          ORDER BY 2 DESC",
+    )?;
+    let rows = stmt.query_map(params![user_id, now], |r| {
+        Ok(DeviceRow {
+            id: r.get(0)?,
+            created_at: r.get(1)?,
+            last_seen_at: r.get(2)?,
+            ip: r.get(3)?,
+            user_agent: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn family_owner(conn: &Connection, family: &str) -> Result<Option<i64>, AppError> {
+    Ok(conn
+        .query_row("SELECT user_id FROM api_tokens WHERE family = ?1 LIMIT 1", [family], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}
+
+pub fn session_owner(conn: &Connection, session_id: i64) -> Result<Option<i64>, AppError> {
+    Ok(conn
+        .query_row("SELECT user_id FROM sessions WHERE id = ?1", [session_id], |r| r.get(0))
+        .optional()?)
+}
+
+pub fn purge_api_tokens(conn: &Connection, now: i64) -> Result<usize, AppError> {
+    Ok(conn.execute("DELETE FROM api_tokens WHERE expires_at <= ?1", [now - 24 * 3600])?)
 }

@@ -4,10 +4,13 @@
 use rusqlite::Connection;
 use serde_json::json;
 
-use super::model::{AuthUser, Role, TokenPurpose, UserStatus};
+use super::codes;
+use super::model::{AuthUser, Credential, Role, TokenPurpose, UserStatus};
 use super::password::check_policy;
 use super::repo::{self, NewSession, NewUser};
+use super::tokens::{self, TokenPair};
 use crate::audit::{self, AuditEvent};
+use crate::clock::{from_unix, rfc3339};
 use crate::crypto::{random_token, token_hash};
 use crate::ctx::Ctx;
 use crate::db::write_tx;
@@ -146,18 +149,56 @@ pub fn resolve_session(
     };
     let now = ctx.now_unix();
     let user = record.user;
+    let Credential::Session { id, expires_at } = user.credential else {
+        return Ok(SessionState::Unknown);
+    };
     let idle_limit = ctx.config.session_idle_minutes * 60;
-    if now >= user.session_expires_at
+    if now >= expires_at
         || now - record.last_seen_at >= idle_limit
         || user.status == UserStatus::Disabled
     {
-        repo::delete_session(conn, user.session_id)?;
+        repo::delete_session(conn, id)?;
         return Ok(SessionState::Expired);
     }
     if now - record.last_seen_at >= 60 {
-        repo::touch_session(conn, user.session_id, now)?;
+        repo::touch_session(conn, id, now)?;
     }
     Ok(SessionState::Valid(Box::new(user)))
+}
+
+/// What a successful sign-in yields: a browser session, or API tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grant {
+    Session,
+    Tokens,
+}
+
+impl Grant {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grant::Session => "session",
+            Grant::Tokens => "tokens",
+        }
+    }
+
+    pub fn parse(s: Option<&str>) -> Grant {
+        if s == Some("tokens") {
+            Grant::Tokens
+        } else {
+            Grant::Session
+        }
+    }
+}
+
+/// The end of a sign-in step.
+#[derive(Debug)]
+pub enum LoginOutcome {
+    Session(StartedSession),
+    Tokens(TokenPair),
+    /// The password was right; an emailed code must follow (`verify_two_factor`).
+    TwoFactor {
+        challenge: String,
+    },
 }
 
 pub struct LoginCommand {
@@ -166,6 +207,34 @@ pub struct LoginCommand {
     pub client: ClientInfo,
     /// The session token the browser already had, ended on success.
     pub replaces: Option<String>,
+    pub grant: Grant,
+}
+
+/// Signs `user_id` in: a new session or a new token pair, audited as `how`.
+pub fn finish_login(
+    conn: &Connection,
+    ctx: &Ctx,
+    user_id: i64,
+    grant: Grant,
+    client: &ClientInfo,
+    replaces: Option<&str>,
+    how: &str,
+) -> Result<LoginOutcome, AppError> {
+    let now = ctx.now_unix();
+    let event = AuditEvent::new("login_succeeded")
+        .actor(user_id)
+        .ip(client.ip.as_deref())
+        .detail(json!({ "method": how, "grant": grant.as_str() }));
+    audit::record(conn, event, now)?;
+    match grant {
+        Grant::Session => {
+            Ok(LoginOutcome::Session(start_session(conn, ctx, user_id, client, replaces)?))
+        }
+        Grant::Tokens => {
+            repo::record_login(conn, user_id, now)?;
+            Ok(LoginOutcome::Tokens(tokens::issue_pair(conn, ctx, user_id, None, client)?))
+        }
+    }
 }
 
 /// Password login by username or email.
@@ -174,12 +243,13 @@ pub struct LoginCommand {
 /// (401 `invalid_credentials`, same body, one Argon2 verification each). After 5 failures in
 /// 15 minutes an account (or a typed name) gets 429 until the window frees up. A disabled account
 /// with the right password gets 403 `account_disabled`. Empty fields are 422. Every attempt is
-/// audited. The caller must hold a hashing permit.
+/// audited. When the club policy or the member asks for a second factor, the answer is a
+/// challenge and an emailed code instead of a session. The caller must hold a hashing permit.
 pub fn login(
     conn: &mut Connection,
     ctx: &Ctx,
     cmd: LoginCommand,
-) -> Result<StartedSession, AppError> {
+) -> Result<LoginOutcome, AppError> {
     let login = cmd.login.trim().to_lowercase();
     let mut v = Validator::new();
     v.check(!login.is_empty(), "login", "Enter your username or email address.");
@@ -205,7 +275,7 @@ pub fn login(
 
     // The transaction commits the audit row of a refused attempt too, so the closure returns
     // the refusal as its Ok value.
-    let outcome = write_tx(conn, |tx| {
+    write_tx(conn, |tx| {
         let now = ctx.now_unix();
         let user = match record {
             Some(user) if matches => user,
@@ -226,11 +296,13 @@ pub fn login(
             )
             .with_code("account_disabled")));
         }
-        let session = start_session(tx, ctx, user.user_id, &cmd.client, cmd.replaces.as_deref())?;
-        audit::record(tx, AuditEvent::new("login_succeeded").actor(user.user_id).ip(ip), now)?;
-        Ok(Ok(session))
-    })?;
-    outcome
+        if codes::two_factor_required(tx, user.user_id)? {
+            let challenge = codes::start_two_factor(tx, ctx, user.user_id, cmd.grant)?;
+            return Ok(Ok(LoginOutcome::TwoFactor { challenge }));
+        }
+        let replaces = cmd.replaces.as_deref();
+        Ok(finish_login(tx, ctx, user.user_id, cmd.grant, &cmd.client, replaces, "password"))
+    })?
 }
 
 /// Ends one session (logout).
@@ -241,7 +313,12 @@ pub fn logout(
     client: &ClientInfo,
 ) -> Result<(), AppError> {
     write_tx(conn, |tx| {
-        repo::delete_session(tx, user.session_id)?;
+        match &user.credential {
+            Credential::Session { id, .. } => repo::delete_session(tx, *id)?,
+            Credential::Token { family, .. } => {
+                super::tokens::revoke_family(tx, family, ctx.now_unix())?
+            }
+        }
         let event = AuditEvent::new("logout").actor(user.user_id).ip(client.ip.as_deref());
         audit::record(tx, event, ctx.now_unix())
     })
@@ -643,6 +720,191 @@ pub fn register(
         audit::record(tx, event, now)?;
         let session = start_session(tx, ctx, user_id, &cmd.client, None)?;
         Ok(Registered { user_id, username: username.clone(), session })
+    })
+}
+
+// ----- password change, devices, guests -----
+
+pub struct ChangePasswordCommand {
+    pub current_password: String,
+    pub new_password: String,
+    pub client: ClientInfo,
+}
+
+/// Changes the signed-in member's password. A wrong current password is 401
+/// `invalid_credentials` (and counts as a failed login); a new one against the policy is 422
+/// on `new_password`. Success ends every other session and API token of the account, keeping
+/// only the credential this request came with. Needs a hashing permit.
+pub fn change_password(
+    conn: &mut Connection,
+    ctx: &Ctx,
+    user: &AuthUser,
+    cmd: ChangePasswordCommand,
+) -> Result<(), AppError> {
+    let mut v = Validator::new();
+    v.check(!cmd.current_password.is_empty(), "current_password", "Enter your current password.");
+    v.result("new_password", check_policy(&cmd.new_password, &user.username, &user.email));
+    v.finish()?;
+    let account_key = format!("user:{}", user.user_id);
+    ctx.limits.login_account.check(&account_key)?;
+    let stored = repo::find_for_login(conn, &user.username)?.and_then(|r| r.password_hash);
+    if !ctx.passwords.verify(&cmd.current_password, stored.as_deref()) {
+        ctx.limits.login_account.record(&account_key);
+        return Err(AppError::invalid_credentials().with_fields(
+            [("current_password".to_string(), "This is not your current password.".to_string())]
+                .into(),
+        ));
+    }
+    let hash = ctx.passwords.hash(&cmd.new_password)?;
+    write_tx(conn, |tx| {
+        let now = ctx.now_unix();
+        repo::set_password_hash(tx, user.user_id, &hash, now)?;
+        repo::delete_user_sessions(tx, user.user_id, user.credential.session_id())?;
+        repo::revoke_user_tokens(tx, user.user_id, user.credential.token_family(), now)?;
+        let event =
+            AuditEvent::new("password_changed").actor(user.user_id).ip(cmd.client.ip.as_deref());
+        audit::record(tx, event, now)
+    })
+}
+
+/// One signed-in device in `GET /api/v1/auth/sessions`.
+#[derive(Debug, serde::Serialize)]
+pub struct DeviceView {
+    pub id: String,
+    pub created_at: String,
+    pub last_seen_at: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// The session or token family this request came with.
+    pub current: bool,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct DevicesView {
+    pub sessions: Vec<DeviceView>,
+    pub tokens: Vec<DeviceView>,
+}
+
+/// The member's own browser sessions and API token families.
+pub fn list_devices(
+    conn: &Connection,
+    ctx: &Ctx,
+    user: &AuthUser,
+) -> Result<DevicesView, AppError> {
+    let now = ctx.now_unix();
+    let view = |row: repo::DeviceRow, current: bool| DeviceView {
+        created_at: rfc3339(from_unix(row.created_at)),
+        last_seen_at: row.last_seen_at.map(|t| rfc3339(from_unix(t))),
+        id: row.id,
+        ip: row.ip,
+        user_agent: row.user_agent,
+        current,
+    };
+    let current_session = user.credential.session_id().map(|id| id.to_string());
+    let current_family = user.credential.token_family().map(str::to_string);
+    Ok(DevicesView {
+        sessions: repo::list_sessions(conn, user.user_id, now)?
+            .into_iter()
+            .map(|r| {
+                let current = Some(&r.id) == current_session.as_ref();
+                view(r, current)
+            })
+            .collect(),
+        tokens: repo::list_token_families(conn, user.user_id, now)?
+            .into_iter()
+            .map(|r| {
+                let current = Some(&r.id) == current_family.as_ref();
+                view(r, current)
+            })
+            .collect(),
+    })
+}
+
+/// Ends one of the member's own sessions; 404 for anyone else's (or an unknown id).
+pub fn revoke_session(
+    conn: &Connection,
+    ctx: &Ctx,
+    user: &AuthUser,
+    session_id: i64,
+) -> Result<(), AppError> {
+    if repo::session_owner(conn, session_id)? != Some(user.user_id) {
+        return Err(AppError::not_found("No such session."));
+    }
+    repo::delete_session(conn, session_id)?;
+    let event = AuditEvent::new("session_revoked")
+        .actor(user.user_id)
+        .target(format!("session:{session_id}"));
+    audit::record(conn, event, ctx.now_unix())
+}
+
+/// Revokes one of the member's own API token families; 404 for anyone else's.
+pub fn revoke_token_family(
+    conn: &Connection,
+    ctx: &Ctx,
+    user: &AuthUser,
+    family: &str,
+) -> Result<(), AppError> {
+    if repo::family_owner(conn, family)? != Some(user.user_id) {
+        return Err(AppError::not_found("No such token."));
+    }
+    let now = ctx.now_unix();
+    repo::revoke_token_family(conn, family, now)?;
+    let event = AuditEvent::new("session_revoked")
+        .actor(user.user_id)
+        .target(format!("token_family:{family}"));
+    audit::record(conn, event, now)
+}
+
+/// "Log out everywhere": every session and API token of the member, this one included.
+pub fn revoke_everything(conn: &Connection, ctx: &Ctx, user: &AuthUser) -> Result<(), AppError> {
+    let now = ctx.now_unix();
+    repo::delete_user_sessions(conn, user.user_id, None)?;
+    repo::revoke_user_tokens(conn, user.user_id, None, now)?;
+    audit::record(conn, AuditEvent::new("logged_out_everywhere").actor(user.user_id), now)
+}
+
+/// Creates a password-less guest with a session, when the club allows guests (403 otherwise).
+/// Guests hold only the `guest` role: they reach what is shared with them and nothing else.
+pub fn create_guest(
+    conn: &mut Connection,
+    ctx: &Ctx,
+    display_name: &str,
+    client: &ClientInfo,
+) -> Result<StartedSession, AppError> {
+    let name = display_name.trim();
+    let mut v = Validator::new();
+    v.check(
+        !name.is_empty() && name.chars().count() <= 60,
+        "display_name",
+        "Enter a name of at most 60 characters.",
+    );
+    v.check(
+        !name.chars().any(char::is_control),
+        "display_name",
+        "Use letters, digits and punctuation only.",
+    );
+    v.finish()?;
+    write_tx(conn, |tx| {
+        if !settings::account_settings(tx)?.guest_accounts {
+            return Err(AppError::forbidden("Guest access is turned off for this club.")
+                .with_code("guests_disabled"));
+        }
+        let now = ctx.now_unix();
+        let handle = format!("guest-{}", crate::crypto::random_code(10).to_lowercase());
+        // Guests have no email; a reserved domain keeps the column unique and undeliverable.
+        let email = format!("{handle}@guests.invalid");
+        let user = NewUser {
+            username: &handle,
+            email: &email,
+            display_name: name,
+            password_hash: None,
+            status: UserStatus::Active,
+        };
+        let user_id = repo::insert_user(tx, &user, now)?;
+        repo::add_roles(tx, user_id, &[Role::Guest])?;
+        let event = AuditEvent::new("guest_created").actor(user_id).ip(client.ip.as_deref());
+        audit::record(tx, event, now)?;
+        start_session(tx, ctx, user_id, client, None)
     })
 }
 

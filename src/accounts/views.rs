@@ -38,7 +38,9 @@ impl SessionView {
             display_name: user.display_name.clone(),
             roles: user.roles.clone(),
             status: user.status,
-            expires_at: crate::clock::rfc3339(crate::clock::from_unix(user.session_expires_at)),
+            expires_at: crate::clock::rfc3339(crate::clock::from_unix(
+                user.credential.expires_at(),
+            )),
         }
     }
 }
@@ -84,6 +86,46 @@ pub struct JoinPage {
     pub email: String,
     pub phone: String,
     pub roles: Vec<String>,
+}
+
+/// The code form after a correct password.
+#[derive(Debug, Default, Serialize)]
+pub struct TwoFactorPage {
+    pub challenge: String,
+    pub next: String,
+}
+
+/// Forms that ask only for an email address.
+#[derive(Debug, Default, Serialize)]
+pub struct EmailPage {
+    pub email: String,
+}
+
+/// Pages reached through a token in their URL.
+#[derive(Debug, Default, Serialize)]
+pub struct TokenPage {
+    pub token: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct ClaimPage {
+    pub email: String,
+    /// True once a code was asked for: the page shows the second step.
+    pub code_sent: bool,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct GuestPage {
+    pub display_name: String,
+}
+
+/// The member's account security page.
+#[derive(Debug, Serialize)]
+pub struct AccountPage {
+    pub devices: super::service::DevicesView,
+    pub two_factor_enabled: bool,
+    /// The club requires it for this member whatever their choice.
+    pub two_factor_required: bool,
 }
 
 #[derive(Debug, Default, Serialize)]

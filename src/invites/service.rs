@@ -18,7 +18,6 @@ use crate::email;
 use crate::error::{AppError, Validator};
 use crate::settings::{self, RegistrationMode};
 
-pub const DEFAULT_DAYS: i64 = 7;
 pub const MAX_DAYS: i64 = 90;
 pub const MAX_USES: i64 = 10_000;
 
@@ -125,7 +124,7 @@ pub fn create(
         None if !email.is_empty() => Some(1),
         None => None,
     };
-    let days = cmd.expires_in_days.unwrap_or(DEFAULT_DAYS);
+    let days = cmd.expires_in_days.unwrap_or(ctx.config.invite_days);
     v.check(
         (1..=MAX_DAYS).contains(&days),
         "expires_in_days",

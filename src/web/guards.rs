@@ -51,12 +51,44 @@ enum AuthState {
     Anonymous,
     /// A session cookie that is unknown or expired (and now removed).
     Expired,
+    /// An `Authorization` header that is not a live bearer token: always a 401.
+    InvalidToken,
     /// The database could not be asked.
     Unavailable,
 }
 
+fn invalid_token() -> AppError {
+    AppError::new(
+        crate::error::ErrorKind::Unauthorized,
+        "The access token is invalid or has expired. Refresh it or log in again.",
+    )
+    .with_code("invalid_token")
+}
+
+/// Resolves `Authorization: Bearer <access token>`.
+async fn bearer_state(req: &Request<'_>, header: &str) -> AuthState {
+    let Some(token) = header.strip_prefix("Bearer ").map(|t| t.trim().to_string()) else {
+        return AuthState::InvalidToken;
+    };
+    let (Some(db), Some(ctx)) = (req.rocket().state::<Db>(), req.rocket().state::<Ctx>()) else {
+        return AuthState::Unavailable;
+    };
+    let ctx = ctx.clone();
+    match db.call(move |conn| crate::accounts::tokens::resolve_access(conn, &ctx, &token)).await {
+        Ok(Some(user)) => AuthState::User(Box::new(user)),
+        Ok(None) => AuthState::InvalidToken,
+        Err(err) => {
+            log::error!("[{}] token lookup failed: {err}", super::headers::request_id(req));
+            AuthState::Unavailable
+        }
+    }
+}
+
 async fn auth_state<'r>(req: &'r Request<'_>) -> &'r AuthState {
     req.local_cache_async(async {
+        if let Some(header) = req.headers().get_one("Authorization") {
+            return bearer_state(req, header).await;
+        }
         let Some(token) = req.cookies().get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
             return AuthState::Anonymous;
         };
@@ -119,10 +151,13 @@ impl<'r> FromRequest<'r> for CurrentUser {
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, AppError> {
         match auth_state(req).await {
-            AuthState::User(user) => match json_required(req) {
-                Some(err) => fail(req, err),
-                None => Outcome::Success(CurrentUser((**user).clone())),
-            },
+            AuthState::User(user) => {
+                match user.credential.session_id().and_then(|_| json_required(req)) {
+                    Some(err) => fail(req, err),
+                    None => Outcome::Success(CurrentUser((**user).clone())),
+                }
+            }
+            AuthState::InvalidToken => fail(req, invalid_token()),
             AuthState::Anonymous => fail(req, AppError::unauthenticated()),
             AuthState::Expired => fail(
                 req,
@@ -151,6 +186,7 @@ impl<'r> FromRequest<'r> for MaybeUser {
         match auth_state(req).await {
             AuthState::User(user) => Outcome::Success(MaybeUser(Some((**user).clone()))),
             AuthState::Anonymous | AuthState::Expired => Outcome::Success(MaybeUser(None)),
+            AuthState::InvalidToken => fail(req, invalid_token()),
             AuthState::Unavailable => {
                 fail(req, AppError::unavailable("The database is unavailable."))
             }
@@ -220,6 +256,8 @@ impl<'r> FromRequest<'r> for Db {
 pub struct App {
     pub db: Db,
     pub ctx: Ctx,
+    background: super::Background,
+    outbox: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl App {
@@ -253,6 +291,25 @@ impl App {
         self.db.call(move |conn| f(conn, &ctx)).await
     }
 
+    /// Runs a write after the response, waking the email worker when it is done: for requests
+    /// that must answer alike whether or not they had anything to do.
+    pub fn write_later<F>(&self, what: &'static str, f: F)
+    where
+        F: FnOnce(&Transaction, &Ctx) -> Result<(), AppError> + Send + 'static,
+    {
+        let (db, ctx, outbox) = (self.db.clone(), self.ctx.clone(), self.outbox.clone());
+        self.background.spawn(what, async move {
+            db.write(move |tx| f(tx, &ctx)).await?;
+            outbox.notify_one();
+            Ok(())
+        });
+    }
+
+    /// Wakes the email worker after a commit that queued mail.
+    pub fn wake_outbox(&self) {
+        self.outbox.notify_one();
+    }
+
     /// Like `call`, after waiting for a password-hashing slot: for the service calls that hash
     /// or verify a password (503 `busy` when too many are waiting).
     pub async fn hashing<T, F>(&self, f: F) -> Result<T, AppError>
@@ -270,9 +327,20 @@ impl<'r> FromRequest<'r> for App {
     type Error = AppError;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, AppError> {
-        match (req.rocket().state::<Db>(), req.rocket().state::<Ctx>()) {
-            (Some(db), Some(ctx)) => Outcome::Success(App { db: db.clone(), ctx: ctx.clone() }),
-            _ => fail(req, AppError::internal("database or context not managed")),
+        let rocket = req.rocket();
+        match (
+            rocket.state::<Db>(),
+            rocket.state::<Ctx>(),
+            rocket.state::<super::Background>(),
+            rocket.state::<super::OutboxSignal>(),
+        ) {
+            (Some(db), Some(ctx), Some(background), Some(outbox)) => Outcome::Success(App {
+                db: db.clone(),
+                ctx: ctx.clone(),
+                background: background.clone(),
+                outbox: outbox.0.clone(),
+            }),
+            _ => fail(req, AppError::internal("application state not managed")),
         }
     }
 }

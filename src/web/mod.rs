@@ -50,3 +50,35 @@ impl OutboxSignal {
         self.0.notify_one();
     }
 }
+
+/// Work a handler starts and does not wait for (sending a reset link, say), so that the answer
+/// takes the same time whether or not there was work to do. Counted, so tests and shutdown can
+/// wait for it.
+#[derive(Clone, Default)]
+pub struct Background {
+    running: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Background {
+    pub fn spawn<F>(&self, what: &'static str, work: F)
+    where
+        F: std::future::Future<Output = Result<(), crate::error::AppError>> + Send + 'static,
+    {
+        use std::sync::atomic::Ordering;
+        let running = self.running.clone();
+        running.fetch_add(1, Ordering::SeqCst);
+        tokio::spawn(async move {
+            if let Err(err) = work.await {
+                log::error!("background {what} failed: {err}");
+            }
+            running.fetch_sub(1, Ordering::SeqCst);
+        });
+    }
+
+    /// Waits until no background work is running.
+    pub async fn idle(&self) {
+        while self.running.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+    }
+}

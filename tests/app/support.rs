@@ -152,10 +152,32 @@ impl TestApp {
         self.client.post("/api/v1/auth/login").header(ContentType::JSON).body(body).dispatch().await
     }
 
-    /// Logs in through the API and asserts it worked.
+    /// Logs in through the API (answering a second-factor challenge from the email when one
+    /// comes) and asserts it worked.
     pub async fn login_as(&self, username: &str) {
         let response = self.api_login(username, PASSWORD).await;
         assert_eq!(response.status(), Status::Ok, "login as {username}");
+        let body = body_json(response).await;
+        if body["two_factor_required"] == true {
+            let code = self.last_code(&format!("{username}@example.org")).await;
+            let verify = serde_json::json!({"challenge": body["challenge"], "code": code});
+            let (status, done) = self.post_json("/api/v1/auth/login/verify", verify).await;
+            assert_eq!(status, Status::Ok, "second factor for {username}: {done}");
+        }
+    }
+
+    /// The code in the newest email to `to`: the line that holds only six capitals or digits.
+    pub async fn last_code(&self, to: &str) -> String {
+        let mail = self.emails_to(to).await;
+        let last = mail.last().unwrap_or_else(|| panic!("no email to {to}"));
+        last.text
+            .lines()
+            .map(str::trim)
+            .find(|l| {
+                l.len() == 6 && l.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            })
+            .unwrap_or_else(|| panic!("no code in {}", last.text))
+            .to_string()
     }
 
     /// Creates an admin named `admin` and logs in as them.
@@ -222,6 +244,7 @@ impl TestApp {
 
     /// Delivers every due email (as the worker would) and returns all messages sent so far.
     pub async fn emails(&self) -> Vec<SentEmail> {
+        self.client.rocket().state::<clubroom::web::Background>().expect("background").idle().await;
         let transport = Arc::new(Transport::Memory(self.mailbox.clone()));
         deliver_due(&self.db(), transport, self.clock.clone(), self.config.mail_max_attempts)
             .await

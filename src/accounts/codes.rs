@@ -1,0 +1,551 @@
+//! Everything proven by an emailed secret: second-factor codes, claiming a pre-registered
+//! account, sign-in links (with a code to type instead), and password resets.
+//!
+//! Every secret is random, stored only as a hash (codes as a keyed hash), expires, works once,
+//! and a code dies after `code_max_attempts` wrong tries. Requests that send an email answer the
+//! same whether or not the address is known; the handler runs them in the background.
+
+use rusqlite::Connection;
+use serde_json::json;
+
+use super::model::{Actor, Role, TokenPurpose, UserStatus};
+use super::password::check_policy;
+use super::repo::{self, CodeToken, NewCodeToken, NewUser};
+use super::service::{
+    check_email, check_phone, finish_login, normalize_email, ClientInfo, Grant, LoginOutcome,
+};
+use crate::audit::{self, AuditEvent};
+use crate::crypto::{
+    constant_time_eq, keyed_hash, random_code, random_digits, random_token, token_hash,
+};
+use crate::ctx::Ctx;
+use crate::db::write_tx;
+use crate::email;
+use crate::error::{AppError, ErrorKind, Validator};
+use crate::settings::{self, TwoFactorPolicy};
+
+/// Codes are compared without case, spaces or dashes.
+pub fn normalize_code(code: &str) -> String {
+    code.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_uppercase()
+}
+
+fn code_hash(ctx: &Ctx, purpose: TokenPurpose, code: &str) -> Vec<u8> {
+    keyed_hash(&ctx.secret, &[purpose.as_str().as_bytes(), normalize_code(code).as_bytes()])
+}
+
+fn code_matches(ctx: &Ctx, purpose: TokenPurpose, token: &CodeToken, code: &str) -> bool {
+    let Some(stored) = &token.code_hash else { return false };
+    let given = code_hash(ctx, purpose, code);
+    constant_time_eq(&hex::encode(stored), &hex::encode(given))
+}
+
+pub fn invalid_code() -> AppError {
+    AppError::new(
+        ErrorKind::BadRequest,
+        "This code or link is wrong, has expired or was already used.",
+    )
+    .with_code("invalid_code")
+}
+
+fn club_name(conn: &Connection) -> Result<String, AppError> {
+    Ok(settings::get(conn, settings::CLUB_NAME)?
+        .unwrap_or_else(|| settings::DEFAULT_CLUB_NAME.into()))
+}
+
+/// Checks `code` for a live token row: Ok when it matches (the row is then spent); otherwise
+/// the wrong try is counted (the code dies at the limit) and the answer is `invalid_code`.
+/// Returns the refusal as `Ok(Err(..))` so the caller's transaction commits the count.
+fn spend_code(
+    conn: &Connection,
+    ctx: &Ctx,
+    purpose: TokenPurpose,
+    token: &CodeToken,
+    code: &str,
+) -> Result<Result<(), AppError>, AppError> {
+    let now = ctx.now_unix();
+    if !code_matches(ctx, purpose, token, code) {
+        repo::count_wrong_code(conn, token.id, ctx.config.code_max_attempts, now)?;
+        return Ok(Err(invalid_code()));
+    }
+    if !repo::consume_token(conn, token.id, now)? {
+        return Ok(Err(invalid_code()));
+    }
+    Ok(Ok(()))
+}
+
+/// The account for an email address if it may receive `purpose` emails.
+fn account_for(conn: &Connection, email: &str) -> Result<Option<(i64, UserStatus)>, AppError> {
+    let Some(record) = repo::find_for_login(conn, &normalize_email(email))? else {
+        return Ok(None);
+    };
+    Ok(Some((record.user_id, record.status)))
+}
+
+// ----- second factor -----
+
+/// Whether a password login of `user_id` needs an emailed code: the club policy (admins or
+/// everyone) or the member's own choice.
+pub fn two_factor_required(conn: &Connection, user_id: i64) -> Result<bool, AppError> {
+    let (enabled, required) = two_factor_status(conn, user_id)?;
+    Ok(enabled || required)
+}
+
+/// (the member's own choice, whether the club requires it of them anyway).
+pub fn two_factor_status(conn: &Connection, user_id: i64) -> Result<(bool, bool), AppError> {
+    let (enabled, is_admin) = repo::two_factor_info(conn, user_id)?;
+    let required = match settings::account_settings(conn)?.two_factor_policy {
+        TwoFactorPolicy::Off => false,
+        TwoFactorPolicy::Admins => is_admin,
+        TwoFactorPolicy::Everyone => true,
+    };
+    Ok((enabled, required))
+}
+
+/// Creates a second-factor challenge for `user_id` and emails its 6-digit code. Returns the
+/// challenge, which the client sends back with the code.
+pub fn start_two_factor(
+    conn: &Connection,
+    ctx: &Ctx,
+    user_id: i64,
+    grant: Grant,
+) -> Result<String, AppError> {
+    let now = ctx.now_unix();
+    let challenge = random_token();
+    let code = random_digits(6);
+    let minutes = ctx.config.two_factor_code_minutes;
+    repo::insert_code_token(
+        conn,
+        &NewCodeToken {
+            purpose: TokenPurpose::TwoFactor,
+            token_hash: &token_hash(&challenge),
+            code_hash: Some(&code_hash(ctx, TokenPurpose::TwoFactor, &code)),
+            user_id: Some(user_id),
+            grants: Some(grant.as_str()),
+            expires_at: now + minutes * 60,
+        },
+        now,
+    )?;
+    let to = repo::email_of(conn, user_id)?;
+    let data = json!({ "club_name": club_name(conn)?, "code": code, "minutes": minutes });
+    email::queue(conn, &ctx.emails, &to, "two_factor_code", &data, now)?;
+    audit::record(conn, AuditEvent::new("two_factor_challenge").actor(user_id), now)?;
+    Ok(challenge)
+}
+
+pub struct VerifyCommand {
+    pub challenge: String,
+    pub code: String,
+    pub client: ClientInfo,
+    pub replaces: Option<String>,
+}
+
+/// Completes a login with the emailed code: a session or tokens, as the login asked for.
+/// 400 `invalid_code` for a wrong, expired or spent code or an unknown challenge; after
+/// `code_max_attempts` wrong codes the challenge dies and the login must start again.
+pub fn verify_two_factor(
+    conn: &mut Connection,
+    ctx: &Ctx,
+    cmd: VerifyCommand,
+) -> Result<LoginOutcome, AppError> {
+    write_tx(conn, |tx| {
+        let now = ctx.now_unix();
+        let found =
+            repo::find_code_token(tx, TokenPurpose::TwoFactor, &token_hash(&cmd.challenge), now)?;
+        let Some(token) = found else { return Ok(Err(invalid_code())) };
+        if let Err(refused) = spend_code(tx, ctx, TokenPurpose::TwoFactor, &token, &cmd.code)? {
+            if let Some(user_id) = token.user_id {
+                audit::record(
+                    tx,
+                    AuditEvent::new("two_factor_failed")
+                        .actor(user_id)
+                        .ip(cmd.client.ip.as_deref()),
+                    now,
+                )?;
+            }
+            return Ok(Err(refused));
+        }
+        let Some(user_id) = token.user_id else { return Ok(Err(invalid_code())) };
+        if repo::find_status(tx, user_id)? == Some(UserStatus::Disabled) {
+            return Ok(Err(invalid_code()));
+        }
+        let grant = Grant::parse(token.grants.as_deref());
+        Ok(finish_login(
+            tx,
+            ctx,
+            user_id,
+            grant,
+            &cmd.client,
+            cmd.replaces.as_deref(),
+            "password+email_code",
+        ))
+    })?
+}
+
+/// Turns the member's own second factor on or off.
+pub fn set_two_factor(
+    conn: &Connection,
+    ctx: &Ctx,
+    actor: &Actor,
+    enabled: bool,
+) -> Result<(), AppError> {
+    let Some(user_id) = actor.user_id() else {
+        return Err(AppError::forbidden("Only people have a second factor."));
+    };
+    repo::set_two_factor(conn, user_id, enabled)?;
+    let event = AuditEvent::new(if enabled { "two_factor_enabled" } else { "two_factor_disabled" })
+        .actor(user_id);
+    audit::record(conn, event, ctx.now_unix())
+}
+
+// ----- account claim -----
+
+pub struct NewMember {
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub phone: String,
+    pub roles: Vec<String>,
+}
+
+/// A pre-registered member.
+#[derive(Debug, serde::Serialize)]
+pub struct CreatedMember {
+    pub user_id: i64,
+    pub username: String,
+    pub email: String,
+    pub status: UserStatus,
+}
+
+/// A username from a person's name: `kim.lee`, then `kim.lee2`, ... when taken.
+fn username_for(conn: &Connection, first: &str, last: &str) -> Result<String, AppError> {
+    let base: String = format!("{first}.{last}")
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '-' })
+        .collect::<String>()
+        .trim_matches(|c: char| !c.is_ascii_alphanumeric())
+        .chars()
+        .take(28)
+        .collect();
+    let base = if base.len() < 3 { "member".to_string() } else { base };
+    for n in 1..1000 {
+        let candidate = if n == 1 { base.clone() } else { format!("{base}{n}") };
+        if repo::find_id_by_username(conn, &candidate)?.is_none() {
+            return Ok(candidate);
+        }
+    }
+    Ok(format!("member-{}", random_code(8).to_lowercase()))
+}
+
+/// An admin pre-registers a member (admins only): an account in status `invited` without a
+/// password, which the member claims with an emailed code. 422 per field; 409 for an email
+/// that already has an account.
+pub fn create_member(
+    conn: &Connection,
+    ctx: &Ctx,
+    actor: &Actor,
+    cmd: NewMember,
+) -> Result<CreatedMember, AppError> {
+    if !actor.is_admin() {
+        return Err(AppError::forbidden("Only club admins can add members."));
+    }
+    let email = normalize_email(&cmd.email);
+    let (first, last, phone) = (cmd.first_name.trim(), cmd.last_name.trim(), cmd.phone.trim());
+    let mut v = Validator::new();
+    v.result("email", check_email(&email));
+    v.check(
+        !first.is_empty() && first.chars().count() <= 60,
+        "first_name",
+        "Enter a first name (at most 60 characters).",
+    );
+    v.check(
+        !last.is_empty() && last.chars().count() <= 60,
+        "last_name",
+        "Enter a last name (at most 60 characters).",
+    );
+    v.result("phone", check_phone(phone));
+    let mut roles = Vec::new();
+    for name in &cmd.roles {
+        match name.parse::<Role>() {
+            Ok(role) if !roles.contains(&role) => roles.push(role),
+            Ok(_) => {}
+            Err(_) => {
+                v.check(false, "roles", format!("Unknown role {name:?}."));
+            }
+        }
+    }
+    v.finish()?;
+    if roles.is_empty() {
+        roles.push(Role::Member);
+    }
+    let now = ctx.now_unix();
+    let username = username_for(conn, first, last)?;
+    let display_name = format!("{first} {last}");
+    let user = NewUser {
+        username: &username,
+        email: &email,
+        display_name: &display_name,
+        password_hash: None,
+        status: UserStatus::Invited,
+    };
+    let user_id = repo::insert_user(conn, &user, now)?;
+    repo::add_roles(conn, user_id, &roles)?;
+    repo::set_profile_basics(conn, user_id, first, last, phone)?;
+    let event = AuditEvent::new("member_preregistered")
+        .actor_opt(actor.user_id())
+        .target(format!("user:{user_id}"));
+    audit::record(conn, event, now)?;
+    Ok(CreatedMember { user_id, username, email, status: UserStatus::Invited })
+}
+
+/// Emails a claim code (valid `claim_code_minutes`) when `email` belongs to an unclaimed
+/// pre-registered account; does nothing otherwise. Earlier codes stop working.
+pub fn request_claim(conn: &Connection, ctx: &Ctx, email: &str) -> Result<(), AppError> {
+    let Some((user_id, UserStatus::Invited)) = account_for(conn, email)? else { return Ok(()) };
+    if repo::has_password(conn, user_id)? {
+        return Ok(());
+    }
+    let now = ctx.now_unix();
+    repo::revoke_tokens(conn, TokenPurpose::Claim, Some(user_id), now)?;
+    let code = random_code(6);
+    let minutes = ctx.config.claim_code_minutes;
+    repo::insert_code_token(
+        conn,
+        &NewCodeToken {
+            purpose: TokenPurpose::Claim,
+            token_hash: &token_hash(&random_token()),
+            code_hash: Some(&code_hash(ctx, TokenPurpose::Claim, &code)),
+            user_id: Some(user_id),
+            grants: None,
+            expires_at: now + minutes * 60,
+        },
+        now,
+    )?;
+    let data = json!({ "club_name": club_name(conn)?, "code": code, "minutes": minutes, "url": ctx.url("/claim") });
+    email::queue(conn, &ctx.emails, &normalize_email(email), "claim_code", &data, now)?;
+    Ok(())
+}
+
+pub struct ClaimCommand {
+    pub email: String,
+    pub code: String,
+    pub password: String,
+    pub client: ClientInfo,
+}
+
+/// Claims a pre-registered account: with the right code, sets the password, marks the account
+/// claimed, moves it to `onboarding` and signs in. 422 for a password against the policy (the
+/// code is not spent); 400 `invalid_code` for an unknown email, a wrong or expired code (wrong
+/// codes count; the code dies at the limit). Needs a hashing permit.
+pub fn complete_claim(
+    conn: &mut Connection,
+    ctx: &Ctx,
+    cmd: ClaimCommand,
+) -> Result<LoginOutcome, AppError> {
+    let email = normalize_email(&cmd.email);
+    let mut v = Validator::new();
+    v.check(!email.is_empty(), "email", "Enter your email address.");
+    v.check(!cmd.code.trim().is_empty(), "code", "Enter the code from the email.");
+    v.result("password", check_policy(&cmd.password, "", &email));
+    v.finish()?;
+    let hash = ctx.passwords.hash(&cmd.password)?;
+    write_tx(conn, |tx| {
+        let now = ctx.now_unix();
+        let Some((user_id, UserStatus::Invited)) = account_for(tx, &email)? else {
+            return Ok(Err(invalid_code()));
+        };
+        let Some(token) = repo::find_user_code_token(tx, TokenPurpose::Claim, user_id, now)? else {
+            return Ok(Err(invalid_code()));
+        };
+        if let Err(refused) = spend_code(tx, ctx, TokenPurpose::Claim, &token, &cmd.code)? {
+            return Ok(Err(refused));
+        }
+        repo::set_password_hash(tx, user_id, &hash, now)?;
+        repo::mark_claimed(tx, user_id, now)?;
+        audit::record(
+            tx,
+            AuditEvent::new("account_claimed").actor(user_id).ip(cmd.client.ip.as_deref()),
+            now,
+        )?;
+        Ok(finish_login(tx, ctx, user_id, Grant::Session, &cmd.client, None, "claim"))
+    })?
+}
+
+// ----- sign-in links -----
+
+/// Emails a sign-in link (and the same secret as a code to type) valid `magic_link_minutes`
+/// when `email` belongs to an account that is not disabled; does nothing otherwise.
+pub fn request_magic_link(conn: &Connection, ctx: &Ctx, email: &str) -> Result<(), AppError> {
+    let Some((user_id, status)) = account_for(conn, email)? else { return Ok(()) };
+    if status == UserStatus::Disabled {
+        return Ok(());
+    }
+    let now = ctx.now_unix();
+    let (token, code) = (random_token(), random_code(6));
+    let minutes = ctx.config.magic_link_minutes;
+    repo::insert_code_token(
+        conn,
+        &NewCodeToken {
+            purpose: TokenPurpose::MagicLink,
+            token_hash: &token_hash(&token),
+            code_hash: Some(&code_hash(ctx, TokenPurpose::MagicLink, &code)),
+            user_id: Some(user_id),
+            grants: None,
+            expires_at: now + minutes * 60,
+        },
+        now,
+    )?;
+    let data = json!({
+        "club_name": club_name(conn)?,
+        "url": ctx.url(&format!("/auth/magic/{token}")),
+        "code": code,
+        "code_url": ctx.url("/login/code"),
+        "minutes": minutes,
+    });
+    email::queue(conn, &ctx.emails, &normalize_email(email), "magic_link", &data, now)?;
+    Ok(())
+}
+
+/// The username a live sign-in link is for (the page asks to confirm before signing in, so
+/// that mail scanners opening links do not spend them); 400 `invalid_code` otherwise.
+pub fn magic_link_user(conn: &Connection, ctx: &Ctx, token: &str) -> Result<String, AppError> {
+    let found =
+        repo::find_code_token(conn, TokenPurpose::MagicLink, &token_hash(token), ctx.now_unix())?;
+    let Some(user_id) = found.and_then(|t| t.user_id) else { return Err(invalid_code()) };
+    repo::username_of(conn, user_id)?.ok_or_else(invalid_code)
+}
+
+pub enum MagicProof {
+    /// The token from the link.
+    Link(String),
+    /// The email address and the code typed from the email.
+    Code { email: String, code: String },
+}
+
+/// Signs in with a sign-in link or its code (single use; a wrong code counts toward the
+/// limit). 400 `invalid_code` otherwise; a disabled account cannot sign in this way either.
+pub fn complete_magic_link(
+    conn: &mut Connection,
+    ctx: &Ctx,
+    proof: MagicProof,
+    client: &ClientInfo,
+    replaces: Option<&str>,
+    grant: Grant,
+) -> Result<LoginOutcome, AppError> {
+    write_tx(conn, |tx| {
+        let now = ctx.now_unix();
+        let user_id = match &proof {
+            MagicProof::Link(token) => {
+                let found =
+                    repo::find_code_token(tx, TokenPurpose::MagicLink, &token_hash(token), now)?;
+                let Some(token) = found else { return Ok(Err(invalid_code())) };
+                if !repo::consume_token(tx, token.id, now)? {
+                    return Ok(Err(invalid_code()));
+                }
+                token.user_id
+            }
+            MagicProof::Code { email, code } => {
+                let Some((user_id, _)) = account_for(tx, email)? else {
+                    return Ok(Err(invalid_code()));
+                };
+                let Some(token) =
+                    repo::find_user_code_token(tx, TokenPurpose::MagicLink, user_id, now)?
+                else {
+                    return Ok(Err(invalid_code()));
+                };
+                if let Err(refused) = spend_code(tx, ctx, TokenPurpose::MagicLink, &token, code)? {
+                    return Ok(Err(refused));
+                }
+                Some(user_id)
+            }
+        };
+        let Some(user_id) = user_id else { return Ok(Err(invalid_code())) };
+        if repo::find_status(tx, user_id)? == Some(UserStatus::Disabled) {
+            return Ok(Err(invalid_code()));
+        }
+        Ok(finish_login(tx, ctx, user_id, grant, client, replaces, "email_link"))
+    })?
+}
+
+// ----- password reset -----
+
+/// Emails a reset link valid `reset_link_minutes` when `email` belongs to an account that is
+/// not disabled; does nothing otherwise.
+pub fn request_reset(conn: &Connection, ctx: &Ctx, email: &str) -> Result<(), AppError> {
+    let Some((user_id, status)) = account_for(conn, email)? else { return Ok(()) };
+    if status == UserStatus::Disabled {
+        return Ok(());
+    }
+    let now = ctx.now_unix();
+    let token = random_token();
+    let minutes = ctx.config.reset_link_minutes;
+    repo::insert_token(
+        conn,
+        TokenPurpose::PasswordReset,
+        &token_hash(&token),
+        Some(user_id),
+        now,
+        now + minutes * 60,
+    )?;
+    let data = json!({
+        "club_name": club_name(conn)?,
+        "url": ctx.url(&format!("/reset/{token}")),
+        "minutes": minutes,
+    });
+    email::queue(conn, &ctx.emails, &normalize_email(email), "password_reset", &data, now)?;
+    Ok(())
+}
+
+fn invalid_reset() -> AppError {
+    AppError::bad_request(
+        "This reset link is invalid, has expired or was already used. Ask for a new one.",
+    )
+    .with_code("invalid_token")
+}
+
+/// Ok when `token` is a live reset token.
+pub fn check_reset_token(conn: &Connection, ctx: &Ctx, token: &str) -> Result<(), AppError> {
+    match repo::find_live_token(
+        conn,
+        TokenPurpose::PasswordReset,
+        &token_hash(token),
+        ctx.now_unix(),
+    )? {
+        Some(_) => Ok(()),
+        None => Err(invalid_reset()),
+    }
+}
+
+/// Sets a new password with a reset token (single use) and ends every session and API token
+/// of the account. 400 `invalid_token` for an invalid, expired or used token; 422 for a password
+/// against the policy (the token is not spent). Needs a hashing permit.
+pub fn reset_password(
+    conn: &mut Connection,
+    ctx: &Ctx,
+    token: &str,
+    password: &str,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    check_reset_token(conn, ctx, token)?;
+    let mut v = Validator::new();
+    v.result("new_password", check_policy(password, "", ""));
+    v.finish()?;
+    let hash = ctx.passwords.hash(password)?;
+    write_tx(conn, |tx| {
+        let now = ctx.now_unix();
+        let live = repo::find_live_token(tx, TokenPurpose::PasswordReset, &token_hash(token), now)?;
+        let Some((token_id, Some(user_id))) = live else { return Err(invalid_reset()) };
+        if !repo::consume_token(tx, token_id, now)? {
+            return Err(invalid_reset());
+        }
+        repo::set_password_hash(tx, user_id, &hash, now)?;
+        repo::delete_user_sessions(tx, user_id, None)?;
+        repo::revoke_user_tokens(tx, user_id, None, now)?;
+        repo::revoke_tokens(tx, TokenPurpose::PasswordReset, Some(user_id), now)?;
+        audit::record(
+            tx,
+            AuditEvent::new("password_reset").actor(user_id).ip(client.ip.as_deref()),
+            now,
+        )
+    })
+}

@@ -1,0 +1,147 @@
+//! API tokens for scripts and apps: short-lived access tokens sent as `Authorization: Bearer`,
+//! and single-use refresh tokens that rotate. Tokens of one login form a family; presenting a
+//! refresh token that was already used means it was copied, so the whole family is revoked.
+
+use rusqlite::Connection;
+use serde::Serialize;
+use serde_json::json;
+
+use super::model::{AuthUser, UserStatus};
+use super::repo::{self, NewApiToken};
+use super::service::ClientInfo;
+use crate::audit::{self, AuditEvent};
+use crate::crypto::{random_token, token_hash};
+use crate::ctx::Ctx;
+use crate::db::write_tx;
+use crate::error::AppError;
+
+/// `{"access_token", "refresh_token", "token_type": "Bearer", "expires_in"}`.
+#[derive(Debug, Serialize)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub token_type: &'static str,
+    /// Seconds the access token is valid.
+    pub expires_in: i64,
+}
+
+/// Issues an access and a refresh token for `user_id`, in `family` (a new one when None).
+pub fn issue_pair(
+    conn: &Connection,
+    ctx: &Ctx,
+    user_id: i64,
+    family: Option<&str>,
+    client: &ClientInfo,
+) -> Result<TokenPair, AppError> {
+    let now = ctx.now_unix();
+    let family =
+        family.map(str::to_string).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let access_secs = ctx.config.access_token_minutes * 60;
+    let (access, refresh) = (random_token(), random_token());
+    for (kind, token, expires_at) in [
+        ("access", &access, now + access_secs),
+        ("refresh", &refresh, now + ctx.config.refresh_token_days * 86_400),
+    ] {
+        let row = NewApiToken {
+            family: &family,
+            user_id,
+            kind,
+            token_hash: &token_hash(token),
+            expires_at,
+            ip: client.ip.as_deref(),
+            user_agent: client.user_agent.as_deref(),
+        };
+        repo::insert_api_token(conn, &row, now)?;
+    }
+    Ok(TokenPair {
+        access_token: access,
+        refresh_token: refresh,
+        token_type: "Bearer",
+        expires_in: access_secs,
+    })
+}
+
+/// The user behind a bearer access token; None when it is unknown, expired or revoked, or the
+/// account is disabled. Records its use at most once a minute.
+pub fn resolve_access(
+    conn: &Connection,
+    ctx: &Ctx,
+    token: &str,
+) -> Result<Option<AuthUser>, AppError> {
+    let now = ctx.now_unix();
+    let Some((user, last_used)) = repo::find_access_user(conn, &token_hash(token), now)? else {
+        return Ok(None);
+    };
+    if user.status == UserStatus::Disabled {
+        return Ok(None);
+    }
+    if last_used.is_none_or(|t| now - t >= 60) {
+        if let super::model::Credential::Token { id, .. } = &user.credential {
+            repo::touch_api_token(conn, *id, now)?;
+        }
+    }
+    Ok(Some(user))
+}
+
+fn invalid_refresh() -> AppError {
+    AppError::new(
+        crate::error::ErrorKind::Unauthorized,
+        "This refresh token is invalid or has expired. Log in again.",
+    )
+    .with_code("invalid_token")
+}
+
+/// Trades a refresh token for a new pair in the same family; the presented one stops working.
+/// A refresh token used a second time revokes its whole family (and is audited): whoever holds
+/// a copy, thief or owner, must log in again. 401 `invalid_token` for anything not live.
+pub fn refresh(
+    conn: &mut Connection,
+    ctx: &Ctx,
+    token: &str,
+    client: &ClientInfo,
+) -> Result<TokenPair, AppError> {
+    write_tx(conn, |tx| {
+        let now = ctx.now_unix();
+        let Some(record) = repo::find_refresh_token(tx, &token_hash(token))? else {
+            return Ok(Err(invalid_refresh()));
+        };
+        if record.rotated && !record.revoked {
+            repo::revoke_token_family(tx, &record.family, now)?;
+            let event = AuditEvent::new("token_reuse_detected")
+                .actor(record.user_id)
+                .target(format!("token_family:{}", record.family))
+                .ip(client.ip.as_deref());
+            audit::record(tx, event, now)?;
+            return Ok(Err(invalid_refresh()));
+        }
+        let active = repo::find_status(tx, record.user_id)? != Some(UserStatus::Disabled);
+        if record.revoked
+            || record.expires_at <= now
+            || !active
+            || !repo::rotate_refresh_token(tx, record.id, now)?
+        {
+            return Ok(Err(invalid_refresh()));
+        }
+        Ok(Ok(issue_pair(tx, ctx, record.user_id, Some(&record.family), client)?))
+    })?
+}
+
+/// Revokes every token of a family (logout of an API client, or theft).
+pub fn revoke_family(conn: &Connection, family: &str, now: i64) -> Result<(), AppError> {
+    repo::revoke_token_family(conn, family, now)?;
+    Ok(())
+}
+
+/// Audits the issue of a token pair to a client.
+pub fn audit_issue(
+    conn: &Connection,
+    ctx: &Ctx,
+    user_id: i64,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    let event =
+        AuditEvent::new("api_token_issued").actor(user_id).ip(client.ip.as_deref()).detail(json!({
+            "user_agent": client.user_agent,
+        }));
+    audit::record(conn, event, ctx.now_unix())
+}
