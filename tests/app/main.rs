@@ -2,6 +2,9 @@
 
 mod support;
 
+mod acct_claim;
+mod acct_codes;
+mod acct_tokens;
 mod cli;
 mod csrf;
 mod docs;
