@@ -6,7 +6,9 @@ use rocket::{get, post, routes, Route, State};
 
 use super::input::InviteInput;
 use super::service::{self, CreateInvite};
-use super::views::{CreatedInvite, CreatedLink, InviteForm, InvitesPage};
+use super::views::{CreatedInvite, CreatedLink, InviteForm, InvitesPage, NewMemberForm};
+use crate::accounts::codes::{self, NewMember};
+use crate::accounts::input::NewMemberInput;
 use crate::error::AppError;
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::guards::{AdminUser, App};
@@ -23,7 +25,7 @@ async fn page(
 ) -> Result<InvitesPage, AppError> {
     let actor = admin.actor();
     let invites = app.read(move |tx, ctx| service::list(tx, ctx, &actor)).await?;
-    Ok(InvitesPage { invites, created, form })
+    Ok(InvitesPage { invites, created, form, member: NewMemberForm::default() })
 }
 
 fn shown_once(created: CreatedInvite, emailed_to: Option<String>) -> CreatedLink {
@@ -108,6 +110,47 @@ async fn revoke(
     ))
 }
 
+/// Adds a member who then claims the account with an emailed code (see `/claim`).
+#[post("/admin/members", data = "<form>")]
+async fn add_member(
+    admin: AdminUser,
+    form: CsrfForm<NewMemberInput>,
+    shell: Shell,
+    app: App,
+) -> Result<PageResponse, AppError> {
+    let input = form.into_inner();
+    let member = NewMemberForm {
+        email: input.email.clone(),
+        first_name: input.first_name.clone(),
+        last_name: input.last_name.clone(),
+        phone: input.phone.clone().unwrap_or_default(),
+    };
+    let cmd = NewMember {
+        email: input.email,
+        first_name: input.first_name,
+        last_name: input.last_name,
+        phone: input.phone.unwrap_or_default(),
+        roles: input.roles,
+    };
+    let actor = admin.actor();
+    match app.write(move |tx, ctx| codes::create_member(tx, ctx, &actor, cmd)).await {
+        Ok(created) => {
+            let note = format!(
+                "{} was added. They can claim the account at {} with the address {}.",
+                created.username,
+                app.ctx.url("/claim"),
+                created.email
+            );
+            Ok(PageResponse::done("/admin/invites", &note))
+        }
+        Err(err) => {
+            let mut view = page(&app, &admin, None, InviteForm::default()).await?;
+            view.member = member;
+            shell.form_error(TEMPLATE, &view, err).map(PageResponse::from)
+        }
+    }
+}
+
 pub fn routes() -> Vec<Route> {
-    routes![index, create, resend, revoke]
+    routes![index, create, resend, revoke, add_member]
 }

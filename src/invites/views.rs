@@ -65,6 +65,16 @@ pub struct InvitesPage {
     /// Set right after creating or resending: the link, shown once, with its QR code.
     pub created: Option<CreatedLink>,
     pub form: InviteForm,
+    /// The "add a member" form, refilled after an error.
+    pub member: NewMemberForm,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct NewMemberForm {
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub phone: String,
 }
 
 #[derive(Debug, Serialize)]

@@ -249,3 +249,30 @@ async fn the_admin_page_creates_an_invitation_and_shows_its_link_once_with_a_qr_
         Status::Forbidden
     );
 }
+
+#[rocket::async_test]
+async fn the_admin_page_adds_a_member_who_can_then_claim_the_account() {
+    let app = TestApp::spawn().await;
+    app.as_admin().await;
+    let token = app.csrf_token("/admin/invites").await;
+    let fields = [
+        ("csrf_token", token.as_str()),
+        ("first_name", "Kim"),
+        ("last_name", "Lee"),
+        ("email", "kim@example.org"),
+    ];
+    let response = app.post_form("/admin/members", &fields).await;
+    assert_eq!(response.status(), Status::SeeOther);
+    let page = app.client.get("/admin/invites").dispatch().await.into_string().await.unwrap();
+    assert!(page.contains("kim.lee was added"), "the flash names the new account");
+    assert_eq!(
+        app.count("SELECT count(*) FROM users WHERE username = 'kim.lee' AND status = 'invited'")
+            .await,
+        1
+    );
+
+    let again = app.post_form("/admin/members", &fields).await;
+    assert_eq!(again.status(), Status::Conflict, "the same email twice");
+    let html = again.into_string().await.unwrap();
+    assert!(html.contains("already exists"));
+}
