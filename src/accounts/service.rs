@@ -324,11 +324,12 @@ pub fn logout(
     })
 }
 
-/// Deletes expired sessions and spent tokens (a scheduled job).
+/// Deletes expired sessions and spent one-time and API tokens (a scheduled job). Returns
+/// (sessions, tokens) deleted.
 pub fn purge_expired(conn: &Connection, ctx: &Ctx) -> Result<(usize, usize), AppError> {
     let now = ctx.now_unix();
     let sessions = repo::purge_sessions(conn, now, now - ctx.config.session_idle_minutes * 60)?;
-    let tokens = repo::purge_tokens(conn, now)?;
+    let tokens = repo::purge_tokens(conn, now)? + repo::purge_api_tokens(conn, now)?;
     Ok((sessions, tokens))
 }
 
