@@ -79,12 +79,7 @@ fn send_queued_now(config: &AppConfig, db: &Db, ctx: &Ctx) {
     };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
     if let Ok(rt) = runtime {
-        let result = rt.block_on(deliver_due(
-            db,
-            Arc::new(transport),
-            ctx.clock.clone(),
-            config.mail_max_attempts,
-        ));
+        let result = rt.block_on(deliver_due(db, Arc::new(transport), ctx.clone()));
         if let Err(e) = result {
             eprintln!("The email could not be sent now ({e}); the server will retry.");
         }

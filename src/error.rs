@@ -212,11 +212,13 @@ impl AppError {
         }
     }
 
-    /// Errors a form page shows next to its fields rather than on an error page.
+    /// Errors a form page shows with the form again (a wrong code, an invalid field, a taken
+    /// name, a wrong password, too many attempts) rather than on an error page.
     pub fn is_form_error(&self) -> bool {
         matches!(
             self.kind,
-            ErrorKind::Validation
+            ErrorKind::BadRequest
+                | ErrorKind::Validation
                 | ErrorKind::Conflict
                 | ErrorKind::Unauthorized
                 | ErrorKind::RateLimited

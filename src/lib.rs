@@ -120,7 +120,7 @@ pub fn rocket_with(config: AppConfig, runtime: Runtime) -> Rocket<Build> {
         .attach(AdHoc::on_shutdown("Clubroom shutdown", |rocket| {
             Box::pin(async move {
                 if let Some(scheduler) = rocket.state::<Arc<Scheduler>>() {
-                    scheduler.stop();
+                    scheduler.shutdown().await;
                 }
             })
         }))
@@ -213,11 +213,10 @@ fn register_jobs(
     ctx: &Ctx,
     transport: &Arc<Transport>,
 ) -> OutboxSignal {
-    let (db1, transport, clock, max) =
-        (db.clone(), transport.clone(), ctx.clock.clone(), ctx.config.mail_max_attempts);
+    let (db1, transport, ctx1) = (db.clone(), transport.clone(), ctx.clone());
     let wake = scheduler.register("email_outbox", Duration::from_secs(10), move || {
-        let (db, transport, clock) = (db1.clone(), transport.clone(), clock.clone());
-        async move { email::deliver_due(&db, transport, clock, max).await.map(|_| ()) }
+        let (db, transport, ctx) = (db1.clone(), transport.clone(), ctx1.clone());
+        async move { email::deliver_due(&db, transport, ctx).await.map(|_| ()) }
     });
     let (db2, ctx2) = (db.clone(), ctx.clone());
     scheduler.register("purge_expired", Duration::from_secs(3600), move || {

@@ -127,7 +127,7 @@ pub fn start_two_factor(
     )?;
     let to = repo::email_of(conn, user_id)?;
     let data = json!({ "club_name": club_name(conn)?, "code": code, "minutes": minutes });
-    email::queue(conn, &ctx.emails, &to, "two_factor_code", &data, now)?;
+    email::queue(conn, ctx, &to, "two_factor_code", &data)?;
     audit::record(conn, AuditEvent::new("two_factor_challenge").actor(user_id), now)?;
     Ok(challenge)
 }
@@ -322,7 +322,7 @@ pub fn request_claim(conn: &Connection, ctx: &Ctx, email: &str) -> Result<(), Ap
         now,
     )?;
     let data = json!({ "club_name": club_name(conn)?, "code": code, "minutes": minutes, "url": ctx.url("/claim") });
-    email::queue(conn, &ctx.emails, &normalize_email(email), "claim_code", &data, now)?;
+    email::queue(conn, ctx, &normalize_email(email), "claim_code", &data)?;
     Ok(())
 }
 
@@ -402,7 +402,7 @@ pub fn request_magic_link(conn: &Connection, ctx: &Ctx, email: &str) -> Result<(
         "code_url": ctx.url("/login/code"),
         "minutes": minutes,
     });
-    email::queue(conn, &ctx.emails, &normalize_email(email), "magic_link", &data, now)?;
+    email::queue(conn, ctx, &normalize_email(email), "magic_link", &data)?;
     Ok(())
 }
 
@@ -492,7 +492,7 @@ pub fn request_reset(conn: &Connection, ctx: &Ctx, email: &str) -> Result<(), Ap
         "url": ctx.url(&format!("/reset/{token}")),
         "minutes": minutes,
     });
-    email::queue(conn, &ctx.emails, &normalize_email(email), "password_reset", &data, now)?;
+    email::queue(conn, ctx, &normalize_email(email), "password_reset", &data)?;
     Ok(())
 }
 

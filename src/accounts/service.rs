@@ -433,7 +433,7 @@ pub fn complete_setup(
             "login_url": ctx.url("/login"),
             "admin_url": ctx.url("/admin"),
         });
-        email::queue(tx, &ctx.emails, &email, "welcome_admin", &mail, now)?;
+        email::queue(tx, ctx, &email, "welcome_admin", &mail)?;
         Ok(SetupDone { session, club_name: club_name.clone() })
     })
 }
@@ -515,7 +515,7 @@ pub fn create_admin(
                 "url": url,
                 "valid_hours": ctx.config.setup_token_hours,
             });
-            email::queue(tx, &ctx.emails, &email, "set_password", &mail, now)?;
+            email::queue(tx, ctx, &email, "set_password", &mail)?;
             Some(url)
         } else {
             None

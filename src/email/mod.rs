@@ -2,6 +2,7 @@
 //! that deliver them (SMTP, the console, or memory for tests).
 
 pub mod outbox;
+pub mod seal;
 pub mod templates;
 pub mod transport;
 

@@ -6,9 +6,10 @@ use std::sync::Arc;
 use rusqlite::{params, Connection};
 use serde::Serialize;
 
-use super::templates::EmailTemplates;
+use super::seal::Sealer;
 use super::transport::{SentEmail, Transport};
-use crate::clock::{unix, Clock};
+use crate::clock::unix;
+use crate::ctx::Ctx;
 use crate::db::Db;
 use crate::error::AppError;
 
@@ -20,28 +21,54 @@ const BATCH: i64 = 20;
 
 /// Renders template `name` with `data` and queues it for `to`. Call inside the transaction of
 /// the change that causes the email. Returns the outbox id.
+///
+/// Subject and bodies are stored sealed (see `seal`): they carry sign-in links and codes.
 pub fn queue(
     conn: &Connection,
-    templates: &EmailTemplates,
+    ctx: &Ctx,
     to: &str,
     name: &str,
     data: &impl Serialize,
-    now: i64,
 ) -> Result<i64, AppError> {
-    let email = templates.render(name, data)?;
+    let email = ctx.emails.render(name, data)?;
+    let sealer = Sealer::new(&ctx.secret);
     conn.execute(
         "INSERT INTO email_outbox (to_address, template, subject, body_text, body_html,
                                    next_attempt_at, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-        params![to, name, email.subject, email.text, email.html, now],
+        params![
+            to,
+            name,
+            sealer.seal(&email.subject),
+            sealer.seal(&email.text),
+            sealer.seal(&email.html),
+            ctx.now_unix()
+        ],
     )?;
     Ok(conn.last_insert_rowid())
+}
+
+/// Opens a stored message (for the worker, and for admins helping a member).
+pub fn open(
+    sealer: &Sealer,
+    to: String,
+    subject: &str,
+    text: &str,
+    html: &str,
+) -> Result<SentEmail, AppError> {
+    Ok(SentEmail {
+        to,
+        subject: sealer.open(subject)?,
+        text: sealer.open(text)?,
+        html: sealer.open(html)?,
+    })
 }
 
 struct Claimed {
     id: i64,
     attempts: i64,
-    email: SentEmail,
+    to: String,
+    sealed: [String; 3],
 }
 
 /// Reserves up to `BATCH` due messages by pushing their next attempt past the lease, in one
@@ -59,12 +86,8 @@ fn claim_due(conn: &Connection, now: i64) -> Result<Vec<Claimed>, AppError> {
         Ok(Claimed {
             id: r.get(0)?,
             attempts: r.get(1)?,
-            email: SentEmail {
-                to: r.get(2)?,
-                subject: r.get(3)?,
-                text: r.get(4)?,
-                html: r.get(5)?,
-            },
+            to: r.get(2)?,
+            sealed: [r.get(3)?, r.get(4)?, r.get(5)?],
         })
     })?;
     let mut claimed = rows.collect::<Result<Vec<_>, _>>()?;
@@ -120,9 +143,10 @@ pub struct DeliveryReport {
 pub async fn deliver_due(
     db: &Db,
     transport: Arc<Transport>,
-    clock: Arc<dyn Clock>,
-    max_attempts: u32,
+    ctx: Ctx,
 ) -> Result<DeliveryReport, AppError> {
+    let (clock, max_attempts) = (ctx.clock.clone(), ctx.config.mail_max_attempts);
+    let sealer = Sealer::new(&ctx.secret);
     db.call(move |conn| {
         let mut report = DeliveryReport::default();
         loop {
@@ -132,7 +156,10 @@ pub async fn deliver_due(
             }
             let mut any_sent = false;
             for message in &claimed {
-                let result = transport.send(&message.email);
+                let [subject, text, html] = &message.sealed;
+                let result = open(&sealer, message.to.clone(), subject, text, html)
+                    .map_err(|e| e.to_string())
+                    .and_then(|email| transport.send(&email));
                 if result.is_ok() {
                     report.sent += 1;
                     any_sent = true;
@@ -140,7 +167,7 @@ pub async fn deliver_due(
                     report.failed += 1;
                 }
                 if let Err(e) = &result {
-                    log::warn!("email {} to {} failed: {e}", message.id, message.email.to);
+                    log::warn!("email {} to {} failed: {e}", message.id, message.to);
                 }
                 record_result(conn, message, &result, unix(clock.now()), max_attempts)?;
             }

@@ -87,7 +87,7 @@ fn send_email(
         "url": url,
         "expires_on": from_unix(invite.expires_at).format("%e %B %Y").to_string().trim().to_string(),
     });
-    email::queue(conn, &ctx.emails, to, "invite", &data, now)?;
+    email::queue(conn, ctx, to, "invite", &data)?;
     repo::mark_sent(conn, invite.id, now)?;
     repo::add_event(conn, invite.id, InviteEvent::Sent, None, actor.user_id(), now)
 }

@@ -109,11 +109,22 @@ impl Scheduler {
         let _ = self.stop.send(true);
     }
 
+    /// Stops every job and waits until the runs in progress have finished.
+    pub async fn shutdown(&self) {
+        self.stop();
+        let tasks: Vec<JoinHandle<()>> = lock(&self.tasks).drain(..).collect();
+        for task in tasks {
+            let _ = task.await;
+        }
+    }
+
     /// True while started and no job task has ended (a panic in a job ends its task).
     pub fn is_running(&self) -> bool {
+        let tasks = lock(&self.tasks);
         self.started.load(Ordering::SeqCst)
             && !*self.stop.borrow()
-            && lock(&self.tasks).iter().all(|t| !t.is_finished())
+            && !tasks.is_empty()
+            && tasks.iter().all(|t| !t.is_finished())
     }
 
     pub fn statuses(&self) -> Vec<JobStatus> {

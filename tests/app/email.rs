@@ -56,8 +56,42 @@ fn start_smtp_server(listener: TcpListener) -> Inbox {
     inbox
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+/// A port this test owns where the "mail server" is down: every connection is accepted and
+/// dropped at once. Holding the port means no other test can start a server on it meanwhile.
+struct Outage {
+    listener: TcpListener,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Outage {
+    fn start() -> Outage {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (accepting, flag) = (listener.try_clone().unwrap(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !flag.load(std::sync::atomic::Ordering::SeqCst) {
+                match accepting.accept() {
+                    Ok((connection, _)) => drop(connection),
+                    Err(_) => std::thread::sleep(StdDuration::from_millis(5)),
+                }
+            }
+        });
+        Outage { listener, stop, thread }
+    }
+
+    fn port(&self) -> u16 {
+        self.listener.local_addr().unwrap().port()
+    }
+
+    /// Ends the outage: the same port now serves a real SMTP server.
+    fn recover(self) -> Inbox {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.thread.join().unwrap();
+        self.listener.set_nonblocking(false).unwrap();
+        start_smtp_server(self.listener)
+    }
 }
 
 async fn smtp_app(port: u16, adjust: impl FnOnce(&mut clubroom::config::AppConfig)) -> TestApp {
@@ -113,13 +147,13 @@ async fn the_worker_delivers_queued_mail_over_smtp() {
 
 #[rocket::async_test]
 async fn an_smtp_outage_loses_nothing_and_is_retried_with_backoff() {
-    let port = free_port();
-    let app = smtp_app(port, |_| {}).await;
-    app.client.rocket().state::<Arc<Scheduler>>().unwrap().stop();
+    let outage = Outage::start();
+    let app = smtp_app(outage.port(), |_| {}).await;
+    app.client.rocket().state::<Arc<Scheduler>>().unwrap().shutdown().await;
     complete_setup(&app).await;
     let transport = Arc::new(Transport::from_config(&app.config).unwrap());
     let db = app.db();
-    let deliver = || deliver_due(&db, transport.clone(), app.clock.clone(), 8);
+    let deliver = || deliver_due(&db, transport.clone(), app.ctx());
 
     let report = deliver().await.unwrap();
     assert_eq!((report.sent, report.failed), (0, 1));
@@ -137,7 +171,7 @@ async fn an_smtp_outage_loses_nothing_and_is_retried_with_backoff() {
 
     assert_eq!(deliver().await.unwrap().failed, 0, "not retried before the backoff");
 
-    let inbox = start_smtp_server(TcpListener::bind(("127.0.0.1", port)).unwrap());
+    let inbox = outage.recover();
     app.advance(Duration::seconds(31));
     assert_eq!(deliver().await.unwrap().sent, 1);
     assert_eq!(inbox.0.lock().unwrap().len(), 1);
@@ -149,31 +183,31 @@ async fn an_smtp_outage_loses_nothing_and_is_retried_with_backoff() {
 
 #[rocket::async_test]
 async fn a_message_is_marked_failed_after_the_last_attempt() {
-    let port = free_port();
-    let app = smtp_app(port, |c| c.mail_max_attempts = 2).await;
-    app.client.rocket().state::<Arc<Scheduler>>().unwrap().stop();
+    let outage = Outage::start();
+    let app = smtp_app(outage.port(), |c| c.mail_max_attempts = 2).await;
+    app.client.rocket().state::<Arc<Scheduler>>().unwrap().shutdown().await;
     complete_setup(&app).await;
     let transport = Arc::new(Transport::from_config(&app.config).unwrap());
-    deliver_due(&app.db(), transport.clone(), app.clock.clone(), 2).await.unwrap();
+    deliver_due(&app.db(), transport.clone(), app.ctx()).await.unwrap();
     app.advance(Duration::seconds(61));
-    deliver_due(&app.db(), transport.clone(), app.clock.clone(), 2).await.unwrap();
+    deliver_due(&app.db(), transport.clone(), app.ctx()).await.unwrap();
     assert_eq!(app.count("SELECT count(*) FROM email_outbox WHERE status = 'failed'").await, 1);
     app.advance(Duration::hours(2));
-    let report = deliver_due(&app.db(), transport, app.clock.clone(), 2).await.unwrap();
+    let report = deliver_due(&app.db(), transport, app.ctx()).await.unwrap();
     assert_eq!(report.failed, 0, "failed messages are not retried");
 }
 
 #[rocket::async_test]
 async fn two_workers_never_send_the_same_message_twice() {
     let app = TestApp::spawn().await;
-    app.client.rocket().state::<Arc<Scheduler>>().unwrap().stop();
+    app.client.rocket().state::<Arc<Scheduler>>().unwrap().shutdown().await;
     let ctx = app.ctx();
     app.db()
         .write(move |tx| {
             for i in 0..30 {
                 let to = format!("m{i}@example.org");
                 let data = serde_json::json!({"club_name": "C", "username": "u", "login_url": "x", "admin_url": "y"});
-                clubroom::email::queue(tx, &ctx.emails, &to, "welcome_admin", &data, ctx.now_unix())?;
+                clubroom::email::queue(tx, &ctx, &to, "welcome_admin", &data)?;
             }
             Ok(())
         })
@@ -182,8 +216,8 @@ async fn two_workers_never_send_the_same_message_twice() {
     let transport = Arc::new(Transport::Memory(app.mailbox.clone()));
     let db = app.db();
     let (a, b) = tokio::join!(
-        deliver_due(&db, transport.clone(), app.clock.clone(), 8),
-        deliver_due(&db, transport.clone(), app.clock.clone(), 8)
+        deliver_due(&db, transport.clone(), app.ctx()),
+        deliver_due(&db, transport.clone(), app.ctx())
     );
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.sent + b.sent, 30);

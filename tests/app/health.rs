@@ -49,7 +49,7 @@ async fn health_is_503_naming_the_database_when_it_cannot_be_queried() {
 #[rocket::async_test]
 async fn health_is_503_naming_the_scheduler_when_it_has_stopped() {
     let app = TestApp::spawn().await;
-    app.client.rocket().state::<Arc<Scheduler>>().unwrap().stop();
+    app.client.rocket().state::<Arc<Scheduler>>().unwrap().shutdown().await;
     let (status, body) = app.json("/health").await;
     assert_eq!(status, Status::ServiceUnavailable);
     assert_eq!(body["scheduler"], "stopped");

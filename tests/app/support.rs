@@ -243,12 +243,17 @@ impl TestApp {
     }
 
     /// Delivers every due email (as the worker would) and returns all messages sent so far.
+    /// The app's own worker may hold some mid-delivery, so this waits until none is queued.
     pub async fn emails(&self) -> Vec<SentEmail> {
         self.client.rocket().state::<clubroom::web::Background>().expect("background").idle().await;
         let transport = Arc::new(Transport::Memory(self.mailbox.clone()));
-        deliver_due(&self.db(), transport, self.clock.clone(), self.config.mail_max_attempts)
-            .await
-            .unwrap();
+        for _ in 0..500 {
+            deliver_due(&self.db(), transport.clone(), self.ctx()).await.unwrap();
+            if self.count("SELECT count(*) FROM email_outbox WHERE status = 'queued'").await == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
         self.mailbox.messages()
     }
 
