@@ -29,6 +29,15 @@ fn login_form(shell: Shell, next: Option<String>) -> PageResponse {
     PageResponse::page(shell.render("accounts/login.html", &page))
 }
 
+/// Runs `work` unless a rate limit already refused (the refusal is shown with the form).
+async fn unless_limited<T>(
+    allowed: Result<(), AppError>,
+    work: impl std::future::Future<Output = Result<T, AppError>>,
+) -> Result<T, AppError> {
+    allowed?;
+    work.await
+}
+
 /// After a sign-in step: a session goes to `next` with a greeting; a second-factor challenge
 /// shows the code form.
 fn signed_in(
@@ -73,10 +82,8 @@ async fn login_submit(
         replaces: cookie.current(),
         grant: Grant::Session,
     };
-    let result = match allowed {
-        Ok(()) => app.hashing(move |conn, ctx| service::login(conn, ctx, cmd)).await,
-        Err(err) => Err(err),
-    };
+    let result =
+        unless_limited(allowed, app.hashing(move |conn, ctx| service::login(conn, ctx, cmd))).await;
     match result {
         Ok(outcome) => signed_in(outcome, &shell, &cookie, &app, next),
         Err(err) => shell.form_error("accounts/login.html", &page, err).map(PageResponse::from),
@@ -105,10 +112,11 @@ async fn login_verify(
         client: client.0,
         replaces: cookie.current(),
     };
-    let result = match allowed {
-        Ok(()) => app.call(move |conn, ctx| codes::verify_two_factor(conn, ctx, cmd)).await,
-        Err(err) => Err(err),
-    };
+    let result = unless_limited(
+        allowed,
+        app.call(move |conn, ctx| codes::verify_two_factor(conn, ctx, cmd)),
+    )
+    .await;
     match result {
         Ok(outcome) => signed_in(outcome, &shell, &cookie, &app, next),
         Err(err) => {
@@ -215,22 +223,10 @@ async fn email_code_submit(
     let proof = MagicProof::Code { email, code: input.code.unwrap_or_default() };
     let allowed = app.ctx.limits.verify_ip.hit(client.0.limit_key());
     let replaces = cookie.current();
-    let result = match allowed {
-        Ok(()) => {
-            app.call(move |conn, ctx| {
-                codes::complete_magic_link(
-                    conn,
-                    ctx,
-                    proof,
-                    &client.0,
-                    replaces.as_deref(),
-                    Grant::Session,
-                )
-            })
-            .await
-        }
-        Err(err) => Err(err),
-    };
+    let work = app.call(move |conn, ctx| {
+        codes::complete_magic_link(conn, ctx, proof, &client.0, replaces.as_deref(), Grant::Session)
+    });
+    let result = unless_limited(allowed, work).await;
     match result {
         Ok(outcome) => signed_in(outcome, &shell, &cookie, &app, None),
         Err(err) => {
@@ -312,10 +308,8 @@ async fn claim_submit(
         password: input.password,
         client: client.0,
     };
-    let result = match allowed {
-        Ok(()) => app.hashing(move |conn, ctx| codes::complete_claim(conn, ctx, cmd)).await,
-        Err(err) => Err(err),
-    };
+    let work = app.hashing(move |conn, ctx| codes::complete_claim(conn, ctx, cmd));
+    let result = unless_limited(allowed, work).await;
     match result {
         Ok(outcome) => signed_in(outcome, &shell, &cookie, &app, Some("/home".into())),
         Err(err) => shell.form_error("accounts/claim.html", &page, err).map(PageResponse::from),
@@ -340,12 +334,8 @@ async fn guest_submit(
     let name = form.into_inner().display_name;
     let page = GuestPage { display_name: name.clone() };
     let allowed = app.ctx.limits.register_ip.hit(client.0.limit_key());
-    let result = match allowed {
-        Ok(()) => {
-            app.call(move |conn, ctx| service::create_guest(conn, ctx, &name, &client.0)).await
-        }
-        Err(err) => Err(err),
-    };
+    let work = app.call(move |conn, ctx| service::create_guest(conn, ctx, &name, &client.0));
+    let result = unless_limited(allowed, work).await;
     match result {
         Ok(session) => {
             cookie.set(session.token);
@@ -584,10 +574,8 @@ async fn join(
     let allowed = app.ctx.limits.register_ip.hit(client.0.limit_key());
     // A form with every box unticked means "what the invitation grants".
     let cmd = input.into_command(token, client.0);
-    let result = match allowed {
-        Ok(()) => app.hashing(move |conn, ctx| service::register(conn, ctx, cmd)).await,
-        Err(err) => Err(err),
-    };
+    let work = app.hashing(move |conn, ctx| service::register(conn, ctx, cmd));
+    let result = unless_limited(allowed, work).await;
     match result {
         Ok(done) => {
             cookie.set(done.session.token);
