@@ -276,3 +276,40 @@ async fn the_admin_page_adds_a_member_who_can_then_claim_the_account() {
     let html = again.into_string().await.unwrap();
     assert!(html.contains("already exists"));
 }
+
+#[rocket::async_test]
+async fn the_settings_page_changes_the_club_name_and_registration_mode() {
+    let app = TestApp::spawn().await;
+    app.as_admin().await;
+    let page = app.client.get("/admin/settings").dispatch().await;
+    assert_eq!(page.status(), Status::Ok);
+    let token = extract_csrf(&page.into_string().await.unwrap()).unwrap();
+    let fields = [
+        ("csrf_token", token.as_str()),
+        ("club_name", "Harbour Rowing"),
+        ("registration_mode", "open"),
+        ("two_factor_policy", "admins"),
+    ];
+    let response = app.post_form("/admin/settings", &fields).await;
+    assert_eq!(response.status(), Status::SeeOther);
+    let home = app.client.get("/home").dispatch().await.into_string().await.unwrap();
+    assert!(home.contains("Harbour Rowing"), "every page shows the new name at once");
+    assert_eq!(app.json("/api/v1/admin/settings").await.1["registration_mode"], "open");
+
+    let bad =
+        [("csrf_token", token.as_str()), ("club_name", ""), ("registration_mode", "sometimes")];
+    let response = app.post_form("/admin/settings", &bad).await;
+    assert_eq!(response.status(), Status::UnprocessableEntity);
+    let html = response.into_string().await.unwrap();
+    assert!(
+        html.contains("Use 1 to 80 characters.")
+            && html.contains("Choose invite_only, open or closed.")
+    );
+
+    app.create_user("bob", &[Role::Member]).await;
+    app.login_as("bob").await;
+    assert_eq!(app.client.get("/admin/settings").dispatch().await.status(), Status::Forbidden);
+    let (status, _) =
+        app.send_json(Method::Put, "/api/v1/admin/settings", json!({"guest_accounts": true})).await;
+    assert_eq!(status, Status::Forbidden);
+}
