@@ -73,12 +73,20 @@ fn spend_code(
     Ok(Ok(()))
 }
 
-/// The account for an email address if it may receive `purpose` emails.
+/// The account behind an email address. Guests have no real address and count as none.
 fn account_for(conn: &Connection, email: &str) -> Result<Option<(i64, UserStatus)>, AppError> {
-    let Some(record) = repo::find_for_login(conn, &normalize_email(email))? else {
+    let email = normalize_email(email);
+    if email.ends_with(super::service::GUEST_EMAIL_DOMAIN) {
         return Ok(None);
-    };
+    }
+    let Some(record) = repo::find_for_login(conn, &email)? else { return Ok(None) };
     Ok(Some((record.user_id, record.status)))
+}
+
+/// Accounts that may sign in by email link or reset a password: not disabled, and not
+/// pre-registered ones, which are claimed instead (that is where they get their password).
+fn may_use_email_sign_in(status: UserStatus) -> bool {
+    !matches!(status, UserStatus::Disabled | UserStatus::Invited)
 }
 
 // ----- second factor -----
@@ -374,10 +382,11 @@ pub fn complete_claim(
 // ----- sign-in links -----
 
 /// Emails a sign-in link (and the same secret as a code to type) valid `magic_link_minutes`
-/// when `email` belongs to an account that is not disabled; does nothing otherwise.
+/// when `email` belongs to an account that is neither disabled nor waiting to be claimed; does
+/// nothing otherwise.
 pub fn request_magic_link(conn: &Connection, ctx: &Ctx, email: &str) -> Result<(), AppError> {
     let Some((user_id, status)) = account_for(conn, email)? else { return Ok(()) };
-    if status == UserStatus::Disabled {
+    if !may_use_email_sign_in(status) {
         return Ok(());
     }
     let now = ctx.now_unix();
@@ -470,10 +479,10 @@ pub fn complete_magic_link(
 // ----- password reset -----
 
 /// Emails a reset link valid `reset_link_minutes` when `email` belongs to an account that is
-/// not disabled; does nothing otherwise.
+/// neither disabled nor waiting to be claimed; does nothing otherwise.
 pub fn request_reset(conn: &Connection, ctx: &Ctx, email: &str) -> Result<(), AppError> {
     let Some((user_id, status)) = account_for(conn, email)? else { return Ok(()) };
-    if status == UserStatus::Disabled {
+    if !may_use_email_sign_in(status) {
         return Ok(());
     }
     let now = ctx.now_unix();

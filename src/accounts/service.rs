@@ -726,6 +726,10 @@ pub fn register(
 
 // ----- password change, devices, guests -----
 
+/// Guests have no email address; one in this reserved, undeliverable domain keeps the column
+/// unique, and no email flow ever treats it as an address.
+pub const GUEST_EMAIL_DOMAIN: &str = "@guests.invalid";
+
 pub struct ChangePasswordCommand {
     pub current_password: String,
     pub new_password: String,
@@ -892,8 +896,7 @@ pub fn create_guest(
         }
         let now = ctx.now_unix();
         let handle = format!("guest-{}", crate::crypto::random_code(10).to_lowercase());
-        // Guests have no email; a reserved domain keeps the column unique and undeliverable.
-        let email = format!("{handle}@guests.invalid");
+        let email = format!("{handle}{GUEST_EMAIL_DOMAIN}");
         let user = NewUser {
             username: &handle,
             email: &email,

@@ -822,3 +822,23 @@ async fn no_secret_handed_out_is_stored_in_plaintext() {
     leaks.dedup();
     assert!(leaks.is_empty(), "secrets stored in plaintext:\n{}", leaks.join("\n"));
 }
+
+#[rocket::async_test]
+async fn a_preregistered_account_cannot_skip_the_claim_with_a_sign_in_link_or_reset() {
+    let app = TestApp::spawn().await;
+    app.as_admin().await;
+    let body =
+        serde_json::json!({"email": "pat@example.org", "first_name": "Pat", "last_name": "Doe"});
+    assert_eq!(app.post_json("/api/v1/admin/members", body).await.0, Status::Created);
+    let link = app
+        .post_json("/api/v1/auth/magic-link", serde_json::json!({"email": "pat@example.org"}))
+        .await;
+    let reset = app
+        .post_json("/api/v1/auth/password/forgot", serde_json::json!({"email": "pat@example.org"}))
+        .await;
+    assert_eq!((link.0, reset.0), (Status::Ok, Status::Ok), "the usual answers");
+    assert!(
+        app.emails_to("pat@example.org").await.is_empty(),
+        "no link: the account is claimed instead"
+    );
+}
