@@ -31,6 +31,8 @@ CREATE TABLE invites (
     max_uses     INTEGER,
     uses         INTEGER NOT NULL DEFAULT 0,
     expires_at   INTEGER NOT NULL,
+    -- how long each issued link lives, kept for sending a new one
+    lifetime_days INTEGER NOT NULL,
     revoked_at   INTEGER,
     created_by   INTEGER REFERENCES users(id) ON DELETE SET NULL,
     created_at   INTEGER NOT NULL,

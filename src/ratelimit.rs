@@ -101,6 +101,8 @@ pub struct Limits {
     pub magic_email: RateLimiter,
     /// Claim-code requests per client IP: 5 per minute.
     pub claim_ip: RateLimiter,
+    /// Requests that send a link or code by email, per client IP: 10 per minute.
+    pub email_ip: RateLimiter,
     /// Code and challenge verifications per client IP: 10 per minute.
     pub verify_ip: RateLimiter,
     /// Registrations (and guest sign-ups) per client IP: 10 per hour.
@@ -116,6 +118,7 @@ impl Limits {
             forgot_email: limiter(3, 3600),
             magic_email: limiter(3, 3600),
             claim_ip: limiter(5, 60),
+            email_ip: limiter(10, 60),
             verify_ip: limiter(10, 60),
             register_ip: limiter(10, 3600),
         }
@@ -128,6 +131,7 @@ impl Limits {
             &self.forgot_email,
             &self.magic_email,
             &self.claim_ip,
+            &self.email_ip,
             &self.verify_ip,
             &self.register_ip,
         ] {

@@ -5,7 +5,9 @@ use rocket::serde::json::Json;
 use rocket::{delete, get, post, put, routes, Route};
 use serde::Serialize;
 
-use super::codes::{self, ClaimCommand, CreatedMember, MagicProof, NewMember, VerifyCommand};
+use super::codes::{
+    self, ClaimCommand, CreatedMember, EmailFlow, MagicProof, NewMember, VerifyCommand,
+};
 use super::input::*;
 use super::service::{
     self, ChangePasswordCommand, ClientInfo, DevicesView, Grant, LoginCommand, LoginOutcome,
@@ -47,7 +49,7 @@ async fn password_login(
     cookie: &SessionCookie<'_>,
     app: &App,
 ) -> Result<Json<LoginResponse>, AppError> {
-    app.ctx.limits.login_ip.hit(client.limit_key())?;
+    app.ctx.limits.login_ip.hit(&client.limit_key())?;
     let replaces = if grant == Grant::Session { cookie.current() } else { None };
     let cmd =
         LoginCommand { login: input.login, password: input.password, client, replaces, grant };
@@ -87,13 +89,14 @@ async fn verify(
     cookie: SessionCookie<'_>,
     app: App,
 ) -> Result<Json<LoginResponse>, AppError> {
-    app.ctx.limits.verify_ip.hit(client.0.limit_key())?;
+    app.ctx.limits.verify_ip.hit(&client.0.limit_key())?;
     let input = input.into_inner();
     let cmd = VerifyCommand {
         challenge: input.challenge,
         code: input.code,
         client: client.0,
         replaces: cookie.current(),
+        grants: vec![Grant::Session, Grant::Tokens],
     };
     let outcome = app.call(move |conn, ctx| codes::verify_two_factor(conn, ctx, cmd)).await?;
     Ok(answer(outcome, &cookie, "Login successful"))
@@ -106,7 +109,7 @@ async fn refresh(
     client: Client,
     app: App,
 ) -> Result<Json<TokenPair>, AppError> {
-    app.ctx.limits.verify_ip.hit(client.0.limit_key())?;
+    app.ctx.limits.verify_ip.hit(&client.0.limit_key())?;
     let token = input.into_inner().refresh_token;
     Ok(Json(app.call(move |conn, ctx| tokens::refresh(conn, ctx, &token, &client.0)).await?))
 }
@@ -167,7 +170,7 @@ async fn register(
     cookie: SessionCookie<'_>,
     app: App,
 ) -> Result<(Status, Json<RegisteredView>), AppError> {
-    app.ctx.limits.register_ip.hit(client.0.limit_key())?;
+    app.ctx.limits.register_ip.hit(&client.0.limit_key())?;
     let cmd = input.into_inner().into_command(None, client.0);
     let done = app.hashing(move |conn, ctx| service::register(conn, ctx, cmd)).await?;
     cookie.set(done.session.token);
@@ -192,9 +195,8 @@ async fn claim_request(
     client: Client,
     app: App,
 ) -> Result<Json<MessageView>, AppError> {
-    app.ctx.limits.claim_ip.hit(client.0.limit_key())?;
-    let email = input.into_inner().email;
-    app.write_later("claim code", move |tx, ctx| codes::request_claim(tx, ctx, &email));
+    let email = codes::admit(&app.ctx, EmailFlow::Claim, &input.into_inner().email, &client.0)?;
+    app.write_later("claim code", move |tx, ctx| codes::request_claim(tx, ctx, &email))?;
     Ok(Json(MessageView::new(CLAIM_SENT)))
 }
 
@@ -207,7 +209,7 @@ async fn claim_complete(
     cookie: SessionCookie<'_>,
     app: App,
 ) -> Result<Json<LoginResponse>, AppError> {
-    app.ctx.limits.verify_ip.hit(client.0.limit_key())?;
+    app.ctx.limits.verify_ip.hit(&client.0.limit_key())?;
     let input = input.into_inner();
     let cmd = ClaimCommand {
         email: input.email,
@@ -223,11 +225,11 @@ async fn claim_complete(
 #[post("/auth/magic-link", data = "<input>")]
 async fn magic_request(
     input: JsonBody<EmailInput>,
+    client: Client,
     app: App,
 ) -> Result<Json<MessageView>, AppError> {
-    let email = input.into_inner().email.trim().to_lowercase();
-    app.ctx.limits.magic_email.hit(&email)?;
-    app.write_later("sign-in link", move |tx, ctx| codes::request_magic_link(tx, ctx, &email));
+    let email = codes::admit(&app.ctx, EmailFlow::MagicLink, &input.into_inner().email, &client.0)?;
+    app.write_later("sign-in link", move |tx, ctx| codes::request_magic_link(tx, ctx, &email))?;
     Ok(Json(MessageView::new(MAGIC_SENT)))
 }
 
@@ -239,7 +241,7 @@ async fn magic_verify(
     cookie: SessionCookie<'_>,
     app: App,
 ) -> Result<Json<LoginResponse>, AppError> {
-    app.ctx.limits.verify_ip.hit(client.0.limit_key())?;
+    app.ctx.limits.verify_ip.hit(&client.0.limit_key())?;
     let input = input.into_inner();
     let proof = match (input.token, input.email, input.code) {
         (Some(token), _, _) => MagicProof::Link(token),
@@ -269,10 +271,14 @@ async fn magic_verify(
 
 /// `POST /api/v1/auth/password/forgot` `{"email"}`: always the same answer.
 #[post("/auth/password/forgot", data = "<input>")]
-async fn forgot(input: JsonBody<EmailInput>, app: App) -> Result<Json<MessageView>, AppError> {
-    let email = input.into_inner().email.trim().to_lowercase();
-    app.ctx.limits.forgot_email.hit(&email)?;
-    app.write_later("reset link", move |tx, ctx| codes::request_reset(tx, ctx, &email));
+async fn forgot(
+    input: JsonBody<EmailInput>,
+    client: Client,
+    app: App,
+) -> Result<Json<MessageView>, AppError> {
+    let email =
+        codes::admit(&app.ctx, EmailFlow::PasswordReset, &input.into_inner().email, &client.0)?;
+    app.write_later("reset link", move |tx, ctx| codes::request_reset(tx, ctx, &email))?;
     Ok(Json(MessageView::new(RESET_SENT)))
 }
 
@@ -283,7 +289,7 @@ async fn reset(
     client: Client,
     app: App,
 ) -> Result<Json<MessageView>, AppError> {
-    app.ctx.limits.verify_ip.hit(client.0.limit_key())?;
+    app.ctx.limits.verify_ip.hit(&client.0.limit_key())?;
     let input = input.into_inner();
     let token = input.token.unwrap_or_default();
     app.hashing(move |conn, ctx| {
@@ -369,7 +375,7 @@ async fn guest(
     cookie: SessionCookie<'_>,
     app: App,
 ) -> Result<(Status, Json<MessageView>), AppError> {
-    app.ctx.limits.register_ip.hit(client.0.limit_key())?;
+    app.ctx.limits.register_ip.hit(&client.0.limit_key())?;
     let name = input.into_inner().display_name;
     let session =
         app.call(move |conn, ctx| service::create_guest(conn, ctx, &name, &client.0)).await?;

@@ -12,7 +12,8 @@ use super::model::{Actor, Role, TokenPurpose, UserStatus};
 use super::password::check_policy;
 use super::repo::{self, CodeToken, NewCodeToken, NewUser};
 use super::service::{
-    check_email, check_phone, finish_login, normalize_email, ClientInfo, Grant, LoginOutcome,
+    account_limit_key, check_email, check_phone, finish_login, normalize_email, ClientInfo, Grant,
+    LoginOutcome,
 };
 use crate::audit::{self, AuditEvent};
 use crate::crypto::{
@@ -73,20 +74,53 @@ fn spend_code(
     Ok(Ok(()))
 }
 
-/// The account behind an email address. Guests have no real address and count as none.
-fn account_for(conn: &Connection, email: &str) -> Result<Option<(i64, UserStatus)>, AppError> {
+/// The account behind an email address, looked up by address only (never by username), with
+/// the address as stored. Guests have no real address and count as none.
+fn account_for(
+    conn: &Connection,
+    email: &str,
+) -> Result<Option<(i64, UserStatus, String)>, AppError> {
     let email = normalize_email(email);
     if email.ends_with(super::service::GUEST_EMAIL_DOMAIN) {
         return Ok(None);
     }
-    let Some(record) = repo::find_for_login(conn, &email)? else { return Ok(None) };
-    Ok(Some((record.user_id, record.status)))
+    repo::find_by_email(conn, &email)
 }
 
 /// Accounts that may sign in by email link or reset a password: not disabled, and not
 /// pre-registered ones, which are claimed instead (that is where they get their password).
 fn may_use_email_sign_in(status: UserStatus) -> bool {
     !matches!(status, UserStatus::Disabled | UserStatus::Invited)
+}
+
+/// The requests that email a link or a code.
+#[derive(Debug, Clone, Copy)]
+pub enum EmailFlow {
+    PasswordReset,
+    MagicLink,
+    Claim,
+}
+
+/// Admits a request to email `flow` to `email`: 422 for something that is not an email address
+/// (checked before any limiter keeps it), then the client's allowance (10 a minute for all such
+/// requests; 5 a minute for claim codes) and the address's (3 an hour for reset and sign-in
+/// links), each a 429 when spent. Returns the normalized address.
+pub fn admit(
+    ctx: &Ctx,
+    flow: EmailFlow,
+    email: &str,
+    client: &ClientInfo,
+) -> Result<String, AppError> {
+    let email = normalize_email(email);
+    check_email(&email).map_err(|message| AppError::invalid_field("email", message))?;
+    let limits = &ctx.limits;
+    limits.email_ip.hit(&client.limit_key())?;
+    match flow {
+        EmailFlow::PasswordReset => limits.forgot_email.hit(&email)?,
+        EmailFlow::MagicLink => limits.magic_email.hit(&email)?,
+        EmailFlow::Claim => limits.claim_ip.hit(&client.limit_key())?,
+    }
+    Ok(email)
 }
 
 // ----- second factor -----
@@ -118,6 +152,8 @@ pub fn start_two_factor(
     grant: Grant,
 ) -> Result<String, AppError> {
     let now = ctx.now_unix();
+    // One challenge at a time: a new login retires the codes of earlier ones.
+    repo::revoke_tokens(conn, TokenPurpose::TwoFactor, Some(user_id), now)?;
     let challenge = random_token();
     let code = random_digits(6);
     let minutes = ctx.config.two_factor_code_minutes;
@@ -145,6 +181,8 @@ pub struct VerifyCommand {
     pub code: String,
     pub client: ClientInfo,
     pub replaces: Option<String>,
+    /// What the caller can hand out: pages only sessions, the API either.
+    pub grants: Vec<Grant>,
 }
 
 /// Completes a login with the emailed code: a session or tokens, as the login asked for.
@@ -160,32 +198,29 @@ pub fn verify_two_factor(
         let found =
             repo::find_code_token(tx, TokenPurpose::TwoFactor, &token_hash(&cmd.challenge), now)?;
         let Some(token) = found else { return Ok(Err(invalid_code())) };
+        let (Some(user_id), grant) = (token.user_id, Grant::parse(token.grants.as_deref())) else {
+            return Ok(Err(invalid_code()));
+        };
+        if !cmd.grants.contains(&grant) {
+            return Ok(Err(invalid_code()));
+        }
+        // Wrong codes count against the account across challenges, like wrong passwords.
+        let account_key = account_limit_key(user_id);
+        if let Err(limited) = ctx.limits.login_account.check(&account_key) {
+            return Ok(Err(limited));
+        }
         if let Err(refused) = spend_code(tx, ctx, TokenPurpose::TwoFactor, &token, &cmd.code)? {
-            if let Some(user_id) = token.user_id {
-                audit::record(
-                    tx,
-                    AuditEvent::new("two_factor_failed")
-                        .actor(user_id)
-                        .ip(cmd.client.ip.as_deref()),
-                    now,
-                )?;
-            }
+            ctx.limits.login_account.record(&account_key);
+            let event =
+                AuditEvent::new("two_factor_failed").actor(user_id).ip(cmd.client.ip.as_deref());
+            audit::record(tx, event, now)?;
             return Ok(Err(refused));
         }
-        let Some(user_id) = token.user_id else { return Ok(Err(invalid_code())) };
         if repo::find_status(tx, user_id)? == Some(UserStatus::Disabled) {
             return Ok(Err(invalid_code()));
         }
-        let grant = Grant::parse(token.grants.as_deref());
-        Ok(finish_login(
-            tx,
-            ctx,
-            user_id,
-            grant,
-            &cmd.client,
-            cmd.replaces.as_deref(),
-            "password+email_code",
-        ))
+        let replaces = cmd.replaces.as_deref();
+        Ok(finish_login(tx, ctx, user_id, grant, &cmd.client, replaces, "password+email_code"))
     })?
 }
 
@@ -309,7 +344,7 @@ pub fn create_member(
 /// Emails a claim code (valid `claim_code_minutes`) when `email` belongs to an unclaimed
 /// pre-registered account; does nothing otherwise. Earlier codes stop working.
 pub fn request_claim(conn: &Connection, ctx: &Ctx, email: &str) -> Result<(), AppError> {
-    let Some((user_id, UserStatus::Invited)) = account_for(conn, email)? else { return Ok(()) };
+    let Some((user_id, UserStatus::Invited, to)) = account_for(conn, email)? else { return Ok(()) };
     if repo::has_password(conn, user_id)? {
         return Ok(());
     }
@@ -330,7 +365,7 @@ pub fn request_claim(conn: &Connection, ctx: &Ctx, email: &str) -> Result<(), Ap
         now,
     )?;
     let data = json!({ "club_name": club_name(conn)?, "code": code, "minutes": minutes, "url": ctx.url("/claim") });
-    email::queue(conn, ctx, &normalize_email(email), "claim_code", &data)?;
+    email::queue(conn, ctx, &to, "claim_code", &data)?;
     Ok(())
 }
 
@@ -359,7 +394,7 @@ pub fn complete_claim(
     let hash = ctx.passwords.hash(&cmd.password)?;
     write_tx(conn, |tx| {
         let now = ctx.now_unix();
-        let Some((user_id, UserStatus::Invited)) = account_for(tx, &email)? else {
+        let Some((user_id, UserStatus::Invited, _)) = account_for(tx, &email)? else {
             return Ok(Err(invalid_code()));
         };
         let Some(token) = repo::find_user_code_token(tx, TokenPurpose::Claim, user_id, now)? else {
@@ -385,7 +420,7 @@ pub fn complete_claim(
 /// when `email` belongs to an account that is neither disabled nor waiting to be claimed; does
 /// nothing otherwise.
 pub fn request_magic_link(conn: &Connection, ctx: &Ctx, email: &str) -> Result<(), AppError> {
-    let Some((user_id, status)) = account_for(conn, email)? else { return Ok(()) };
+    let Some((user_id, status, to)) = account_for(conn, email)? else { return Ok(()) };
     if !may_use_email_sign_in(status) {
         return Ok(());
     }
@@ -411,7 +446,7 @@ pub fn request_magic_link(conn: &Connection, ctx: &Ctx, email: &str) -> Result<(
         "code_url": ctx.url("/login/code"),
         "minutes": minutes,
     });
-    email::queue(conn, ctx, &normalize_email(email), "magic_link", &data)?;
+    email::queue(conn, ctx, &to, "magic_link", &data)?;
     Ok(())
 }
 
@@ -454,7 +489,7 @@ pub fn complete_magic_link(
                 token.user_id
             }
             MagicProof::Code { email, code } => {
-                let Some((user_id, _)) = account_for(tx, email)? else {
+                let Some((user_id, _, _)) = account_for(tx, email)? else {
                     return Ok(Err(invalid_code()));
                 };
                 let Some(token) =
@@ -481,7 +516,7 @@ pub fn complete_magic_link(
 /// Emails a reset link valid `reset_link_minutes` when `email` belongs to an account that is
 /// neither disabled nor waiting to be claimed; does nothing otherwise.
 pub fn request_reset(conn: &Connection, ctx: &Ctx, email: &str) -> Result<(), AppError> {
-    let Some((user_id, status)) = account_for(conn, email)? else { return Ok(()) };
+    let Some((user_id, status, to)) = account_for(conn, email)? else { return Ok(()) };
     if !may_use_email_sign_in(status) {
         return Ok(());
     }
@@ -501,7 +536,7 @@ pub fn request_reset(conn: &Connection, ctx: &Ctx, email: &str) -> Result<(), Ap
         "url": ctx.url(&format!("/reset/{token}")),
         "minutes": minutes,
     });
-    email::queue(conn, ctx, &normalize_email(email), "password_reset", &data)?;
+    email::queue(conn, ctx, &to, "password_reset", &data)?;
     Ok(())
 }
 
@@ -535,9 +570,17 @@ pub fn reset_password(
     password: &str,
     client: &ClientInfo,
 ) -> Result<(), AppError> {
-    check_reset_token(conn, ctx, token)?;
+    let live = repo::find_live_token(
+        conn,
+        TokenPurpose::PasswordReset,
+        &token_hash(token),
+        ctx.now_unix(),
+    )?;
+    let Some((_, Some(user_id))) = live else { return Err(invalid_reset()) };
+    let username = repo::username_of(conn, user_id)?.unwrap_or_default();
+    let email = repo::email_of(conn, user_id)?;
     let mut v = Validator::new();
-    v.result("new_password", check_policy(password, "", ""));
+    v.result("new_password", check_policy(password, &username, &email));
     v.finish()?;
     let hash = ctx.passwords.hash(password)?;
     write_tx(conn, |tx| {

@@ -3,7 +3,7 @@
 use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::Template;
 
-use super::codes::{self, ClaimCommand, MagicProof, VerifyCommand};
+use super::codes::{self, ClaimCommand, EmailFlow, MagicProof, VerifyCommand};
 use super::input::*;
 use super::model::Role;
 use super::service::{
@@ -74,7 +74,7 @@ async fn login_submit(
     let input = form.into_inner();
     let next = safe_next(input.next.as_deref());
     let page = LoginPage { login: input.login.clone(), next: next.clone().unwrap_or_default() };
-    let allowed = app.ctx.limits.login_ip.hit(client.0.limit_key());
+    let allowed = app.ctx.limits.login_ip.hit(&client.0.limit_key());
     let cmd = LoginCommand {
         login: input.login,
         password: input.password,
@@ -105,12 +105,13 @@ async fn login_verify(
         challenge: input.challenge.clone(),
         next: next.clone().unwrap_or_default(),
     };
-    let allowed = app.ctx.limits.verify_ip.hit(client.0.limit_key());
+    let allowed = app.ctx.limits.verify_ip.hit(&client.0.limit_key());
     let cmd = VerifyCommand {
         challenge: input.challenge,
         code: input.code,
         client: client.0,
         replaces: cookie.current(),
+        grants: vec![Grant::Session],
     };
     let result = unless_limited(
         allowed,
@@ -136,16 +137,21 @@ fn forgot_form(shell: Shell) -> Template {
 async fn forgot_submit(
     form: CsrfForm<EmailInput>,
     shell: Shell,
+    client: Client,
     app: App,
 ) -> Result<PageResponse, AppError> {
-    let email = form.into_inner().email.trim().to_lowercase();
-    if let Err(err) = app.ctx.limits.forgot_email.hit(&email) {
-        return shell
-            .form_error("accounts/forgot.html", &EmailPage { email }, err)
-            .map(PageResponse::from);
+    let typed = form.into_inner().email;
+    let queued =
+        codes::admit(&app.ctx, EmailFlow::PasswordReset, &typed, &client.0).and_then(|email| {
+            app.write_later("reset link", move |tx, ctx| codes::request_reset(tx, ctx, &email))
+        });
+    match queued {
+        Ok(()) => Ok(PageResponse::done("/login", super::api::RESET_SENT)),
+        Err(err) => {
+            let page = EmailPage { email: typed.trim().to_string() };
+            shell.form_error("accounts/forgot.html", &page, err).map(PageResponse::from)
+        }
     }
-    app.write_later("reset link", move |tx, ctx| codes::request_reset(tx, ctx, &email));
-    Ok(PageResponse::done("/login", super::api::RESET_SENT))
 }
 
 #[get("/reset/<token>")]
@@ -195,17 +201,23 @@ fn email_login_form(shell: Shell) -> Template {
 async fn email_login_submit(
     form: CsrfForm<EmailInput>,
     shell: Shell,
+    client: Client,
     app: App,
 ) -> Result<PageResponse, AppError> {
-    let email = form.into_inner().email.trim().to_lowercase();
-    if let Err(err) = app.ctx.limits.magic_email.hit(&email) {
-        return shell
-            .form_error("accounts/email_login.html", &EmailPage { email }, err)
-            .map(PageResponse::from);
+    let typed = form.into_inner().email;
+    let page = EmailPage { email: typed.trim().to_lowercase() };
+    let queued =
+        codes::admit(&app.ctx, EmailFlow::MagicLink, &typed, &client.0).and_then(|email| {
+            app.write_later("sign-in link", move |tx, ctx| {
+                codes::request_magic_link(tx, ctx, &email)
+            })
+        });
+    match queued {
+        Ok(()) => Ok(PageResponse::page(shell.render("accounts/email_code.html", &page))),
+        Err(err) => {
+            shell.form_error("accounts/email_login.html", &page, err).map(PageResponse::from)
+        }
     }
-    let page = EmailPage { email: email.clone() };
-    app.write_later("sign-in link", move |tx, ctx| codes::request_magic_link(tx, ctx, &email));
-    Ok(PageResponse::page(shell.render("accounts/email_code.html", &page)))
 }
 
 /// The code typed from a sign-in email.
@@ -221,7 +233,7 @@ async fn email_code_submit(
     let email = input.email.unwrap_or_default();
     let page = EmailPage { email: email.clone() };
     let proof = MagicProof::Code { email, code: input.code.unwrap_or_default() };
-    let allowed = app.ctx.limits.verify_ip.hit(client.0.limit_key());
+    let allowed = app.ctx.limits.verify_ip.hit(&client.0.limit_key());
     let replaces = cookie.current();
     let work = app.call(move |conn, ctx| {
         codes::complete_magic_link(conn, ctx, proof, &client.0, replaces.as_deref(), Grant::Session)
@@ -282,13 +294,18 @@ async fn claim_request(
     client: Client,
     app: App,
 ) -> Result<PageResponse, AppError> {
-    let email = form.into_inner().email.trim().to_lowercase();
-    let page = ClaimPage { email: email.clone(), code_sent: true };
-    if let Err(err) = app.ctx.limits.claim_ip.hit(client.0.limit_key()) {
-        return shell.form_error("accounts/claim.html", &page, err).map(PageResponse::from);
+    let typed = form.into_inner().email;
+    let mut page = ClaimPage { email: typed.trim().to_lowercase(), code_sent: true };
+    let queued = codes::admit(&app.ctx, EmailFlow::Claim, &typed, &client.0).and_then(|email| {
+        app.write_later("claim code", move |tx, ctx| codes::request_claim(tx, ctx, &email))
+    });
+    match queued {
+        Ok(()) => Ok(PageResponse::page(shell.render("accounts/claim.html", &page))),
+        Err(err) => {
+            page.code_sent = err.code() == "rate_limited";
+            shell.form_error("accounts/claim.html", &page, err).map(PageResponse::from)
+        }
     }
-    app.write_later("claim code", move |tx, ctx| codes::request_claim(tx, ctx, &email));
-    Ok(PageResponse::page(shell.render("accounts/claim.html", &page)))
 }
 
 #[post("/claim", data = "<form>")]
@@ -301,7 +318,7 @@ async fn claim_submit(
 ) -> Result<PageResponse, AppError> {
     let input = form.into_inner();
     let page = ClaimPage { email: input.email.clone(), code_sent: true };
-    let allowed = app.ctx.limits.verify_ip.hit(client.0.limit_key());
+    let allowed = app.ctx.limits.verify_ip.hit(&client.0.limit_key());
     let cmd = ClaimCommand {
         email: input.email,
         code: input.code,
@@ -333,7 +350,7 @@ async fn guest_submit(
 ) -> Result<PageResponse, AppError> {
     let name = form.into_inner().display_name;
     let page = GuestPage { display_name: name.clone() };
-    let allowed = app.ctx.limits.register_ip.hit(client.0.limit_key());
+    let allowed = app.ctx.limits.register_ip.hit(&client.0.limit_key());
     let work = app.call(move |conn, ctx| service::create_guest(conn, ctx, &name, &client.0));
     let result = unless_limited(allowed, work).await;
     match result {
@@ -571,7 +588,7 @@ async fn join(
     page.email = input.email.clone();
     page.phone = input.phone.clone().unwrap_or_default();
     page.roles = input.roles.clone().unwrap_or_default();
-    let allowed = app.ctx.limits.register_ip.hit(client.0.limit_key());
+    let allowed = app.ctx.limits.register_ip.hit(&client.0.limit_key());
     // A form with every box unticked means "what the invitation grants".
     let cmd = input.into_command(token, client.0);
     let work = app.hashing(move |conn, ctx| service::register(conn, ctx, cmd));

@@ -67,6 +67,19 @@ pub fn find_for_login(conn: &Connection, login: &str) -> Result<Option<LoginReco
     .transpose()
 }
 
+/// (id, status, stored address) of the account with this email address (never a username).
+pub fn find_by_email(
+    conn: &Connection,
+    email: &str,
+) -> Result<Option<(i64, UserStatus, String)>, AppError> {
+    let row: Option<(i64, String, String)> = conn
+        .query_row("SELECT id, status, email FROM users WHERE email = ?1", [email], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?;
+    row.map(|(id, status, email)| Ok((id, parse_status(&status)?, email))).transpose()
+}
+
 pub fn find_status(conn: &Connection, user_id: i64) -> Result<Option<UserStatus>, AppError> {
     let status: Option<String> = conn
         .query_row("SELECT status FROM users WHERE id = ?1", [user_id], |r| r.get(0))

@@ -35,9 +35,17 @@ pub struct ClientInfo {
 }
 
 impl ClientInfo {
-    /// The key per-client rate limits count under.
-    pub fn limit_key(&self) -> &str {
-        self.ip.as_deref().unwrap_or("unknown")
+    /// The key per-client rate limits count under: the IPv4 address, or the /64 network of an
+    /// IPv6 address (one subscriber usually holds a whole /64).
+    pub fn limit_key(&self) -> String {
+        match self.ip.as_deref().map(str::parse::<std::net::IpAddr>) {
+            Some(Ok(std::net::IpAddr::V6(v6))) => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+            Some(Ok(ip)) => ip.to_string(),
+            _ => "unknown".to_string(),
+        }
     }
 }
 
@@ -166,6 +174,11 @@ pub fn resolve_session(
     Ok(SessionState::Valid(Box::new(user)))
 }
 
+/// The key an account's failed sign-ins (passwords and second-factor codes) count under.
+pub fn account_limit_key(user_id: i64) -> String {
+    format!("user:{user_id}")
+}
+
 /// What a successful sign-in yields: a browser session, or API tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Grant {
@@ -220,6 +233,9 @@ pub fn finish_login(
     replaces: Option<&str>,
     how: &str,
 ) -> Result<LoginOutcome, AppError> {
+    // Only a completed sign-in clears the account's failures (a right password followed by
+    // wrong second-factor codes does not).
+    ctx.limits.login_account.clear(&account_limit_key(user_id));
     let now = ctx.now_unix();
     let event = AuditEvent::new("login_succeeded")
         .actor(user_id)
@@ -260,15 +276,13 @@ pub fn login(
     // Failures count per account (or per typed name when there is no such account, so that
     // both behave alike); a success clears them.
     let account_key = match &record {
-        Some(r) => format!("user:{}", r.user_id),
+        Some(r) => account_limit_key(r.user_id),
         None => format!("login:{login}"),
     };
     ctx.limits.login_account.check(&account_key)?;
     let stored = record.as_ref().and_then(|r| r.password_hash.as_deref());
     let matches = ctx.passwords.verify(&cmd.password, stored);
-    if matches {
-        ctx.limits.login_account.clear(&account_key);
-    } else {
+    if !matches {
         ctx.limits.login_account.record(&account_key);
     }
     let ip = cmd.client.ip.as_deref();
@@ -585,6 +599,7 @@ pub fn set_password_with_token(
         }
         repo::set_password_hash(tx, user_id, &hash, now)?;
         repo::delete_user_sessions(tx, user_id, None)?;
+        repo::revoke_user_tokens(tx, user_id, None, now)?;
         let event = AuditEvent::new("password_set").actor(user_id).ip(cmd.client.ip.as_deref());
         audit::record(tx, event, now)?;
         start_session(tx, ctx, user_id, &cmd.client, None)
@@ -750,7 +765,7 @@ pub fn change_password(
     v.check(!cmd.current_password.is_empty(), "current_password", "Enter your current password.");
     v.result("new_password", check_policy(&cmd.new_password, &user.username, &user.email));
     v.finish()?;
-    let account_key = format!("user:{}", user.user_id);
+    let account_key = account_limit_key(user.user_id);
     ctx.limits.login_account.check(&account_key)?;
     let stored = repo::find_for_login(conn, &user.username)?.and_then(|r| r.password_hash);
     if !ctx.passwords.verify(&cmd.current_password, stored.as_deref()) {

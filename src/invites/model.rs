@@ -18,6 +18,8 @@ pub struct Invite {
     pub revoked_at: Option<i64>,
     pub created_at: i64,
     pub last_sent_at: Option<i64>,
+    /// How long each link issued for it lives.
+    pub lifetime_days: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -90,6 +92,7 @@ mod tests {
             revoked_at: None,
             created_at: 0,
             last_sent_at: None,
+            lifetime_days: 7,
         }
     }
 

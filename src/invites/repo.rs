@@ -7,7 +7,7 @@ use crate::accounts::model::{parse_roles, Role};
 use crate::error::AppError;
 
 const COLUMNS: &str =
-    "id, name, email, roles, max_uses, uses, expires_at, revoked_at, created_at, last_sent_at";
+    "id, name, email, roles, max_uses, uses, expires_at, revoked_at, created_at, last_sent_at, lifetime_days";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Invite> {
     let roles: String = r.get(3)?;
@@ -22,6 +22,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Invite> {
         revoked_at: r.get(7)?,
         created_at: r.get(8)?,
         last_sent_at: r.get(9)?,
+        lifetime_days: r.get(10)?,
     })
 }
 
@@ -35,21 +36,23 @@ pub struct NewInvite<'a> {
     pub email: Option<&'a str>,
     pub roles: &'a [Role],
     pub max_uses: Option<i64>,
+    pub lifetime_days: i64,
     pub expires_at: i64,
     pub created_by: Option<i64>,
 }
 
 pub fn insert(conn: &Connection, invite: &NewInvite<'_>, now: i64) -> Result<i64, AppError> {
     conn.execute(
-        "INSERT INTO invites (token_hash, name, email, roles, max_uses, expires_at, created_by,
-                              created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+        "INSERT INTO invites (token_hash, name, email, roles, max_uses, lifetime_days, expires_at,
+                              created_by, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
         params![
             invite.token_hash,
             invite.name,
             invite.email,
             join_roles(invite.roles),
             invite.max_uses,
+            invite.lifetime_days,
             invite.expires_at,
             invite.created_by,
             now
@@ -67,7 +70,7 @@ pub fn reissue(
 ) -> Result<(), AppError> {
     conn.execute(
         "UPDATE invites SET token_hash = ?2, name = ?3, roles = ?4, max_uses = ?5, uses = 0,
-                expires_at = ?6, revoked_at = NULL, updated_at = ?7
+                lifetime_days = ?6, expires_at = ?7, revoked_at = NULL, updated_at = ?8
           WHERE id = ?1",
         params![
             id,
@@ -75,6 +78,7 @@ pub fn reissue(
             invite.name,
             join_roles(invite.roles),
             invite.max_uses,
+            invite.lifetime_days,
             invite.expires_at,
             now
         ],
@@ -91,7 +95,7 @@ pub fn renew_token(
     now: i64,
 ) -> Result<(), AppError> {
     conn.execute(
-        "UPDATE invites SET token_hash = ?2, expires_at = ?3, revoked_at = NULL, updated_at = ?4 WHERE id = ?1",
+        "UPDATE invites SET token_hash = ?2, expires_at = ?3, updated_at = ?4 WHERE id = ?1",
         params![id, token_hash, expires_at, now],
     )?;
     Ok(())

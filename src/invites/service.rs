@@ -150,6 +150,7 @@ pub fn create(
         email: email.as_deref(),
         roles: &roles,
         max_uses,
+        lifetime_days: days,
         expires_at: now + days * 86_400,
         created_by: actor.user_id(),
     };
@@ -190,9 +191,10 @@ fn get_or_404(conn: &Connection, id: i64) -> Result<Invite, AppError> {
     repo::get(conn, id)?.ok_or_else(|| AppError::not_found("No such invitation."))
 }
 
-/// Issues a fresh link for an invitation (the old one stops working; a token is never stored,
-/// so it cannot be shown twice) with a new expiry, and emails it for personal invites. Admins
-/// only; 404 for an unknown id; 409 when it is used up.
+/// Issues a fresh link for an invitation, valid for the invitation's lifetime from now (the old
+/// link stops working; a token is never stored, so it cannot be shown twice), and emails it for
+/// personal invites. Admins only; 404 for an unknown id; 409 when it is revoked or used up
+/// (revoking is final: create a new invitation instead).
 pub fn resend(
     conn: &Connection,
     ctx: &Ctx,
@@ -201,14 +203,20 @@ pub fn resend(
 ) -> Result<CreatedInvite, AppError> {
     admin_only(actor)?;
     let invite = get_or_404(conn, id)?;
+    if invite.revoked_at.is_some() {
+        return Err(AppError::conflict("This invitation was revoked; create a new one."));
+    }
     if invite.uses_left() == Some(0) {
         return Err(AppError::conflict("This invitation has been used up; create a new one."));
     }
     let now = ctx.now_unix();
     let token = random_token();
-    let days = ((invite.expires_at - invite.created_at) / 86_400).clamp(1, MAX_DAYS);
-    repo::renew_token(conn, id, &token_hash(&token), now + days * 86_400, now)?;
+    repo::renew_token(conn, id, &token_hash(&token), now + invite.lifetime_days * 86_400, now)?;
     repo::add_event(conn, id, InviteEvent::Reissued, None, actor.user_id(), now)?;
+    let event = AuditEvent::new("invite_reissued")
+        .target(format!("invite:{id}"))
+        .actor_opt(actor.user_id());
+    audit::record(conn, event, now)?;
     let invite = get_or_404(conn, id)?;
     let url = invite_url(ctx, &token);
     send_email(conn, ctx, &invite, &url, actor)?;

@@ -35,8 +35,12 @@ pub fn token_for(req: &Request<'_>) -> String {
             value
         }
     };
-    let session =
-        req.cookies().get(SESSION_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
+    // Pending: a session cookie this request removed (it had expired) no longer counts.
+    let session = req
+        .cookies()
+        .get_pending(SESSION_COOKIE)
+        .map(|c| c.value().to_string())
+        .unwrap_or_default();
     sign(key, &[b"csrf", base.as_bytes(), session.as_bytes()])
 }
 

@@ -32,20 +32,29 @@ fn status_of(err: &AppError) -> Status {
     Status::from_code(err.status()).unwrap_or(Status::InternalServerError)
 }
 
+/// Paths whose last segment is a secret token (setup, invitation, reset and sign-in links).
+const TOKEN_PATHS: &[&str] =
+    &["/setup/", "/set-password/", "/join/", "/reset/", "/auth/magic/", "/api/v1/auth/invites/"];
+
+/// The request path as it may be logged: tokens in it are blanked and the query dropped.
+pub fn loggable_path(req: &Request<'_>) -> String {
+    let path = req.uri().path().as_str();
+    for prefix in TOKEN_PATHS {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            let tail = rest.split_once('/').map(|(_, t)| format!("/{t}")).unwrap_or_default();
+            return format!("{prefix}[token]{tail}");
+        }
+    }
+    path.to_string()
+}
+
 impl<'r> Responder<'r, 'static> for AppError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         if self.kind() == ErrorKind::Internal || self.kind() == ErrorKind::Unavailable {
+            let (id, method, path) = (request_id(req), req.method(), loggable_path(req));
             match self.cause() {
-                Some(cause) => {
-                    log::error!("[{}] {} {}: {cause}", request_id(req), req.method(), req.uri())
-                }
-                None => log::error!(
-                    "[{}] {} {}: {}",
-                    request_id(req),
-                    req.method(),
-                    req.uri(),
-                    self.message()
-                ),
+                Some(cause) => log::error!("[{id}] {method} {path}: {cause}"),
+                None => log::error!("[{id}] {method} {path}: {}", self.message()),
             }
         }
         let mut response = if is_api_path(req.uri().path().as_str()) {
@@ -124,4 +133,25 @@ async fn default_catcher(status: Status, req: &Request<'_>) -> AppError {
 
 pub fn catchers() -> Vec<Catcher> {
     rocket::catchers![default_catcher]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rocket::local::blocking::Client;
+
+    #[test]
+    fn tokens_in_paths_are_never_logged() {
+        let client = Client::debug_with(vec![]).unwrap();
+        for (path, logged) in [
+            ("/reset/SECRET", "/reset/[token]"),
+            ("/auth/magic/SECRET", "/auth/magic/[token]"),
+            ("/join/SECRET?x=1", "/join/[token]"),
+            ("/api/v1/auth/invites/SECRET", "/api/v1/auth/invites/[token]"),
+            ("/home", "/home"),
+        ] {
+            let req = client.get(path);
+            assert_eq!(loggable_path(req.inner()), logged);
+        }
+    }
 }

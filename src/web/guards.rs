@@ -65,11 +65,16 @@ fn invalid_token() -> AppError {
     .with_code("invalid_token")
 }
 
-/// Resolves `Authorization: Bearer <access token>`.
-async fn bearer_state(req: &Request<'_>, header: &str) -> AuthState {
-    let Some(token) = header.strip_prefix("Bearer ").map(|t| t.trim().to_string()) else {
-        return AuthState::InvalidToken;
-    };
+/// The token of an `Authorization: Bearer ...` header. Other schemes (a proxy's Basic auth,
+/// say) are not our credentials and are ignored.
+fn bearer_token(req: &Request<'_>) -> Option<String> {
+    let header = req.headers().get_one("Authorization")?;
+    let (scheme, token) = header.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
+}
+
+/// Resolves a bearer access token.
+async fn bearer_state(req: &Request<'_>, token: String) -> AuthState {
     let (Some(db), Some(ctx)) = (req.rocket().state::<Db>(), req.rocket().state::<Ctx>()) else {
         return AuthState::Unavailable;
     };
@@ -86,8 +91,8 @@ async fn bearer_state(req: &Request<'_>, header: &str) -> AuthState {
 
 async fn auth_state<'r>(req: &'r Request<'_>) -> &'r AuthState {
     req.local_cache_async(async {
-        if let Some(header) = req.headers().get_one("Authorization") {
-            return bearer_state(req, header).await;
+        if let Some(token) = bearer_token(req) {
+            return bearer_state(req, token).await;
         }
         let Some(token) = req.cookies().get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
             return AuthState::Anonymous;
@@ -293,7 +298,8 @@ impl App {
 
     /// Runs a write after the response, waking the email worker when it is done: for requests
     /// that must answer alike whether or not they had anything to do.
-    pub fn write_later<F>(&self, what: &'static str, f: F)
+    /// 503 when too much background work is already waiting.
+    pub fn write_later<F>(&self, what: &'static str, f: F) -> Result<(), AppError>
     where
         F: FnOnce(&Transaction, &Ctx) -> Result<(), AppError> + Send + 'static,
     {
@@ -302,7 +308,7 @@ impl App {
             db.write(move |tx| f(tx, &ctx)).await?;
             outbox.notify_one();
             Ok(())
-        });
+        })
     }
 
     /// Wakes the email worker after a commit that queued mail.

@@ -60,19 +60,28 @@ pub struct Background {
 }
 
 impl Background {
-    pub fn spawn<F>(&self, what: &'static str, work: F)
+    /// Background jobs allowed at once; past that the request gets 503 instead of piling up.
+    pub const MAX_RUNNING: usize = 64;
+
+    pub fn spawn<F>(&self, what: &'static str, work: F) -> Result<(), crate::error::AppError>
     where
         F: std::future::Future<Output = Result<(), crate::error::AppError>> + Send + 'static,
     {
         use std::sync::atomic::Ordering;
         let running = self.running.clone();
-        running.fetch_add(1, Ordering::SeqCst);
+        if running.fetch_add(1, Ordering::SeqCst) >= Self::MAX_RUNNING {
+            running.fetch_sub(1, Ordering::SeqCst);
+            return Err(crate::error::AppError::unavailable(
+                "Too many requests at once. Please try again.",
+            ));
+        }
         tokio::spawn(async move {
             if let Err(err) = work.await {
                 log::error!("background {what} failed: {err}");
             }
             running.fetch_sub(1, Ordering::SeqCst);
         });
+        Ok(())
     }
 
     /// Waits until no background work is running.

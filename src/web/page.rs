@@ -169,9 +169,9 @@ pub fn safe_next(next: Option<&str>) -> Option<String> {
     let next = next?.trim();
     let ok = next.starts_with('/')
         && !next.starts_with("//")
-        && !next.starts_with("/\\")
         && next.len() <= 512
-        && !next.chars().any(|c| c.is_control() || c == '\\');
+        && next.bytes().all(|b| b.is_ascii_graphic() && !b"\\\"<>`{}|^".contains(&b))
+        && rocket::http::uri::Origin::parse(next).is_ok();
     ok.then(|| next.to_string())
 }
 
@@ -205,6 +205,9 @@ mod tests {
         assert_eq!(safe_next(Some("/\\evil.example")), None);
         assert_eq!(safe_next(Some("https://evil.example")), None);
         assert_eq!(safe_next(Some("/a\nb")), None);
+        assert_eq!(safe_next(Some("/a b")), None, "not a valid URI: the redirect would fail");
+        assert_eq!(safe_next(Some("/caf\u{e9}")), None);
+        assert_eq!(safe_next(Some("/a\"b")), None);
         assert_eq!(safe_next(None), None);
     }
 

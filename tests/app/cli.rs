@@ -302,16 +302,26 @@ fn start_copied_binary(dir: &Path) -> (Server, String) {
     let bin = dir.join("clubroom");
     std::fs::copy(server_binary(), &bin).unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = Command::new(&bin)
+    let mut command = Command::new(&bin);
+    command
         .current_dir(dir)
         .env_clear()
         .env("CLUBROOM_PORT", port.to_string())
         .env("CLUBROOM_LOG_LEVEL", "critical")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::null());
+    // A process forked by another test at the moment of the copy can hold the new file open
+    // for writing for an instant ("text file busy"); trying again a moment later is enough.
+    let mut child = (0..50)
+        .find_map(|_| match command.spawn() {
+            Err(e) if e.raw_os_error() == Some(26) => {
+                std::thread::sleep(Duration::from_millis(20));
+                None
+            }
+            other => Some(other.unwrap()),
+        })
+        .expect("the copied binary starts");
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {

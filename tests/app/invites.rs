@@ -147,16 +147,28 @@ async fn invitations_are_listed_with_status_and_can_be_revoked_or_resent() {
     let token = token_of(personal["invite_url"].as_str().unwrap());
     assert_eq!(app.json(&format!("/api/v1/auth/invites/{token}")).await.0, Status::Forbidden);
 
-    let (status, resent) =
+    let (status, err) =
         app.post_json(&format!("/api/v1/admin/invites/{id}/resend"), json!({})).await;
+    assert_eq!(status, Status::Conflict, "revoking is final: {err}");
+    assert_eq!(app.json(&format!("/api/v1/auth/invites/{token}")).await.0, Status::Forbidden);
+
+    let link_id = link["invite_id"].as_i64().unwrap();
+    let (status, resent) =
+        app.post_json(&format!("/api/v1/admin/invites/{link_id}/resend"), json!({})).await;
     assert_eq!(status, Status::Ok, "{resent}");
     let fresh = token_of(resent["invite_url"].as_str().unwrap());
+    assert_eq!(app.json(&format!("/api/v1/auth/invites/{fresh}")).await.0, Status::Ok);
+    let old = token_of(link["invite_url"].as_str().unwrap());
     assert_eq!(
-        app.json(&format!("/api/v1/auth/invites/{fresh}")).await.0,
-        Status::Ok,
-        "resending revives it"
+        app.json(&format!("/api/v1/auth/invites/{old}")).await.0,
+        Status::Forbidden,
+        "the old link died"
     );
-    assert_eq!(app.emails_to("kim@example.org").await.len(), 2);
+    let expiry = |v: &serde_json::Value| {
+        chrono::DateTime::parse_from_rfc3339(v["expires_at"].as_str().unwrap()).unwrap()
+    };
+    let drift = expiry(&resent) - expiry(&link);
+    assert!(drift.num_minutes().abs() < 5, "a new link lives as long as the first: {drift}");
 
     app.advance(chrono::Duration::days(2) + chrono::Duration::hours(1));
     let (_, list) = app.json("/api/v1/admin/invites").await;

@@ -168,16 +168,32 @@ impl TestApp {
 
     /// The code in the newest email to `to`: the line that holds only six capitals or digits.
     pub async fn last_code(&self, to: &str) -> String {
-        let mail = self.emails_to(to).await;
-        let last = mail.last().unwrap_or_else(|| panic!("no email to {to}"));
-        last.text
-            .lines()
+        let text = self.last_email_text(to).await;
+        text.lines()
             .map(str::trim)
             .find(|l| {
                 l.len() == 6 && l.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
             })
-            .unwrap_or_else(|| panic!("no code in {}", last.text))
+            .unwrap_or_else(|| panic!("no code in {text}"))
             .to_string()
+    }
+
+    /// The text of the newest email queued for `to` (by queue order, whatever order the
+    /// workers delivered them in), delivering everything first.
+    pub async fn last_email_text(&self, to: &str) -> String {
+        self.emails().await;
+        let (to, ctx) = (to.to_string(), self.ctx());
+        self.db()
+            .read(move |tx| {
+                let sealed: String = tx.query_row(
+                    "SELECT body_text FROM email_outbox WHERE to_address = ?1 ORDER BY id DESC LIMIT 1",
+                    [&to],
+                    |r| r.get(0),
+                )?;
+                clubroom::email::seal::Sealer::new(&ctx.secret).open(&sealed)
+            })
+            .await
+            .unwrap_or_else(|e| panic!("no email: {e:?}"))
     }
 
     /// Creates an admin named `admin` and logs in as them.
