@@ -10,6 +10,7 @@ mod csrf;
 mod docs;
 mod email;
 mod errors;
+mod hardening;
 mod headers;
 mod health;
 mod invites;
