@@ -383,6 +383,18 @@ async fn guest(
     Ok((Status::Created, Json(MessageView::new("Welcome, guest"))))
 }
 
+impl From<NewMemberInput> for NewMember {
+    fn from(input: NewMemberInput) -> Self {
+        NewMember {
+            email: input.email,
+            first_name: input.first_name,
+            last_name: input.last_name,
+            phone: input.phone.unwrap_or_default(),
+            roles: input.roles,
+        }
+    }
+}
+
 /// `POST /api/v1/admin/members`: pre-registers a member (status `invited`, no password).
 #[post("/admin/members", data = "<input>")]
 async fn create_member(
@@ -390,15 +402,7 @@ async fn create_member(
     input: JsonBody<NewMemberInput>,
     app: App,
 ) -> Result<(Status, Json<CreatedMember>), AppError> {
-    let input = input.into_inner();
-    let cmd = NewMember {
-        email: input.email,
-        first_name: input.first_name,
-        last_name: input.last_name,
-        phone: input.phone.unwrap_or_default(),
-        roles: input.roles,
-    };
-    let actor = admin.actor();
+    let (actor, cmd) = (admin.actor(), NewMember::from(input.into_inner()));
     let created = app.write(move |tx, ctx| codes::create_member(tx, ctx, &actor, cmd)).await?;
     Ok((Status::Created, Json(created)))
 }

@@ -232,57 +232,63 @@ pub struct SessionRecord {
     pub last_seen_at: i64,
 }
 
+/// The user columns an authenticated request needs, selected after the credential's own.
+const AUTH_USER_COLUMNS: &str = "u.id, u.username, u.email, u.display_name, u.status,
+    (SELECT group_concat(role) FROM user_roles WHERE user_id = u.id)";
+
+struct UserColumns {
+    id: i64,
+    username: String,
+    email: String,
+    display_name: String,
+    status: String,
+    roles: Option<String>,
+}
+
+/// Reads `AUTH_USER_COLUMNS` starting at column `at`.
+fn user_columns(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<UserColumns> {
+    Ok(UserColumns {
+        id: r.get(at)?,
+        username: r.get(at + 1)?,
+        email: r.get(at + 2)?,
+        display_name: r.get(at + 3)?,
+        status: r.get(at + 4)?,
+        roles: r.get(at + 5)?,
+    })
+}
+
+impl UserColumns {
+    fn into_auth_user(self, credential: Credential) -> Result<AuthUser, AppError> {
+        Ok(AuthUser {
+            user_id: self.id,
+            username: self.username,
+            email: self.email,
+            display_name: self.display_name,
+            roles: parse_roles(self.roles.as_deref()),
+            status: parse_status(&self.status)?,
+            credential,
+        })
+    }
+}
+
 pub fn find_session(
     conn: &Connection,
     token_hash: &[u8],
 ) -> Result<Option<SessionRecord>, AppError> {
+    let sql = format!(
+        "SELECT s.id, s.last_seen_at, s.expires_at, {AUTH_USER_COLUMNS}
+           FROM sessions s JOIN users u ON u.id = s.user_id
+          WHERE s.token_hash = ?1"
+    );
     let row = conn
-        .prepare_cached(
-            "SELECT s.id, s.last_seen_at, s.expires_at, u.id, u.username, u.email, u.display_name,
-                    u.status, (SELECT group_concat(role) FROM user_roles WHERE user_id = u.id)
-               FROM sessions s JOIN users u ON u.id = s.user_id
-              WHERE s.token_hash = ?1",
-        )?
+        .prepare_cached(&sql)?
         .query_row([token_hash], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, i64>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-                r.get::<_, String>(7)?,
-                r.get::<_, Option<String>>(8)?,
-            ))
+            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, user_columns(r, 3)?))
         })
         .optional()?;
-    let Some((
-        session_id,
-        last_seen_at,
-        expires_at,
-        user_id,
-        username,
-        email,
-        display_name,
-        status,
-        roles,
-    )) = row
-    else {
-        return Ok(None);
-    };
-    Ok(Some(SessionRecord {
-        user: AuthUser {
-            user_id,
-            username,
-            email,
-            display_name,
-            roles: parse_roles(roles.as_deref()),
-            status: parse_status(&status)?,
-            credential: Credential::Session { id: session_id, expires_at },
-        },
-        last_seen_at,
-    }))
+    let Some((id, last_seen_at, expires_at, user)) = row else { return Ok(None) };
+    let user = user.into_auth_user(Credential::Session { id, expires_at })?;
+    Ok(Some(SessionRecord { user, last_seen_at }))
 }
 
 pub fn touch_session(conn: &Connection, session_id: i64, now: i64) -> Result<(), AppError> {
@@ -542,59 +548,32 @@ pub fn rotate_refresh_token(conn: &Connection, id: i64, now: i64) -> Result<bool
     )? == 1)
 }
 
-/// The user behind a live access token, as bearer authentication needs it.
+/// The user behind a live access token, as bearer authentication needs it, and when the token
+/// was last used.
 pub fn find_access_user(
     conn: &Connection,
     token_hash: &[u8],
     now: i64,
 ) -> Result<Option<(AuthUser, Option<i64>)>, AppError> {
+    let sql = format!(
+        "SELECT t.id, t.family, t.expires_at, t.last_used_at, {AUTH_USER_COLUMNS}
+           FROM api_tokens t JOIN users u ON u.id = t.user_id
+          WHERE t.token_hash = ?1 AND t.kind = 'access' AND t.revoked_at IS NULL AND t.expires_at > ?2"
+    );
     let row = conn
-        .prepare_cached(
-            "SELECT t.id, t.family, t.expires_at, t.last_used_at, u.id, u.username, u.email, u.display_name,
-                    u.status, (SELECT group_concat(role) FROM user_roles WHERE user_id = u.id)
-               FROM api_tokens t JOIN users u ON u.id = t.user_id
-              WHERE t.token_hash = ?1 AND t.kind = 'access' AND t.revoked_at IS NULL AND t.expires_at > ?2",
-        )?
+        .prepare_cached(&sql)?
         .query_row(params![token_hash, now], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, i64>(2)?,
                 r.get::<_, Option<i64>>(3)?,
-                r.get::<_, i64>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-                r.get::<_, String>(7)?,
-                r.get::<_, String>(8)?,
-                r.get::<_, Option<String>>(9)?,
+                user_columns(r, 4)?,
             ))
         })
         .optional()?;
-    let Some((
-        id,
-        family,
-        expires_at,
-        last_used,
-        user_id,
-        username,
-        email,
-        display_name,
-        status,
-        roles,
-    )) = row
-    else {
-        return Ok(None);
-    };
-    let user = AuthUser {
-        user_id,
-        username,
-        email,
-        display_name,
-        roles: parse_roles(roles.as_deref()),
-        status: parse_status(&status)?,
-        credential: Credential::Token { id, family, expires_at },
-    };
-    Ok(Some((user, last_used)))
+    let Some((id, family, expires_at, last_used, user)) = row else { return Ok(None) };
+    Ok(Some((user.into_auth_user(Credential::Token { id, family, expires_at })?, last_used)))
 }
 
 pub fn touch_api_token(conn: &Connection, id: i64, now: i64) -> Result<(), AppError> {

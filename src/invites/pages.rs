@@ -125,14 +125,7 @@ async fn add_member(
         last_name: input.last_name.clone(),
         phone: input.phone.clone().unwrap_or_default(),
     };
-    let cmd = NewMember {
-        email: input.email,
-        first_name: input.first_name,
-        last_name: input.last_name,
-        phone: input.phone.unwrap_or_default(),
-        roles: input.roles,
-    };
-    let actor = admin.actor();
+    let (actor, cmd) = (admin.actor(), NewMember::from(input));
     match app.write(move |tx, ctx| codes::create_member(tx, ctx, &actor, cmd)).await {
         Ok(created) => {
             let note = format!(
