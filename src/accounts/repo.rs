@@ -612,24 +612,27 @@ pub struct DeviceRow {
     pub user_agent: Option<String>,
 }
 
+/// Reads (id, created_at, last seen, ip, user agent), the columns both device lists select.
+fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRow> {
+    Ok(DeviceRow {
+        id: r.get(0)?,
+        created_at: r.get(1)?,
+        last_seen_at: r.get(2)?,
+        ip: r.get(3)?,
+        user_agent: r.get(4)?,
+    })
+}
+
 pub fn list_sessions(
     conn: &Connection,
     user_id: i64,
     now: i64,
 ) -> Result<Vec<DeviceRow>, AppError> {
     let mut stmt = conn.prepare(
-        "SELECT id, created_at, last_seen_at, ip, user_agent FROM sessions
+        "SELECT CAST(id AS TEXT), created_at, last_seen_at, ip, user_agent FROM sessions
           WHERE user_id = ?1 AND expires_at > ?2 ORDER BY last_seen_at DESC",
     )?;
-    let rows = stmt.query_map(params![user_id, now], |r| {
-        Ok(DeviceRow {
-            id: r.get::<_, i64>(0)?.to_string(),
-            created_at: r.get(1)?,
-            last_seen_at: r.get(2)?,
-            ip: r.get(3)?,
-            user_agent: r.get(4)?,
-        })
-    })?;
+    let rows = stmt.query_map(params![user_id, now], device_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -646,15 +649,7 @@ pub fn list_token_families(
          HAVING max(kind = 'refresh' AND rotated_at IS NULL AND expires_at > ?2) = 1
           ORDER BY 2 DESC",
     )?;
-    let rows = stmt.query_map(params![user_id, now], |r| {
-        Ok(DeviceRow {
-            id: r.get(0)?,
-            created_at: r.get(1)?,
-            last_seen_at: r.get(2)?,
-            ip: r.get(3)?,
-            user_agent: r.get(4)?,
-        })
-    })?;
+    let rows = stmt.query_map(params![user_id, now], device_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
