@@ -103,6 +103,15 @@ impl AppError {
         Self::new(ErrorKind::Forbidden, message)
     }
 
+    /// 403 for a member who has not finished onboarding (pages send them to /onboarding).
+    pub fn onboarding_incomplete() -> Self {
+        Self::new(
+            ErrorKind::Forbidden,
+            "Finish joining the club first: your onboarding is not complete yet.",
+        )
+        .with_code("onboarding_incomplete")
+    }
+
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::NotFound, message)
     }

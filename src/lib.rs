@@ -4,8 +4,11 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod activities;
 pub mod admin;
 pub mod audit;
+pub mod bookings;
+pub mod cards;
 pub mod clock;
 pub mod commands;
 pub mod config;
@@ -132,9 +135,15 @@ pub fn rocket_with(config: AppConfig, runtime: Runtime) -> Rocket<Build> {
         .mount("/", members::pages::routes())
         .mount("/", admin::pages::routes())
         .mount("/", invites::pages::routes())
+        .mount("/", activities::pages::routes())
+        .mount("/", bookings::pages::routes())
+        .mount("/", cards::pages::routes())
         .mount("/api/v1", accounts::api::routes())
         .mount("/api/v1", invites::api::routes())
         .mount("/api/v1", admin::api::routes())
+        .mount("/api/v1", activities::api::routes())
+        .mount("/api/v1", bookings::api::routes())
+        .mount("/api/v1", cards::api::routes())
 }
 
 /// Everything built at start-up, before the first request.

@@ -151,6 +151,21 @@ impl AuthUser {
         self.has_role(Role::Admin)
     }
 
+    /// A guest holds the guest role and nothing else.
+    pub fn is_guest_only(&self) -> bool {
+        !self.roles.is_empty() && self.roles.iter().all(|r| *r == Role::Guest)
+    }
+
+    /// Whether they may use the member area: active, and more than a guest.
+    pub fn is_active_member(&self) -> bool {
+        self.status == UserStatus::Active && !self.is_guest_only()
+    }
+
+    /// Whether they have any standing on a coach's side (coaches and admins).
+    pub fn is_coach(&self) -> bool {
+        self.has_role(Role::Coach) || self.is_admin()
+    }
+
     /// The name to greet them by.
     pub fn name(&self) -> &str {
         if self.display_name.is_empty() {

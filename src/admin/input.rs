@@ -14,4 +14,6 @@ pub struct SettingsInput {
     pub two_factor_policy: Option<String>,
     /// Whether people may sign up as password-less guests.
     pub guest_accounts: Option<bool>,
+    /// Whether an admin reviews members who finished onboarding before they become active.
+    pub member_review: Option<bool>,
 }

@@ -51,6 +51,7 @@ pub fn get_settings(conn: &Connection, actor: &Actor) -> Result<SettingsView, Ap
         registration_mode: account.registration_mode.as_str(),
         two_factor_policy: account.two_factor_policy.as_str(),
         guest_accounts: account.guest_accounts,
+        member_review: account.member_review,
     })
 }
 
@@ -88,13 +89,15 @@ pub fn update_settings(
     }
     v.finish()?;
     let now = ctx.now_unix();
-    let guests = input.guest_accounts.map(|on| if on { "on" } else { "off" });
-    let old_guests = if before.guest_accounts { "on" } else { "off" };
+    let on_off = |on: bool| if on { "on" } else { "off" };
+    let guests = input.guest_accounts.map(on_off);
+    let review = input.member_review.map(on_off);
     let changes = [
         (settings::CLUB_NAME, club_name.as_deref(), before.club_name.as_str()),
         (settings::REGISTRATION_MODE, input.registration_mode.as_deref(), before.registration_mode),
         (settings::TWO_FACTOR_POLICY, input.two_factor_policy.as_deref(), before.two_factor_policy),
-        (settings::GUEST_ACCOUNTS, guests, old_guests),
+        (settings::GUEST_ACCOUNTS, guests, on_off(before.guest_accounts)),
+        (settings::MEMBER_REVIEW, review, on_off(before.member_review)),
     ];
     for (key, new, old) in changes {
         let Some(new) = new.filter(|new| *new != old) else { continue };

@@ -28,6 +28,7 @@ pub struct SettingsView {
     pub registration_mode: &'static str,
     pub two_factor_policy: &'static str,
     pub guest_accounts: bool,
+    pub member_review: bool,
 }
 
 #[derive(Debug, Serialize)]

@@ -12,6 +12,7 @@ pub const DEFAULT_CLUB_NAME: &str = "Clubroom";
 pub const REGISTRATION_MODE: &str = "registration_mode";
 pub const TWO_FACTOR_POLICY: &str = "two_factor_policy";
 pub const GUEST_ACCOUNTS: &str = "guest_accounts";
+pub const MEMBER_REVIEW: &str = "member_review";
 
 /// Who may create an account by themselves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -80,6 +81,8 @@ pub struct AccountSettings {
     pub registration_mode: RegistrationMode,
     pub two_factor_policy: TwoFactorPolicy,
     pub guest_accounts: bool,
+    /// An admin reviews each member who finished onboarding before they become active.
+    pub member_review: bool,
 }
 
 pub fn account_settings(conn: &Connection) -> Result<AccountSettings, AppError> {
@@ -90,7 +93,8 @@ pub fn account_settings(conn: &Connection) -> Result<AccountSettings, AppError> 
         .and_then(|v| TwoFactorPolicy::parse(&v))
         .unwrap_or(TwoFactorPolicy::Admins);
     let guest_accounts = get(conn, GUEST_ACCOUNTS)?.is_some_and(|v| v == "on");
-    Ok(AccountSettings { registration_mode, two_factor_policy, guest_accounts })
+    let member_review = get(conn, MEMBER_REVIEW)?.is_none_or(|v| v != "off");
+    Ok(AccountSettings { registration_mode, two_factor_policy, guest_accounts, member_review })
 }
 
 pub fn get(conn: &Connection, key: &str) -> Result<Option<String>, AppError> {

@@ -66,6 +66,8 @@ impl<'r> Responder<'r, 'static> for AppError {
                 .finalize()
         } else if self.kind() == ErrorKind::Unauthorized {
             return login_redirect(req, &self).respond_to(req);
+        } else if self.code() == "onboarding_incomplete" {
+            return Flash::warning(Redirect::to("/onboarding"), self.message()).respond_to(req);
         } else {
             let template = match self.status() {
                 403 => "errors/403.html",

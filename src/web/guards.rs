@@ -226,6 +226,41 @@ impl<'r> FromRequest<'r> for AdminUser {
     }
 }
 
+/// A signed-in member of the club who may use the member area: status `active` and more than
+/// a guest. 401 without a session; 403 `onboarding_incomplete` for a member still joining
+/// (pages send them to /onboarding); 403 `members_only` for guests.
+pub struct ActiveMember(pub AuthUser);
+
+impl ActiveMember {
+    pub fn actor(&self) -> Actor {
+        Actor::User(self.0.clone())
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for ActiveMember {
+    type Error = AppError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, AppError> {
+        let user = match req.guard::<CurrentUser>().await {
+            Outcome::Success(CurrentUser(user)) => user,
+            Outcome::Error(e) => return Outcome::Error(e),
+            Outcome::Forward(s) => return Outcome::Forward(s),
+        };
+        if user.is_active_member() {
+            Outcome::Success(ActiveMember(user))
+        } else if user.is_guest_only() {
+            fail(
+                req,
+                AppError::forbidden("This part of Clubroom is for club members.")
+                    .with_code("members_only"),
+            )
+        } else {
+            fail(req, AppError::onboarding_incomplete())
+        }
+    }
+}
+
 /// The client's IP address and user agent, for sessions and the audit log.
 pub struct Client(pub ClientInfo);
 

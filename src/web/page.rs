@@ -26,6 +26,10 @@ pub struct NavUser {
     pub username: String,
     pub name: String,
     pub is_admin: bool,
+    /// May use the member area (active, more than a guest).
+    pub is_member: bool,
+    /// Still joining: the navigation leads to the onboarding wizard.
+    pub onboarding: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -59,6 +63,10 @@ impl Site {
                 username: u.username.clone(),
                 name: u.name().to_string(),
                 is_admin: u.is_admin(),
+                is_member: u.is_active_member(),
+                onboarding: !u.is_active_member()
+                    && !u.is_guest_only()
+                    && u.status != crate::accounts::model::UserStatus::Disabled,
             }),
             csrf_token: token_for(req),
             flash: None,

@@ -4,8 +4,29 @@
 use clubroom::email::EmailTemplates;
 use serde_json::{json, Value};
 
+/// `template_contexts.json`, plus the `pages` and `emails` of each feature's file in
+/// `fixtures/templates/`.
 fn fixtures() -> Value {
-    serde_json::from_str(include_str!("../fixtures/template_contexts.json")).unwrap()
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let read = |path: &std::path::Path| -> Value {
+        let text = std::fs::read_to_string(path).unwrap();
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    let mut all = read(&dir.join("template_contexts.json"));
+    let mut extra: Vec<_> = std::fs::read_dir(dir.join("templates"))
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    extra.sort();
+    for path in extra {
+        let more = read(&path);
+        for section in ["pages", "emails"] {
+            for (name, value) in more[section].as_object().into_iter().flatten() {
+                assert!(all[section].get(name).is_none(), "{name} has two fixtures");
+                all[section][name] = value.clone();
+            }
+        }
+    }
+    all
 }
 
 fn is_page(name: &str) -> bool {

@@ -1,0 +1,7 @@
+//! The activity log: club-defined activity types, and what each member did (practice, lessons,
+//! competitions, walks), recorded by themselves, their coach or an admin.
+
+pub mod api;
+pub mod model;
+pub mod pages;
+pub mod repo;

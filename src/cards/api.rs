@@ -1,0 +1,5 @@
+use rocket::{routes, Route};
+
+pub fn routes() -> Vec<Route> {
+    routes![]
+}
