@@ -33,8 +33,17 @@ fn status_of(err: &AppError) -> Status {
 }
 
 /// Paths whose last segment is a secret token (setup, invitation, reset and sign-in links).
-const TOKEN_PATHS: &[&str] =
-    &["/setup/", "/set-password/", "/join/", "/reset/", "/auth/magic/", "/api/v1/auth/invites/"];
+const TOKEN_PATHS: &[&str] = &[
+    "/setup/",
+    "/set-password/",
+    "/join/",
+    "/reset/",
+    "/auth/magic/",
+    "/api/v1/auth/invites/",
+    "/cards/",
+    "/api/v1/cards/",
+    "/calendar/",
+];
 
 /// The request path as it may be logged: tokens in it are blanked and the query dropped.
 pub fn loggable_path(req: &Request<'_>) -> String {
