@@ -141,6 +141,7 @@ pub fn rocket_with(config: AppConfig, runtime: Runtime) -> Rocket<Build> {
         .mount("/api/v1", accounts::api::routes())
         .mount("/api/v1", invites::api::routes())
         .mount("/api/v1", admin::api::routes())
+        .mount("/api/v1", members::api::routes())
         .mount("/api/v1", activities::api::routes())
         .mount("/api/v1", bookings::api::routes())
         .mount("/api/v1", cards::api::routes())

@@ -23,6 +23,7 @@ use crate::ctx::Ctx;
 use crate::db::write_tx;
 use crate::email;
 use crate::error::{AppError, ErrorKind, Validator};
+use crate::members::repo as members;
 use crate::settings::{self, TwoFactorPolicy};
 
 /// Codes are compared without case, spaces or dashes.
@@ -334,6 +335,7 @@ pub fn create_member(
     let user_id = repo::insert_user(conn, &user, now)?;
     repo::add_roles(conn, user_id, &roles)?;
     repo::set_profile_basics(conn, user_id, first, last, phone)?;
+    members::record_initial_status(conn, user_id, UserStatus::Invited, actor.user_id(), now)?;
     let event = AuditEvent::new("member_preregistered")
         .actor_opt(actor.user_id())
         .target(format!("user:{user_id}"));
@@ -405,6 +407,8 @@ pub fn complete_claim(
         }
         repo::set_password_hash(tx, user_id, &hash, now)?;
         repo::mark_claimed(tx, user_id, now)?;
+        let (from, to) = (UserStatus::Invited, UserStatus::Onboarding);
+        members::change_status(tx, user_id, from, to, Some(user_id), None, now)?;
         audit::record(
             tx,
             AuditEvent::new("account_claimed").actor(user_id).ip(cmd.client.ip.as_deref()),

@@ -17,6 +17,7 @@ use crate::db::write_tx;
 use crate::email;
 use crate::error::{AppError, Validator};
 use crate::invites::service as invites;
+use crate::members::repo as members;
 use crate::settings;
 
 /// A session just created; `token` goes into the cookie and is not stored anywhere.
@@ -720,6 +721,7 @@ pub fn register(
         let user_id = repo::insert_user(tx, &user, now)?;
         repo::add_roles(tx, user_id, &roles)?;
         repo::set_phone(tx, user_id, &phone)?;
+        members::record_initial_status(tx, user_id, user.status, Some(user_id), now)?;
         let invite_id = match &token {
             Some(token) => {
                 let invite = invites::spend(tx, ctx, token, user_id)?;

@@ -25,6 +25,8 @@ pub struct SessionView {
     pub display_name: String,
     pub roles: Vec<Role>,
     pub status: UserStatus,
+    /// Whether they finished joining and may use the member area.
+    pub onboarding_complete: bool,
     pub expires_at: String,
 }
 
@@ -38,6 +40,7 @@ impl SessionView {
             display_name: user.display_name.clone(),
             roles: user.roles.clone(),
             status: user.status,
+            onboarding_complete: user.status == UserStatus::Active,
             expires_at: crate::clock::rfc3339(crate::clock::from_unix(
                 user.credential.expires_at(),
             )),

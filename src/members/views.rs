@@ -1,6 +1,11 @@
+//! What the member API answers and the member pages show (the same structs).
+
 use serde::Serialize;
 
+use super::model::{Agreement, FieldKind, ProfileField, Visibility};
+use super::repo::{MemberRow, Profile, StatusChange};
 use crate::accounts::model::{AuthUser, Role, UserStatus};
+use crate::clock::rfc3339_at;
 
 /// The member home page.
 #[derive(Debug, Serialize)]
@@ -11,10 +16,13 @@ pub struct HomeView {
     pub roles: Vec<Role>,
     pub status: UserStatus,
     pub is_admin: bool,
+    pub is_member: bool,
+    /// A newer agreement waits for the member's signature.
+    pub agreement_outdated: bool,
 }
 
 impl HomeView {
-    pub fn of(user: &AuthUser) -> Self {
+    pub fn of(user: &AuthUser, agreement_outdated: bool) -> Self {
         HomeView {
             name: user.name().to_string(),
             username: user.username.clone(),
@@ -22,6 +30,418 @@ impl HomeView {
             roles: user.roles.clone(),
             status: user.status,
             is_admin: user.is_admin(),
+            is_member: user.is_active_member(),
+            agreement_outdated,
         }
     }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CoachView {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EmergencyContact {
+    pub name: String,
+    pub phone: String,
+}
+
+/// A club field with the member's answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldAnswer {
+    pub key: String,
+    pub label: String,
+    pub kind: FieldKind,
+    pub required: bool,
+    pub visibility: Visibility,
+    pub choices: Vec<String>,
+    pub value: Option<String>,
+}
+
+/// A member's profile as they (and admins) see it: `GET /api/v1/me`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileView {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub name: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub phone: String,
+    pub city: String,
+    pub state: String,
+    pub country: String,
+    pub zip: String,
+    pub timezone: String,
+    pub coach: Option<CoachView>,
+    pub venue: String,
+    pub address: String,
+    pub emergency_contact: EmergencyContact,
+    pub show_email: bool,
+    pub show_phone: bool,
+    pub roles: Vec<Role>,
+    pub status: UserStatus,
+    pub member_since: Option<String>,
+    pub fields: Vec<FieldAnswer>,
+}
+
+impl ProfileView {
+    pub fn of(p: &Profile, fields: &[ProfileField], answers: &[(i64, String)]) -> Self {
+        ProfileView {
+            id: p.user_id,
+            username: p.username.clone(),
+            email: p.email.clone(),
+            name: p.name.clone(),
+            first_name: p.first_name.clone(),
+            last_name: p.last_name.clone(),
+            phone: p.phone.clone(),
+            city: p.city.clone(),
+            state: p.state.clone(),
+            country: p.country.clone(),
+            zip: p.zip.clone(),
+            timezone: p.timezone.clone(),
+            coach: p.coach_id.zip(p.coach_name.clone()).map(|(id, name)| CoachView { id, name }),
+            venue: p.venue.clone(),
+            address: p.address.clone(),
+            emergency_contact: EmergencyContact {
+                name: p.emergency_contact_name.clone(),
+                phone: p.emergency_contact_phone.clone(),
+            },
+            show_email: p.show_email,
+            show_phone: p.show_phone,
+            roles: p.roles.clone(),
+            status: p.status,
+            member_since: p.activated_at.map(rfc3339_at),
+            fields: super::service::field_answers(fields, answers),
+        }
+    }
+}
+
+/// The current agreement and the member's standing with it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgreementStatus {
+    pub version: i64,
+    pub title: String,
+    pub body: String,
+    /// The newest version they signed, if any.
+    pub signed_version: Option<i64>,
+    pub signed_at: Option<String>,
+    pub needs_signature: bool,
+}
+
+/// `GET /api/v1/onboarding`.
+#[derive(Debug, Clone, Serialize)]
+pub struct OnboardingView {
+    pub status: UserStatus,
+    pub onboarding_complete: bool,
+    /// Steps still to take: profile, agreement, review.
+    pub missing: Vec<&'static str>,
+    /// Profile fields still empty that must be filled: first_name, last_name, fields.<key>.
+    pub missing_fields: Vec<String>,
+    pub review_required: bool,
+    /// The current agreement waits for their signature (also for active members after a
+    /// new version).
+    pub agreement_pending: bool,
+    pub agreement: Option<AgreementStatus>,
+    pub profile: ProfileView,
+}
+
+/// A club field shared with other members.
+#[derive(Debug, Clone, Serialize)]
+pub struct SharedField {
+    pub key: String,
+    pub label: String,
+    pub value: String,
+}
+
+/// One member in the directory.
+#[derive(Debug, Clone, Serialize)]
+pub struct DirectoryEntry {
+    pub id: i64,
+    pub username: String,
+    pub name: String,
+    pub roles: Vec<Role>,
+    /// Present only when the member chose to show it.
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub fields: Vec<SharedField>,
+}
+
+// ----- admin -----
+
+/// One line of `GET /api/v1/admin/members`.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberSummary {
+    pub id: i64,
+    pub username: String,
+    pub name: String,
+    pub email: String,
+    pub status: UserStatus,
+    pub roles: Vec<Role>,
+    pub joined_at: String,
+    pub onboarding_completed_at: Option<String>,
+    pub signed_version: Option<i64>,
+}
+
+impl From<MemberRow> for MemberSummary {
+    fn from(r: MemberRow) -> Self {
+        MemberSummary {
+            id: r.user_id,
+            username: r.username,
+            name: r.name,
+            email: r.email,
+            status: r.status,
+            roles: r.roles,
+            joined_at: rfc3339_at(r.created_at),
+            onboarding_completed_at: r.onboarding_completed_at.map(rfc3339_at),
+            signed_version: r.signed_version,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SignatureView {
+    pub version: i64,
+    pub full_name: String,
+    pub ip: Option<String>,
+    pub signed_at: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineEntry {
+    pub from: Option<String>,
+    pub to: String,
+    pub actor_id: Option<i64>,
+    pub actor_name: Option<String>,
+    pub note: Option<String>,
+    pub at: String,
+}
+
+impl From<StatusChange> for TimelineEntry {
+    fn from(c: StatusChange) -> Self {
+        TimelineEntry {
+            from: c.from,
+            to: c.to,
+            actor_id: c.actor_id,
+            actor_name: c.actor_name,
+            note: c.note,
+            at: rfc3339_at(c.at),
+        }
+    }
+}
+
+/// `GET /api/v1/admin/members/{id}`: everything the club knows about one member.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberDetail {
+    pub profile: ProfileView,
+    pub joined_at: String,
+    pub onboarding_completed_at: Option<String>,
+    pub missing: Vec<&'static str>,
+    pub can_activate: bool,
+    /// The admin is looking at their own record (they cannot disable themselves).
+    pub is_self: bool,
+    pub current_agreement_version: Option<i64>,
+    pub signatures: Vec<SignatureView>,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// A club field as admins manage it.
+pub type FieldView = ProfileField;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AgreementVersion {
+    pub version: i64,
+    pub title: String,
+    pub body: String,
+    pub created_at: String,
+    pub retired_at: Option<String>,
+    pub signatures: i64,
+}
+
+impl AgreementVersion {
+    pub fn of(a: Agreement, signatures: i64) -> Self {
+        AgreementVersion {
+            version: a.version,
+            title: a.title,
+            body: a.body,
+            created_at: rfc3339_at(a.created_at),
+            retired_at: a.retired_at.map(rfc3339_at),
+            signatures,
+        }
+    }
+}
+
+/// `GET /api/v1/admin/agreement`: the current version (if any) and the history.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgreementAdminView {
+    pub current: Option<AgreementVersion>,
+    pub versions: Vec<AgreementVersion>,
+}
+
+// ----- page contexts -----
+
+/// What a profile form shows: the saved values, or what was typed when it is shown again.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ProfileForm {
+    pub values: std::collections::BTreeMap<&'static str, String>,
+    pub fields: std::collections::BTreeMap<String, String>,
+}
+
+impl ProfileForm {
+    pub fn of(p: &ProfileView) -> Self {
+        let mut form = ProfileForm::default();
+        let coach = p.coach.as_ref().map(|c| c.id.to_string()).unwrap_or_default();
+        for (name, value) in [
+            ("first_name", p.first_name.clone()),
+            ("last_name", p.last_name.clone()),
+            ("city", p.city.clone()),
+            ("state", p.state.clone()),
+            ("country", p.country.clone()),
+            ("zip", p.zip.clone()),
+            ("timezone", p.timezone.clone()),
+            ("coach_id", coach),
+            ("venue", p.venue.clone()),
+            ("phone", p.phone.clone()),
+            ("address", p.address.clone()),
+            ("emergency_contact_name", p.emergency_contact.name.clone()),
+            ("emergency_contact_phone", p.emergency_contact.phone.clone()),
+            ("show_email", p.show_email.to_string()),
+            ("show_phone", p.show_phone.to_string()),
+        ] {
+            form.values.insert(name, value);
+        }
+        for f in &p.fields {
+            form.fields.insert(f.key.clone(), f.value.clone().unwrap_or_default());
+        }
+        form
+    }
+
+    /// Puts what was typed over the saved values.
+    pub fn typed(mut self, input: &super::input::ProfileInput) -> Self {
+        for (name, value) in [
+            ("first_name", &input.first_name),
+            ("last_name", &input.last_name),
+            ("city", &input.city),
+            ("state", &input.state),
+            ("country", &input.country),
+            ("zip", &input.zip),
+            ("timezone", &input.timezone),
+            ("coach_id", &input.coach_id),
+            ("venue", &input.venue),
+            ("phone", &input.phone),
+            ("address", &input.address),
+            ("emergency_contact_name", &input.emergency_contact_name),
+            ("emergency_contact_phone", &input.emergency_contact_phone),
+            ("show_email", &input.show_email),
+            ("show_phone", &input.show_phone),
+        ] {
+            if let Some(value) = value {
+                self.values.insert(name, value.as_str().to_string());
+            }
+        }
+        for (key, value) in &input.fields {
+            self.fields.insert(key.clone(), value.as_str().to_string());
+        }
+        self
+    }
+}
+
+/// Choices a profile form offers.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileChoices {
+    pub coaches: Vec<CoachView>,
+    pub timezones: Vec<&'static str>,
+}
+
+/// The onboarding wizard.
+#[derive(Debug, Clone, Serialize)]
+pub struct OnboardingPage {
+    pub onboarding: OnboardingView,
+    pub form: ProfileForm,
+    pub choices: ProfileChoices,
+    pub full_name: String,
+}
+
+/// The member's profile page.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfilePage {
+    pub profile: ProfileView,
+    pub form: ProfileForm,
+    pub choices: ProfileChoices,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DirectoryPage {
+    pub q: String,
+    pub members: Vec<DirectoryEntry>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MembersPage {
+    pub status: String,
+    pub q: String,
+    pub statuses: Vec<&'static str>,
+    pub members: Vec<MemberSummary>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberPage {
+    pub member: MemberDetail,
+}
+
+/// A club field as its form shows it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FieldFormView {
+    pub id: Option<i64>,
+    pub key: String,
+    pub label: String,
+    pub kind: String,
+    pub required: bool,
+    pub visibility: String,
+    pub choices: String,
+    pub position: String,
+}
+
+impl FieldFormView {
+    pub fn of(f: &ProfileField) -> Self {
+        FieldFormView {
+            id: Some(f.id),
+            key: f.key.clone(),
+            label: f.label.clone(),
+            kind: f.kind.as_str().to_string(),
+            required: f.required,
+            visibility: f.visibility.as_str().to_string(),
+            choices: f.choices.join("\n"),
+            position: f.position.to_string(),
+        }
+    }
+
+    pub fn typed(id: Option<i64>, f: &super::input::FieldForm) -> Self {
+        FieldFormView {
+            id,
+            key: f.key.clone().unwrap_or_default(),
+            label: f.label.clone(),
+            kind: f.kind.clone(),
+            required: f.required,
+            visibility: f.visibility.clone(),
+            choices: f.choices.clone(),
+            position: f.position.map(|p| p.to_string()).unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldsPage {
+    pub fields: Vec<ProfileField>,
+    pub form: FieldFormView,
+    pub kinds: Vec<&'static str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AgreementPage {
+    pub agreement: AgreementAdminView,
+    pub title: String,
+    pub body: String,
 }

@@ -18,6 +18,7 @@ mod headers;
 mod health;
 mod invites;
 mod login;
+mod members;
 mod register;
 mod sessions;
 mod setup;

@@ -1,0 +1,225 @@
+//! JSON API of membership: onboarding and the agreement, the member's own profile, the
+//! directory, and the admin's member records, club fields and agreement.
+
+use rocket::http::Status;
+use rocket::serde::json::Json;
+use rocket::{delete, get, post, put, routes, Route};
+
+use super::input::{AgreementInput, FieldInput, ProfileInput, SignInput, StatusNoteInput};
+use super::manage;
+use super::model::ProfileField;
+use super::service;
+use super::views::{
+    AgreementAdminView, DirectoryEntry, MemberDetail, MemberSummary, OnboardingView, ProfileView,
+};
+use crate::error::AppError;
+use crate::web::guards::{ActiveMember, AdminUser, App, Client, CurrentUser};
+use crate::web::json::JsonBody;
+
+#[get("/onboarding")]
+async fn onboarding(user: CurrentUser, app: App) -> Result<Json<OnboardingView>, AppError> {
+    Ok(Json(app.read(move |tx, _| service::onboarding(tx, &user.0)).await?))
+}
+
+#[put("/onboarding", data = "<input>")]
+async fn complete(
+    user: CurrentUser,
+    input: JsonBody<ProfileInput>,
+    app: App,
+) -> Result<Json<OnboardingView>, AppError> {
+    let input = input.into_inner();
+    let view =
+        app.write(move |tx, ctx| service::complete_onboarding(tx, ctx, &user.0, input)).await?;
+    app.wake_outbox();
+    Ok(Json(view))
+}
+
+#[post("/onboarding/agreement", data = "<input>")]
+async fn sign(
+    user: CurrentUser,
+    input: JsonBody<SignInput>,
+    client: Client,
+    app: App,
+) -> Result<Json<OnboardingView>, AppError> {
+    let (input, ip) = (input.into_inner(), client.0.ip);
+    let view = app
+        .write(move |tx, ctx| service::sign_agreement(tx, ctx, &user.0, input, ip.as_deref()))
+        .await?;
+    app.wake_outbox();
+    Ok(Json(view))
+}
+
+#[get("/me")]
+async fn me(user: ActiveMember, app: App) -> Result<Json<ProfileView>, AppError> {
+    Ok(Json(app.read(move |tx, _| service::me(tx, &user.0)).await?))
+}
+
+#[put("/me", data = "<input>")]
+async fn update_me(
+    user: ActiveMember,
+    input: JsonBody<ProfileInput>,
+    app: App,
+) -> Result<Json<ProfileView>, AppError> {
+    let input = input.into_inner();
+    Ok(Json(app.write(move |tx, ctx| service::update_me(tx, ctx, &user.0, input)).await?))
+}
+
+#[get("/directory?<q>")]
+async fn directory(
+    _user: ActiveMember,
+    q: Option<String>,
+    app: App,
+) -> Result<Json<Vec<DirectoryEntry>>, AppError> {
+    Ok(Json(app.read(move |tx, _| service::directory(tx, q.as_deref())).await?))
+}
+
+// ----- admin -----
+
+#[get("/admin/members?<status>&<q>")]
+async fn members(
+    admin: AdminUser,
+    status: Option<String>,
+    q: Option<String>,
+    app: App,
+) -> Result<Json<Vec<MemberSummary>>, AppError> {
+    let actor = admin.actor();
+    let list = app.read(move |tx, _| manage::list(tx, &actor, status.as_deref(), q.as_deref()));
+    Ok(Json(list.await?))
+}
+
+#[get("/admin/members/<id>")]
+async fn member(admin: AdminUser, id: i64, app: App) -> Result<Json<MemberDetail>, AppError> {
+    let actor = admin.actor();
+    Ok(Json(app.read(move |tx, _| manage::detail(tx, &actor, id)).await?))
+}
+
+/// The body of a status change is optional: `{"note"?}` or nothing.
+fn note_of(input: Option<JsonBody<StatusNoteInput>>) -> Option<String> {
+    input.and_then(|i| i.into_inner().note)
+}
+
+#[post("/admin/members/<id>/activate", data = "<input>")]
+async fn activate(
+    admin: AdminUser,
+    id: i64,
+    input: Option<JsonBody<StatusNoteInput>>,
+    app: App,
+) -> Result<Json<MemberDetail>, AppError> {
+    let (actor, note) = (admin.actor(), note_of(input));
+    let detail =
+        app.write(move |tx, ctx| manage::activate(tx, ctx, &actor, id, note.as_deref())).await?;
+    app.wake_outbox();
+    Ok(Json(detail))
+}
+
+#[post("/admin/members/<id>/disable", data = "<input>")]
+async fn disable(
+    admin: AdminUser,
+    id: i64,
+    input: Option<JsonBody<StatusNoteInput>>,
+    app: App,
+) -> Result<Json<MemberDetail>, AppError> {
+    let (actor, note) = (admin.actor(), note_of(input));
+    Ok(Json(app.write(move |tx, ctx| manage::disable(tx, ctx, &actor, id, note.as_deref())).await?))
+}
+
+#[post("/admin/members/<id>/enable", data = "<input>")]
+async fn enable(
+    admin: AdminUser,
+    id: i64,
+    input: Option<JsonBody<StatusNoteInput>>,
+    app: App,
+) -> Result<Json<MemberDetail>, AppError> {
+    let (actor, note) = (admin.actor(), note_of(input));
+    let detail =
+        app.write(move |tx, ctx| manage::enable(tx, ctx, &actor, id, note.as_deref())).await?;
+    app.wake_outbox();
+    Ok(Json(detail))
+}
+
+#[get("/admin/profile-fields")]
+async fn fields(admin: AdminUser, app: App) -> Result<Json<Vec<ProfileField>>, AppError> {
+    let actor = admin.actor();
+    Ok(Json(app.read(move |tx, _| manage::fields(tx, &actor)).await?))
+}
+
+#[post("/admin/profile-fields", data = "<input>")]
+async fn add_field(
+    admin: AdminUser,
+    input: JsonBody<FieldInput>,
+    app: App,
+) -> Result<(Status, Json<ProfileField>), AppError> {
+    let (actor, input) = (admin.actor(), input.into_inner());
+    let field = app.write(move |tx, ctx| manage::save_field(tx, ctx, &actor, None, input)).await?;
+    Ok((Status::Created, Json(field)))
+}
+
+#[put("/admin/profile-fields/<id>", data = "<input>")]
+async fn change_field(
+    admin: AdminUser,
+    id: i64,
+    input: JsonBody<FieldInput>,
+    app: App,
+) -> Result<Json<ProfileField>, AppError> {
+    let (actor, input) = (admin.actor(), input.into_inner());
+    Ok(Json(app.write(move |tx, ctx| manage::save_field(tx, ctx, &actor, Some(id), input)).await?))
+}
+
+#[delete("/admin/profile-fields/<id>")]
+async fn delete_field(admin: AdminUser, id: i64, app: App) -> Result<Status, AppError> {
+    let actor = admin.actor();
+    app.write(move |tx, ctx| manage::delete_field(tx, ctx, &actor, id)).await?;
+    Ok(Status::NoContent)
+}
+
+#[get("/admin/agreement")]
+async fn agreement(admin: AdminUser, app: App) -> Result<Json<AgreementAdminView>, AppError> {
+    let actor = admin.actor();
+    Ok(Json(app.read(move |tx, _| manage::agreement(tx, &actor)).await?))
+}
+
+#[put("/admin/agreement", data = "<input>")]
+async fn publish_agreement(
+    admin: AdminUser,
+    input: JsonBody<AgreementInput>,
+    app: App,
+) -> Result<(Status, Json<AgreementAdminView>), AppError> {
+    let (actor, input) = (admin.actor(), input.into_inner());
+    let view = app.write(move |tx, ctx| manage::publish_agreement(tx, ctx, &actor, input)).await?;
+    app.wake_outbox();
+    Ok((Status::Created, Json(view)))
+}
+
+#[delete("/admin/agreement")]
+async fn retire_agreement(
+    admin: AdminUser,
+    app: App,
+) -> Result<Json<AgreementAdminView>, AppError> {
+    let actor = admin.actor();
+    let view = app.write(move |tx, ctx| manage::retire_agreement(tx, ctx, &actor)).await?;
+    app.wake_outbox();
+    Ok(Json(view))
+}
+
+pub fn routes() -> Vec<Route> {
+    routes![
+        onboarding,
+        complete,
+        sign,
+        me,
+        update_me,
+        directory,
+        members,
+        member,
+        activate,
+        disable,
+        enable,
+        fields,
+        add_field,
+        change_field,
+        delete_field,
+        agreement,
+        publish_agreement,
+        retire_agreement
+    ]
+}

@@ -1,0 +1,420 @@
+//! The admin's side of membership: the member list and record, activation, disabling, the
+//! club's profile fields and its agreement. Every function here is for admins only.
+
+use rusqlite::Connection;
+use serde_json::json;
+
+use super::input::{AgreementInput, FieldInput};
+use super::model::{FieldKind, ProfileField, Step, Visibility};
+use super::repo;
+use super::service::{self, blocked, missing_steps, set_status};
+use super::views::{
+    AgreementAdminView, AgreementVersion, MemberDetail, MemberSummary, ProfileView, SignatureView,
+};
+use crate::accounts::model::{Actor, UserStatus};
+use crate::accounts::repo as accounts;
+use crate::audit::{self, AuditEvent};
+use crate::clock::rfc3339_at;
+use crate::ctx::Ctx;
+use crate::error::{AppError, Validator};
+
+fn admin_only(actor: &Actor) -> Result<(), AppError> {
+    if actor.is_admin() {
+        Ok(())
+    } else {
+        Err(AppError::forbidden("This part of Clubroom is for club admins."))
+    }
+}
+
+fn record(
+    conn: &Connection,
+    ctx: &Ctx,
+    actor: &Actor,
+    kind: &str,
+    target: String,
+) -> Result<(), AppError> {
+    let event = AuditEvent::new(kind).actor_opt(actor.user_id()).target(target);
+    audit::record(conn, event, ctx.now_unix())
+}
+
+// ----- members -----
+
+/// Members, optionally of one status (422 `status` for an unknown one) and matching `q`.
+pub fn list(
+    conn: &Connection,
+    actor: &Actor,
+    status: Option<&str>,
+    q: Option<&str>,
+) -> Result<Vec<MemberSummary>, AppError> {
+    admin_only(actor)?;
+    let status = match status.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => Some(s.parse::<UserStatus>().map_err(|_| {
+            AppError::invalid_field(
+                "status",
+                "Choose invited, onboarding, pending_contract, pending_review, active or disabled.",
+            )
+        })?),
+        None => None,
+    };
+    let q = q.map(str::trim).filter(|q| !q.is_empty());
+    Ok(repo::list_members(conn, status, q)?.into_iter().map(MemberSummary::from).collect())
+}
+
+/// One member's record: profile and every answer, agreement signatures, status timeline and
+/// what still blocks activation. 404 for an unknown id.
+pub fn detail(conn: &Connection, actor: &Actor, user_id: i64) -> Result<MemberDetail, AppError> {
+    admin_only(actor)?;
+    let p = repo::find_profile(conn, user_id)?
+        .ok_or_else(|| AppError::not_found("There is no such member."))?;
+    let fields = repo::list_fields(conn)?;
+    let answers = repo::answers(conn, user_id)?;
+    let missing = activation_gaps(conn, &p)?;
+    Ok(MemberDetail {
+        can_activate: activatable(p.status) && missing.is_empty(),
+        is_self: actor.user_id() == Some(user_id),
+        missing: missing.iter().map(|s| s.as_str()).collect(),
+        joined_at: rfc3339_at(p.created_at),
+        onboarding_completed_at: p.onboarding_completed_at.map(rfc3339_at),
+        current_agreement_version: repo::current_agreement(conn)?.map(|a| a.version),
+        signatures: repo::signatures(conn, user_id)?
+            .into_iter()
+            .map(|s| SignatureView {
+                version: s.version,
+                full_name: s.full_name,
+                ip: s.ip,
+                signed_at: rfc3339_at(s.signed_at),
+            })
+            .collect(),
+        timeline: repo::timeline(conn, user_id)?.into_iter().map(Into::into).collect(),
+        profile: ProfileView::of(&p, &fields, &answers),
+    })
+}
+
+fn activatable(status: UserStatus) -> bool {
+    matches!(
+        status,
+        UserStatus::Onboarding | UserStatus::PendingContract | UserStatus::PendingReview
+    )
+}
+
+/// What must be done before an admin may activate: the profile and the agreement (review is
+/// what the admin is doing).
+fn activation_gaps(conn: &Connection, p: &repo::Profile) -> Result<Vec<Step>, AppError> {
+    let mut steps = missing_steps(conn, p)?;
+    steps.retain(|s| *s != Step::Review);
+    if p.status == UserStatus::Invited {
+        steps.insert(0, Step::Profile);
+    }
+    Ok(steps)
+}
+
+/// Lets a member into the club and emails them. 409 `activation_blocked` naming each missing
+/// step (profile, agreement) until they are done; 409 when already active or disabled (use
+/// enable). 404 for an unknown id.
+pub fn activate(
+    conn: &Connection,
+    ctx: &Ctx,
+    actor: &Actor,
+    user_id: i64,
+    note: Option<&str>,
+) -> Result<MemberDetail, AppError> {
+    admin_only(actor)?;
+    let p = repo::find_profile(conn, user_id)?
+        .ok_or_else(|| AppError::not_found("There is no such member."))?;
+    match p.status {
+        UserStatus::Active => return Err(AppError::conflict("This member is already active.")),
+        UserStatus::Disabled => {
+            return Err(AppError::conflict("This account is disabled: enable it instead."))
+        }
+        _ => {}
+    }
+    let gaps = activation_gaps(conn, &p)?;
+    if !gaps.is_empty() {
+        return Err(blocked(&gaps));
+    }
+    set_status(conn, ctx, &p, UserStatus::Active, actor.user_id(), clean_note(note).as_deref())?;
+    record(conn, ctx, actor, "member_activated", format!("user:{user_id}"))?;
+    detail(conn, actor, user_id)
+}
+
+fn clean_note(note: Option<&str>) -> Option<String> {
+    note.map(|n| n.trim().chars().filter(|c| !c.is_control()).take(500).collect::<String>())
+        .filter(|n| !n.is_empty())
+}
+
+/// Disables an account: it can no longer sign in, and its sessions and API tokens end at once.
+/// Admins cannot disable themselves (409). 404 for an unknown id.
+pub fn disable(
+    conn: &Connection,
+    ctx: &Ctx,
+    actor: &Actor,
+    user_id: i64,
+    note: Option<&str>,
+) -> Result<MemberDetail, AppError> {
+    admin_only(actor)?;
+    let p = repo::find_profile(conn, user_id)?
+        .ok_or_else(|| AppError::not_found("There is no such member."))?;
+    if actor.user_id() == Some(user_id) {
+        return Err(AppError::conflict("You cannot disable your own account."));
+    }
+    if p.status == UserStatus::Disabled {
+        return Err(AppError::conflict("This account is already disabled."));
+    }
+    let now = ctx.now_unix();
+    set_status(conn, ctx, &p, UserStatus::Disabled, actor.user_id(), clean_note(note).as_deref())?;
+    accounts::delete_user_sessions(conn, user_id, None)?;
+    accounts::revoke_user_tokens(conn, user_id, None, now)?;
+    record(conn, ctx, actor, "member_disabled", format!("user:{user_id}"))?;
+    detail(conn, actor, user_id)
+}
+
+/// Re-enables a disabled account, returning it to the status it had before. 409 when it is not
+/// disabled. 404 for an unknown id.
+pub fn enable(
+    conn: &Connection,
+    ctx: &Ctx,
+    actor: &Actor,
+    user_id: i64,
+    note: Option<&str>,
+) -> Result<MemberDetail, AppError> {
+    admin_only(actor)?;
+    let p = repo::find_profile(conn, user_id)?
+        .ok_or_else(|| AppError::not_found("There is no such member."))?;
+    if p.status != UserStatus::Disabled {
+        return Err(AppError::conflict("This account is not disabled."));
+    }
+    let before = repo::status_before_disable(conn, user_id)?
+        .and_then(|s| s.parse::<UserStatus>().ok())
+        .filter(|s| *s != UserStatus::Disabled)
+        .unwrap_or(if p.activated_at.is_some() {
+            UserStatus::Active
+        } else {
+            UserStatus::Onboarding
+        });
+    set_status(conn, ctx, &p, before, actor.user_id(), clean_note(note).as_deref())?;
+    service::advance(conn, ctx, user_id, actor.user_id())?;
+    record(conn, ctx, actor, "member_enabled", format!("user:{user_id}"))?;
+    detail(conn, actor, user_id)
+}
+
+// ----- club fields -----
+
+/// The club's profile fields, in order.
+pub fn fields(conn: &Connection, actor: &Actor) -> Result<Vec<ProfileField>, AppError> {
+    admin_only(actor)?;
+    repo::list_fields(conn)
+}
+
+fn check_key(key: &str) -> Result<(), String> {
+    let ok = (1..=40).contains(&key.len())
+        && key.starts_with(|c: char| c.is_ascii_lowercase())
+        && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err("Use 1 to 40 of a-z, 0-9 and _, starting with a letter.".into())
+    }
+}
+
+/// Adds a club field (`id` None) or changes one. Key: a-z, 0-9 and _, unique (409 `key`);
+/// label 1..=80; a choice field needs 1..=50 distinct choices. A field's type cannot change
+/// once members answered it (422 `kind`), since their answers were checked against it.
+pub fn save_field(
+    conn: &Connection,
+    ctx: &Ctx,
+    actor: &Actor,
+    id: Option<i64>,
+    input: FieldInput,
+) -> Result<ProfileField, AppError> {
+    admin_only(actor)?;
+    let mut field = match id {
+        Some(id) => repo::find_field(conn, id)?
+            .ok_or_else(|| AppError::not_found("There is no such field."))?,
+        None => ProfileField {
+            id: 0,
+            key: String::new(),
+            label: String::new(),
+            kind: FieldKind::Text,
+            required: false,
+            visibility: Visibility::Private,
+            choices: Vec::new(),
+            position: repo::next_field_position(conn)?,
+        },
+    };
+    let answered = id.is_some() && field_has_answers(conn, field.id)?;
+    let mut v = Validator::new();
+    if let Some(key) = input.key.map(|k| k.trim().to_string()) {
+        v.result("key", check_key(&key));
+        field.key = key;
+    }
+    if id.is_none() {
+        v.result("key", check_key(&field.key));
+    }
+    if let Some(label) = input.label.map(|l| l.trim().to_string()) {
+        field.label = label;
+    }
+    v.check(
+        !field.label.is_empty()
+            && field.label.chars().count() <= 80
+            && !field.label.chars().any(char::is_control),
+        "label",
+        "Use 1 to 80 characters.",
+    );
+    if let Some(kind) = input.kind {
+        match kind.trim().parse::<FieldKind>() {
+            Ok(kind) if answered && kind != field.kind => {
+                v.check(false, "kind", "Members have answered this field: its type cannot change.");
+            }
+            Ok(kind) => field.kind = kind,
+            Err(message) => {
+                v.check(false, "kind", message);
+            }
+        }
+    }
+    if let Some(visibility) = input.visibility {
+        match visibility.trim().parse::<Visibility>() {
+            Ok(visibility) => field.visibility = visibility,
+            Err(message) => {
+                v.check(false, "visibility", message);
+            }
+        }
+    }
+    if let Some(required) = input.required {
+        field.required = required;
+    }
+    if let Some(position) = input.position {
+        v.check((0..=10_000).contains(&position), "position", "Use 0 to 10000.");
+        field.position = position;
+    }
+    if let Some(choices) = input.choices {
+        let mut clean: Vec<String> = Vec::new();
+        for c in choices.iter().map(|c| c.trim()).filter(|c| !c.is_empty()) {
+            if !clean.iter().any(|x| x == c) {
+                clean.push(c.to_string());
+            }
+        }
+        v.check(
+            clean.iter().all(|c| c.chars().count() <= 80 && !c.chars().any(char::is_control)),
+            "choices",
+            "Each choice may have at most 80 characters.",
+        );
+        field.choices = clean;
+    }
+    if field.kind == FieldKind::Choice {
+        v.check(
+            (1..=50).contains(&field.choices.len()),
+            "choices",
+            "Give between 1 and 50 choices.",
+        );
+    } else {
+        field.choices.clear();
+    }
+    v.finish()?;
+    if repo::key_taken(conn, &field.key, field.id)? {
+        return Err(AppError::conflict_field("key", "Another field already uses this key."));
+    }
+    let now = ctx.now_unix();
+    let saved = repo::save_field(conn, &field, now)?;
+    let kind = if id.is_some() { "profile_field_changed" } else { "profile_field_added" };
+    record(conn, ctx, actor, kind, format!("profile_field:{}", field.key))?;
+    repo::find_field(conn, saved)?.ok_or_else(|| AppError::internal("field vanished"))
+}
+
+fn field_has_answers(conn: &Connection, field_id: i64) -> Result<bool, AppError> {
+    let n: i64 = conn.query_row(
+        "SELECT count(*) FROM profile_values WHERE field_id = ?1",
+        [field_id],
+        |r| r.get(0),
+    )?;
+    Ok(n > 0)
+}
+
+/// Removes a club field and every member's answer to it. 404 for an unknown id.
+pub fn delete_field(conn: &Connection, ctx: &Ctx, actor: &Actor, id: i64) -> Result<(), AppError> {
+    admin_only(actor)?;
+    let field = repo::find_field(conn, id)?
+        .ok_or_else(|| AppError::not_found("There is no such field."))?;
+    repo::delete_field(conn, id)?;
+    record(conn, ctx, actor, "profile_field_deleted", format!("profile_field:{}", field.key))
+}
+
+// ----- the agreement -----
+
+/// The current agreement and every version with how many members signed it.
+pub fn agreement(conn: &Connection, actor: &Actor) -> Result<AgreementAdminView, AppError> {
+    admin_only(actor)?;
+    let counts = repo::signature_counts(conn)?;
+    let count = |id: i64| counts.iter().find(|(a, _)| *a == id).map_or(0, |(_, n)| *n);
+    let current = repo::current_agreement(conn)?.map(|a| {
+        let n = count(a.id);
+        AgreementVersion::of(a, n)
+    });
+    let versions = repo::agreements(conn)?
+        .into_iter()
+        .map(|a| {
+            let n = count(a.id);
+            AgreementVersion::of(a, n)
+        })
+        .collect();
+    Ok(AgreementAdminView { current, versions })
+}
+
+/// Publishes a new version of the club agreement (title 1..=120, text 1..=50000 characters).
+/// Members who signed an older version are asked to sign again; members still joining must
+/// sign it before they can be activated.
+pub fn publish_agreement(
+    conn: &Connection,
+    ctx: &Ctx,
+    actor: &Actor,
+    input: AgreementInput,
+) -> Result<AgreementAdminView, AppError> {
+    admin_only(actor)?;
+    let (title, body) = (input.title.trim(), input.body.trim().replace("\r\n", "\n"));
+    let mut v = Validator::new();
+    v.check(
+        !title.is_empty() && title.chars().count() <= 120 && !title.chars().any(char::is_control),
+        "title",
+        "Use 1 to 120 characters.",
+    );
+    v.check(
+        !body.is_empty() && body.chars().count() <= 50_000,
+        "body",
+        "Write the agreement (at most 50000 characters).",
+    );
+    v.finish()?;
+    let now = ctx.now_unix();
+    let version = repo::insert_agreement(conn, title, &body, actor.user_id(), now)?;
+    let event = AuditEvent::new("agreement_published")
+        .actor_opt(actor.user_id())
+        .target(format!("agreement:{version}"))
+        .detail(json!({ "title": title }));
+    audit::record(conn, event, now)?;
+    move_everyone_on(conn, ctx, actor)?;
+    agreement(conn, actor)
+}
+
+/// Stops asking for an agreement. Members who were waiting only for it move on. 409 when there
+/// is no agreement.
+pub fn retire_agreement(
+    conn: &Connection,
+    ctx: &Ctx,
+    actor: &Actor,
+) -> Result<AgreementAdminView, AppError> {
+    admin_only(actor)?;
+    let current = repo::current_agreement(conn)?
+        .ok_or_else(|| AppError::conflict("The club has no agreement in force."))?;
+    repo::retire_agreement(conn, current.id, ctx.now_unix())?;
+    record(conn, ctx, actor, "agreement_retired", format!("agreement:{}", current.version))?;
+    move_everyone_on(conn, ctx, actor)?;
+    agreement(conn, actor)
+}
+
+/// Re-checks everyone who is joining after the requirements changed.
+fn move_everyone_on(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<(), AppError> {
+    for status in [UserStatus::PendingContract, UserStatus::PendingReview] {
+        for id in repo::ids_with_status(conn, status)? {
+            service::advance(conn, ctx, id, actor.user_id())?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,232 @@
+//! Member profiles, the questions a club adds to them, and the steps of joining.
+
+use std::str::FromStr;
+
+use serde::Serialize;
+
+/// The type of a club-defined profile field, which decides how answers are checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    Text,
+    LongText,
+    Number,
+    Date,
+    YesNo,
+    Choice,
+}
+
+impl FieldKind {
+    pub const ALL: [FieldKind; 6] = [
+        FieldKind::Text,
+        FieldKind::LongText,
+        FieldKind::Number,
+        FieldKind::Date,
+        FieldKind::YesNo,
+        FieldKind::Choice,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldKind::Text => "text",
+            FieldKind::LongText => "long_text",
+            FieldKind::Number => "number",
+            FieldKind::Date => "date",
+            FieldKind::YesNo => "yes_no",
+            FieldKind::Choice => "choice",
+        }
+    }
+
+    /// The longest answer accepted, in characters.
+    pub fn max_len(self) -> usize {
+        match self {
+            FieldKind::LongText => 4000,
+            _ => 200,
+        }
+    }
+}
+
+impl FromStr for FieldKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        FieldKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| "Choose text, long_text, number, date, yes_no or choice.".to_string())
+    }
+}
+
+/// Who may see a member's answer to a field (the member and admins always can).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// The member and admins.
+    Private,
+    /// Also other active members, in the directory.
+    Members,
+    /// Also anyone with the member's card link.
+    Public,
+}
+
+impl Visibility {
+    pub const ALL: [Visibility; 3] = [Visibility::Private, Visibility::Members, Visibility::Public];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Private => "private",
+            Visibility::Members => "members",
+            Visibility::Public => "public",
+        }
+    }
+}
+
+impl FromStr for Visibility {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Visibility::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| "Choose private, members or public.".to_string())
+    }
+}
+
+/// A question the club asks its members.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileField {
+    pub id: i64,
+    pub key: String,
+    pub label: String,
+    pub kind: FieldKind,
+    pub required: bool,
+    pub visibility: Visibility,
+    pub choices: Vec<String>,
+    pub position: i64,
+}
+
+impl ProfileField {
+    /// Checks one answer and returns it as stored: trimmed text, a canonical number, an ISO
+    /// date, `yes`/`no`, or one of the choices. An empty answer is `None`.
+    pub fn normalize(&self, raw: &str) -> Result<Option<String>, String> {
+        let value = raw.trim().replace("\r\n", "\n");
+        let value = value.as_str();
+        if value.is_empty() {
+            return Ok(None);
+        }
+        if value.chars().count() > self.kind.max_len() {
+            return Err(format!("Use at most {} characters.", self.kind.max_len()));
+        }
+        let control = |c: char| c.is_control() && !(self.kind == FieldKind::LongText && c == '\n');
+        if value.chars().any(control) {
+            return Err("Use letters, digits and punctuation only.".into());
+        }
+        let normalized = match self.kind {
+            FieldKind::Text | FieldKind::LongText => value.to_string(),
+            FieldKind::Number => match value.parse::<f64>() {
+                Ok(n) if n.is_finite() => format_number(n),
+                _ => return Err("Enter a number.".into()),
+            },
+            FieldKind::Date => match chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+                Ok(d) => d.format("%Y-%m-%d").to_string(),
+                Err(_) => return Err("Enter a date as YYYY-MM-DD.".into()),
+            },
+            FieldKind::YesNo => match value.to_ascii_lowercase().as_str() {
+                "yes" | "true" | "on" | "1" => "yes".into(),
+                "no" | "false" | "off" | "0" => "no".into(),
+                _ => return Err("Answer yes or no.".into()),
+            },
+            FieldKind::Choice => match self.choices.iter().find(|c| c.as_str() == value) {
+                Some(choice) => choice.clone(),
+                None => return Err(format!("Choose one of: {}.", self.choices.join(", "))),
+            },
+        };
+        Ok(Some(normalized))
+    }
+}
+
+/// `12` rather than `12.0`; other numbers as Rust prints them.
+fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+/// What still stands between a member and the member area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// The profile (names and required club fields) is not saved yet.
+    Profile,
+    /// The current club agreement is not signed.
+    Agreement,
+    /// An admin has not reviewed them yet.
+    Review,
+}
+
+impl Step {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Profile => "profile",
+            Step::Agreement => "agreement",
+            Step::Review => "review",
+        }
+    }
+}
+
+/// A version of the club agreement.
+#[derive(Debug, Clone, Serialize)]
+pub struct Agreement {
+    pub id: i64,
+    pub version: i64,
+    pub title: String,
+    pub body: String,
+    pub created_at: i64,
+    pub retired_at: Option<i64>,
+}
+
+/// A member's signature of one version.
+#[derive(Debug, Clone, Serialize)]
+pub struct Signature {
+    pub version: i64,
+    pub full_name: String,
+    pub ip: Option<String>,
+    pub signed_at: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(kind: FieldKind) -> ProfileField {
+        ProfileField {
+            id: 1,
+            key: "k".into(),
+            label: "K".into(),
+            kind,
+            required: false,
+            visibility: Visibility::Private,
+            choices: vec!["Small".into(), "Large".into()],
+            position: 0,
+        }
+    }
+
+    #[test]
+    fn answers_are_checked_and_stored_in_one_form_per_type() {
+        assert_eq!(field(FieldKind::Number).normalize(" 12.0 "), Ok(Some("12".into())));
+        assert_eq!(field(FieldKind::Number).normalize("2.5"), Ok(Some("2.5".into())));
+        assert!(field(FieldKind::Number).normalize("twelve").is_err());
+        assert!(field(FieldKind::Number).normalize("NaN").is_err());
+        assert_eq!(field(FieldKind::Date).normalize("2026-02-28"), Ok(Some("2026-02-28".into())));
+        assert!(field(FieldKind::Date).normalize("2026-02-30").is_err());
+        assert_eq!(field(FieldKind::YesNo).normalize("TRUE"), Ok(Some("yes".into())));
+        assert_eq!(field(FieldKind::YesNo).normalize("no"), Ok(Some("no".into())));
+        assert!(field(FieldKind::YesNo).normalize("maybe").is_err());
+        assert_eq!(field(FieldKind::Choice).normalize("Large"), Ok(Some("Large".into())));
+        assert!(field(FieldKind::Choice).normalize("large").is_err());
+        assert_eq!(field(FieldKind::Text).normalize("   "), Ok(None));
+        assert!(field(FieldKind::Text).normalize("a\nb").is_err());
+        assert_eq!(field(FieldKind::LongText).normalize("a\r\nb"), Ok(Some("a\nb".into())));
+        assert!(field(FieldKind::Text).normalize(&"x".repeat(201)).is_err());
+    }
+}

@@ -1,0 +1,497 @@
+//! Member use cases: the onboarding lifecycle (profile, agreement, review, activation), the
+//! member's own profile, and the directory.
+
+use std::collections::BTreeMap;
+
+use rusqlite::Connection;
+use serde_json::json;
+
+use super::input::{Answer, ProfileInput, SignInput};
+use super::model::{ProfileField, Step, Visibility};
+use super::repo::{self, Profile};
+use super::views::{
+    AgreementStatus, DirectoryEntry, FieldAnswer, OnboardingView, ProfileView, SharedField,
+};
+use crate::accounts::model::{AuthUser, UserStatus};
+use crate::accounts::service::check_phone;
+use crate::audit::{self, AuditEvent};
+use crate::ctx::Ctx;
+use crate::email;
+use crate::error::{AppError, ErrorKind, FieldErrors, Validator};
+use crate::settings;
+
+// ----- the lifecycle -----
+
+/// The steps a member still has to take, in order.
+pub fn missing_steps(conn: &Connection, p: &Profile) -> Result<Vec<Step>, AppError> {
+    if p.status == UserStatus::Active || p.status == UserStatus::Disabled {
+        return Ok(Vec::new());
+    }
+    let mut steps = Vec::new();
+    if p.onboarding_completed_at.is_none() {
+        steps.push(Step::Profile);
+    }
+    if needs_signature(conn, p.user_id)? {
+        steps.push(Step::Agreement);
+    }
+    if settings::account_settings(conn)?.member_review {
+        steps.push(Step::Review);
+    }
+    Ok(steps)
+}
+
+/// Whether the club has an agreement and this member has not signed its current version.
+pub fn needs_signature(conn: &Connection, user_id: i64) -> Result<bool, AppError> {
+    let Some(current) = repo::current_agreement(conn)? else { return Ok(false) };
+    Ok(!repo::signatures(conn, user_id)?.iter().any(|s| s.version == current.version))
+}
+
+/// Moves a member who is joining to the status their progress calls for: `onboarding` until
+/// the profile is saved, `pending_contract` until the current agreement is signed,
+/// `pending_review` while the club reviews new members, else `active` (emailing them).
+/// Members who are invited, active or disabled stay as they are. Returns the new status.
+pub fn advance(
+    conn: &Connection,
+    ctx: &Ctx,
+    user_id: i64,
+    actor_id: Option<i64>,
+) -> Result<UserStatus, AppError> {
+    let Some(p) = repo::find_profile(conn, user_id)? else {
+        return Err(AppError::not_found("There is no such member."));
+    };
+    if !matches!(
+        p.status,
+        UserStatus::Onboarding | UserStatus::PendingContract | UserStatus::PendingReview
+    ) {
+        return Ok(p.status);
+    }
+    let target = match missing_steps(conn, &p)?.first() {
+        Some(Step::Profile) => UserStatus::Onboarding,
+        Some(Step::Agreement) => UserStatus::PendingContract,
+        Some(Step::Review) => UserStatus::PendingReview,
+        None => UserStatus::Active,
+    };
+    if target != p.status {
+        set_status(conn, ctx, &p, target, actor_id, None)?;
+    }
+    Ok(target)
+}
+
+/// Records a status change; on activation emails the member that they are in.
+pub(super) fn set_status(
+    conn: &Connection,
+    ctx: &Ctx,
+    p: &Profile,
+    to: UserStatus,
+    actor_id: Option<i64>,
+    note: Option<&str>,
+) -> Result<(), AppError> {
+    let now = ctx.now_unix();
+    repo::change_status(conn, p.user_id, p.status, to, actor_id, note, now)?;
+    if to == UserStatus::Active && p.status != UserStatus::Disabled {
+        let club_name = settings::get(conn, settings::CLUB_NAME)?
+            .unwrap_or_else(|| settings::DEFAULT_CLUB_NAME.to_string());
+        let data = json!({
+            "club_name": club_name,
+            "name": p.name,
+            "home_url": ctx.url("/home"),
+        });
+        email::queue(conn, ctx, &p.email, "member_activated", &data)?;
+    }
+    Ok(())
+}
+
+fn profile_of(conn: &Connection, user_id: i64) -> Result<Profile, AppError> {
+    repo::find_profile(conn, user_id)?
+        .ok_or_else(|| AppError::not_found("There is no such member."))
+}
+
+/// Guests and disabled accounts have nothing to join.
+fn joining_member(user: &AuthUser) -> Result<(), AppError> {
+    if user.is_guest_only() {
+        return Err(AppError::forbidden("Guests do not join the club through onboarding.")
+            .with_code("members_only"));
+    }
+    Ok(())
+}
+
+/// The member's onboarding: status, what is missing, the saved profile and the agreement.
+pub fn onboarding(conn: &Connection, user: &AuthUser) -> Result<OnboardingView, AppError> {
+    joining_member(user)?;
+    let p = profile_of(conn, user.user_id)?;
+    let fields = repo::list_fields(conn)?;
+    let answers = repo::answers(conn, p.user_id)?;
+    let steps = missing_steps(conn, &p)?;
+    let missing_fields = missing_fields(&p, &fields, &answers);
+    let review_required = settings::account_settings(conn)?.member_review;
+    let agreement = agreement_status(conn, p.user_id)?;
+    Ok(OnboardingView {
+        agreement_pending: agreement.as_ref().is_some_and(|a| a.needs_signature),
+        status: p.status,
+        onboarding_complete: p.status == UserStatus::Active,
+        missing: steps.iter().map(|s| s.as_str()).collect(),
+        missing_fields,
+        review_required,
+        agreement,
+        profile: ProfileView::of(&p, &fields, &answers),
+    })
+}
+
+/// The current agreement and where this member stands with it; None when there is none.
+pub fn agreement_status(
+    conn: &Connection,
+    user_id: i64,
+) -> Result<Option<AgreementStatus>, AppError> {
+    let Some(current) = repo::current_agreement(conn)? else { return Ok(None) };
+    let signatures = repo::signatures(conn, user_id)?;
+    let newest = signatures.first();
+    Ok(Some(AgreementStatus {
+        version: current.version,
+        title: current.title,
+        body: current.body,
+        signed_version: newest.map(|s| s.version),
+        signed_at: newest.map(|s| crate::clock::rfc3339_at(s.signed_at)),
+        needs_signature: !signatures.iter().any(|s| s.version == current.version),
+    }))
+}
+
+/// The names of what the profile still lacks: first and last name and required club fields.
+fn missing_fields(p: &Profile, fields: &[ProfileField], answers: &[(i64, String)]) -> Vec<String> {
+    let mut missing = Vec::new();
+    if p.first_name.is_empty() {
+        missing.push("first_name".to_string());
+    }
+    if p.last_name.is_empty() {
+        missing.push("last_name".to_string());
+    }
+    for f in fields.iter().filter(|f| f.required) {
+        if !answers.iter().any(|(id, _)| *id == f.id) {
+            missing.push(format!("fields.{}", f.key));
+        }
+    }
+    missing
+}
+
+/// Saves the onboarding profile and marks the step done, then moves the member on (to the
+/// agreement, review or straight into the club). First and last name and the club's required
+/// fields must be given (422 naming each). 409 `onboarding_complete` when it was already done.
+pub fn complete_onboarding(
+    conn: &Connection,
+    ctx: &Ctx,
+    user: &AuthUser,
+    input: ProfileInput,
+) -> Result<OnboardingView, AppError> {
+    joining_member(user)?;
+    let mut p = profile_of(conn, user.user_id)?;
+    if p.onboarding_completed_at.is_some() || p.status == UserStatus::Active {
+        return Err(AppError::conflict(
+            "Your onboarding is already complete. Change your details on your profile.",
+        )
+        .with_code("onboarding_complete"));
+    }
+    let fields = repo::list_fields(conn)?;
+    let changes = apply_profile(conn, &mut p, &fields, input, true)?;
+    let now = ctx.now_unix();
+    repo::save_profile(conn, &p, now)?;
+    save_answers(conn, p.user_id, &changes)?;
+    repo::mark_onboarding_complete(conn, p.user_id, now)?;
+    audit::record(
+        conn,
+        AuditEvent::new("onboarding_completed")
+            .actor(p.user_id)
+            .target(format!("user:{}", p.user_id)),
+        now,
+    )?;
+    advance(conn, ctx, p.user_id, Some(p.user_id))?;
+    onboarding(conn, user)
+}
+
+/// Signs the club's current agreement, recording the version, the time and the IP address,
+/// then moves the member on. 409 `no_agreement` when the club has none, `agreement_changed`
+/// when the version read is no longer current, `already_signed`; 422 when `accept` is not true
+/// or the name is missing.
+pub fn sign_agreement(
+    conn: &Connection,
+    ctx: &Ctx,
+    user: &AuthUser,
+    input: SignInput,
+    ip: Option<&str>,
+) -> Result<OnboardingView, AppError> {
+    joining_member(user)?;
+    let Some(current) = repo::current_agreement(conn)? else {
+        return Err(
+            AppError::conflict("The club has no agreement to sign.").with_code("no_agreement")
+        );
+    };
+    if input.version.is_some_and(|v| v != current.version) {
+        return Err(AppError::conflict(
+            "The agreement has changed since you opened it. Read the new version and sign again.",
+        )
+        .with_code("agreement_changed"));
+    }
+    let full_name = input.full_name.trim();
+    let mut v = Validator::new();
+    v.check(input.accept, "accept", "Tick the box to accept the agreement.");
+    v.check(!full_name.is_empty(), "full_name", "Type your full name to sign.");
+    v.check(
+        full_name.chars().count() <= 120 && !full_name.chars().any(char::is_control),
+        "full_name",
+        "Use at most 120 letters, spaces and punctuation.",
+    );
+    v.finish()?;
+    if !needs_signature(conn, user.user_id)? {
+        return Err(
+            AppError::conflict("You have already signed this version.").with_code("already_signed")
+        );
+    }
+    let now = ctx.now_unix();
+    repo::insert_signature(conn, user.user_id, current.id, full_name, ip, now)?;
+    let event = AuditEvent::new("agreement_signed")
+        .actor(user.user_id)
+        .target(format!("agreement:{}", current.version))
+        .ip(ip);
+    audit::record(conn, event, now)?;
+    advance(conn, ctx, user.user_id, Some(user.user_id))?;
+    onboarding(conn, user)
+}
+
+// ----- the profile -----
+
+/// The answers to save: field id -> new value (None clears it).
+pub(super) type AnswerChanges = Vec<(i64, Option<String>)>;
+
+fn text(v: &mut Validator, field: &str, value: Option<Answer>, max: usize, target: &mut String) {
+    let Some(value) = value else { return };
+    let value = value.as_str().trim();
+    if value.chars().count() > max {
+        v.check(false, field, format!("Use at most {max} characters."));
+    } else if value.chars().any(|c| c.is_control() && c != '\n')
+        || (max <= 120 && value.contains('\n'))
+    {
+        v.check(false, field, "Use letters, digits and punctuation only.");
+    } else {
+        *target = value.replace("\r\n", "\n");
+    }
+}
+
+fn flag(v: &mut Validator, field: &str, value: Option<Answer>, target: &mut bool) {
+    let Some(value) = value else { return };
+    match value.as_str().trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => *target = true,
+        "false" | "no" | "off" | "0" | "" => *target = false,
+        _ => {
+            v.check(false, field, "Use true or false.");
+        }
+    }
+}
+
+/// Applies `input` to `p` and checks it. With `completing`, the profile must end up complete
+/// (names and required club fields); otherwise what is required may not be cleared once the
+/// member finished onboarding. Returns the club-field answers to save, or 422 naming every
+/// bad field.
+pub(super) fn apply_profile(
+    conn: &Connection,
+    p: &mut Profile,
+    fields: &[ProfileField],
+    input: ProfileInput,
+    completing: bool,
+) -> Result<AnswerChanges, AppError> {
+    let mut v = Validator::new();
+    text(&mut v, "first_name", input.first_name, 60, &mut p.first_name);
+    text(&mut v, "last_name", input.last_name, 60, &mut p.last_name);
+    text(&mut v, "city", input.city, 80, &mut p.city);
+    text(&mut v, "state", input.state, 80, &mut p.state);
+    text(&mut v, "country", input.country, 80, &mut p.country);
+    text(&mut v, "zip", input.zip, 20, &mut p.zip);
+    text(&mut v, "venue", input.venue, 120, &mut p.venue);
+    text(&mut v, "address", input.address, 300, &mut p.address);
+    text(
+        &mut v,
+        "emergency_contact_name",
+        input.emergency_contact_name,
+        80,
+        &mut p.emergency_contact_name,
+    );
+    for (name, value, target) in [
+        ("phone", input.phone, &mut p.phone),
+        ("emergency_contact_phone", input.emergency_contact_phone, &mut p.emergency_contact_phone),
+    ] {
+        if let Some(value) = value {
+            let value = value.as_str().trim().to_string();
+            if v.result(name, check_phone(&value)).has_error(name) {
+                continue;
+            }
+            *target = value;
+        }
+    }
+    if let Some(zone) = input.timezone {
+        let zone = zone.as_str().trim();
+        if zone.is_empty() || crate::clock::is_time_zone(zone) {
+            p.timezone = zone.to_string();
+        } else {
+            v.check(
+                false,
+                "timezone",
+                "Choose a time zone such as Europe/London or America/New_York.",
+            );
+        }
+    }
+    if let Some(coach) = input.coach_id {
+        match coach.as_str().trim() {
+            "" => p.coach_id = None,
+            id => match id.parse::<i64>() {
+                Ok(id) if id != p.user_id && repo::is_coach(conn, id)? => p.coach_id = Some(id),
+                _ => {
+                    v.check(false, "coach_id", "Choose one of the club's coaches.");
+                }
+            },
+        }
+    }
+    flag(&mut v, "show_email", input.show_email, &mut p.show_email);
+    flag(&mut v, "show_phone", input.show_phone, &mut p.show_phone);
+
+    let existing = repo::answers(conn, p.user_id)?;
+    let mut changes = AnswerChanges::new();
+    for (key, answer) in &input.fields {
+        let name = format!("fields.{key}");
+        match fields.iter().find(|f| &f.key == key) {
+            Some(field) => match field.normalize(answer.as_str()) {
+                Ok(value) => changes.push((field.id, value)),
+                Err(message) => {
+                    v.check(false, &name, message);
+                }
+            },
+            None => {
+                v.check(false, &name, "The club has no such field.");
+            }
+        }
+    }
+    let must_be_complete = completing || p.onboarding_completed_at.is_some();
+    if must_be_complete {
+        v.check(!p.first_name.is_empty(), "first_name", "First name is required.");
+        v.check(!p.last_name.is_empty(), "last_name", "Last name is required.");
+        for field in fields.iter().filter(|f| f.required) {
+            let answered = match changes.iter().find(|(id, _)| *id == field.id) {
+                Some((_, value)) => value.is_some(),
+                None => existing.iter().any(|(id, _)| *id == field.id),
+            };
+            let name = format!("fields.{}", field.key);
+            if !v.has_error(&name) {
+                v.check(answered, &name, format!("{} is required.", field.label));
+            }
+        }
+    }
+    v.finish()?;
+    Ok(changes)
+}
+
+pub(super) fn save_answers(
+    conn: &Connection,
+    user_id: i64,
+    changes: &AnswerChanges,
+) -> Result<(), AppError> {
+    for (field_id, value) in changes {
+        repo::set_answer(conn, user_id, *field_id, value.as_deref())?;
+    }
+    Ok(())
+}
+
+/// The member's own profile, with every club field and their answers.
+pub fn me(conn: &Connection, user: &AuthUser) -> Result<ProfileView, AppError> {
+    let p = profile_of(conn, user.user_id)?;
+    let fields = repo::list_fields(conn)?;
+    let answers = repo::answers(conn, p.user_id)?;
+    Ok(ProfileView::of(&p, &fields, &answers))
+}
+
+/// Updates the member's own profile: contact details, time zone, names, coach, directory
+/// visibility and club fields. Only the caller's own row is touched; roles, status and email
+/// are not part of the input (422 naming them). Required fields cannot be cleared.
+pub fn update_me(
+    conn: &Connection,
+    ctx: &Ctx,
+    user: &AuthUser,
+    input: ProfileInput,
+) -> Result<ProfileView, AppError> {
+    let mut p = profile_of(conn, user.user_id)?;
+    let fields = repo::list_fields(conn)?;
+    let changes = apply_profile(conn, &mut p, &fields, input, false)?;
+    repo::save_profile(conn, &p, ctx.now_unix())?;
+    save_answers(conn, p.user_id, &changes)?;
+    me(conn, user)
+}
+
+/// Active members whose name matches `q`: names, roles, the club fields shared with members,
+/// and email or phone only where the member chose to show them.
+pub fn directory(conn: &Connection, q: Option<&str>) -> Result<Vec<DirectoryEntry>, AppError> {
+    let q = q.map(str::trim).filter(|q| !q.is_empty());
+    if q.is_some_and(|q| q.chars().count() > 100) {
+        return Err(AppError::invalid_field("q", "Search for at most 100 characters."));
+    }
+    let fields = repo::list_fields(conn)?;
+    let shared: Vec<&ProfileField> =
+        fields.iter().filter(|f| f.visibility >= Visibility::Members).collect();
+    let mut answers: BTreeMap<i64, Vec<(i64, String)>> = BTreeMap::new();
+    for (user_id, field_id, value) in repo::shared_answers(conn)? {
+        answers.entry(user_id).or_default().push((field_id, value));
+    }
+    let rows = repo::directory(conn, q)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let mine = answers.remove(&row.user_id).unwrap_or_default();
+            let fields = shared
+                .iter()
+                .filter_map(|f| {
+                    let value = mine.iter().find(|(id, _)| *id == f.id)?.1.clone();
+                    Some(SharedField { key: f.key.clone(), label: f.label.clone(), value })
+                })
+                .collect();
+            DirectoryEntry {
+                id: row.user_id,
+                username: row.username,
+                name: row.name,
+                roles: row.roles,
+                email: row.email,
+                phone: row.phone,
+                fields,
+            }
+        })
+        .collect())
+}
+
+/// Field answers for a view: every club field with the member's answer (or null).
+pub fn field_answers(fields: &[ProfileField], answers: &[(i64, String)]) -> Vec<FieldAnswer> {
+    fields
+        .iter()
+        .map(|f| FieldAnswer {
+            key: f.key.clone(),
+            label: f.label.clone(),
+            kind: f.kind,
+            required: f.required,
+            visibility: f.visibility,
+            choices: f.choices.clone(),
+            value: answers.iter().find(|(id, _)| *id == f.id).map(|(_, v)| v.clone()),
+        })
+        .collect()
+}
+
+/// A 409 that names each missing step as a field, for activation.
+pub(super) fn blocked(steps: &[Step]) -> AppError {
+    let mut fields = FieldErrors::new();
+    for step in steps {
+        let message = match step {
+            Step::Profile => "The member has not completed their profile.",
+            Step::Agreement => "The member has not signed the current agreement.",
+            Step::Review => "The member is waiting for review.",
+        };
+        fields.insert(step.as_str().to_string(), message.to_string());
+    }
+    let names: Vec<&str> = steps.iter().map(|s| s.as_str()).collect();
+    AppError::new(
+        ErrorKind::Conflict,
+        format!("This member cannot be activated yet: missing {}.", names.join(" and ")),
+    )
+    .with_code("activation_blocked")
+    .with_fields(fields)
+}
