@@ -29,8 +29,13 @@ fn fixtures() -> Value {
     all
 }
 
+/// Page templates; layouts, partials and `_`-prefixed pieces are rendered inside them.
 fn is_page(name: &str) -> bool {
-    !(name.starts_with("email/") || name.starts_with("layouts/") || name.starts_with("partials/"))
+    let piece = name.rsplit('/').next().is_some_and(|file| file.starts_with('_'));
+    !(piece
+        || name.starts_with("email/")
+        || name.starts_with("layouts/")
+        || name.starts_with("partials/"))
 }
 
 #[test]
