@@ -592,15 +592,12 @@ fn decide(
         return Err(AppError::conflict("This booking changed meanwhile; reload and try again."));
     }
     let booking = get_booking(conn, id)?;
-    let template = match status {
-        BookingStatus::Confirmed => "booking_confirmed",
-        _ => "booking_declined",
-    };
-    email_member(conn, ctx, &booking, template)?;
+    // The email template and the audit entry share the name.
     let kind = match status {
         BookingStatus::Confirmed => "booking_confirmed",
         _ => "booking_declined",
     };
+    email_member(conn, ctx, &booking, kind)?;
     let event = AuditEvent::new(kind)
         .actor_opt(actor.user_id())
         .target(format!("booking:{id}"))
