@@ -413,6 +413,9 @@ pub fn member_page(
         services: bookable_services(conn)?,
         bookings,
         form,
+        feed_last_read: repo::feed_times(conn, user_id)?
+            .and_then(|(_, used)| used)
+            .map(|t| format_in(t, tz, "%a %-d %b %Y, %H:%M")),
         feed: feed(conn, ctx, actor)?,
         min_start: format_in(now, tz, "%Y-%m-%dT%H:%M"),
         time_zone,

@@ -145,6 +145,8 @@ pub struct MemberBookingsPage {
     pub bookings: Vec<BookingRow>,
     pub form: BookingForm,
     pub feed: FeedView,
+    /// When a calendar last read the feed, in the member's zone.
+    pub feed_last_read: Option<String>,
     /// The zone times are shown and read in.
     pub time_zone: String,
     /// The earliest value the time field accepts (now, in the member's zone).
