@@ -153,7 +153,7 @@ async fn index(
     };
     let mut page = list_page(&q, own, list);
     page.types = types;
-    page.coach = member.0.has_role(crate::accounts::model::Role::Coach);
+    page.coach = member.0.is_coach();
     match err {
         None => Ok(PageResponse::page(shell.render(LIST, &page))),
         Some(err) => shell.form_error(LIST, &page, err).map(PageResponse::from),

@@ -547,11 +547,11 @@ pub fn export_all(
     export::club_csv(&rows, ctx.now_unix())
 }
 
-/// The active members the signed-in coach coaches, with their totals. 403 without the coach
-/// role.
+/// The active members whose coach is the signed-in coach (or admin), with their totals. 403
+/// for anyone else.
 pub fn coached_members(conn: &Connection, actor: &Actor) -> Result<CoachedMembers, AppError> {
     let viewer = Viewer::of(actor)?;
-    if !viewer.coach {
+    if !viewer.coach && !viewer.admin {
         return Err(AppError::forbidden("This page is for the club's coaches."));
     }
     let members = repo::coached_members(conn, viewer.id)?;

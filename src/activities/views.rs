@@ -259,7 +259,7 @@ pub struct ListPage {
     pub types: Vec<TypeView>,
     /// Whether it is the viewer's own log.
     pub own: bool,
-    /// Whether the viewer coaches (the page links to their members).
+    /// Whether the viewer coaches or is an admin (the page links to their members).
     pub coach: bool,
     pub prev_url: Option<String>,
     pub next_url: Option<String>,

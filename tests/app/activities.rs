@@ -690,6 +690,12 @@ async fn an_admin_records_reads_and_changes_any_members_activities() {
         2,
         "changes to a member's log by someone else are audited"
     );
+    let (status, coached) = app.json("/api/v1/coach/members").await;
+    assert_eq!(
+        (status, coached),
+        (Status::Ok, json!({"members": []})),
+        "admins stand with coaches"
+    );
 }
 
 // ----- CSV -----
