@@ -230,7 +230,7 @@ async fn edit_page(
             action: format!("/activities/{id}/edit"),
             cancel_url: log_url(own_id, owner),
             form: values.unwrap_or_else(|| FormValues::of(&a)),
-            options: service::form_options(tx, &actor, Some(owner), Some(a.type_id))?,
+            options: service::form_options(tx, &actor, Some(owner), Some(&a))?,
         })
     })
     .await

@@ -568,19 +568,27 @@ pub fn all_types(conn: &Connection) -> Result<Vec<TypeView>, AppError> {
     Ok(repo::list_types(conn, true)?.iter().map(TypeView::from).collect())
 }
 
-/// What the record or edit form offers the viewer: the choosable types (plus `keep_type`, an
-/// edited entry's type, even if archived), the coaches, and the members they may record for
-/// (everyone active for admins, their own members for coaches, none for others). Times are
-/// read in the zone of `member_id`'s member when the viewer may see that member, else their own.
+/// What the record or edit form offers the viewer: the choosable types, the coaches, and the
+/// members they may record for (everyone active for admins, their own members for coaches,
+/// none for others). An edited entry (`keep`) keeps its type and coach on offer even if the
+/// type was archived or the coach's account disabled since, so saving it loses nothing. Times
+/// are read in the zone of `member_id`'s member when the viewer may see that member, else their
+/// own.
 pub fn form_options(
     conn: &Connection,
     actor: &Actor,
     member_id: Option<i64>,
-    keep_type: Option<i64>,
+    keep: Option<&Activity>,
 ) -> Result<FormOptions, AppError> {
     let viewer = Viewer::of(actor)?;
     let mut types = repo::list_types(conn, true)?;
-    types.retain(|t| t.is_active() || Some(t.id) == keep_type);
+    types.retain(|t| t.is_active() || keep.is_some_and(|a| a.type_id == t.id));
+    let mut coaches: Vec<PersonView> = repo::coaches(conn)?.iter().map(PersonView::from).collect();
+    if let Some(coach) = keep.and_then(|a| a.coach.as_ref()) {
+        if !coaches.iter().any(|c| c.id == coach.id) {
+            coaches.push(PersonView::from(coach));
+        }
+    }
     let members = if viewer.admin {
         repo::active_members(conn, None)?
     } else if viewer.coach {
@@ -599,7 +607,7 @@ pub fn form_options(
     };
     Ok(FormOptions {
         types: types.iter().map(TypeView::from).collect(),
-        coaches: repo::coaches(conn)?.iter().map(PersonView::from).collect(),
+        coaches,
         members: members
             .iter()
             .filter(|m| m.person.id != viewer.id)

@@ -1141,3 +1141,37 @@ async fn scripts_record_activities_with_an_api_token() {
         .await;
     assert_eq!(response.status(), Status::Created);
 }
+
+#[rocket::async_test]
+async fn the_edit_form_keeps_a_coach_who_has_left_so_saving_loses_nothing() {
+    let app = TestApp::spawn().await;
+    let coach = app.create_user("cy", &[Role::Member, Role::Coach]).await;
+    set_display_name(&app, coach, "Coach Cy").await;
+    app.create_user("ann", &[Role::Member]).await;
+    app.login_as("ann").await;
+    let mut body = activity(&hours_ago(3), 30, "lesson");
+    body["coach_id"] = json!(coach);
+    let id = record(&app, body).await;
+    app.exec("UPDATE users SET status = 'disabled' WHERE username = 'cy'").await;
+
+    assert!(!get_text(&app, "/activities/new").await.1.contains("Coach Cy"), "no longer offered");
+    let (_, edit, _, _) = get_text(&app, &format!("/activities/{id}/edit")).await;
+    assert!(edit.contains(&format!("value=\"{coach}\" selected")), "still the entry's coach");
+    let token = extract_csrf(&edit).unwrap();
+    let coach_id = coach.to_string();
+    let response = app
+        .post_form(
+            &format!("/activities/{id}/edit"),
+            &[
+                ("csrf_token", &token),
+                ("started_local", "2026-01-10T10:00"),
+                ("duration_minutes", "31"),
+                ("type", "lesson"),
+                ("format", "coached"),
+                ("coach_id", &coach_id),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), Status::SeeOther);
+    assert_eq!(app.json(&format!("/api/v1/activities/{id}")).await.1["coach"]["id"], coach);
+}
