@@ -2,6 +2,10 @@
 //! competitions, walks), recorded by themselves, their coach or an admin.
 
 pub mod api;
+pub mod export;
+pub mod input;
 pub mod model;
 pub mod pages;
 pub mod repo;
+pub mod service;
+pub mod views;
