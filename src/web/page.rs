@@ -28,6 +28,8 @@ pub struct NavUser {
     pub is_admin: bool,
     /// May use the member area (active, more than a guest).
     pub is_member: bool,
+    /// Coaches (and admins) see the members they coach.
+    pub is_coach: bool,
     /// Still joining: the navigation leads to the onboarding wizard.
     pub onboarding: bool,
 }
@@ -64,6 +66,7 @@ impl Site {
                 name: u.name().to_string(),
                 is_admin: u.is_admin(),
                 is_member: u.is_active_member(),
+                is_coach: u.is_active_member() && u.has_role(crate::accounts::model::Role::Coach),
                 onboarding: !u.is_active_member()
                     && !u.is_guest_only()
                     && u.status != crate::accounts::model::UserStatus::Disabled,
