@@ -18,6 +18,11 @@ use crate::clock::rfc3339_at;
 use crate::ctx::Ctx;
 use crate::error::{AppError, Validator};
 
+fn member(conn: &Connection, user_id: i64) -> Result<repo::Profile, AppError> {
+    repo::find_profile(conn, user_id)?
+        .ok_or_else(|| AppError::not_found("There is no such member."))
+}
+
 fn admin_only(actor: &Actor) -> Result<(), AppError> {
     if actor.is_admin() {
         Ok(())
@@ -64,8 +69,7 @@ pub fn list(
 /// what still blocks activation. 404 for an unknown id.
 pub fn detail(conn: &Connection, actor: &Actor, user_id: i64) -> Result<MemberDetail, AppError> {
     admin_only(actor)?;
-    let p = repo::find_profile(conn, user_id)?
-        .ok_or_else(|| AppError::not_found("There is no such member."))?;
+    let p = member(conn, user_id)?;
     let fields = repo::list_fields(conn)?;
     let answers = repo::answers(conn, user_id)?;
     let missing = activation_gaps(conn, &p)?;
@@ -119,8 +123,7 @@ pub fn activate(
     note: Option<&str>,
 ) -> Result<MemberDetail, AppError> {
     admin_only(actor)?;
-    let p = repo::find_profile(conn, user_id)?
-        .ok_or_else(|| AppError::not_found("There is no such member."))?;
+    let p = member(conn, user_id)?;
     match p.status {
         UserStatus::Active => return Err(AppError::conflict("This member is already active.")),
         UserStatus::Disabled => {
@@ -152,8 +155,7 @@ pub fn disable(
     note: Option<&str>,
 ) -> Result<MemberDetail, AppError> {
     admin_only(actor)?;
-    let p = repo::find_profile(conn, user_id)?
-        .ok_or_else(|| AppError::not_found("There is no such member."))?;
+    let p = member(conn, user_id)?;
     if actor.user_id() == Some(user_id) {
         return Err(AppError::conflict("You cannot disable your own account."));
     }
@@ -178,8 +180,7 @@ pub fn enable(
     note: Option<&str>,
 ) -> Result<MemberDetail, AppError> {
     admin_only(actor)?;
-    let p = repo::find_profile(conn, user_id)?
-        .ok_or_else(|| AppError::not_found("There is no such member."))?;
+    let p = member(conn, user_id)?;
     if p.status != UserStatus::Disabled {
         return Err(AppError::conflict("This account is not disabled."));
     }

@@ -199,6 +199,23 @@ impl<'r> FromRequest<'r> for MaybeUser {
     }
 }
 
+/// The signed-in user wrapped as `T` when `allowed` lets them in; its error (kept for the
+/// catcher) when not; the `CurrentUser` failure without a session.
+async fn signed_in_and<T>(
+    req: &Request<'_>,
+    wrap: fn(AuthUser) -> T,
+    allowed: impl FnOnce(&AuthUser) -> Result<(), AppError>,
+) -> Outcome<T, AppError> {
+    match req.guard::<CurrentUser>().await {
+        Outcome::Success(CurrentUser(user)) => match allowed(&user) {
+            Ok(()) => Outcome::Success(wrap(user)),
+            Err(err) => fail(req, err),
+        },
+        Outcome::Error(e) => Outcome::Error(e),
+        Outcome::Forward(s) => Outcome::Forward(s),
+    }
+}
+
 /// A signed-in admin: 401 without a session, 403 for anyone else.
 pub struct AdminUser(pub AuthUser);
 
@@ -213,16 +230,14 @@ impl<'r> FromRequest<'r> for AdminUser {
     type Error = AppError;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, AppError> {
-        let user = match req.guard::<CurrentUser>().await {
-            Outcome::Success(CurrentUser(user)) => user,
-            Outcome::Error(e) => return Outcome::Error(e),
-            Outcome::Forward(s) => return Outcome::Forward(s),
-        };
-        if user.is_admin() {
-            Outcome::Success(AdminUser(user))
-        } else {
-            fail(req, AppError::forbidden("This part of Clubroom is for club admins."))
-        }
+        signed_in_and(req, AdminUser, |user| {
+            if user.is_admin() {
+                Ok(())
+            } else {
+                Err(AppError::forbidden("This part of Clubroom is for club admins."))
+            }
+        })
+        .await
     }
 }
 
@@ -242,22 +257,17 @@ impl<'r> FromRequest<'r> for ActiveMember {
     type Error = AppError;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, AppError> {
-        let user = match req.guard::<CurrentUser>().await {
-            Outcome::Success(CurrentUser(user)) => user,
-            Outcome::Error(e) => return Outcome::Error(e),
-            Outcome::Forward(s) => return Outcome::Forward(s),
-        };
-        if user.is_active_member() {
-            Outcome::Success(ActiveMember(user))
-        } else if user.is_guest_only() {
-            fail(
-                req,
-                AppError::forbidden("This part of Clubroom is for club members.")
-                    .with_code("members_only"),
-            )
-        } else {
-            fail(req, AppError::onboarding_incomplete())
-        }
+        signed_in_and(req, ActiveMember, |user| {
+            if user.is_active_member() {
+                Ok(())
+            } else if user.is_guest_only() {
+                Err(AppError::forbidden("This part of Clubroom is for club members.")
+                    .with_code("members_only"))
+            } else {
+                Err(AppError::onboarding_incomplete())
+            }
+        })
+        .await
     }
 }
 
