@@ -596,7 +596,8 @@ async fn join(
     match result {
         Ok(done) => {
             cookie.set(done.session.token);
-            Ok(PageResponse::done("/home", "Welcome! Your account is ready."))
+            // A new account starts by joining: the profile, the agreement, review.
+            Ok(PageResponse::done("/onboarding", "Welcome! Your account is ready."))
         }
         Err(err) => shell.form_error("accounts/join.html", &page, err).map(PageResponse::from),
     }

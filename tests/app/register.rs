@@ -236,8 +236,10 @@ async fn the_join_page_registers_and_explains_a_dead_link() {
         )
         .await;
     assert_eq!(ok.status(), Status::SeeOther);
-    assert_eq!(ok.headers().get_one("Location"), Some("/home"));
+    assert_eq!(ok.headers().get_one("Location"), Some("/onboarding"), "on to joining");
     assert_eq!(app.json("/api/v1/auth/session").await.1["username"], "kim");
+    let wizard = app.client.get("/onboarding").dispatch().await.into_string().await.unwrap();
+    assert!(wizard.contains("action=\"/onboarding/profile\""), "the profile form");
 
     let again = app.client.get(format!("/join/{token}")).dispatch().await;
     assert_eq!(again.status(), Status::Forbidden);
