@@ -19,6 +19,7 @@ mod health;
 mod invites;
 mod login;
 mod members;
+mod members_pages;
 mod register;
 mod sessions;
 mod setup;
