@@ -139,10 +139,14 @@ pub struct FieldInput {
 #[derive(Debug, Default, FromForm)]
 pub struct FieldForm {
     pub key: Option<String>,
+    #[field(default = String::new())]
     pub label: String,
+    #[field(default = String::new())]
     pub kind: String,
     pub required: bool,
+    #[field(default = String::new())]
     pub visibility: String,
+    #[field(default = String::new())]
     pub choices: String,
     pub position: Option<i64>,
 }

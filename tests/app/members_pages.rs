@@ -869,3 +869,16 @@ async fn an_admin_retires_the_agreement_and_members_waiting_for_it_move_on() {
     let again = submit(&admin, "/admin/agreement", "/admin/agreement/retire", &[]).await;
     assert_eq!(again.status, Status::Conflict, "nothing left to retire");
 }
+
+#[rocket::async_test]
+async fn a_hand_made_field_form_missing_its_inputs_is_shown_again_naming_them() {
+    let app = TestApp::spawn().await;
+    app.as_admin().await;
+    let page =
+        submit(&app, "/admin/profile-fields", "/admin/profile-fields", &[("key", "dog")]).await;
+    assert_eq!(page.status, Status::UnprocessableEntity);
+    assert!(page.html.contains("Use 1 to 80 characters."), "the label is named");
+    assert!(page.html.contains("Choose text, long_text"), "the type is named");
+    assert!(page.html.contains("value=\"dog\""), "what was typed is kept");
+    assert_eq!(app.count("SELECT count(*) FROM profile_fields").await, 0);
+}
