@@ -736,7 +736,7 @@ pub fn feed(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<FeedView, App
     let Some(sealed) = repo::feed_token_sealed(conn, user_id)? else {
         return Ok(FeedView { url: None, created_at: None, last_used_at: None });
     };
-    let token = Sealer::new(&ctx.secret).open(&sealed)?;
+    let token = Sealer::for_purpose(&ctx.secret, "calendar feed").open(&sealed)?;
     let (created, used) = repo::feed_times(conn, user_id)?.unwrap_or((0, None));
     Ok(FeedView {
         url: Some(feed_url(ctx, &token)),
@@ -758,7 +758,7 @@ pub fn create_feed(
         return Ok((feed(conn, ctx, actor)?, false));
     }
     let token = random_token();
-    let sealed = Sealer::new(&ctx.secret).seal(&token);
+    let sealed = Sealer::for_purpose(&ctx.secret, "calendar feed").seal(&token);
     repo::insert_feed(conn, user_id, &feed_hash(ctx, &token), &sealed, ctx.now_unix())?;
     Ok((feed(conn, ctx, actor)?, true))
 }

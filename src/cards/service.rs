@@ -106,7 +106,7 @@ fn build_card(
 /// replaced, so its hash no longer matches any link either) counts as not shared.
 fn current_token(conn: &Connection, ctx: &Ctx, user_id: i64) -> Result<Option<String>, AppError> {
     let Some(sealed) = repo::share_of(conn, user_id)? else { return Ok(None) };
-    Ok(Sealer::new(&ctx.secret).open(&sealed).ok())
+    Ok(Sealer::for_purpose(&ctx.secret, "card share").open(&sealed).ok())
 }
 
 /// The caller's own card with its share link when shared. 404 if the account is gone.
@@ -134,7 +134,7 @@ pub fn share(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<Shared, AppE
         None => {
             let token = Uuid::new_v4().hyphenated().to_string();
             let now = ctx.now_unix();
-            let sealed = Sealer::new(&ctx.secret).seal(&token);
+            let sealed = Sealer::for_purpose(&ctx.secret, "card share").seal(&token);
             // Clears a share left unreadable by a replaced secret key.
             repo::delete_share(conn, user_id)?;
             repo::insert_share(conn, user_id, &token_key(ctx, &token), &sealed, now)?;

@@ -17,8 +17,18 @@ pub struct Sealer {
 }
 
 impl Sealer {
+    /// The outbox's sealer.
     pub fn new(secret: &[u8]) -> Self {
-        let key = keyed_hash(secret, &[b"clubroom email outbox v1"]);
+        Sealer::with_key(keyed_hash(secret, &[b"clubroom email outbox v1"]))
+    }
+
+    /// A sealer with a key of its own for `purpose` (`"card share"`, say), so a value sealed
+    /// for one use never opens as another.
+    pub fn for_purpose(secret: &[u8], purpose: &str) -> Self {
+        Sealer::with_key(keyed_hash(secret, &[b"clubroom sealed v1", purpose.as_bytes()]))
+    }
+
+    fn with_key(key: Vec<u8>) -> Self {
         Sealer { cipher: XChaCha20Poly1305::new_from_slice(&key).expect("a 32-byte key") }
     }
 
@@ -67,5 +77,14 @@ mod tests {
         bytes[middle] = if bytes[middle] == b'A' { b'B' } else { b'A' };
         let tampered = String::from_utf8(bytes).unwrap();
         assert!(sealer.open(&tampered).is_err(), "an altered text does not open");
+    }
+
+    #[test]
+    fn each_purpose_seals_under_its_own_key() {
+        let card = Sealer::for_purpose(b"secret", "card share");
+        let sealed = card.seal("token");
+        assert_eq!(card.open(&sealed).unwrap(), "token");
+        assert!(Sealer::for_purpose(b"secret", "calendar feed").open(&sealed).is_err());
+        assert!(Sealer::new(b"secret").open(&sealed).is_err(), "nor with the outbox key");
     }
 }
