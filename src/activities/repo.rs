@@ -5,14 +5,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use super::model::{Activity, ActivityType, CoachedMember, Filter, Member, NewActivity, Person};
 use crate::error::AppError;
 
-/// The name a person is shown by, in SQL: the display name, else first and last name, else the
-/// username. NULL for a LEFT JOIN that found nobody.
-fn name_of(alias: &str) -> String {
-    format!(
-        "COALESCE(NULLIF({a}.display_name, ''), NULLIF(TRIM({a}.first_name || ' ' || {a}.last_name), ''), {a}.username)",
-        a = alias
-    )
-}
+use crate::members::model::name_sql as name_of;
 
 /// Records an activity; returns its id.
 pub fn insert(conn: &Connection, a: &NewActivity<'_>, now: i64) -> Result<i64, AppError> {

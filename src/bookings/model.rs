@@ -119,18 +119,6 @@ pub struct Member {
     pub active: bool,
 }
 
-/// The display name: the chosen display name, else first and last name, else the username.
-pub fn member_name(display: &str, first: &str, last: &str, username: &str) -> String {
-    let full = format!("{} {}", first.trim(), last.trim()).trim().to_string();
-    if !display.trim().is_empty() {
-        display.trim().to_string()
-    } else if !full.is_empty() {
-        full
-    } else {
-        username.to_string()
-    }
-}
-
 /// An activity type that a completed booking can be recorded as.
 #[derive(Debug, Clone, Serialize)]
 pub struct ActivityType {
@@ -177,13 +165,10 @@ mod tests {
     }
 
     #[test]
-    fn statuses_round_trip_and_names_fall_back() {
+    fn statuses_round_trip() {
         for s in BookingStatus::ALL {
             assert_eq!(s.as_str().parse::<BookingStatus>(), Ok(s));
         }
         assert!("maybe".parse::<BookingStatus>().is_err());
-        assert_eq!(member_name(" Kim ", "A", "B", "k"), "Kim");
-        assert_eq!(member_name("", "Ann", "Lee", "k"), "Ann Lee");
-        assert_eq!(member_name("", "", "", "k"), "k");
     }
 }

@@ -3,8 +3,9 @@
 use rusqlite::types::Type;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::model::{member_name, ActivityType, Booking, BookingStatus, Member, Service};
+use super::model::{ActivityType, Booking, BookingStatus, Member, Service};
 use crate::error::AppError;
+use crate::members::model::display_name;
 
 // ----- services -----
 
@@ -157,7 +158,7 @@ fn booking_row(r: &Row<'_>) -> rusqlite::Result<Booking> {
         activity_id: r.get(11)?,
         created_at: r.get(12)?,
         updated_at: r.get(13)?,
-        member_name: member_name(&display, &first, &last, &username),
+        member_name: display_name(&first, &last, &display, &username),
         member_username: username,
     })
 }
@@ -274,7 +275,7 @@ pub fn member(conn: &Connection, user_id: i64) -> Result<Option<Member>, AppErro
                 Ok(Member {
                     id: r.get(0)?,
                     email: r.get(1)?,
-                    name: member_name(&display, &first, &last, &username),
+                    name: display_name(&first, &last, &display, &username),
                     timezone: r.get(6)?,
                     active: status == "active",
                 })

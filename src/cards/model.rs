@@ -77,15 +77,12 @@ impl Member {
     /// The name a card shows: first and last name when given, else the display name, else the
     /// username.
     pub fn card_name(&self) -> String {
-        let full = format!("{} {}", self.first_name.trim(), self.last_name.trim());
-        let full = full.trim();
-        if !full.is_empty() {
-            full.to_string()
-        } else if !self.display_name.trim().is_empty() {
-            self.display_name.trim().to_string()
-        } else {
-            self.username.clone()
-        }
+        crate::members::model::display_name(
+            &self.first_name,
+            &self.last_name,
+            &self.display_name,
+            &self.username,
+        )
     }
 
     pub fn contact_preference(&self) -> Option<ContactPreference> {

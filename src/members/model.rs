@@ -152,6 +152,29 @@ fn format_number(n: f64) -> String {
     }
 }
 
+/// The name a member goes by everywhere (directory, cards, activities, bookings): their first
+/// and last name when given, else the display name, else the username.
+pub fn display_name(first: &str, last: &str, display: &str, username: &str) -> String {
+    let full = format!("{} {}", first.trim(), last.trim());
+    if !full.trim().is_empty() {
+        full.trim().to_string()
+    } else if !display.trim().is_empty() {
+        display.trim().to_string()
+    } else {
+        username.to_string()
+    }
+}
+
+/// `display_name` in SQL, over the `users` row aliased `alias`. NULL when a LEFT JOIN found
+/// nobody.
+pub fn name_sql(alias: &str) -> String {
+    format!(
+        "COALESCE(NULLIF(TRIM(TRIM({a}.first_name) || ' ' || TRIM({a}.last_name)), ''),
+                  NULLIF(TRIM({a}.display_name), ''), {a}.username)",
+        a = alias
+    )
+}
+
 /// What still stands between a member and the member area.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -209,6 +232,14 @@ mod tests {
             choices: vec!["Small".into(), "Large".into()],
             position: 0,
         }
+    }
+
+    #[test]
+    fn a_member_goes_by_their_full_name_then_display_name_then_username() {
+        assert_eq!(display_name(" Ann ", "Lee", "Annie", "ann"), "Ann Lee");
+        assert_eq!(display_name("", "", " Kim ", "k"), "Kim");
+        assert_eq!(display_name("", "", "", "k"), "k");
+        assert_eq!(display_name("Bo", "", "", "bo"), "Bo");
     }
 
     #[test]

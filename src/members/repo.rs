@@ -2,15 +2,9 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::model::{Agreement, FieldKind, ProfileField, Signature, Visibility};
+use super::model::{name_sql, Agreement, FieldKind, ProfileField, Signature, Visibility};
 use crate::accounts::model::{parse_roles, Role, UserStatus};
 use crate::error::AppError;
-
-/// The name a member goes by, in SQL over `users` aliased `u`: their first and last name,
-/// else the display name, else the username.
-pub const NAME_SQL: &str = "CASE WHEN u.first_name <> '' OR u.last_name <> ''
-         THEN trim(u.first_name || ' ' || u.last_name)
-         WHEN u.display_name <> '' THEN u.display_name ELSE u.username END";
 
 /// A member's own profile, as stored.
 #[derive(Debug, Clone)]
@@ -49,7 +43,7 @@ fn status_of(s: &str) -> rusqlite::Result<UserStatus> {
 
 pub fn find_profile(conn: &Connection, user_id: i64) -> Result<Option<Profile>, AppError> {
     let sql = format!(
-        "SELECT u.id, u.username, u.email, {NAME_SQL}, u.first_name, u.last_name, u.phone, u.city,
+        "SELECT u.id, u.username, u.email, {name}, u.first_name, u.last_name, u.phone, u.city,
                 u.state, u.country, u.zip, u.timezone, u.coach_id,
                 (SELECT {coach} FROM users c WHERE c.id = u.coach_id),
                 u.venue, u.address, u.emergency_contact_name, u.emergency_contact_phone,
@@ -57,7 +51,8 @@ pub fn find_profile(conn: &Connection, user_id: i64) -> Result<Option<Profile>, 
                 (SELECT group_concat(role) FROM user_roles WHERE user_id = u.id),
                 u.created_at, u.activated_at, u.onboarding_completed_at
          FROM users u WHERE u.id = ?1",
-        coach = NAME_SQL.replace("u.", "c.")
+        name = name_sql("u"),
+        coach = name_sql("c")
     );
     Ok(conn
         .query_row(&sql, [user_id], |r| {
@@ -146,8 +141,9 @@ pub fn is_coach(conn: &Connection, user_id: i64) -> Result<bool, AppError> {
 
 /// (id, name) of every active coach, by name.
 pub fn coaches(conn: &Connection) -> Result<Vec<(i64, String)>, AppError> {
+    let name = name_sql("u");
     let sql = format!(
-        "SELECT u.id, {NAME_SQL} AS name FROM users u
+        "SELECT u.id, {name} AS name FROM users u
          JOIN user_roles r ON r.user_id = u.id AND r.role = 'coach'
          WHERE u.status = 'active' ORDER BY name COLLATE NOCASE"
     );
@@ -423,7 +419,7 @@ pub fn timeline(conn: &Connection, user_id: i64) -> Result<Vec<StatusChange>, Ap
         "SELECT e.from_status, e.to_status, e.actor_user_id,
                 (SELECT {name} FROM users a WHERE a.id = e.actor_user_id), e.note, e.at
          FROM status_events e WHERE e.user_id = ?1 ORDER BY e.at, e.id",
-        name = NAME_SQL.replace("u.", "a.")
+        name = name_sql("a")
     );
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map([user_id], |r| {
@@ -488,15 +484,16 @@ pub fn list_members(
     status: Option<UserStatus>,
     q: Option<&str>,
 ) -> Result<Vec<MemberRow>, AppError> {
+    let name = name_sql("u");
     let sql = format!(
-        "SELECT u.id, u.username, {NAME_SQL} AS name, u.email, u.status,
+        "SELECT u.id, u.username, {name} AS name, u.email, u.status,
                 (SELECT group_concat(role) FROM user_roles WHERE user_id = u.id),
                 u.created_at, u.onboarding_completed_at,
                 (SELECT max(a.version) FROM agreement_signatures s
                  JOIN agreements a ON a.id = s.agreement_id WHERE s.user_id = u.id)
          FROM users u
          WHERE (?1 IS NULL OR u.status = ?1)
-           AND (?2 IS NULL OR {NAME_SQL} LIKE ?2 ESCAPE '\\' OR u.username LIKE ?2 ESCAPE '\\'
+           AND (?2 IS NULL OR {name} LIKE ?2 ESCAPE '\\' OR u.username LIKE ?2 ESCAPE '\\'
                 OR u.email LIKE ?2 ESCAPE '\\')
          ORDER BY name COLLATE NOCASE, u.id"
     );
@@ -532,15 +529,16 @@ pub struct DirectoryRow {
 
 /// Active members (guests excluded) whose name or username matches `q`, by name.
 pub fn directory(conn: &Connection, q: Option<&str>) -> Result<Vec<DirectoryRow>, AppError> {
+    let name = name_sql("u");
     let sql = format!(
-        "SELECT u.id, u.username, {NAME_SQL} AS name,
+        "SELECT u.id, u.username, {name} AS name,
                 (SELECT group_concat(role) FROM user_roles WHERE user_id = u.id) AS roles,
                 CASE WHEN u.show_email THEN u.email END,
                 CASE WHEN u.show_phone AND u.phone <> '' THEN u.phone END
          FROM users u
          WHERE u.status = 'active'
            AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role <> 'guest')
-           AND (?1 IS NULL OR {NAME_SQL} LIKE ?1 ESCAPE '\\' OR u.username LIKE ?1 ESCAPE '\\')
+           AND (?1 IS NULL OR {name} LIKE ?1 ESCAPE '\\' OR u.username LIKE ?1 ESCAPE '\\')
          ORDER BY name COLLATE NOCASE, u.id"
     );
     let pattern = q.map(like_pattern);
