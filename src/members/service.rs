@@ -24,20 +24,23 @@ use crate::settings;
 
 /// The steps a member still has to take, in order.
 pub fn missing_steps(conn: &Connection, p: &Profile) -> Result<Vec<Step>, AppError> {
+    let review = settings::account_settings(conn)?.member_review;
+    Ok(steps_left(p, needs_signature(conn, p.user_id)?, review))
+}
+
+/// `missing_steps` from facts already known.
+fn steps_left(p: &Profile, agreement_pending: bool, review: bool) -> Vec<Step> {
     if p.status == UserStatus::Active || p.status == UserStatus::Disabled {
-        return Ok(Vec::new());
+        return Vec::new();
     }
-    let mut steps = Vec::new();
-    if p.onboarding_completed_at.is_none() {
-        steps.push(Step::Profile);
-    }
-    if needs_signature(conn, p.user_id)? {
-        steps.push(Step::Agreement);
-    }
-    if settings::account_settings(conn)?.member_review {
-        steps.push(Step::Review);
-    }
-    Ok(steps)
+    [
+        (p.onboarding_completed_at.is_none(), Step::Profile),
+        (agreement_pending, Step::Agreement),
+        (review, Step::Review),
+    ]
+    .into_iter()
+    .filter_map(|(missing, step)| missing.then_some(step))
+    .collect()
 }
 
 /// Whether the club has an agreement and this member has not signed its current version.
@@ -121,12 +124,13 @@ pub fn onboarding(conn: &Connection, user: &AuthUser) -> Result<OnboardingView, 
     let p = profile_of(conn, user.user_id)?;
     let fields = repo::list_fields(conn)?;
     let answers = repo::answers(conn, p.user_id)?;
-    let steps = missing_steps(conn, &p)?;
     let missing_fields = missing_fields(&p, &fields, &answers);
     let review_required = settings::account_settings(conn)?.member_review;
     let agreement = agreement_status(conn, p.user_id)?;
+    let agreement_pending = agreement.as_ref().is_some_and(|a| a.needs_signature);
+    let steps = steps_left(&p, agreement_pending, review_required);
     Ok(OnboardingView {
-        agreement_pending: agreement.as_ref().is_some_and(|a| a.needs_signature),
+        agreement_pending,
         status: p.status,
         onboarding_complete: p.status == UserStatus::Active,
         missing: steps.iter().map(|s| s.as_str()).collect(),
