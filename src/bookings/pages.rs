@@ -201,6 +201,30 @@ async fn after_decision(
     }
 }
 
+/// `service::confirm` or `service::decline`.
+type Decision = fn(
+    &rusqlite::Connection,
+    &crate::ctx::Ctx,
+    &crate::accounts::model::Actor,
+    i64,
+    Option<String>,
+) -> Result<super::views::BookingView, AppError>;
+
+/// Confirms or declines from the admin list; the member is emailed either way.
+async fn decide_from_list(
+    (admin, id, form, shell, app): (AdminUser, i64, CsrfForm<DecisionInput>, Shell, App),
+    decide: Decision,
+    note: &str,
+) -> Result<PageResponse, AppError> {
+    let (actor, message) = (admin.actor(), form.into_inner().message);
+    let echo = message.clone().unwrap_or_default();
+    let result = app.write(move |tx, ctx| decide(tx, ctx, &actor, id, message)).await;
+    if result.is_ok() {
+        app.wake_outbox();
+    }
+    after_decision((&app, &admin, &shell), result.map(drop), id, echo, note).await
+}
+
 #[post("/admin/bookings/<id>/confirm", data = "<form>")]
 async fn admin_confirm(
     admin: AdminUser,
@@ -209,14 +233,8 @@ async fn admin_confirm(
     shell: Shell,
     app: App,
 ) -> Result<PageResponse, AppError> {
-    let (actor, message) = (admin.actor(), form.into_inner().message);
-    let echo = message.clone().unwrap_or_default();
-    let result = app.write(move |tx, ctx| service::confirm(tx, ctx, &actor, id, message)).await;
-    if result.is_ok() {
-        app.wake_outbox();
-    }
     let note = "The booking was confirmed and the member was emailed.";
-    after_decision((&app, &admin, &shell), result.map(drop), id, echo, note).await
+    decide_from_list((admin, id, form, shell, app), service::confirm, note).await
 }
 
 #[post("/admin/bookings/<id>/decline", data = "<form>")]
@@ -227,14 +245,8 @@ async fn admin_decline(
     shell: Shell,
     app: App,
 ) -> Result<PageResponse, AppError> {
-    let (actor, message) = (admin.actor(), form.into_inner().message);
-    let echo = message.clone().unwrap_or_default();
-    let result = app.write(move |tx, ctx| service::decline(tx, ctx, &actor, id, message)).await;
-    if result.is_ok() {
-        app.wake_outbox();
-    }
     let note = "The booking was declined and the member was emailed.";
-    after_decision((&app, &admin, &shell), result.map(drop), id, echo, note).await
+    decide_from_list((admin, id, form, shell, app), service::decline, note).await
 }
 
 #[post("/admin/bookings/<id>/complete", data = "<form>")]
