@@ -9,6 +9,7 @@ pub mod admin;
 pub mod audit;
 pub mod bookings;
 pub mod cards;
+pub mod chat;
 pub mod clock;
 pub mod commands;
 pub mod config;
@@ -22,7 +23,9 @@ pub mod error;
 pub mod invites;
 pub mod jobs;
 pub mod members;
+pub mod notices;
 pub mod ratelimit;
+pub mod realtime;
 pub mod settings;
 pub mod web;
 
@@ -138,6 +141,8 @@ pub fn rocket_with(config: AppConfig, runtime: Runtime) -> Rocket<Build> {
         .mount("/", activities::pages::routes())
         .mount("/", bookings::pages::routes())
         .mount("/", cards::pages::routes())
+        .mount("/", notices::pages::routes())
+        .mount("/", chat::pages::routes())
         .mount("/api/v1", accounts::api::routes())
         .mount("/api/v1", invites::api::routes())
         .mount("/api/v1", admin::api::routes())
@@ -145,6 +150,9 @@ pub fn rocket_with(config: AppConfig, runtime: Runtime) -> Rocket<Build> {
         .mount("/api/v1", activities::api::routes())
         .mount("/api/v1", bookings::api::routes())
         .mount("/api/v1", cards::api::routes())
+        .mount("/api/v1", notices::api::routes())
+        .mount("/api/v1", chat::api::routes())
+        .mount("/api/v1", realtime::api::routes())
 }
 
 /// Everything built at start-up, before the first request.
@@ -169,6 +177,7 @@ impl Parts {
             .manage(self.scheduler)
             .manage(self.outbox)
             .manage(web::Background::default())
+            .manage(realtime::Hub::default())
             .manage(self.site)
             .manage(SecureCookies(secure))
             .manage(self.setup)

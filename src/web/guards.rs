@@ -308,6 +308,7 @@ pub struct App {
     pub ctx: Ctx,
     background: super::Background,
     outbox: std::sync::Arc<tokio::sync::Notify>,
+    hub: crate::realtime::Hub,
 }
 
 impl App {
@@ -361,6 +362,16 @@ impl App {
         self.outbox.notify_one();
     }
 
+    /// Hands events to the connected sockets; call it after the commit that stored them.
+    pub fn publish(&self, broadcasts: &[crate::realtime::Broadcast]) {
+        self.hub.publish_all(broadcasts);
+    }
+
+    /// The real-time hub, for the socket endpoint and for ending a user's sockets.
+    pub fn hub(&self) -> &crate::realtime::Hub {
+        &self.hub
+    }
+
     /// Like `call`, after waiting for a password-hashing slot: for the service calls that hash
     /// or verify a password (503 `busy` when too many are waiting).
     pub async fn hashing<T, F>(&self, f: F) -> Result<T, AppError>
@@ -384,13 +395,17 @@ impl<'r> FromRequest<'r> for App {
             rocket.state::<Ctx>(),
             rocket.state::<super::Background>(),
             rocket.state::<super::OutboxSignal>(),
+            rocket.state::<crate::realtime::Hub>(),
         ) {
-            (Some(db), Some(ctx), Some(background), Some(outbox)) => Outcome::Success(App {
-                db: db.clone(),
-                ctx: ctx.clone(),
-                background: background.clone(),
-                outbox: outbox.0.clone(),
-            }),
+            (Some(db), Some(ctx), Some(background), Some(outbox), Some(hub)) => {
+                Outcome::Success(App {
+                    db: db.clone(),
+                    ctx: ctx.clone(),
+                    background: background.clone(),
+                    outbox: outbox.0.clone(),
+                    hub: hub.clone(),
+                })
+            }
             _ => fail(req, AppError::internal("application state not managed")),
         }
     }

@@ -1,0 +1,5 @@
+//! JSON endpoints.
+
+pub fn routes() -> Vec<rocket::Route> {
+    rocket::routes![]
+}

@@ -1,0 +1,5 @@
+//! Club notices: an admin writes once, each recipient gets a copy with its own read state, and
+//! replies form a private thread between the member and the admins.
+
+pub mod api;
+pub mod pages;

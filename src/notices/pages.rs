@@ -1,0 +1,5 @@
+//! HTML pages.
+
+pub fn routes() -> Vec<rocket::Route> {
+    rocket::routes![]
+}

@@ -1,0 +1,5 @@
+//! The WebSocket endpoint.
+
+pub fn routes() -> Vec<rocket::Route> {
+    rocket::routes![]
+}
