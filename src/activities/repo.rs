@@ -5,7 +5,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use super::model::{Activity, ActivityType, CoachedMember, Filter, Member, NewActivity, Person};
 use crate::error::AppError;
 
-use crate::members::model::name_sql as name_of;
+use crate::members::model::{active_member_sql, name_sql as name_of};
 
 /// Records an activity; returns its id.
 pub fn insert(conn: &Connection, a: &NewActivity<'_>, now: i64) -> Result<i64, AppError> {
@@ -255,10 +255,6 @@ pub fn count_using_type(conn: &Connection, type_id: i64) -> Result<i64, AppError
 
 // ----- the people around an activity -----
 
-/// Users who may use the member area (active, with a role beyond guest), as SQL on `u`.
-const ACTIVE_MEMBER: &str = "u.status = 'active' AND EXISTS (SELECT 1 FROM user_roles ur
-     WHERE ur.user_id = u.id AND ur.role <> 'guest')";
-
 fn member_row(r: &Row<'_>) -> rusqlite::Result<Member> {
     Ok(Member {
         person: Person { id: r.get(0)?, username: r.get(1)?, name: r.get(2)? },
@@ -304,9 +300,10 @@ pub fn active_members(conn: &Connection, coach_id: Option<i64>) -> Result<Vec<Me
     let by_coach = if coach_id.is_some() { "AND u.coach_id = ?1" } else { "AND ?1 IS NULL" };
     let sql = format!(
         "SELECT u.id, u.username, {} AS name, u.timezone, u.coach_id, u.status FROM users u
-          WHERE {ACTIVE_MEMBER} {by_coach}
+          WHERE {} {by_coach}
           ORDER BY name COLLATE NOCASE, u.id",
-        name_of("u")
+        name_of("u"),
+        active_member_sql("u")
     );
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map([coach_id], member_row)?;
@@ -319,10 +316,11 @@ pub fn coached_members(conn: &Connection, coach_id: i64) -> Result<Vec<CoachedMe
         "SELECT u.id, u.username, {} AS name, u.timezone, count(a.id),
                 COALESCE(sum(a.duration_minutes), 0), max(a.started_at)
            FROM users u LEFT JOIN activities a ON a.user_id = u.id
-          WHERE u.coach_id = ?1 AND {ACTIVE_MEMBER}
+          WHERE u.coach_id = ?1 AND {}
           GROUP BY u.id
           ORDER BY name COLLATE NOCASE, u.id",
-        name_of("u")
+        name_of("u"),
+        active_member_sql("u")
     );
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map([coach_id], |r| {

@@ -175,6 +175,16 @@ pub fn name_sql(alias: &str) -> String {
     )
 }
 
+/// Whether the `users` row aliased `alias` may use the member area (status active, a role
+/// beyond guest), as an SQL condition: the rule of `AuthUser::is_active_member`.
+pub fn active_member_sql(alias: &str) -> String {
+    format!(
+        "({a}.status = 'active' AND EXISTS (SELECT 1 FROM user_roles active_role
+           WHERE active_role.user_id = {a}.id AND active_role.role <> 'guest'))",
+        a = alias
+    )
+}
+
 /// What still stands between a member and the member area.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -2,7 +2,9 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::model::{name_sql, Agreement, FieldKind, ProfileField, Signature, Visibility};
+use super::model::{
+    active_member_sql, name_sql, Agreement, FieldKind, ProfileField, Signature, Visibility,
+};
 use crate::accounts::model::{parse_roles, Role, UserStatus};
 use crate::error::AppError;
 
@@ -530,14 +532,14 @@ pub struct DirectoryRow {
 /// Active members (guests excluded) whose name or username matches `q`, by name.
 pub fn directory(conn: &Connection, q: Option<&str>) -> Result<Vec<DirectoryRow>, AppError> {
     let name = name_sql("u");
+    let active = active_member_sql("u");
     let sql = format!(
         "SELECT u.id, u.username, {name} AS name,
                 (SELECT group_concat(role) FROM user_roles WHERE user_id = u.id) AS roles,
                 CASE WHEN u.show_email THEN u.email END,
                 CASE WHEN u.show_phone AND u.phone <> '' THEN u.phone END
          FROM users u
-         WHERE u.status = 'active'
-           AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role <> 'guest')
+         WHERE {active}
            AND (?1 IS NULL OR {name} LIKE ?1 ESCAPE '\\' OR u.username LIKE ?1 ESCAPE '\\')
          ORDER BY name COLLATE NOCASE, u.id"
     );
