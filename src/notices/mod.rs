@@ -2,4 +2,9 @@
 //! replies form a private thread between the member and the admins.
 
 pub mod api;
+pub mod input;
+pub mod model;
 pub mod pages;
+pub mod repo;
+pub mod service;
+pub mod views;

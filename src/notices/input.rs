@@ -1,0 +1,55 @@
+//! Request bodies for notices. Sending has two shapes: the JSON body says `to` as one value
+//! (`"all"`, `{"role"}` or `{"member_ids"}`), while the HTML form has a radio button, a role
+//! select and member checkboxes; both become the same `SendNotice` command.
+
+use rocket::FromForm;
+use serde::Deserialize;
+
+/// `POST /api/v1/admin/messages`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NoticeInput {
+    pub subject: Option<String>,
+    pub body: Option<String>,
+    /// `"all"`, `{"role": "coach"}` or `{"member_ids": [12, 15]}`; read by
+    /// `Recipients::from_json` so that a wrong shape is a 422 naming `to`.
+    pub to: Option<serde_json::Value>,
+    /// Absent: true.
+    pub email: Option<bool>,
+}
+
+/// The compose form on `/admin/messages`.
+#[derive(Debug, Default, FromForm)]
+pub struct ComposeInput {
+    pub subject: Option<String>,
+    pub body: Option<String>,
+    /// all | role | members
+    pub audience: Option<String>,
+    pub role: Option<String>,
+    pub member_ids: Vec<i64>,
+    /// An unticked checkbox sends nothing: false.
+    pub email: bool,
+}
+
+/// A reply in a notice thread: `POST /api/v1/messages/<id>/reply`, the admin's reply and
+/// both reply forms.
+#[derive(Debug, Default, Deserialize, FromForm)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReplyInput {
+    pub body: Option<String>,
+}
+
+/// `PUT /api/v1/messages/settings` and the inbox's settings form (where an unticked box sends
+/// nothing, meaning off).
+#[derive(Debug, Default, Deserialize, FromForm)]
+#[serde(default, deny_unknown_fields)]
+pub struct SettingsInput {
+    pub email_notices: Option<bool>,
+}
+
+/// `?page=&per_page=` of the lists. Text, so that a bad value is a 422 naming it.
+#[derive(Debug, Default, Clone, FromForm)]
+pub struct PageQuery {
+    pub page: Option<String>,
+    pub per_page: Option<String>,
+}
