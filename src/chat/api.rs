@@ -8,7 +8,7 @@ use rocket::{delete, get, patch, post, put, routes, Route};
 use super::input::{
     DirectInput, GroupInput, HistoryQuery, MembersInput, MessageInput, ReadInput, RenameInput,
 };
-use super::service::{self, GroupCmd, PostCmd, RenameCmd};
+use super::service::{self, GroupCmd, PageQuery, PostCmd, RenameCmd};
 use super::views::{ConversationView, HistoryView, LeftView, MessageView, ReadView, SummaryView};
 use crate::error::AppError;
 use crate::web::guards::{ActiveMember, App};
@@ -27,6 +27,12 @@ impl From<GroupInput> for GroupCmd {
 impl From<RenameInput> for RenameCmd {
     fn from(i: RenameInput) -> Self {
         RenameCmd { name: i.name, description: i.description }
+    }
+}
+
+impl From<HistoryQuery> for PageQuery {
+    fn from(q: HistoryQuery) -> Self {
+        PageQuery { before: q.before, limit: q.limit }
     }
 }
 
@@ -139,7 +145,7 @@ async fn history(
     query: HistoryQuery,
     app: App,
 ) -> Result<Json<HistoryView>, AppError> {
-    let actor = member.actor();
+    let (actor, query) = (member.actor(), PageQuery::from(query));
     Ok(Json(app.write(move |tx, _| service::history(tx, &actor, id, &query)).await?))
 }
 

@@ -10,8 +10,7 @@
 use rusqlite::{Connection, Transaction};
 use serde_json::json;
 
-use super::input::HistoryQuery;
-use super::model::{direct_key, Conversation, Kind, MemberRole, Message};
+use super::model::{direct_key, Conversation, Kind, MemberRole, Message, Summary};
 use super::repo;
 use super::views::{
     title, ChangeEvent, ConversationView, GroupForm, HistoryView, LeftView, ListPage, MemberView,
@@ -258,11 +257,15 @@ fn view_of(conn: &Connection, actor: &Actor, id: i64) -> Result<ConversationView
 /// the actor's unread count. With `all`, admins also get every group they are not in (never
 /// other people's one-to-one conversations); `all` from anyone else is a 403.
 pub fn list(conn: &Connection, actor: &Actor, all: bool) -> Result<Vec<SummaryView>, AppError> {
+    Ok(summaries(conn, actor, all)?.iter().map(SummaryView::of).collect())
+}
+
+fn summaries(conn: &Connection, actor: &Actor, all: bool) -> Result<Vec<Summary>, AppError> {
     let me = viewer_id(actor)?;
     if all && !actor.is_admin() {
         return Err(AppError::forbidden("Only club admins can list every group."));
     }
-    Ok(repo::summaries(conn, me, all)?.iter().map(SummaryView::of).collect())
+    repo::summaries(conn, me, all)
 }
 
 /// One conversation with its members and their roles. 404 unless the actor is in it or it is
@@ -271,8 +274,17 @@ pub fn get(conn: &Connection, actor: &Actor, id: i64) -> Result<ConversationView
     view_of(conn, actor, id)
 }
 
+/// Which page of history to show, as the request gave it (text, so a bad value can be named).
+#[derive(Debug, Default)]
+pub struct PageQuery {
+    /// A message id: the page ends just before it. Absent: the newest page.
+    pub before: Option<String>,
+    /// 1..=200; absent: 50.
+    pub limit: Option<String>,
+}
+
 /// `before` and `limit` of a history request: 422 naming the parameter when unreadable.
-fn page_bounds(q: &HistoryQuery) -> Result<(Option<i64>, i64), AppError> {
+fn page_bounds(q: &PageQuery) -> Result<(Option<i64>, i64), AppError> {
     fn given(s: &Option<String>) -> Option<&str> {
         s.as_deref().map(str::trim).filter(|s| !s.is_empty())
     }
@@ -317,7 +329,7 @@ pub fn history(
     conn: &Connection,
     actor: &Actor,
     id: i64,
-    q: &HistoryQuery,
+    q: &PageQuery,
 ) -> Result<HistoryView, AppError> {
     let room = open(conn, actor, id)?;
     let (before, limit) = page_bounds(q)?;
@@ -652,8 +664,8 @@ fn people_but(conn: &Connection, except: &[i64]) -> Result<Vec<PersonView>, AppE
         .collect())
 }
 
-/// The conversations page: the list (every group too with `all`, admins only), the people one
-/// can start a chat with or put in a group, and the forms as given.
+/// The conversations page: the list (every group too with `all`; 403 as for `list`), the
+/// people one can start a chat with or put in a group, and the forms as given.
 pub fn list_page(
     conn: &Connection,
     actor: &Actor,
@@ -663,7 +675,7 @@ pub fn list_page(
 ) -> Result<ListPage, AppError> {
     let me = viewer_id(actor)?;
     let tz = viewer_zone(conn, me)?;
-    let conversations = repo::summaries(conn, me, all && actor.is_admin())?
+    let conversations = summaries(conn, actor, all)?
         .iter()
         .map(|s| SummaryRow {
             summary: SummaryView::of(s),
@@ -672,7 +684,7 @@ pub fn list_page(
         .collect();
     Ok(ListPage {
         conversations,
-        showing_all: all && actor.is_admin(),
+        showing_all: all,
         is_admin: actor.is_admin(),
         direct_chat: direct_chat_enabled(conn)?,
         people: people_but(conn, &[me])?,
@@ -693,7 +705,7 @@ pub fn room_page(
     rename: Option<RenameForm>,
 ) -> Result<RoomPage, AppError> {
     let room = open(conn, actor, id)?;
-    let (before, limit) = page_bounds(&HistoryQuery { before, limit: None })?;
+    let (before, limit) = page_bounds(&PageQuery { before, limit: None })?;
     let (messages, has_more, older_before) = page_of(conn, id, before, limit)?;
     if before.is_none() {
         read_newest(conn, &room, messages.last())?;

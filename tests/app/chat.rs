@@ -191,6 +191,31 @@ async fn only_admins_create_groups() {
 }
 
 #[rocket::async_test]
+async fn guests_and_members_still_joining_are_kept_out() {
+    let app = TestApp::spawn().await;
+    let c = club(&app).await;
+    let team = group(&app, "Team", &[c.kim]).await;
+    app.create_user("visitor", &[Role::Guest]).await;
+    app.create_user_with_status("new", &[Role::Member], UserStatus::Onboarding).await;
+    for (who, code) in [("visitor", "members_only"), ("new", "onboarding_incomplete")] {
+        app.login_as(who).await;
+        for path in
+            ["/api/v1/conversations".to_string(), format!("/api/v1/conversations/{team}/messages")]
+        {
+            let (status, err) = app.json(&path).await;
+            assert_eq!(
+                (status, err["error"]["code"].as_str()),
+                (Status::Forbidden, Some(code)),
+                "{who} {path}"
+            );
+        }
+        let (status, _) = direct(&app, c.kim).await;
+        assert_eq!(status, Status::Forbidden, "{who}");
+    }
+    assert_eq!(app.count("SELECT count(*) FROM conversations").await, 1);
+}
+
+#[rocket::async_test]
 async fn group_fields_are_checked_and_named() {
     let app = TestApp::spawn().await;
     let c = club(&app).await;
