@@ -16,4 +16,6 @@ pub struct SettingsInput {
     pub guest_accounts: Option<bool>,
     /// Whether an admin reviews members who finished onboarding before they become active.
     pub member_review: Option<bool>,
+    /// Whether members may start one-to-one conversations.
+    pub direct_chat: Option<bool>,
 }

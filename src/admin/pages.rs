@@ -51,12 +51,14 @@ async fn settings_submit(
     // An unticked checkbox is simply absent from the form.
     input.guest_accounts = Some(input.guest_accounts.unwrap_or(false));
     input.member_review = Some(input.member_review.unwrap_or(false));
+    input.direct_chat = Some(input.direct_chat.unwrap_or(false));
     let echo = SettingsView {
         club_name: input.club_name.clone().unwrap_or_default(),
         registration_mode: "",
         two_factor_policy: "",
         guest_accounts: input.guest_accounts.unwrap_or(false),
         member_review: input.member_review.unwrap_or(false),
+        direct_chat: input.direct_chat.unwrap_or(false),
     };
     let actor = admin.actor();
     match app.write(move |tx, ctx| service::update_settings(tx, ctx, &actor, input)).await {

@@ -52,6 +52,7 @@ pub fn get_settings(conn: &Connection, actor: &Actor) -> Result<SettingsView, Ap
         two_factor_policy: account.two_factor_policy.as_str(),
         guest_accounts: account.guest_accounts,
         member_review: account.member_review,
+        direct_chat: account.direct_chat,
     })
 }
 
@@ -92,12 +93,14 @@ pub fn update_settings(
     let on_off = |on: bool| if on { "on" } else { "off" };
     let guests = input.guest_accounts.map(on_off);
     let review = input.member_review.map(on_off);
+    let direct_chat = input.direct_chat.map(on_off);
     let changes = [
         (settings::CLUB_NAME, club_name.as_deref(), before.club_name.as_str()),
         (settings::REGISTRATION_MODE, input.registration_mode.as_deref(), before.registration_mode),
         (settings::TWO_FACTOR_POLICY, input.two_factor_policy.as_deref(), before.two_factor_policy),
         (settings::GUEST_ACCOUNTS, guests, on_off(before.guest_accounts)),
         (settings::MEMBER_REVIEW, review, on_off(before.member_review)),
+        (settings::DIRECT_CHAT, direct_chat, on_off(before.direct_chat)),
     ];
     for (key, new, old) in changes {
         let Some(new) = new.filter(|new| *new != old) else { continue };

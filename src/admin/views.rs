@@ -29,6 +29,7 @@ pub struct SettingsView {
     pub two_factor_policy: &'static str,
     pub guest_accounts: bool,
     pub member_review: bool,
+    pub direct_chat: bool,
 }
 
 #[derive(Debug, Serialize)]

@@ -1,5 +1,190 @@
-//! JSON endpoints.
+//! JSON API for conversations (`/api/v1/conversations`): groups, one-to-one chats, members,
+//! messages and read markers. Every write publishes its events after the commit.
 
-pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![]
+use rocket::http::Status;
+use rocket::serde::json::Json;
+use rocket::{delete, get, patch, post, put, routes, Route};
+
+use super::input::{
+    DirectInput, GroupInput, HistoryQuery, MembersInput, MessageInput, ReadInput, RenameInput,
+};
+use super::service::{self, GroupCmd, PageQuery, PostCmd, RenameCmd};
+use super::views::{ConversationView, HistoryView, LeftView, MessageView, ReadView, SummaryView};
+use crate::error::AppError;
+use crate::web::guards::{ActiveMember, App};
+use crate::web::json::JsonBody;
+
+impl From<GroupInput> for GroupCmd {
+    fn from(i: GroupInput) -> Self {
+        GroupCmd {
+            name: i.name.unwrap_or_default(),
+            description: i.description.unwrap_or_default(),
+            member_ids: i.member_ids,
+        }
+    }
+}
+
+impl From<RenameInput> for RenameCmd {
+    fn from(i: RenameInput) -> Self {
+        RenameCmd { name: i.name, description: i.description }
+    }
+}
+
+impl From<HistoryQuery> for PageQuery {
+    fn from(q: HistoryQuery) -> Self {
+        PageQuery { before: q.before, limit: q.limit }
+    }
+}
+
+impl From<MessageInput> for PostCmd {
+    fn from(i: MessageInput) -> Self {
+        PostCmd { content: i.content.unwrap_or_default(), client_sent_at: i.client_sent_at }
+    }
+}
+
+/// `?all=true`: admins also list the groups they are not in.
+#[get("/conversations?<all>")]
+async fn list(
+    member: ActiveMember,
+    all: Option<bool>,
+    app: App,
+) -> Result<Json<Vec<SummaryView>>, AppError> {
+    let actor = member.actor();
+    let all = all.unwrap_or(false);
+    Ok(Json(app.read(move |tx, _| service::list(tx, &actor, all)).await?))
+}
+
+#[post("/conversations", data = "<input>")]
+async fn create(
+    member: ActiveMember,
+    input: JsonBody<GroupInput>,
+    app: App,
+) -> Result<(Status, Json<ConversationView>), AppError> {
+    let (actor, cmd) = (member.actor(), GroupCmd::from(input.into_inner()));
+    let (view, events) =
+        app.write(move |tx, ctx| service::create_group(tx, ctx, &actor, cmd)).await?;
+    app.publish(&events);
+    Ok((Status::Created, Json(view)))
+}
+
+/// 201 with a new one-to-one conversation, 200 with the one the pair already has.
+#[post("/conversations/direct", data = "<input>")]
+async fn direct(
+    member: ActiveMember,
+    input: JsonBody<DirectInput>,
+    app: App,
+) -> Result<(Status, Json<ConversationView>), AppError> {
+    let (actor, other) = (member.actor(), input.into_inner().member_id);
+    let (view, created, events) =
+        app.write(move |tx, ctx| service::start_direct(tx, ctx, &actor, other)).await?;
+    app.publish(&events);
+    Ok((if created { Status::Created } else { Status::Ok }, Json(view)))
+}
+
+#[get("/conversations/<id>")]
+async fn one(member: ActiveMember, id: i64, app: App) -> Result<Json<ConversationView>, AppError> {
+    let actor = member.actor();
+    Ok(Json(app.read(move |tx, _| service::get(tx, &actor, id)).await?))
+}
+
+#[patch("/conversations/<id>", data = "<input>")]
+async fn rename(
+    member: ActiveMember,
+    id: i64,
+    input: JsonBody<RenameInput>,
+    app: App,
+) -> Result<Json<ConversationView>, AppError> {
+    let (actor, cmd) = (member.actor(), RenameCmd::from(input.into_inner()));
+    let (view, events) =
+        app.write(move |tx, ctx| service::rename(tx, ctx, &actor, id, cmd)).await?;
+    app.publish(&events);
+    Ok(Json(view))
+}
+
+#[post("/conversations/<id>/members", data = "<input>")]
+async fn add_members(
+    member: ActiveMember,
+    id: i64,
+    input: JsonBody<MembersInput>,
+    app: App,
+) -> Result<Json<ConversationView>, AppError> {
+    let (actor, ids) = (member.actor(), input.into_inner().member_ids);
+    let (view, events) =
+        app.write(move |tx, ctx| service::add_members(tx, ctx, &actor, id, ids)).await?;
+    app.publish(&events);
+    Ok(Json(view))
+}
+
+#[delete("/conversations/<id>/members/<user_id>")]
+async fn remove_member(
+    member: ActiveMember,
+    id: i64,
+    user_id: i64,
+    app: App,
+) -> Result<Json<ConversationView>, AppError> {
+    let actor = member.actor();
+    let (view, events) =
+        app.write(move |tx, ctx| service::remove_member(tx, ctx, &actor, id, user_id)).await?;
+    app.publish(&events);
+    Ok(Json(view))
+}
+
+#[post("/conversations/<id>/leave")]
+async fn leave(member: ActiveMember, id: i64, app: App) -> Result<Json<LeftView>, AppError> {
+    let actor = member.actor();
+    let (view, events) = app.write(move |tx, _| service::leave(tx, &actor, id)).await?;
+    app.publish(&events);
+    Ok(Json(view))
+}
+
+/// Reading the newest page moves the caller's read marker, hence a write.
+#[get("/conversations/<id>/messages?<query..>")]
+async fn history(
+    member: ActiveMember,
+    id: i64,
+    query: HistoryQuery,
+    app: App,
+) -> Result<Json<HistoryView>, AppError> {
+    let (actor, query) = (member.actor(), PageQuery::from(query));
+    Ok(Json(app.write(move |tx, _| service::history(tx, &actor, id, &query)).await?))
+}
+
+#[post("/conversations/<id>/messages", data = "<input>")]
+async fn post_message(
+    member: ActiveMember,
+    id: i64,
+    input: JsonBody<MessageInput>,
+    app: App,
+) -> Result<(Status, Json<MessageView>), AppError> {
+    let (actor, cmd) = (member.actor(), PostCmd::from(input.into_inner()));
+    let (view, events) = app.write(move |tx, ctx| service::post(tx, ctx, &actor, id, cmd)).await?;
+    app.publish(&events);
+    Ok((Status::Created, Json(view)))
+}
+
+#[put("/conversations/<id>/read", data = "<input>")]
+async fn mark_read(
+    member: ActiveMember,
+    id: i64,
+    input: JsonBody<ReadInput>,
+    app: App,
+) -> Result<Json<ReadView>, AppError> {
+    let (actor, message_id) = (member.actor(), input.into_inner().message_id);
+    Ok(Json(app.write(move |tx, _| service::mark_read(tx, &actor, id, message_id)).await?))
+}
+
+pub fn routes() -> Vec<Route> {
+    routes![
+        list,
+        create,
+        direct,
+        one,
+        rename,
+        add_members,
+        remove_member,
+        leave,
+        history,
+        post_message,
+        mark_read
+    ]
 }

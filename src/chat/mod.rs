@@ -2,4 +2,9 @@
 //! history, unread counts and live delivery through the real-time hub.
 
 pub mod api;
+pub mod input;
+pub mod model;
 pub mod pages;
+pub mod repo;
+pub mod service;
+pub mod views;

@@ -13,6 +13,7 @@ pub const REGISTRATION_MODE: &str = "registration_mode";
 pub const TWO_FACTOR_POLICY: &str = "two_factor_policy";
 pub const GUEST_ACCOUNTS: &str = "guest_accounts";
 pub const MEMBER_REVIEW: &str = "member_review";
+pub const DIRECT_CHAT: &str = "direct_chat";
 
 /// Who may create an account by themselves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -83,6 +84,8 @@ pub struct AccountSettings {
     pub guest_accounts: bool,
     /// An admin reviews each member who finished onboarding before they become active.
     pub member_review: bool,
+    /// Members may start one-to-one conversations (and post in them).
+    pub direct_chat: bool,
 }
 
 pub fn account_settings(conn: &Connection) -> Result<AccountSettings, AppError> {
@@ -94,7 +97,14 @@ pub fn account_settings(conn: &Connection) -> Result<AccountSettings, AppError> 
         .unwrap_or(TwoFactorPolicy::Admins);
     let guest_accounts = get(conn, GUEST_ACCOUNTS)?.is_some_and(|v| v == "on");
     let member_review = get(conn, MEMBER_REVIEW)?.is_none_or(|v| v != "off");
-    Ok(AccountSettings { registration_mode, two_factor_policy, guest_accounts, member_review })
+    let direct_chat = get(conn, DIRECT_CHAT)?.is_none_or(|v| v != "off");
+    Ok(AccountSettings {
+        registration_mode,
+        two_factor_policy,
+        guest_accounts,
+        member_review,
+        direct_chat,
+    })
 }
 
 pub fn get(conn: &Connection, key: &str) -> Result<Option<String>, AppError> {

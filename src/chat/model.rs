@@ -1,0 +1,142 @@
+//! Conversations, their members and their messages.
+
+use std::str::FromStr;
+
+use serde::Serialize;
+
+/// A group the admins set up, or a one-to-one conversation between two members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Group,
+    Direct,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Group => "group",
+            Kind::Direct => "direct",
+        }
+    }
+}
+
+impl FromStr for Kind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "group" => Ok(Kind::Group),
+            "direct" => Ok(Kind::Direct),
+            _ => Err(format!("unknown conversation kind {s:?}")),
+        }
+    }
+}
+
+/// What a member may do in a group: owners manage it like admins do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MemberRole {
+    Owner,
+    Member,
+}
+
+impl MemberRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberRole::Owner => "owner",
+            MemberRole::Member => "member",
+        }
+    }
+}
+
+impl FromStr for MemberRole {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "owner" => Ok(MemberRole::Owner),
+            "member" => Ok(MemberRole::Member),
+            _ => Err(format!("unknown conversation role {s:?}")),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Conversation {
+    pub id: i64,
+    pub kind: Kind,
+    pub name: String,
+    pub description: String,
+    pub created_by: Option<i64>,
+    pub created_at: i64,
+    pub last_message_id: Option<i64>,
+}
+
+/// One person in a conversation.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub user_id: i64,
+    pub name: String,
+    pub role: MemberRole,
+    pub joined_at: i64,
+    pub last_read_id: i64,
+    /// May use the member area now (a disabled account stays listed but receives nothing).
+    pub active: bool,
+}
+
+/// A message with its author's name (None once the author's account is deleted).
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub id: i64,
+    pub conversation_id: i64,
+    pub author_id: Option<i64>,
+    pub author_name: Option<String>,
+    pub content: String,
+    pub sent_at: i64,
+    pub client_sent_at: Option<String>,
+}
+
+/// A line of a conversation list: the conversation, its newest message, and for the viewer
+/// how many messages by others they have not read (None when they are not a member).
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub conversation: Conversation,
+    /// For a one-to-one conversation: the other person's name (None when their account is gone).
+    pub other_name: Option<String>,
+    pub last_message: Option<Message>,
+    pub unread: Option<i64>,
+}
+
+impl Summary {
+    /// When something last happened: the newest message, or the creation.
+    pub fn activity_at(&self) -> i64 {
+        self.last_message.as_ref().map_or(self.conversation.created_at, |m| m.sent_at)
+    }
+}
+
+/// The key that makes one one-to-one conversation per pair: `"<lower id>:<higher id>"`.
+pub fn direct_key(a: i64, b: i64) -> String {
+    format!("{}:{}", a.min(b), a.max(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pair_has_one_key_whoever_starts() {
+        assert_eq!(direct_key(7, 3), "3:7");
+        assert_eq!(direct_key(3, 7), "3:7");
+    }
+
+    #[test]
+    fn kinds_and_roles_round_trip() {
+        for k in [Kind::Group, Kind::Direct] {
+            assert_eq!(k.as_str().parse::<Kind>(), Ok(k));
+        }
+        for r in [MemberRole::Owner, MemberRole::Member] {
+            assert_eq!(r.as_str().parse::<MemberRole>(), Ok(r));
+        }
+        assert!("channel".parse::<Kind>().is_err());
+        assert!("admin".parse::<MemberRole>().is_err());
+    }
+}
