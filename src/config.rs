@@ -47,6 +47,7 @@ pub const KEYS: &[&str] = &[
     "password_hash_iterations",
     "db_pool_size",
     "db_timeout_secs",
+    "ws_heartbeat_secs",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -92,6 +93,8 @@ pub struct AppConfig {
     pub password_hash_iterations: u32,
     pub db_pool_size: u32,
     pub db_timeout_secs: u64,
+    /// How often a WebSocket is pinged and its access re-checked.
+    pub ws_heartbeat_secs: u64,
 }
 
 /// A configuration problem, worded for the person starting the server.
@@ -255,6 +258,9 @@ impl AppConfig {
         }
         if self.db_timeout_secs == 0 {
             problems.push("db_timeout_secs must be at least 1".to_string());
+        }
+        if !(1..=300).contains(&self.ws_heartbeat_secs) {
+            problems.push("ws_heartbeat_secs must be between 1 and 300".to_string());
         }
         if problems.is_empty() {
             Ok(())

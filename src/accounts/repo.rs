@@ -589,6 +589,33 @@ pub fn revoke_token_family(conn: &Connection, family: &str, now: i64) -> Result<
     )?)
 }
 
+/// Whether a browser session is still live at `now` (not ended, not past its absolute or idle
+/// limit) and its user may still use the member area.
+pub fn session_alive(
+    conn: &Connection,
+    session_id: i64,
+    now: i64,
+    idle_secs: i64,
+) -> Result<bool, AppError> {
+    let sql = format!(
+        "SELECT EXISTS (SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
+          WHERE s.id = ?1 AND s.expires_at > ?2 AND ?2 - s.last_seen_at < ?3 AND {})",
+        crate::members::model::active_member_sql("u")
+    );
+    Ok(conn.prepare_cached(&sql)?.query_row(params![session_id, now, idle_secs], |r| r.get(0))?)
+}
+
+/// Whether an API login (a token family) still holds a live token and its user may still use
+/// the member area.
+pub fn token_family_alive(conn: &Connection, family: &str, now: i64) -> Result<bool, AppError> {
+    let sql = format!(
+        "SELECT EXISTS (SELECT 1 FROM api_tokens t JOIN users u ON u.id = t.user_id
+          WHERE t.family = ?1 AND t.revoked_at IS NULL AND t.expires_at > ?2 AND {})",
+        crate::members::model::active_member_sql("u")
+    );
+    Ok(conn.prepare_cached(&sql)?.query_row(params![family, now], |r| r.get(0))?)
+}
+
 /// Revokes every API token of a user except those of `keep_family`.
 pub fn revoke_user_tokens(
     conn: &Connection,

@@ -175,6 +175,24 @@ pub fn resolve_session(
     Ok(SessionState::Valid(Box::new(user)))
 }
 
+/// Whether the credential a long-lived connection (a WebSocket) was opened with still grants
+/// the member area: the session was not ended and has not expired, or the API login was not
+/// revoked and still holds an unexpired token; and the user is still an active member. Never
+/// extends the session: an open socket alone does not keep a browser signed in.
+pub fn credential_alive(
+    conn: &Connection,
+    ctx: &Ctx,
+    credential: &Credential,
+) -> Result<bool, AppError> {
+    let now = ctx.now_unix();
+    match credential {
+        Credential::Session { id, .. } => {
+            repo::session_alive(conn, *id, now, ctx.config.session_idle_minutes * 60)
+        }
+        Credential::Token { family, .. } => repo::token_family_alive(conn, family, now),
+    }
+}
+
 /// The key an account's failed sign-ins (passwords and second-factor codes) count under.
 pub fn account_limit_key(user_id: i64) -> String {
     format!("user:{user_id}")

@@ -120,7 +120,11 @@ async fn disable(
     app: App,
 ) -> Result<Json<MemberDetail>, AppError> {
     let (actor, note) = (admin.actor(), note_of(input));
-    Ok(Json(app.write(move |tx, ctx| manage::disable(tx, ctx, &actor, id, note.as_deref())).await?))
+    let detail =
+        app.write(move |tx, ctx| manage::disable(tx, ctx, &actor, id, note.as_deref())).await?;
+    // Their sockets close now, not at the next heartbeat.
+    app.hub().disconnect_user(id);
+    Ok(Json(detail))
 }
 
 #[post("/admin/members/<id>/enable", data = "<input>")]

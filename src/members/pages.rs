@@ -254,8 +254,11 @@ async fn change_status(
 ) -> Result<PageResponse, AppError> {
     let (actor, note) = (admin.actor(), form.into_inner().note);
     match app.write(move |tx, ctx| change(tx, ctx, &actor, id, note.as_deref())).await {
-        Ok(_) => {
+        Ok(detail) => {
             app.wake_outbox();
+            if detail.profile.status == UserStatus::Disabled {
+                app.hub().disconnect_user(id);
+            }
             Ok(PageResponse::done(format!("/admin/members/{id}"), done))
         }
         Err(err) if err.status() == 409 => {

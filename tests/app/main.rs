@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per area.
 
+mod live;
 mod support;
 
 mod acct_claim;
