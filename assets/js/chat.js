@@ -12,10 +12,20 @@
   var delay = 1000;
   var unreadId = 0;
 
+  // The same "21 Nov, 20:12" the server writes, in the viewer's zone from their profile.
+  var timeFormat = (function () {
+    var options = { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+    try {
+      return new Intl.DateTimeFormat("en-GB", Object.assign({ timeZone: log.getAttribute("data-time-zone") || "UTC" }, options));
+    } catch (err) {
+      return new Intl.DateTimeFormat("en-GB", Object.assign({ timeZone: "UTC" }, options));
+    }
+  })();
+
   function when(iso) {
     var d = new Date(iso);
     if (isNaN(d.getTime())) { return iso; }
-    return d.toLocaleString([], { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+    return timeFormat.format(d);
   }
 
   function element(tag, className, text) {
