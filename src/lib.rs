@@ -20,6 +20,7 @@ pub mod db;
 pub mod email;
 pub mod embedded;
 pub mod error;
+pub mod gifts;
 pub mod invites;
 pub mod jobs;
 pub mod members;
@@ -143,6 +144,7 @@ pub fn rocket_with(config: AppConfig, runtime: Runtime) -> Rocket<Build> {
         .mount("/", cards::pages::routes())
         .mount("/", notices::pages::routes())
         .mount("/", chat::pages::routes())
+        .mount("/", gifts::pages::routes())
         .mount("/api/v1", accounts::api::routes())
         .mount("/api/v1", invites::api::routes())
         .mount("/api/v1", admin::api::routes())
@@ -152,6 +154,7 @@ pub fn rocket_with(config: AppConfig, runtime: Runtime) -> Rocket<Build> {
         .mount("/api/v1", cards::api::routes())
         .mount("/api/v1", notices::api::routes())
         .mount("/api/v1", chat::api::routes())
+        .mount("/api/v1", gifts::api::routes())
         .mount("/api/v1", realtime::api::routes())
 }
 

@@ -1,0 +1,1 @@
+//! The gift cycle: one cycle through every participant that respects every exclusion.
