@@ -6,4 +6,5 @@ pub mod api;
 pub mod matching;
 pub mod notify;
 pub mod pages;
+pub mod prefs;
 pub mod schedule;
