@@ -103,10 +103,12 @@ fn record(
     audit::record(conn, event, ctx.now_unix())
 }
 
+/// 409 `registration_closed`: the exchange is not open, or its last day to register has passed.
 pub fn closed_error() -> AppError {
     AppError::conflict(CLOSED_MESSAGE).with_code("registration_closed")
 }
 
+/// 409 `exchange_full`: the exchange has as many participants as its limit allows.
 pub fn full_error() -> AppError {
     AppError::conflict(FULL_MESSAGE).with_code("exchange_full")
 }
