@@ -1297,3 +1297,15 @@ async fn completed_exchanges_show_the_days_until_the_purge() {
     as_participant(&app, "Ann").await;
     assert_eq!(app.json(&format!("/api/v1/exchanges/{id}/assignment")).await.0, Status::Ok);
 }
+
+#[rocket::async_test]
+async fn asking_for_access_is_rate_limited_per_address() {
+    let app = gift_app().await;
+    let path = "/api/v1/exchanges/nosuchslug00/request-access";
+    for _ in 0..3 {
+        assert_eq!(app.post_json(path, json!({"email": "ann@example.org"})).await.0, Status::Ok);
+    }
+    let (status, err) = app.post_json(path, json!({"email": "ANN@example.org"})).await;
+    assert_eq!(status, Status::TooManyRequests, "{err}");
+    assert_eq!(app.post_json(path, json!({"email": "bo@example.org"})).await.0, Status::Ok);
+}
