@@ -1309,3 +1309,26 @@ async fn asking_for_access_is_rate_limited_per_address() {
     assert_eq!(status, Status::TooManyRequests, "{err}");
     assert_eq!(app.post_json(path, json!({"email": "bo@example.org"})).await.0, Status::Ok);
 }
+
+#[rocket::async_test]
+async fn admins_hear_of_registrations_withdrawals_and_the_draw() {
+    let app = gift_app().await;
+    app.as_admin().await;
+    let (id, _) = open_with(&app, "Office party", &["Ann", "Bo", "Cy", "Di"]).await;
+    as_participant(&app, "Di").await;
+    let (status, body) =
+        app.post_json(&format!("/api/v1/exchanges/{id}/withdraw"), json!({})).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    app.login_as("admin").await;
+    step(&app, id, "close", json!({})).await;
+    step(&app, id, "match", json!({"seed": 3})).await;
+
+    let subjects: Vec<String> =
+        app.emails_to("admin@example.org").await.into_iter().map(|m| m.subject).collect();
+    for name in ["Ann", "Bo", "Cy", "Di"] {
+        let joined = format!("{name} joined Office party");
+        assert!(subjects.contains(&joined), "{joined} in {subjects:?}");
+    }
+    assert!(subjects.contains(&"Di withdrew from Office party".to_string()), "{subjects:?}");
+    assert!(subjects.contains(&"Names drawn for Office party".to_string()), "{subjects:?}");
+}
