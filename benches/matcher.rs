@@ -120,9 +120,7 @@ fn cases() -> Vec<Case> {
     cases.push(Case {
         name: "30: one household of 16 in a family of 30",
         n: 30,
-        exclusions: (0..16)
-            .flat_map(|a| (a + 1..16).map(move |b| (a, b)))
-            .collect(),
+        exclusions: (0..16).flat_map(|a| (a + 1..16).map(move |b| (a, b))).collect(),
         expect: Expect::NoCycle,
         goal: ms(100),
         runs: 25,
@@ -189,10 +187,7 @@ fn cases() -> Vec<Case> {
 }
 
 fn excluded_set(exclusions: &[Pair]) -> HashSet<Pair> {
-    exclusions
-        .iter()
-        .map(|&(a, b)| (a.min(b), a.max(b)))
-        .collect()
+    exclusions.iter().map(|&(a, b)| (a.min(b), a.max(b))).collect()
 }
 
 /// True when `order` is one gift cycle through everyone breaking no exclusion.
@@ -231,11 +226,8 @@ fn check(case: &Case, excluded: &HashSet<Pair>, result: &Result<Vec<usize>, Infe
                 case.name
             );
             if let Some(fix) = &e.fix {
-                let rest: Vec<Pair> = excluded
-                    .iter()
-                    .filter(|p| !fix.contains(p))
-                    .copied()
-                    .collect();
+                let rest: Vec<Pair> =
+                    excluded.iter().filter(|p| !fix.contains(p)).copied().collect();
                 let order = find_cycle(case.n, &rest, 1)
                     .unwrap_or_else(|_| panic!("{}: the fix does not work", case.name));
                 assert!(valid(case.n, &excluded_set(&rest), &order));

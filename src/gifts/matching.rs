@@ -9,11 +9,13 @@
 //! In order: too few people; someone with fewer than two allowed partners; Ore's condition,
 //! under which Palmer's construction always succeeds (every large exchange with a few random
 //! exclusions lands here, in about O(n²/64 + gaps · n)); a disconnected graph or a cut vertex;
-//! forced pairings that collide; no assignment of distinct recipients at all (Hall); one quick
-//! Palmer try; then the exact search (`search.rs`).
+//! forced pairings that collide; no assignment of distinct recipients at all (Hall); a few
+//! quick Palmer tries; then an exact search: on pairs for sparse exchanges (`pairs.rs`), on a
+//! growing path for the others (`search.rs`).
 
 mod checks;
 mod graph;
+mod pairs;
 mod palmer;
 mod search;
 
@@ -61,11 +63,7 @@ pub fn find_cycle(
     seed: u64,
 ) -> Result<Vec<usize>, Infeasible> {
     if n < 3 {
-        return Err(Infeasible {
-            reason: Reason::TooFew { n },
-            blamed: Vec::new(),
-            fix: None,
-        });
+        return Err(Infeasible { reason: Reason::TooFew { n }, blamed: Vec::new(), fix: None });
     }
     let exclusions = normalise(n, exclusions);
     let mut rng = StdRng::seed_from_u64(seed);
@@ -83,7 +81,6 @@ pub fn find_cycle(
                 Obstacle::Isolated(participant) => Reason::Isolated { participant },
                 Obstacle::NoCycle => Reason::NoCycle,
             };
-            if std::env::var("MTRACE").is_ok() { eprintln!("explain"); }
             let mut budget = Budget::for_size(n, exclusions.len());
             let (blamed, fix) = if by_search {
                 narrow(n, &exclusions, &mut rng, &mut budget)
@@ -92,11 +89,7 @@ pub fn find_cycle(
             };
             let first = (blamed.clone(), blocked.need);
             let fix = fix.or_else(|| smallest_fix(n, &exclusions, first, &mut rng, &mut budget));
-            Err(Infeasible {
-                reason,
-                blamed,
-                fix,
-            })
+            Err(Infeasible { reason, blamed, fix })
         }
         Decision::Unknown => unreachable!("a search without a step budget always decides"),
     }
@@ -105,11 +98,7 @@ pub fn find_cycle(
 /// The pairs `find_cycle` ignores because they name nobody: self pairs and pairs naming
 /// someone outside `0..n`, in the order given.
 pub fn invalid_pairs(n: usize, exclusions: &[(usize, usize)]) -> Vec<(usize, usize)> {
-    exclusions
-        .iter()
-        .filter(|&&(a, b)| a == b || a >= n || b >= n)
-        .copied()
-        .collect()
+    exclusions.iter().filter(|&&(a, b)| a == b || a >= n || b >= n).copied().collect()
 }
 
 enum Decision {
@@ -119,12 +108,12 @@ enum Decision {
     Unknown,
 }
 
+/// Tries of Palmer's construction before the exact search, when Ore's condition fails.
+const PALMER_TRIES: usize = 4;
+
 /// Decides one exchange (n >= 3, exclusions normalised). Complete when `budget` is None.
 fn decide(n: usize, exclusions: &[Pair], rng: &mut StdRng, budget: Option<&mut u64>) -> Decision {
-    let t0 = std::time::Instant::now();
-    let tr = |what: &str| if std::env::var("MTRACE").is_ok() { eprintln!("  {what} {:?}", t0.elapsed()); };
     let g = Graph::new(n, exclusions);
-    tr("graph");
     if let Some(blocked) = checks::isolated(&g, exclusions) {
         return Decision::Blocked(blocked, false);
     }
@@ -134,36 +123,31 @@ fn decide(n: usize, exclusions: &[Pair], rng: &mut StdRng, budget: Option<&mut u
             return Decision::Cycle(order);
         }
     }
-    let quick: [fn(&Graph, &[Pair]) -> Option<Blocked>; 4] = [
-        checks::separated,
-        checks::scattered,
-        checks::forced,
-        checks::hall,
-    ];
+    type Check = fn(&Graph, &[Pair]) -> Option<Blocked>;
+    let quick: [Check; 4] = [checks::separated, checks::scattered, checks::forced, checks::hall];
     for check in quick {
         if let Some(blocked) = check(&g, exclusions) {
-            tr("blocked");
             return Decision::Blocked(blocked, false);
         }
-        tr("check");
     }
     if !ore {
-        if let Some(order) = palmer::cycle(&g, rng) {
-            tr("palmer ok");
-            return Decision::Cycle(order);
+        // Outside Ore's condition the construction can get stuck where a cycle exists; a few
+        // fresh seatings cost far less than the search.
+        for _ in 0..PALMER_TRIES {
+            if let Some(order) = palmer::cycle(&g, rng) {
+                return Decision::Cycle(order);
+            }
         }
     }
-    tr("palmer failed");
-    let r = search::cycle(&g, rng, budget);
-    tr("search");
-    match r {
+    let outcome = if pairs::suits(&g) {
+        pairs::cycle(&g, rng, budget)
+    } else {
+        search::cycle(&g, rng, budget)
+    };
+    match outcome {
         search::Outcome::Found(order) => Decision::Cycle(order),
         search::Outcome::NoCycle => Decision::Blocked(
-            Blocked {
-                obstacle: Obstacle::NoCycle,
-                blamed: exclusions.to_vec(),
-                need: 1,
-            },
+            Blocked { obstacle: Obstacle::NoCycle, blamed: exclusions.to_vec(), need: 1 },
             true,
         ),
         search::Outcome::Unknown => Decision::Unknown,
@@ -171,31 +155,36 @@ fn decide(n: usize, exclusions: &[Pair], rng: &mut StdRng, budget: Option<&mut u
 }
 
 /// The work allowed for explaining an infeasible exchange (not for deciding it), shared by all
-/// trial decisions, in the search's units (about a nanosecond each): some 20 ms, or for big
-/// exchanges enough for one whole search. Counting work rather than time keeps the answer the
-/// same for the same seed on any machine.
+/// trial decisions, in the search's units (about a nanosecond each): some 20 ms, more for big
+/// exchanges, at most some 35 ms. One trial may use a third of what is left, so a trial that
+/// cannot be decided quickly does not stop the others. Counting work rather than time keeps
+/// the answer the same for the same seed on any machine.
 struct Budget {
     work: u64,
     trial_cost: u64,
 }
 
 impl Budget {
+    const LEAST: u64 = 20_000_000;
+    const MOST: u64 = 35_000_000;
+
     fn for_size(n: usize, m: usize) -> Budget {
         let g_pass = (100 + n * (10 + n.div_ceil(64))) as u64;
         Budget {
-            work: (4 * n as u64 * g_pass).max(20_000_000),
+            work: (4 * n as u64 * g_pass).clamp(Self::LEAST, Self::MOST),
             trial_cost: 20 * g_pass + 20 * m as u64 + checks::small_sets_work(n) as u64,
         }
     }
 
-    fn trial(&mut self) -> bool {
-        match self.work.checked_sub(self.trial_cost) {
-            Some(left) => {
-                self.work = left;
-                true
-            }
-            None => false,
-        }
+    /// Decides the exchange without `exclusions` within a share of the budget; None when the
+    /// budget cannot pay for the trial's quick checks.
+    fn decide(&mut self, n: usize, exclusions: &[Pair], rng: &mut StdRng) -> Option<Decision> {
+        self.work = self.work.checked_sub(self.trial_cost)?;
+        let share = self.work / 3;
+        let mut left = share;
+        let decision = decide(n, exclusions, rng, Some(&mut left));
+        self.work -= share - left;
+        Some(decision)
     }
 }
 
@@ -217,13 +206,13 @@ fn narrow(
     while group > 0 {
         let mut at = 0;
         while at < suspects.len() {
-            if !budget.trial() {
-                return (suspects, fix);
-            }
             let end = (at + group).min(suspects.len());
             let tried = suspects[at..end].to_vec();
             let rest = without(&suspects, &tried);
-            match decide(n, &rest, rng, Some(&mut budget.work)) {
+            let Some(decision) = budget.decide(n, &rest, rng) else {
+                return (suspects, fix);
+            };
+            match decision {
                 Decision::Blocked(blocked, _) => {
                     // The proof holds without the group: keep what it names, from here on.
                     suspects = blocked.blamed;
@@ -269,16 +258,10 @@ fn smallest_fix(
                 Hit::None => break,
                 Hit::GaveUp => return None,
             };
-            if !budget.trial() {
-                return None;
-            }
             let rest = without(exclusions, &candidate);
-            match decide(n, &rest, rng, Some(&mut budget.work)) {
+            match budget.decide(n, &rest, rng)? {
                 Decision::Cycle(_) => {
-                    return undecided
-                        .iter()
-                        .all(|u| u.len() >= size)
-                        .then_some(candidate);
+                    return undecided.iter().all(|u| u.len() >= size).then_some(candidate);
                 }
                 Decision::Blocked(blocked, _) => obstacles.push((blocked.blamed, blocked.need)),
                 Decision::Unknown => undecided.push(candidate),
@@ -317,10 +300,7 @@ fn hitting_set(
         let mut most_lacking = 0;
         let mut pick: Option<&Vec<Pair>> = None;
         for (blamed, need) in obstacles {
-            let have = chosen
-                .iter()
-                .filter(|c| blamed.binary_search(c).is_ok())
-                .count();
+            let have = chosen.iter().filter(|c| blamed.binary_search(c).is_ok()).count();
             if have < *need {
                 most_lacking = most_lacking.max(need - have);
                 if pick.is_none_or(|p| blamed.len() < p.len()) {
@@ -411,10 +391,7 @@ impl Infeasible {
         if let Some(fix) = &self.fix {
             let fix: Vec<String> = fix.iter().map(pair).collect();
             text += &if fix.len() == 1 {
-                format!(
-                    " Removing the exclusion {} would make a gift cycle possible.",
-                    fix[0]
-                )
+                format!(" Removing the exclusion {} would make a gift cycle possible.", fix[0])
             } else {
                 format!(
                     " Removing these {} exclusions would make a gift cycle possible: {}.",
@@ -433,11 +410,7 @@ fn listing(mut items: Vec<String>, rest_word: &str) -> String {
     if items.len() > SHOWN + 1 {
         let hidden = items.len() - SHOWN;
         items.truncate(SHOWN);
-        let word = if rest_word == "other" {
-            "others"
-        } else {
-            rest_word
-        };
+        let word = if rest_word == "other" { "others" } else { rest_word };
         items.push(format!("{hidden} {word}"));
     }
     match items.split_last() {

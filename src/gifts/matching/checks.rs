@@ -19,11 +19,7 @@ pub struct Blocked {
 }
 
 fn blame(exclusions: &[Pair], keep: impl Fn(usize, usize) -> bool) -> Vec<Pair> {
-    exclusions
-        .iter()
-        .filter(|&&(a, b)| keep(a, b))
-        .copied()
-        .collect()
+    exclusions.iter().filter(|&&(a, b)| keep(a, b)).copied().collect()
 }
 
 /// Everyone needs two different people in the allowed graph: one to give to, one to receive
@@ -41,9 +37,7 @@ pub fn isolated(g: &Graph, exclusions: &[Pair]) -> Option<Blocked> {
 /// guarantees a cycle (and the Palmer construction finds it), and the only non-adjacent pairs
 /// are the exclusions, so checking it costs one pass over them.
 pub fn ore(g: &Graph, exclusions: &[Pair]) -> bool {
-    exclusions
-        .iter()
-        .all(|&(a, b)| g.degree[a] + g.degree[b] >= g.n)
+    exclusions.iter().all(|&(a, b)| g.degree[a] + g.degree[b] >= g.n)
 }
 
 /// A cycle through everyone survives the loss of any one vertex, so the allowed graph must be
@@ -105,9 +99,7 @@ fn small_sets_size(n: usize) -> usize {
 /// What the exact part of `scattered` costs, in the same units.
 pub fn small_sets_work(n: usize) -> usize {
     let per_set = per_set(n);
-    (2..=small_sets_size(n))
-        .map(|k| binomial(n, k) * per_set)
-        .sum()
+    (2..=small_sets_size(n)).map(|k| binomial(n, k) * per_set).sum()
 }
 
 fn small_scattering_set(g: &Graph) -> Option<Set> {
@@ -177,10 +169,7 @@ pub fn forced(g: &Graph, exclusions: &[Pair]) -> Option<Blocked> {
     }
     // Only someone with more than two partners can collect three forced pairings.
     if let Some(v) = (0..g.n).find(|&v| forced_degree[v] > 2) {
-        let three: Vec<usize> = ones(g.row(v))
-            .filter(|&x| g.degree[x] == 2)
-            .take(3)
-            .collect();
+        let three: Vec<usize> = ones(g.row(v)).filter(|&x| g.degree[x] == 2).take(3).collect();
         return Some(Blocked {
             obstacle: Obstacle::NoCycle,
             blamed: blame(exclusions, |a, b| three.contains(&a) || three.contains(&b)),
@@ -256,9 +245,9 @@ pub fn hall(g: &Graph, exclusions: &[Pair]) -> Option<Blocked> {
         let mut end = None;
         'bfs: while let Some(x) = queue.pop_front() {
             let row = g.row(x);
-            for i in 0..g.words {
-                let mut fresh = row[i] & !seen_receivers.words[i];
-                seen_receivers.words[i] |= fresh;
+            for (i, (&allowed, seen)) in row.iter().zip(&mut seen_receivers.words).enumerate() {
+                let mut fresh = allowed & !*seen;
+                *seen |= fresh;
                 while fresh != 0 {
                     let v = i * 64 + fresh.trailing_zeros() as usize;
                     fresh &= fresh - 1;

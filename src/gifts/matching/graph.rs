@@ -20,11 +20,7 @@ pub fn normalise(n: usize, exclusions: &[Pair]) -> Vec<Pair> {
 
 /// `exclusions` minus `removed`, both sorted.
 pub fn without(exclusions: &[Pair], removed: &[Pair]) -> Vec<Pair> {
-    exclusions
-        .iter()
-        .filter(|p| removed.binary_search(p).is_err())
-        .copied()
-        .collect()
+    exclusions.iter().filter(|p| removed.binary_search(p).is_err()).copied().collect()
 }
 
 pub struct Graph {
@@ -39,7 +35,7 @@ impl Graph {
     pub fn new(n: usize, exclusions: &[Pair]) -> Graph {
         let words = n.div_ceil(64).max(1);
         let mut full_row = vec![u64::MAX; words];
-        if n % 64 != 0 {
+        if !n.is_multiple_of(64) {
             full_row[words - 1] = (1u64 << (n % 64)) - 1;
         }
         if n == 0 {
@@ -57,12 +53,7 @@ impl Graph {
             degree[a] -= 1;
             degree[b] -= 1;
         }
-        Graph {
-            n,
-            words,
-            bits,
-            degree,
-        }
+        Graph { n, words, bits, degree }
     }
 
     #[inline]
@@ -84,9 +75,7 @@ pub struct Set {
 
 impl Set {
     pub fn empty(n: usize) -> Set {
-        Set {
-            words: vec![0; n.div_ceil(64).max(1)],
-        }
+        Set { words: vec![0; n.div_ceil(64).max(1)] }
     }
 
     pub fn full(n: usize) -> Set {
@@ -311,9 +300,8 @@ impl Sparse {
     fn certificate(g: &Graph, within: &Set, extra: Option<Pair>) -> Option<Sparse> {
         const NONE: usize = usize::MAX;
         let n = g.n;
-        let extra = extra.filter(|&(a, b)| {
-            a != b && within.contains(a) && within.contains(b) && !g.has(a, b)
-        });
+        let extra = extra
+            .filter(|&(a, b)| a != b && within.contains(a) && within.contains(b) && !g.has(a, b));
         let other_end = |x: usize| match extra {
             Some((a, b)) if a == x => Some(b),
             Some((a, b)) if b == x => Some(a),
@@ -367,8 +355,8 @@ impl Sparse {
             while let Some(&x) = queue.get(head) {
                 head += 1;
                 let row = g.row(x);
-                for i in 0..g.words {
-                    let mut fresh = row[i] & within.words[i] & !marked.words[i];
+                for (i, (&allowed, &inside)) in row.iter().zip(&within.words).enumerate() {
+                    let mut fresh = allowed & inside & !marked.words[i];
                     while fresh != 0 {
                         let y = i * 64 + fresh.trailing_zeros() as usize;
                         fresh &= fresh - 1;
@@ -492,12 +480,8 @@ pub fn scattering_set(
             None => splits(g, &rest, extra),
         };
         let v = rest.iter().max_by_key(|&v| {
-            let linked = g
-                .row(v)
-                .iter()
-                .zip(&rest.words)
-                .map(|(a, b)| (a & b).count_ones())
-                .sum::<u32>();
+            let linked =
+                g.row(v).iter().zip(&rest.words).map(|(a, b)| (a & b).count_ones()).sum::<u32>();
             (more[v], linked, std::cmp::Reverse(v))
         })?;
         rest.remove(v);

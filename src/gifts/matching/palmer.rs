@@ -40,11 +40,7 @@ pub fn cycle(g: &Graph, rng: &mut impl Rng) -> Option<Vec<usize>> {
 /// of the table gives the same cycle read backwards, so the shorter side is the one moved.
 fn reverse(seat: &mut [usize], from: usize, len: usize) {
     let n = seat.len();
-    let (from, len) = if len * 2 > n {
-        ((from + len) % n, n - len)
-    } else {
-        (from, len)
-    };
+    let (from, len) = if len * 2 > n { ((from + len) % n, n - len) } else { (from, len) };
     for k in 0..len / 2 {
         seat.swap((from + k) % n, (from + len - 1 - k) % n);
     }

@@ -19,7 +19,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use rand::Rng;
 
-use super::graph::{biconnected, ones, scattering_set, Graph, Set};
+use super::graph::{biconnected, ones, reach, scattering_set, Graph, Set};
 
 pub enum Outcome {
     Found(Vec<usize>),
@@ -30,8 +30,10 @@ pub enum Outcome {
 
 /// Failed states kept in memory, in 64-bit words.
 const MEMO_WORDS: usize = 1 << 21;
-/// The greedy scattering test runs on remainders with at most this many allowed pairs.
-const SCATTER_EDGES: usize = 2_000;
+/// The costly tests run at every step on sparse remainders (see `sparse`) and on those of at
+/// most `EVERY_STEP` participants, where they are cheap; on others every `CHECK_EVERY` steps.
+const EVERY_STEP: usize = 128;
+const CHECK_EVERY: usize = 16;
 
 /// The work of one pass over `size` participants' bitset rows, in budget units (about a
 /// nanosecond each).
@@ -62,8 +64,10 @@ pub fn cycle(g: &Graph, rng: &mut impl Rng, budget: Option<&mut u64>) -> Outcome
     let Some(first) = s.candidates() else {
         return Outcome::NoCycle;
     };
-    let mut stack = vec![(first, 0usize)];
-    while let Some((cands, next)) = stack.last_mut() {
+    // Each frame: the participants to try after this step, how many were tried, and whether
+    // this step passed the costly tests (the first one did: they are the root checks).
+    let mut stack = vec![(first, 0usize, true)];
+    while let Some((cands, next, _)) = stack.last_mut() {
         if *next == cands.len() {
             stack.pop();
             if stack.is_empty() {
@@ -93,9 +97,39 @@ pub fn cycle(g: &Graph, rng: &mut impl Rng, budget: Option<&mut u64>) -> Outcome
             s.unvisit();
             continue;
         }
-        match s.candidates() {
-            Some(cands) => stack.push((cands, 0)),
-            None => s.unvisit(),
+        let Some(cands) = s.candidates() else {
+            s.unvisit();
+            continue;
+        };
+        // The costly tests run at every step on small graphs, every few steps on big ones.
+        // When one fails, the steps since the last test that passed are tested in turn, back
+        // to the first one that passes, so a wrong turn is undone at once however deep it was.
+        let left = n - s.path.len();
+        if left > EVERY_STEP && !s.sparse() && !s.path.len().is_multiple_of(CHECK_EVERY) {
+            // Between them, only the cheaper half: connected without the link.
+            if s.connected() {
+                stack.push((cands, 0, false));
+            } else {
+                s.unvisit();
+            }
+            continue;
+        }
+        if s.holds_together() {
+            stack.push((cands, 0, true));
+            continue;
+        }
+        s.unvisit();
+        while let Some((_, _, checked)) = stack.last_mut() {
+            if *checked {
+                break;
+            }
+            if s.holds_together() {
+                *checked = true;
+                break;
+            }
+            stack.pop();
+            s.remember_failure();
+            s.unvisit();
         }
     }
     Outcome::NoCycle
@@ -153,6 +187,42 @@ impl Search<'_> {
         }
         self.free_edges += self.free[v];
         self.unvisited.insert(v);
+    }
+
+    /// Whether the unvisited participants have eight allowed partners among them on average,
+    /// or fewer: where a wrong turn is most likely, so the costly tests run at every step.
+    fn sparse(&self) -> bool {
+        self.free_edges <= 4 * (self.g.n - self.path.len())
+    }
+
+    /// How many participants the greedy scattering test should remove at most: half of the
+    /// `size` remaining when they are few enough for it to be cheap, and 0 when there are more
+    /// or when no set of 2 up to that many can scatter them (removing one is the
+    /// biconnectivity test). Removing k from a graph where everyone has at least d partners
+    /// leaves parts of at least d - k + 1 each, so at most (size - k) / (d - k + 1) of them.
+    fn scatter_size(&self, size: usize) -> usize {
+        let (head, start) = (self.head(), self.start);
+        if size > EVERY_STEP {
+            return 0;
+        }
+        let most = size / 2;
+        let ends = [head, start].map(|v| self.free[v] + 1);
+        let fewest = self
+            .unvisited
+            .iter()
+            .map(|u| self.free[u] + usize::from(self.g.has(u, head)))
+            .chain(ends)
+            .min()
+            .unwrap_or(0);
+        let possible = (2..=most).any(|k| {
+            let per_part = (fewest + 1).saturating_sub(k).max(1);
+            (size - k) / per_part > k
+        });
+        if possible {
+            most
+        } else {
+            0
+        }
     }
 
     fn head(&self) -> usize {
@@ -227,46 +297,21 @@ impl Search<'_> {
                 }
             }
         }
-        let mut rest = self.unvisited.clone();
-        rest.insert(head);
-        rest.insert(start);
-        let next = self.settle_forced(&mut forced, &rest)?;
-        // (Biconnected with the link also means connected without it.)
-        let link = Some((head, start));
-        self.work += pass_cost(g, rest.len()) * 3;
-        if !biconnected(g, &rest, link) {
-            return None;
-        }
-        // Greedily from nothing, and from each end of the path: an end can only be passed
-        // once, so it often belongs to the set that scatters the rest.
-        if self.free_edges <= SCATTER_EDGES {
-            let size = rest.len() / 2;
-            self.work += 3 * size as u64 * pass_cost(g, rest.len()) * 4;
-            if [&[][..], &[start], &[head]]
-                .iter()
-                .any(|seeds| scattering_set(g, &rest, link, seeds, size).is_some())
-            {
-                return None;
-            }
-        }
+        let next = self.settle_forced(&mut forced, left + 1 + usize::from(head != start))?;
         if let Some(u) = next {
             return Some(vec![u]);
         }
-        let open: Vec<u64> = g
-            .row(head)
-            .iter()
-            .zip(&self.unvisited.words)
-            .map(|(a, b)| a & b)
-            .collect();
+        let open: Vec<u64> =
+            g.row(head).iter().zip(&self.unvisited.words).map(|(a, b)| a & b).collect();
         Some(ones(&open).filter(|&u| Some(u) != must_last).collect())
     }
 
     /// Moves the next participant to try to `cands[taken]` and returns it: fewest free partners
-    /// first (capped, so dense graphs are walked at random), ties in seeded random order, so
-    /// the draw stays random and tight spots are settled early. Chosen one at a time, as most
-    /// steps of a successful search never need a second choice.
+    /// first (Warnsdorff's rule: tight spots are settled early, and people who link groups are
+    /// kept for when they are needed), ties in seeded random order so the draw stays random.
+    /// Chosen one at a time, as most steps of a successful search never need a second choice.
     fn pick(&self, cands: &mut [usize], taken: usize, rng: &mut impl Rng) -> usize {
-        let key = |u: usize| self.free[u].min(4);
+        let key = |u: usize| self.free[u];
         let best = cands[taken..].iter().map(|&u| key(u)).min().unwrap_or(0);
         let ties = cands[taken..].iter().filter(|&&u| key(u) == best).count();
         let mut chosen = rng.gen_range(0..ties.max(1));
@@ -284,9 +329,52 @@ impl Search<'_> {
         cands[taken]
     }
 
-    /// Checks the forced pairings: None when someone is forced into three or they close a loop
-    /// short of everyone left; otherwise the forced next step, if any.
-    fn settle_forced(&self, forced: &mut Vec<(usize, usize)>, rest: &Set) -> Option<Option<usize>> {
+    /// Whether the head reaches everyone unvisited and the start without visited people.
+    fn connected(&mut self) -> bool {
+        let mut rest = self.unvisited.clone();
+        rest.insert(self.head());
+        rest.insert(self.start);
+        self.work += pass_cost(self.g, rest.len());
+        reach(self.g, &rest, self.head()).len() == rest.len()
+    }
+
+    /// The costly tests of the current step: the remaining participants with the head–start
+    /// link must be biconnected (which also means connected without the link), and, unless
+    /// their partner counts rule it out, not scattered by a greedily found set: grown from
+    /// nothing, and from each end of the path (an end can only be passed once, so it often
+    /// belongs to the set that scatters the rest).
+    fn holds_together(&mut self) -> bool {
+        let g = self.g;
+        let (head, start) = (self.head(), self.start);
+        let mut rest = self.unvisited.clone();
+        rest.insert(head);
+        rest.insert(start);
+        let link = Some((head, start));
+        self.work += pass_cost(g, rest.len()) * 3;
+        if !biconnected(g, &rest, link) {
+            return false;
+        }
+        let size = self.scatter_size(rest.len());
+        if size > 0 {
+            self.work += 3 * size as u64 * pass_cost(g, rest.len()) * 4;
+            if [&[][..], &[start], &[head]]
+                .iter()
+                .any(|seeds| scattering_set(g, &rest, link, seeds, size).is_some())
+            {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Checks the forced pairings among the `rest` participants left with both path ends: None
+    /// when someone is forced into three or they close a loop short of everyone; otherwise the
+    /// forced next step, if any.
+    fn settle_forced(
+        &self,
+        forced: &mut Vec<(usize, usize)>,
+        rest: usize,
+    ) -> Option<Option<usize>> {
         let (head, start) = (self.head(), self.start);
         let link = usize::from(head != start);
         if forced.len() <= link {
@@ -315,7 +403,7 @@ impl Search<'_> {
             let (ra, rb) = (find(&mut root, a), find(&mut root, b));
             if ra == rb {
                 // A closed loop: only the whole remaining cycle may close.
-                if size[ra] != rest.len() {
+                if size[ra] != rest {
                     return None;
                 }
             } else {

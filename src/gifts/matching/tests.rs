@@ -11,9 +11,7 @@ use super::{find_cycle, invalid_pairs, Infeasible, Reason};
 type Pair = (usize, usize);
 
 fn excluded(exclusions: &[Pair], a: usize, b: usize) -> bool {
-    exclusions
-        .iter()
-        .any(|&(x, y)| (x, y) == (a, b) || (x, y) == (b, a))
+    exclusions.iter().any(|&(x, y)| (x, y) == (a, b) || (x, y) == (b, a))
 }
 
 /// Panics unless `order` is one gift cycle through everyone that respects every exclusion.
@@ -99,10 +97,7 @@ fn random_case(rng: &mut StdRng, n: usize) -> Vec<Pair> {
 
 /// The exclusions of `all` not in `removed` (both may hold pairs in either order).
 fn minus(all: &[Pair], removed: &[Pair]) -> Vec<Pair> {
-    all.iter()
-        .filter(|&&(a, b)| !excluded(removed, a, b))
-        .copied()
-        .collect()
+    all.iter().filter(|&&(a, b)| !excluded(removed, a, b)).copied().collect()
 }
 
 fn normalised(exclusions: &[Pair]) -> Vec<Pair> {
@@ -115,7 +110,13 @@ fn normalised(exclusions: &[Pair]) -> Vec<Pair> {
 /// The size of the smallest set of exclusions whose removal allows a cycle, up to `max`.
 fn oracle_min_fix(n: usize, exclusions: &[Pair], max: usize) -> Option<usize> {
     let all = normalised(exclusions);
-    fn subsets(all: &[Pair], size: usize, from: usize, chosen: &mut Vec<Pair>, f: &mut dyn FnMut(&[Pair]) -> bool) -> bool {
+    fn subsets(
+        all: &[Pair],
+        size: usize,
+        from: usize,
+        chosen: &mut Vec<Pair>,
+        f: &mut dyn FnMut(&[Pair]) -> bool,
+    ) -> bool {
         if chosen.len() == size {
             return f(chosen);
         }
@@ -261,21 +262,18 @@ fn the_same_seed_gives_the_same_cycle_and_seeds_vary_it() {
     let first = find_cycle(10, &exclusions, 99).expect("possible");
     assert_eq!(find_cycle(10, &exclusions, 99).expect("possible"), first);
     let gifts = |order: &[usize]| -> Vec<Pair> {
-        let mut out: Vec<Pair> = (0..order.len())
-            .map(|k| (order[k], order[(k + 1) % order.len()]))
-            .collect();
+        let mut out: Vec<Pair> =
+            (0..order.len()).map(|k| (order[k], order[(k + 1) % order.len()])).collect();
         out.sort_unstable();
         out
     };
-    let draws: HashSet<Vec<Pair>> = (0..30)
-        .map(|seed| gifts(&find_cycle(10, &exclusions, seed).expect("possible")))
-        .collect();
+    let draws: HashSet<Vec<Pair>> =
+        (0..30).map(|seed| gifts(&find_cycle(10, &exclusions, seed).expect("possible"))).collect();
     assert!(draws.len() >= 20, "30 seeds gave only {} different draws", draws.len());
     // Also for a constrained family settled by the exact search.
     let family = ring_with_chords(12);
-    let draws: HashSet<Vec<Pair>> = (0..30)
-        .map(|seed| gifts(&check_case(12, &family, seed).expect("possible")))
-        .collect();
+    let draws: HashSet<Vec<Pair>> =
+        (0..30).map(|seed| gifts(&check_case(12, &family, seed).expect("possible"))).collect();
     assert!(draws.len() >= 5, "{}", draws.len());
 }
 
@@ -285,10 +283,7 @@ fn ring_with_chords(n: usize) -> Vec<Pair> {
         let d = (a + n - b) % n;
         d == 1 || d == n - 1 || d == n / 2
     };
-    (0..n)
-        .flat_map(|a| (a + 1..n).map(move |b| (a, b)))
-        .filter(|&(a, b)| !near(a, b))
-        .collect()
+    (0..n).flat_map(|a| (a + 1..n).map(move |b| (a, b))).filter(|&(a, b)| !near(a, b)).collect()
 }
 
 #[test]
@@ -338,9 +333,7 @@ fn someone_excluded_from_everyone_needs_two_removals() {
 /// Two groups that may only exchange among themselves, plus `bridge` allowed with everyone.
 fn two_groups(left: usize, right: usize, bridge: bool) -> (usize, Vec<Pair>) {
     let n = left + right + bridge as usize;
-    let exclusions = (0..left)
-        .flat_map(|a| (left..left + right).map(move |b| (a, b)))
-        .collect();
+    let exclusions = (0..left).flat_map(|a| (left..left + right).map(move |b| (a, b))).collect();
     (n, exclusions)
 }
 
@@ -376,16 +369,12 @@ fn two_separate_groups_are_not_one_cycle() {
 #[test]
 fn a_group_that_excludes_each_other_outnumbering_the_rest_is_impossible() {
     // 0..4 exclude each other: they can only give to 4 and 5, but there are four of them.
-    let exclusions: Vec<Pair> = (0..4)
-        .flat_map(|a| (a + 1..4).map(move |b| (a, b)))
-        .collect();
+    let exclusions: Vec<Pair> = (0..4).flat_map(|a| (a + 1..4).map(move |b| (a, b))).collect();
     let e = check_case(6, &exclusions, 1).unwrap_err();
     assert_eq!(e.reason, Reason::NoCycle);
     // Five of eight exclude each other and the other three cannot separate them all: two
     // removals make pairs of them, which three can separate.
-    let exclusions: Vec<Pair> = (0..5)
-        .flat_map(|a| (a + 1..5).map(move |b| (a, b)))
-        .collect();
+    let exclusions: Vec<Pair> = (0..5).flat_map(|a| (a + 1..5).map(move |b| (a, b))).collect();
     let e = check_case(8, &exclusions, 1).unwrap_err();
     assert_eq!(e.reason, Reason::NoCycle);
     assert!(e.blamed.iter().all(|&(a, b)| a < 5 && b < 5));
@@ -518,9 +507,7 @@ fn the_biconnectivity_certificate_agrees_with_the_exact_test() {
             continue;
         }
         let members: Vec<usize> = within.iter().collect();
-        let extra = rng
-            .gen_bool(0.5)
-            .then(|| (members[0], members[members.len() - 1]));
+        let extra = rng.gen_bool(0.5).then(|| (members[0], members[members.len() - 1]));
         let (comp, count) = components(&g, &within);
         let linked = match extra {
             Some((a, b)) if count == 2 && comp[a] != comp[b] => true,
@@ -575,4 +562,54 @@ fn petersen_like_exchanges_are_settled_by_the_exact_search() {
         let order = find_cycle(n, &exclusions, 2).expect("possible");
         assert_valid(n, &exclusions, &order);
     }
+}
+
+/// `find_cycle` sends each exchange to one of its two exact searches (by how sparse it is), so
+/// both are also checked directly, on every kind of graph, against the oracle.
+#[test]
+fn both_exact_searches_agree_with_the_oracle_on_any_graph() {
+    use super::graph::{normalise, Graph};
+    use super::{pairs, search};
+    let mut rng = StdRng::seed_from_u64(17);
+    let mut found = [0, 0];
+    let mut refused = [0, 0];
+    for _ in 0..400 {
+        let n = rng.gen_range(3..=11);
+        let exclusions = normalise(n, &random_case(&mut rng, n));
+        let g = Graph::new(n, &exclusions);
+        let possible = oracle_subsets(n, &exclusions);
+        let outcomes = [search::cycle(&g, &mut rng, None), pairs::cycle(&g, &mut rng, None)];
+        for (which, outcome) in outcomes.into_iter().enumerate() {
+            match outcome {
+                search::Outcome::Found(order) => {
+                    assert!(possible, "search {which} drew a cycle: {exclusions:?}");
+                    assert_valid(n, &exclusions, &order);
+                    found[which] += 1;
+                }
+                search::Outcome::NoCycle => {
+                    assert!(!possible, "search {which}: a false impossible {exclusions:?}");
+                    refused[which] += 1;
+                }
+                search::Outcome::Unknown => panic!("no budget was given"),
+            }
+        }
+    }
+    assert!(found.iter().chain(&refused).all(|&count| count > 50), "{found:?} {refused:?}");
+}
+
+/// A search that runs out of work says it does not know; it never says "impossible".
+#[test]
+fn an_exhausted_budget_is_unknown_not_impossible() {
+    use super::graph::Graph;
+    use super::{pairs, search};
+    let (n, exclusions) = petersen(17);
+    let g = Graph::new(n, &exclusions);
+    let mut rng = StdRng::seed_from_u64(3);
+    for outcome in [
+        pairs::cycle(&g, &mut rng, Some(&mut 10_000)),
+        search::cycle(&g, &mut rng, Some(&mut 10_000)),
+    ] {
+        assert!(matches!(outcome, search::Outcome::Unknown));
+    }
+    assert!(matches!(pairs::cycle(&g, &mut rng, None), search::Outcome::NoCycle));
 }
