@@ -616,12 +616,12 @@ fn draw(
 }
 
 fn problem(why: &Infeasible, people: &[Participant], exclusions: &[Exclusion]) -> MatchProblem {
+    // Big refusals can blame many thousands of pairs: look each up once.
+    let ids: HashMap<(i64, i64), i64> =
+        exclusions.iter().map(|x| ((x.participant_a, x.participant_b), x.id)).collect();
     let pair = |&(i, j): &(usize, usize)| {
         let (a, b) = (&people[i.min(j)], &people[i.max(j)]);
-        let id = exclusions
-            .iter()
-            .find(|x| (x.participant_a, x.participant_b) == (a.id.min(b.id), a.id.max(b.id)))
-            .map(|x| x.id);
+        let id = ids.get(&(a.id.min(b.id), a.id.max(b.id))).copied();
         ExclusionView { id, participant_a: PersonRef::of(a), participant_b: PersonRef::of(b) }
     };
     let (reason, participant) = match why.reason {

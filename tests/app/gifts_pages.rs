@@ -253,7 +253,7 @@ async fn an_impossible_draw_is_explained_on_the_page() {
     let (status, _, html) = submit(&app, &detail, &format!("{detail}/match"), &[]).await;
     assert_eq!(status, Status::Conflict);
     assert!(html.contains("The names cannot be drawn"));
-    assert!(html.contains("Ann is excluded from everyone"));
+    assert!(html.contains("Ann is excluded from Bo and Cy, which leaves fewer than two people"));
     assert!(html.contains("<li>Ann and Bo</li>") && html.contains("<li>Ann and Cy</li>"));
     assert!(html.contains("Nothing changed: registration stays closed."));
     assert_eq!(state_of(&app, id).await, "registration_closed");
@@ -626,4 +626,30 @@ async fn admins_grant_the_organizer_right_from_the_member_page() {
     )
     .await;
     assert_eq!(status, Status::Forbidden, "only admins grant it");
+}
+
+#[rocket::async_test]
+async fn a_long_list_of_blamed_exclusions_is_cut_short_on_the_page() {
+    let app = gift_app().await;
+    app.as_admin().await;
+    let names = ["A1", "A2", "A3", "A4", "A5", "A6", "A7", "B1", "B2", "B3", "B4", "B5"];
+    let (id, _) = closed_with(&app, "Household", &names).await;
+    // Seven who may not give to each other cannot all be given to by the five others.
+    let mut house = Vec::new();
+    for name in &names[..7] {
+        house.push(participant_id(&app, id, name).await);
+    }
+    for (k, a) in house.iter().enumerate() {
+        for b in &house[k + 1..] {
+            let body = json!({"participant_a": a, "participant_b": b});
+            let (status, _) =
+                app.post_json(&format!("/api/v1/exchanges/{id}/exclusions"), body).await;
+            assert_eq!(status, Status::Created);
+        }
+    }
+    let detail = format!("/admin/exchanges/{id}");
+    let (status, _, html) = submit(&app, &detail, &format!("{detail}/match"), &[]).await;
+    assert_eq!(status, Status::Conflict);
+    assert!(html.contains("The exclusions that cause it"));
+    assert!(html.contains("<li>and 1 more</li>"), "21 blamed, 20 shown");
 }
