@@ -20,6 +20,7 @@ pub mod db;
 pub mod email;
 pub mod embedded;
 pub mod error;
+pub mod gifts;
 pub mod invites;
 pub mod jobs;
 pub mod members;
@@ -143,6 +144,8 @@ pub fn rocket_with(config: AppConfig, runtime: Runtime) -> Rocket<Build> {
         .mount("/", cards::pages::routes())
         .mount("/", notices::pages::routes())
         .mount("/", chat::pages::routes())
+        .mount("/", gifts::pages::routes())
+        .mount("/", gifts::prefs::page_routes())
         .mount("/api/v1", accounts::api::routes())
         .mount("/api/v1", invites::api::routes())
         .mount("/api/v1", admin::api::routes())
@@ -152,6 +155,8 @@ pub fn rocket_with(config: AppConfig, runtime: Runtime) -> Rocket<Build> {
         .mount("/api/v1", cards::api::routes())
         .mount("/api/v1", notices::api::routes())
         .mount("/api/v1", chat::api::routes())
+        .mount("/api/v1", gifts::api::routes())
+        .mount("/api/v1", gifts::prefs::api_routes())
         .mount("/api/v1", realtime::api::routes())
 }
 
@@ -242,6 +247,19 @@ fn register_jobs(
         let (db, ctx) = (db2.clone(), ctx2.clone());
         async move {
             db.call(move |conn| accounts::service::purge_expired(conn, &ctx)).await.map(|_| ())
+        }
+    });
+    // Reminders and the purge of finished exchanges. The scheduler runs every job once at
+    // start-up, so a server that was down catches up at once.
+    let (db3, ctx3, outbox) = (db.clone(), ctx.clone(), wake.clone());
+    scheduler.register("gift_schedule", Duration::from_secs(15 * 60), move || {
+        let (db, ctx, outbox) = (db3.clone(), ctx3.clone(), outbox.clone());
+        async move {
+            let queued = db.call(move |conn| gifts::schedule::run(conn, &ctx)).await?;
+            if queued > 0 {
+                outbox.notify_one();
+            }
+            Ok(())
         }
     });
     let limits = ctx.limits.clone();

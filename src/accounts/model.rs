@@ -13,11 +13,13 @@ pub enum Role {
     Member,
     Guardian,
     Guest,
+    /// Runs gift exchanges (and, later, activities) without seeing people management.
+    Organizer,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] =
-        [Role::Admin, Role::Coach, Role::Member, Role::Guardian, Role::Guest];
+    pub const ALL: [Role; 6] =
+        [Role::Admin, Role::Coach, Role::Member, Role::Guardian, Role::Guest, Role::Organizer];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -26,6 +28,7 @@ impl Role {
             Role::Member => "member",
             Role::Guardian => "guardian",
             Role::Guest => "guest",
+            Role::Organizer => "organizer",
         }
     }
 }
@@ -164,6 +167,12 @@ impl AuthUser {
     /// Whether they have any standing on a coach's side (coaches and admins).
     pub fn is_coach(&self) -> bool {
         self.has_role(Role::Coach) || self.is_admin()
+    }
+
+    /// Whether they may run gift exchanges: admins, and active members with the organizer
+    /// right.
+    pub fn is_organizer(&self) -> bool {
+        self.is_admin() || (self.has_role(Role::Organizer) && self.status == UserStatus::Active)
     }
 
     /// The name to greet them by.

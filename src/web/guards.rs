@@ -241,6 +241,32 @@ impl<'r> FromRequest<'r> for AdminUser {
     }
 }
 
+/// A signed-in admin or organizer (who runs gift exchanges): 401 without a session, 403 for
+/// anyone else.
+pub struct OrganizerUser(pub AuthUser);
+
+impl OrganizerUser {
+    pub fn actor(&self) -> Actor {
+        Actor::User(self.0.clone())
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for OrganizerUser {
+    type Error = AppError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, AppError> {
+        signed_in_and(req, OrganizerUser, |user| {
+            if user.is_organizer() {
+                Ok(())
+            } else {
+                Err(AppError::forbidden("This part of Clubroom is for the club's organizers."))
+            }
+        })
+        .await
+    }
+}
+
 /// A signed-in member of the club who may use the member area: status `active` and more than
 /// a guest. 401 without a session; 403 `onboarding_incomplete` for a member still joining
 /// (pages send them to /onboarding); 403 `members_only` for guests.

@@ -1,0 +1,425 @@
+//! What the API answers and the pages render (the same structs).
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::model::{Action, Exchange, ExchangeState, Participant};
+use crate::accounts::model::Role;
+use crate::clock::rfc3339_at;
+
+/// "Sun 20 Dec 2026" for a stored `YYYY-MM-DD`.
+pub fn human_date(date: &str) -> String {
+    NaiveDate::parse_from_str(date, "%Y-%m-%d")
+        .map(|d| d.format("%a %-d %b %Y").to_string())
+        .unwrap_or_else(|_| date.to_string())
+}
+
+/// An exchange as admins and organizers see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExchangeView {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub budget: String,
+    pub max_participants: Option<i64>,
+    pub registration_close_date: String,
+    pub exchange_date: String,
+    pub timezone: String,
+    pub state: ExchangeState,
+    pub state_label: &'static str,
+    /// The public link people register with.
+    pub registration_url: String,
+    pub participant_count: i64,
+    /// Whether the registration page takes people now (open, before the close date, not full).
+    pub accepting_registrations: bool,
+    /// The actions the state allows.
+    pub actions: Vec<Action>,
+    /// Whether the fields can still be changed (not once matched).
+    pub editable: bool,
+    pub created_at: String,
+    pub updated_at: String,
+    pub matched_at: Option<String>,
+    pub completed_at: Option<String>,
+    /// Days left before a completed exchange is purged.
+    pub purge_in_days: Option<i64>,
+    /// The dates as people read them.
+    pub closes_on: String,
+    pub happens_on: String,
+}
+
+impl ExchangeView {
+    pub fn of(
+        e: &Exchange,
+        registration_url: String,
+        participant_count: i64,
+        accepting_registrations: bool,
+        purge_in_days: Option<i64>,
+    ) -> Self {
+        ExchangeView {
+            id: e.id,
+            slug: e.slug.clone(),
+            name: e.name.clone(),
+            description: e.description.clone(),
+            budget: e.budget.clone(),
+            max_participants: e.max_participants,
+            registration_close_date: e.registration_close_date.clone(),
+            exchange_date: e.exchange_date.clone(),
+            timezone: e.timezone.clone(),
+            state: e.state,
+            state_label: e.state.label(),
+            registration_url,
+            participant_count,
+            accepting_registrations,
+            actions: Action::from_state(e.state),
+            editable: !e.state.is_drawn(),
+            created_at: rfc3339_at(e.created_at),
+            updated_at: rfc3339_at(e.updated_at),
+            matched_at: e.matched_at.map(rfc3339_at),
+            completed_at: e.completed_at.map(rfc3339_at),
+            purge_in_days,
+            closes_on: human_date(&e.registration_close_date),
+            happens_on: human_date(&e.exchange_date),
+        }
+    }
+}
+
+/// How many exchanges are in each state.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct StateCounts {
+    pub draft: i64,
+    pub registration_open: i64,
+    pub registration_closed: i64,
+    pub matched: i64,
+    pub completed: i64,
+}
+
+impl StateCounts {
+    pub fn add(&mut self, state: ExchangeState) {
+        let slot = match state {
+            ExchangeState::Draft => &mut self.draft,
+            ExchangeState::RegistrationOpen => &mut self.registration_open,
+            ExchangeState::RegistrationClosed => &mut self.registration_closed,
+            ExchangeState::Matched => &mut self.matched,
+            ExchangeState::Completed => &mut self.completed,
+        };
+        *slot += 1;
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StateGroup {
+    pub state: ExchangeState,
+    pub label: &'static str,
+    pub count: usize,
+    pub exchanges: Vec<ExchangeView>,
+}
+
+/// `GET /api/v1/exchanges`: every exchange, grouped by state (in lifecycle order).
+#[derive(Debug, Clone, Serialize)]
+pub struct ExchangeList {
+    pub total: usize,
+    pub counts: StateCounts,
+    pub groups: Vec<StateGroup>,
+}
+
+/// A participant as admins and organizers see them.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParticipantView {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub gift_ideas: String,
+    pub reminders: bool,
+    /// active, withdrew or removed.
+    pub status: &'static str,
+    pub user_id: Option<i64>,
+    pub registered_at: String,
+    pub removed_at: Option<String>,
+}
+
+impl ParticipantView {
+    pub fn of(p: &Participant) -> Self {
+        ParticipantView {
+            id: p.id,
+            name: p.name.clone(),
+            email: p.email.clone(),
+            gift_ideas: p.gift_ideas.clone(),
+            reminders: p.reminders,
+            status: p.status(),
+            user_id: p.user_id,
+            registered_at: rfc3339_at(p.created_at),
+            removed_at: p.removed_at.map(rfc3339_at),
+        }
+    }
+}
+
+/// A participant by id and name.
+#[derive(Debug, Clone, Serialize)]
+pub struct PersonRef {
+    pub id: i64,
+    pub name: String,
+}
+
+impl PersonRef {
+    pub fn of(p: &Participant) -> Self {
+        PersonRef { id: p.id, name: p.name.clone() }
+    }
+}
+
+/// Two participants who must not draw each other.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExclusionView {
+    /// None in a matching problem for a pair that is not stored (cannot happen in practice).
+    pub id: Option<i64>,
+    pub participant_a: PersonRef,
+    pub participant_b: PersonRef,
+}
+
+/// `DELETE /api/v1/exchanges/{id}/participants/{pid}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RemovedParticipant {
+    pub participant: ParticipantView,
+    /// True when the exchange was matched: the cycle was deleted and registration is closed.
+    pub matches_deleted: bool,
+    pub state: ExchangeState,
+    pub message: String,
+}
+
+/// An answer that is only a sentence (deletions, access requests).
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageView {
+    pub message: String,
+}
+
+/// Who gives to whom: for admins and organizers only.
+#[derive(Debug, Clone, Serialize)]
+pub struct MatchView {
+    pub giver: Contact,
+    pub receiver: Contact,
+    pub receiver_gift_ideas: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Contact {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+}
+
+impl Contact {
+    pub fn of(p: &Participant) -> Self {
+        Contact { id: p.id, name: p.name.clone(), email: p.email.clone() }
+    }
+}
+
+/// Why the cycle cannot be drawn, in plain words and as data.
+#[derive(Debug, Clone, Serialize)]
+pub struct MatchProblem {
+    /// too_few, isolated or no_cycle.
+    pub reason: &'static str,
+    pub message: String,
+    /// The participant who cannot be placed (isolated).
+    pub participant: Option<PersonRef>,
+    /// The exclusions that cause it.
+    pub blamed: Vec<ExclusionView>,
+    /// The fewest exclusions to remove to make a draw possible, when known.
+    pub fix: Option<Vec<ExclusionView>>,
+}
+
+/// The answer to match and rematch: the exchange matched, or why it could not be.
+#[derive(Debug, Clone)]
+pub enum MatchOutcome {
+    Matched(Box<ExchangeView>),
+    Impossible(Box<MatchProblem>),
+}
+
+// ----- participants -----
+
+/// Whom a participant gives to.
+#[derive(Debug, Clone, Serialize)]
+pub struct AssignmentView {
+    pub recipient_name: String,
+    pub gift_ideas: String,
+}
+
+/// The participant's own entry.
+#[derive(Debug, Clone, Serialize)]
+pub struct MeView {
+    pub participant_id: i64,
+    pub name: String,
+    pub email: String,
+    pub gift_ideas: String,
+    pub reminders: bool,
+}
+
+/// An exchange as one of its participants sees it: everyone's names, their own entry, and once
+/// drawn their own recipient (never anyone else's).
+#[derive(Debug, Clone, Serialize)]
+pub struct MyExchangeView {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub budget: String,
+    pub registration_close_date: String,
+    pub exchange_date: String,
+    pub timezone: String,
+    pub closes_on: String,
+    pub happens_on: String,
+    pub state: ExchangeState,
+    pub state_label: &'static str,
+    /// The names of everyone in it (names only).
+    pub participants: Vec<String>,
+    pub me: MeView,
+    pub can_edit_name: bool,
+    pub can_withdraw: bool,
+    pub assignment: Option<AssignmentView>,
+}
+
+/// `POST /api/v1/exchanges/{id}/withdraw`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Withdrawn {
+    pub exchange_id: i64,
+    pub withdrawn: bool,
+    pub message: String,
+}
+
+/// What anyone with the link sees of an exchange.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicExchangeView {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub budget: String,
+    pub registration_close_date: String,
+    pub exchange_date: String,
+    pub timezone: String,
+    pub closes_on: String,
+    pub happens_on: String,
+    /// Whether registration takes people now.
+    pub open: bool,
+    /// Why not: "Registration is closed" or "Exchange is full".
+    pub closed_message: Option<String>,
+}
+
+/// `POST /api/v1/exchanges/{slug}/register` and `/join`: the same answer whoever registers.
+#[derive(Debug, Clone, Serialize)]
+pub struct Registered {
+    pub exchange_name: String,
+    pub message: String,
+}
+
+/// `PUT /api/v1/admin/members/{id}/organizer`.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrganizerView {
+    pub user_id: i64,
+    pub organizer: bool,
+    pub roles: Vec<Role>,
+}
+
+// ----- pages -----
+
+/// The exchange form, filled with what was typed (or the stored values).
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct ExchangeForm {
+    pub name: String,
+    pub description: String,
+    pub budget: String,
+    pub max_participants: String,
+    pub registration_close_date: String,
+    pub exchange_date: String,
+    pub timezone: String,
+}
+
+impl ExchangeForm {
+    pub fn of(e: &ExchangeView) -> Self {
+        ExchangeForm {
+            name: e.name.clone(),
+            description: e.description.clone(),
+            budget: e.budget.clone(),
+            max_participants: e.max_participants.map(|n| n.to_string()).unwrap_or_default(),
+            registration_close_date: e.registration_close_date.clone(),
+            exchange_date: e.exchange_date.clone(),
+            timezone: e.timezone.clone(),
+        }
+    }
+}
+
+/// `/admin/exchanges`.
+#[derive(Debug, Serialize)]
+pub struct AdminListPage {
+    pub list: ExchangeList,
+    pub form: ExchangeForm,
+    pub timezones: Vec<&'static str>,
+}
+
+/// `/admin/exchanges/{id}`.
+#[derive(Debug, Serialize)]
+pub struct AdminDetailPage {
+    pub exchange: ExchangeView,
+    pub form: ExchangeForm,
+    pub participants: Vec<ParticipantView>,
+    /// Those who withdrew or were removed.
+    pub removed: Vec<ParticipantView>,
+    pub exclusions: Vec<ExclusionView>,
+    pub can_edit_exclusions: bool,
+    /// The drawn cycle (matched or completed only).
+    pub matches: Vec<MatchView>,
+    /// Set after a draw that was impossible.
+    pub problem: Option<MatchProblem>,
+    /// The registration link as a QR code (SVG), filled in by the page.
+    pub qr_svg: String,
+    pub timezones: Vec<&'static str>,
+    /// How long completed exchanges are kept.
+    pub purge_after_days: i64,
+}
+
+/// `/exchanges`: the participant's dashboard.
+#[derive(Debug, Serialize)]
+pub struct DashboardPage {
+    pub exchanges: Vec<MyExchangeView>,
+    /// The viewer may manage exchanges (a link to the organizers' screens).
+    pub can_manage: bool,
+    /// The exchange whose form failed, so it shows the errors and what was typed.
+    pub failed: Option<i64>,
+    pub form: MeForm,
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct MeForm {
+    pub name: String,
+    pub gift_ideas: String,
+}
+
+/// `/exchange/{slug}/register`.
+#[derive(Debug, Serialize)]
+pub struct RegisterPage {
+    pub exchange: PublicExchangeView,
+    pub form: RegisterForm,
+    /// Signed in with an account that has an email address: one click joins.
+    pub can_join: bool,
+    /// The signed-in viewer is already in this exchange.
+    pub already_in: bool,
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct RegisterForm {
+    pub name: String,
+    pub email: String,
+    pub gift_ideas: String,
+    pub reminders: bool,
+}
+
+/// After registering, or after asking for an access link.
+#[derive(Debug, Serialize)]
+pub struct DonePage {
+    pub exchange_name: Option<String>,
+    pub message: String,
+}
+
+/// The confirmation behind an access link.
+#[derive(Debug, Serialize)]
+pub struct AccessPage {
+    pub token: String,
+    pub username: String,
+}
