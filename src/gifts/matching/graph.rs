@@ -264,6 +264,25 @@ pub fn biconnected(g: &Graph, within: &Set, extra: Option<Pair>) -> bool {
     }
 }
 
+/// Whether the graph on `0..n` with just these edges is connected and has no cut vertex.
+pub fn edges_biconnected(n: usize, edges: &[Pair]) -> bool {
+    let sparse = Sparse::from_edges(n, edges);
+    let mut seen = vec![false; n];
+    let mut stack = vec![0];
+    seen[0] = true;
+    let mut reached = 1;
+    while let Some(v) = stack.pop() {
+        for &u in sparse.neighbours(v) {
+            if !seen[u] {
+                seen[u] = true;
+                reached += 1;
+                stack.push(u);
+            }
+        }
+    }
+    reached == n && sparse.splits(&Set::full(n)).iter().all(|&more| more == 0)
+}
+
 /// A graph given by its edges in compressed rows: the neighbours of v are
 /// `targets[start[v]..start[v + 1]]`.
 struct Sparse {

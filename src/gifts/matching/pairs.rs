@@ -17,7 +17,7 @@
 use rand::seq::SliceRandom;
 use rand::Rng;
 
-use super::graph::{ones, Graph};
+use super::graph::{edges_biconnected, ones, Graph};
 use super::search::Outcome;
 
 /// Average allowed partners per participant up to which this search is used.
@@ -169,47 +169,16 @@ impl State {
         true
     }
 
-    /// Whether the usable pairs keep everyone connected with no cut participant (iterative
-    /// Tarjan from participant 0).
+    /// Whether the usable pairs keep everyone connected with no cut participant.
     fn holds_together(&self, p: &Pairs) -> bool {
-        let n = p.n;
-        let mut disc = vec![usize::MAX; n];
-        let mut low = vec![0; n];
-        // (participant, parent, next incident index)
-        let mut stack = vec![(0usize, usize::MAX, 0usize)];
-        disc[0] = 0;
-        low[0] = 0;
-        let mut time = 1;
-        let mut root_children = 0;
-        while let Some(top) = stack.last_mut() {
-            let (v, parent, next) = *top;
-            if let Some(&(u, e)) = p.incident[v].get(next) {
-                top.2 += 1;
-                if self.pair[e] == Pair::Dropped || u == parent {
-                    continue;
-                }
-                if disc[u] == usize::MAX {
-                    disc[u] = time;
-                    low[u] = time;
-                    time += 1;
-                    if v == 0 {
-                        root_children += 1;
-                    }
-                    stack.push((u, v, 0));
-                } else {
-                    low[v] = low[v].min(disc[u]);
-                }
-                continue;
-            }
-            stack.pop();
-            if parent != usize::MAX {
-                low[parent] = low[parent].min(low[v]);
-                if parent != 0 && low[v] >= disc[parent] {
-                    return false;
-                }
-            }
-        }
-        time == n && root_children <= 1
+        let usable: Vec<(usize, usize)> = p
+            .ends
+            .iter()
+            .zip(&self.pair)
+            .filter(|(_, &state)| state != Pair::Dropped)
+            .map(|(&ends, _)| ends)
+            .collect();
+        edges_biconnected(p.n, &usable)
     }
 
     fn open_pairs(&self, p: &Pairs, v: usize) -> Vec<usize> {
