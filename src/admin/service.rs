@@ -26,7 +26,9 @@ use crate::settings::{self, RegistrationMode, TwoFactorPolicy};
 /// scheduler and transport.
 pub fn dashboard(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<Dashboard, AppError> {
     if !actor.is_organizer() {
-        return Err(AppError::forbidden("This part of Clubroom is for club admins and organizers."));
+        return Err(AppError::forbidden(
+            "This part of Clubroom is for club admins and organizers.",
+        ));
     }
     let now = ctx.now_unix();
     let admin = actor.is_admin();
