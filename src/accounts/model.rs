@@ -206,6 +206,14 @@ impl Actor {
             Actor::System => true,
         }
     }
+
+    /// Admins, active organizers and the system may run gift exchanges and activity types.
+    pub fn is_organizer(&self) -> bool {
+        match self {
+            Actor::User(u) => u.is_organizer(),
+            Actor::System => true,
+        }
+    }
 }
 
 /// Purposes of rows in `one_time_tokens`.

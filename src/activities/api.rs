@@ -13,7 +13,7 @@ use super::views::{
     ActivityList, ActivityView, AdminTypeView, CoachedMembers, TypeRemoval, TypeView,
 };
 use crate::error::AppError;
-use crate::web::guards::{ActiveMember, AdminUser, App};
+use crate::web::guards::{ActiveMember, AdminUser, App, OrganizerUser};
 use crate::web::json::JsonBody;
 
 impl From<ActivityInput> for ActivityCommand {
@@ -125,36 +125,36 @@ async fn export_all(admin: AdminUser, q: ListQuery, app: App) -> Result<CsvDownl
 }
 
 #[get("/admin/activity-types")]
-async fn admin_types(admin: AdminUser, app: App) -> Result<Json<Vec<AdminTypeView>>, AppError> {
-    let actor = admin.actor();
+async fn admin_types(org: OrganizerUser, app: App) -> Result<Json<Vec<AdminTypeView>>, AppError> {
+    let actor = org.actor();
     Ok(Json(app.read(move |tx, _| service::admin_types(tx, &actor)).await?))
 }
 
 #[post("/admin/activity-types", data = "<input>")]
 async fn create_type(
-    admin: AdminUser,
+    org: OrganizerUser,
     input: JsonBody<NewTypeInput>,
     app: App,
 ) -> Result<(Status, Json<AdminTypeView>), AppError> {
-    let (actor, input) = (admin.actor(), input.into_inner());
+    let (actor, input) = (org.actor(), input.into_inner());
     let view = app.write(move |tx, ctx| service::create_type(tx, ctx, &actor, input)).await?;
     Ok((Status::Created, Json(view)))
 }
 
 #[put("/admin/activity-types/<id>", data = "<input>")]
 async fn update_type(
-    admin: AdminUser,
+    org: OrganizerUser,
     id: i64,
     input: JsonBody<TypeChangeInput>,
     app: App,
 ) -> Result<Json<AdminTypeView>, AppError> {
-    let (actor, input) = (admin.actor(), input.into_inner());
+    let (actor, input) = (org.actor(), input.into_inner());
     Ok(Json(app.write(move |tx, ctx| service::update_type(tx, ctx, &actor, id, input)).await?))
 }
 
 #[delete("/admin/activity-types/<id>")]
-async fn remove_type(admin: AdminUser, id: i64, app: App) -> Result<Json<TypeRemoval>, AppError> {
-    let actor = admin.actor();
+async fn remove_type(org: OrganizerUser, id: i64, app: App) -> Result<Json<TypeRemoval>, AppError> {
+    let actor = org.actor();
     Ok(Json(app.write(move |tx, ctx| service::remove_type(tx, ctx, &actor, id)).await?))
 }
 

@@ -10,7 +10,7 @@ use super::views::{
 };
 use crate::error::AppError;
 use crate::web::csrf::{CsrfForm, NoFields};
-use crate::web::guards::{ActiveMember, AdminUser, App};
+use crate::web::guards::{ActiveMember, App, OrganizerUser};
 use crate::web::page::{encode_query_value, PageResponse, Shell};
 
 const LIST: &str = "activities/list.html";
@@ -287,24 +287,24 @@ async fn coach(member: ActiveMember, shell: Shell, app: App) -> Result<PageRespo
 
 async fn types_page(
     app: &App,
-    admin: &AdminUser,
+    org: &OrganizerUser,
     form: NewTypeEcho,
     editing: Option<i64>,
 ) -> Result<TypesPage, AppError> {
-    let actor = admin.actor();
+    let actor = org.actor();
     let types = app.read(move |tx, _| service::admin_types(tx, &actor)).await?;
     Ok(TypesPage { types, form, editing, no_errors: Default::default() })
 }
 
 #[get("/admin/activity-types")]
-async fn types(admin: AdminUser, shell: Shell, app: App) -> Result<PageResponse, AppError> {
-    let page = types_page(&app, &admin, NewTypeEcho::default(), None).await?;
+async fn types(org: OrganizerUser, shell: Shell, app: App) -> Result<PageResponse, AppError> {
+    let page = types_page(&app, &org, NewTypeEcho::default(), None).await?;
     Ok(PageResponse::page(shell.render(TYPES, &page)))
 }
 
 #[post("/admin/activity-types", data = "<form>")]
 async fn add_type(
-    admin: AdminUser,
+    org: OrganizerUser,
     form: CsrfForm<NewTypeInput>,
     shell: Shell,
     app: App,
@@ -315,14 +315,14 @@ async fn add_type(
         label: input.label.clone(),
         position: input.position.map(|p| p.to_string()).unwrap_or_default(),
     };
-    let actor = admin.actor();
+    let actor = org.actor();
     match app.write(move |tx, ctx| service::create_type(tx, ctx, &actor, input)).await {
         Ok(t) => Ok(PageResponse::done(
             "/admin/activity-types",
             &format!("The type “{}” was added.", t.label),
         )),
         Err(err) => {
-            let page = types_page(&app, &admin, echo, None).await?;
+            let page = types_page(&app, &org, echo, None).await?;
             shell.form_error(TYPES, &page, err).map(PageResponse::from)
         }
     }
@@ -330,7 +330,7 @@ async fn add_type(
 
 #[post("/admin/activity-types/<id>", data = "<form>")]
 async fn rename_type(
-    admin: AdminUser,
+    org: OrganizerUser,
     id: i64,
     form: CsrfForm<TypeChangeInput>,
     shell: Shell,
@@ -338,26 +338,26 @@ async fn rename_type(
 ) -> Result<PageResponse, AppError> {
     let mut input = form.into_inner();
     input.archived = None;
-    let actor = admin.actor();
+    let actor = org.actor();
     match app.write(move |tx, ctx| service::update_type(tx, ctx, &actor, id, input)).await {
         Ok(t) => Ok(PageResponse::done(
             "/admin/activity-types",
             &format!("The type “{}” was saved.", t.label),
         )),
         Err(err) => {
-            let page = types_page(&app, &admin, NewTypeEcho::default(), Some(id)).await?;
+            let page = types_page(&app, &org, NewTypeEcho::default(), Some(id)).await?;
             shell.form_error(TYPES, &page, err).map(PageResponse::from)
         }
     }
 }
 
 async fn set_archived(
-    admin: AdminUser,
+    org: OrganizerUser,
     id: i64,
     archived: bool,
     app: App,
 ) -> Result<PageResponse, AppError> {
-    let actor = admin.actor();
+    let actor = org.actor();
     let input = TypeChangeInput { archived: Some(archived), ..TypeChangeInput::default() };
     let t = app.write(move |tx, ctx| service::update_type(tx, ctx, &actor, id, input)).await?;
     let note = if archived {
@@ -373,32 +373,32 @@ async fn set_archived(
 
 #[post("/admin/activity-types/<id>/archive", data = "<_form>")]
 async fn archive_type(
-    admin: AdminUser,
+    org: OrganizerUser,
     id: i64,
     _form: CsrfForm<NoFields>,
     app: App,
 ) -> Result<PageResponse, AppError> {
-    set_archived(admin, id, true, app).await
+    set_archived(org, id, true, app).await
 }
 
 #[post("/admin/activity-types/<id>/restore", data = "<_form>")]
 async fn restore_type(
-    admin: AdminUser,
+    org: OrganizerUser,
     id: i64,
     _form: CsrfForm<NoFields>,
     app: App,
 ) -> Result<PageResponse, AppError> {
-    set_archived(admin, id, false, app).await
+    set_archived(org, id, false, app).await
 }
 
 #[post("/admin/activity-types/<id>/delete", data = "<_form>")]
 async fn delete_type(
-    admin: AdminUser,
+    org: OrganizerUser,
     id: i64,
     _form: CsrfForm<NoFields>,
     app: App,
 ) -> Result<PageResponse, AppError> {
-    let actor = admin.actor();
+    let actor = org.actor();
     let removal = app.write(move |tx, ctx| service::remove_type(tx, ctx, &actor, id)).await?;
     Ok(PageResponse::done("/admin/activity-types", &removal.message))
 }

@@ -629,11 +629,12 @@ pub fn form_member(
 
 // ----- activity types (admin) -----
 
-fn admin_only(actor: &Actor) -> Result<(), AppError> {
-    if actor.is_admin() {
+/// Activity types are the club's programme, not its people: organizers manage them too.
+fn organizer_only(actor: &Actor) -> Result<(), AppError> {
+    if actor.is_organizer() {
         Ok(())
     } else {
-        Err(AppError::forbidden("Only club admins can manage activity types."))
+        Err(AppError::forbidden("Only organizers and admins can manage activity types."))
     }
 }
 
@@ -688,9 +689,9 @@ fn audit_type(
     audit::record(conn, event, now)
 }
 
-/// Every type, archived ones too, with how many entries use each. Admins only (403).
+/// Every type, archived ones too, with how many entries use each. Organizers and admins only (403).
 pub fn admin_types(conn: &Connection, actor: &Actor) -> Result<Vec<AdminTypeView>, AppError> {
-    admin_only(actor)?;
+    organizer_only(actor)?;
     let usage: std::collections::HashMap<i64, i64> = repo::type_usage(conn)?.into_iter().collect();
     Ok(repo::list_types(conn, true)?
         .iter()
@@ -698,7 +699,7 @@ pub fn admin_types(conn: &Connection, actor: &Actor) -> Result<Vec<AdminTypeView
         .collect())
 }
 
-/// Adds a type (admins only, 403). 422 for a key that is not a lowercase slug of at most 40
+/// Adds a type (organizers and admins only, 403). 422 for a key that is not a lowercase slug of at most 40
 /// characters, a label not 1 to 60 characters, a position outside 0..=10000; 409 naming `key`
 /// when the key is taken (archived types keep theirs).
 pub fn create_type(
@@ -707,7 +708,7 @@ pub fn create_type(
     actor: &Actor,
     input: super::input::NewTypeInput,
 ) -> Result<AdminTypeView, AppError> {
-    admin_only(actor)?;
+    organizer_only(actor)?;
     let key = input.key.trim();
     let label = input.label.trim();
     let mut v = Validator::new();
@@ -739,7 +740,7 @@ pub fn create_type(
 }
 
 /// Renames, reorders, archives (`archived: true`) or restores a type; only the fields given
-/// change. Admins only (403); 404 for an unknown id; 422 as in `create_type`.
+/// change. Organizers and admins only (403); 404 for an unknown id; 422 as in `create_type`.
 pub fn update_type(
     conn: &Connection,
     ctx: &Ctx,
@@ -747,7 +748,7 @@ pub fn update_type(
     id: i64,
     input: super::input::TypeChangeInput,
 ) -> Result<AdminTypeView, AppError> {
-    admin_only(actor)?;
+    organizer_only(actor)?;
     let t = type_or_404(conn, id)?;
     let label = input.label.as_deref().map(str::trim).unwrap_or(&t.label).to_string();
     let mut v = Validator::new();
@@ -771,14 +772,14 @@ pub fn update_type(
 }
 
 /// Deletes a type no entry uses. One that entries use is archived instead, so their history
-/// keeps its type; the answer says which happened. Admins only (403); 404 for an unknown id.
+/// keeps its type; the answer says which happened. Organizers and admins only (403); 404 for an unknown id.
 pub fn remove_type(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
     id: i64,
 ) -> Result<TypeRemoval, AppError> {
-    admin_only(actor)?;
+    organizer_only(actor)?;
     let t = type_or_404(conn, id)?;
     let used = repo::count_using_type(conn, id)?;
     let now = ctx.now_unix();

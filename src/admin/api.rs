@@ -1,15 +1,32 @@
 //! JSON API of the admin panel.
 
+use std::sync::Arc;
+
 use rocket::serde::json::Json;
 use rocket::{get, put, routes, Route, State};
 
 use super::input::SettingsInput;
 use super::service;
-use super::views::SettingsView;
+use super::views::{Dashboard, SettingsView};
+use crate::email::Transport;
 use crate::error::AppError;
+use crate::jobs::Scheduler;
 use crate::settings::SiteInfo;
-use crate::web::guards::{AdminUser, App};
+use crate::web::guards::{AdminUser, App, OrganizerUser};
 use crate::web::json::JsonBody;
+
+/// The dashboard's figures; organizers get their part of them.
+#[get("/admin/dashboard")]
+async fn dashboard(
+    org: OrganizerUser,
+    app: App,
+    scheduler: &State<Arc<Scheduler>>,
+    transport: &State<Arc<Transport>>,
+) -> Result<Json<Dashboard>, AppError> {
+    let actor = org.actor();
+    let view = app.read(move |tx, ctx| service::dashboard(tx, ctx, &actor)).await?;
+    Ok(Json(view.with_runtime(transport.mode(), scheduler.statuses())))
+}
 
 #[get("/admin/settings")]
 async fn settings(admin: AdminUser, app: App) -> Result<Json<SettingsView>, AppError> {
@@ -31,5 +48,5 @@ async fn update(
 }
 
 pub fn routes() -> Vec<Route> {
-    routes![settings, update]
+    routes![dashboard, settings, update]
 }

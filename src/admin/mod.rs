@@ -1,7 +1,9 @@
 //! The admin panel.
 
 pub mod api;
+pub mod chart;
 pub mod input;
 pub mod pages;
+pub mod repo;
 pub mod service;
 pub mod views;

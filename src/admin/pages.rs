@@ -13,22 +13,22 @@ use crate::error::AppError;
 use crate::jobs::Scheduler;
 use crate::settings::SiteInfo;
 use crate::web::csrf::CsrfForm;
-use crate::web::guards::{AdminUser, App};
+use crate::web::guards::{AdminUser, App, OrganizerUser};
 use crate::web::page::PageResponse;
 use crate::web::page::Shell;
 
+/// The dashboard; organizers get their part of it.
 #[get("/admin")]
 async fn home(
-    admin: AdminUser,
+    org: OrganizerUser,
     shell: Shell,
     app: App,
     scheduler: &State<Arc<Scheduler>>,
     transport: &State<Arc<Transport>>,
 ) -> Result<Template, AppError> {
-    let actor = admin.actor();
-    let mut view = app.read(move |tx, ctx| service::home(tx, ctx, &actor)).await?;
-    view.mail_mode = transport.mode().to_string();
-    view.jobs = scheduler.statuses().into_iter().map(Into::into).collect();
+    let actor = org.actor();
+    let view = app.read(move |tx, ctx| service::dashboard(tx, ctx, &actor)).await?;
+    let view = view.with_runtime(transport.mode(), scheduler.statuses()).with_drawings();
     Ok(shell.render("admin/home.html", &view))
 }
 

@@ -1,5 +1,6 @@
 use serde::Serialize;
 
+use super::chart::Point;
 use crate::jobs::JobStatus;
 
 #[derive(Debug, Serialize)]
@@ -8,17 +9,75 @@ pub struct Count {
     pub count: i64,
 }
 
-/// The admin home: who is here, whether mail flows, and how the background jobs are doing.
+/// One figure on the dashboard and the list it stands for.
 #[derive(Debug, Serialize)]
-pub struct AdminHome {
-    pub users: i64,
-    pub pending_invites: i64,
-    pub roles: Vec<Count>,
-    pub active_sessions: i64,
-    pub outbox: Vec<Count>,
+pub struct Tile {
+    /// A stable name for scripts: `active`, `pending_invites`, `registration_open`...
+    pub key: String,
+    pub label: String,
+    pub count: i64,
+    /// The admin list behind the figure.
+    pub href: String,
+}
+
+/// A bar chart: its data (the JSON API's figures) and, on the page, the drawing.
+#[derive(Debug, Serialize)]
+pub struct ChartView {
+    pub key: &'static str,
+    pub title: &'static str,
+    /// What a bar counts, in the plural ("minutes").
+    pub unit: &'static str,
+    /// Oldest first; every period is present, empty ones with 0.
+    pub points: Vec<Point>,
+    /// The SVG markup, built by the page only (it is not part of the JSON answer).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub svg: String,
+}
+
+/// How the server itself is doing: mail, background jobs, the address members use.
+#[derive(Debug, Serialize)]
+pub struct SystemView {
     pub mail_mode: String,
     pub base_url: String,
+    pub active_sessions: i64,
+    pub roles: Vec<Count>,
+    pub outbox: Vec<Count>,
     pub jobs: Vec<JobView>,
+}
+
+/// The admin dashboard (`GET /admin`, `GET /api/v1/admin/dashboard`). Organizers see only
+/// what they manage: the parts about people, mail and the server are `null` for them.
+#[derive(Debug, Serialize)]
+pub struct Dashboard {
+    /// `admin` or `organizer`: how much of the dashboard the caller may see.
+    pub scope: &'static str,
+    pub generated_at: String,
+    /// Members (guests left out) per account status.
+    pub members_by_status: Option<Vec<Tile>>,
+    /// Work waiting for an admin: invitations, reviews, bookings, replies, failed emails.
+    pub waiting: Option<Vec<Tile>>,
+    pub exchanges_by_state: Vec<Tile>,
+    pub charts: Vec<ChartView>,
+    pub system: Option<SystemView>,
+}
+
+impl Dashboard {
+    /// Adds what only the running server knows: how mail is sent and how the jobs are doing.
+    pub fn with_runtime(mut self, mail_mode: &str, jobs: Vec<JobStatus>) -> Self {
+        if let Some(system) = &mut self.system {
+            system.mail_mode = mail_mode.to_string();
+            system.jobs = jobs.into_iter().map(Into::into).collect();
+        }
+        self
+    }
+
+    /// Draws every chart, for the page.
+    pub fn with_drawings(mut self) -> Self {
+        for chart in &mut self.charts {
+            chart.svg = super::chart::bar_chart(chart.title, chart.unit, &chart.points);
+        }
+        self
+    }
 }
 
 /// The club settings as the API returns them and the settings page shows them.

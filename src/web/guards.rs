@@ -260,7 +260,7 @@ impl<'r> FromRequest<'r> for OrganizerUser {
             if user.is_organizer() {
                 Ok(())
             } else {
-                Err(AppError::forbidden("This part of Clubroom is for the club's organizers."))
+                Err(AppError::forbidden("This part of Clubroom is for club admins and organizers."))
             }
         })
         .await

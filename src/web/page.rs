@@ -26,6 +26,9 @@ pub struct NavUser {
     pub username: String,
     pub name: String,
     pub is_admin: bool,
+    /// May use the organizer's part of the admin area (gift exchanges, activity types); admins
+    /// too.
+    pub is_organizer: bool,
     /// May use the member area (active, more than a guest).
     pub is_member: bool,
     /// Coaches (and admins) see the members they coach.
@@ -65,6 +68,7 @@ impl Site {
                 username: u.username.clone(),
                 name: u.name().to_string(),
                 is_admin: u.is_admin(),
+                is_organizer: u.is_organizer(),
                 is_member: u.is_active_member(),
                 is_coach: u.is_active_member() && u.has_role(crate::accounts::model::Role::Coach),
                 onboarding: !u.is_active_member()
