@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod input;
+pub mod outbox;
 pub mod pages;
 pub mod service;
 pub mod views;

@@ -4,6 +4,7 @@ mod live;
 mod support;
 
 mod acct_claim;
+mod admin_outbox;
 mod acct_codes;
 mod acct_tokens;
 mod activities;
