@@ -1,6 +1,7 @@
 //! The admin panel.
 
 pub mod api;
+pub mod audit;
 pub mod input;
 pub mod outbox;
 pub mod pages;

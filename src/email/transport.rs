@@ -104,10 +104,10 @@ impl Transport {
                             ),
                     )
                     .map_err(|e| plain(format!("could not build the message: {e}")))?;
-                mailer.send(&message).map(|_| ()).map_err(|e| SendFailure {
-                    message: describe_smtp_error(&e),
-                    smtp: Some(e),
-                })
+                mailer
+                    .send(&message)
+                    .map(|_| ())
+                    .map_err(|e| SendFailure { message: describe_smtp_error(&e), smtp: Some(e) })
             }
             Transport::Console => {
                 println!(

@@ -128,12 +128,17 @@ async fn only_admins_see_or_touch_the_outbox() {
     assert_eq!(page.status(), Status::SeeOther);
     assert!(page.headers().get_one("Location").unwrap().starts_with("/login"));
 
-    for (name, roles) in [("cy", vec![Role::Member]), ("org", vec![Role::Member, Role::Organizer])] {
+    for (name, roles) in [("cy", vec![Role::Member]), ("org", vec![Role::Member, Role::Organizer])]
+    {
         app.create_user(name, &roles).await;
         app.login_as(name).await;
         assert_eq!(app.json("/api/v1/admin/outbox").await.0, Status::Forbidden, "{name}");
         for (path, body) in &routes {
-            assert_eq!(app.post_json(path, body.clone()).await.0, Status::Forbidden, "{name} {path}");
+            assert_eq!(
+                app.post_json(path, body.clone()).await.0,
+                Status::Forbidden,
+                "{name} {path}"
+            );
         }
         let page = app.client.get("/admin/outbox").dispatch().await;
         assert_eq!(page.status(), Status::Forbidden, "{name}");
@@ -154,7 +159,8 @@ async fn a_failed_email_is_queued_again_sent_and_the_resend_is_audited() {
     .await;
     let before = app.emails_to("bo@example.org").await.len();
 
-    let (status, item) = app.post_json(&format!("/api/v1/admin/outbox/{id}/resend"), json!(null)).await;
+    let (status, item) =
+        app.post_json(&format!("/api/v1/admin/outbox/{id}/resend"), json!(null)).await;
     assert_eq!(status, Status::Ok, "{item}");
     assert_eq!(item["status"], "queued");
     assert_eq!(item["attempts"], 0);
@@ -188,7 +194,8 @@ async fn an_admin_copies_a_live_reset_link_and_a_used_one_is_refused() {
     let emailed = extract_link(&app.last_email_text("bo@example.org").await, "http").unwrap();
     app.as_admin().await;
 
-    let (status, link) = app.post_json(&format!("/api/v1/admin/outbox/{id}/link"), json!(null)).await;
+    let (status, link) =
+        app.post_json(&format!("/api/v1/admin/outbox/{id}/link"), json!(null)).await;
     assert_eq!(status, Status::Ok, "{link}");
     assert_eq!(link["url"], emailed);
     assert_eq!(link["live"], true);
@@ -203,7 +210,8 @@ async fn an_admin_copies_a_live_reset_link_and_a_used_one_is_refused() {
         .await;
     assert_eq!(status, Status::Ok);
     app.login_as("admin").await;
-    let (status, body) = app.post_json(&format!("/api/v1/admin/outbox/{id}/link"), json!(null)).await;
+    let (status, body) =
+        app.post_json(&format!("/api/v1/admin/outbox/{id}/link"), json!(null)).await;
     assert_eq!(status, Status::Conflict);
     assert_eq!(body["error"]["code"], "link_expired");
     assert!(body.to_string().find(token).is_none(), "a dead link is not shown");
@@ -214,18 +222,21 @@ async fn an_expired_sign_in_link_is_refused() {
     let app = TestApp::spawn().await;
     app.create_user("bo", &[Role::Member]).await;
     app.as_admin().await;
-    let (status, _) = app.post_json("/api/v1/auth/magic-link", json!({"email": "bo@example.org"})).await;
+    let (status, _) =
+        app.post_json("/api/v1/auth/magic-link", json!({"email": "bo@example.org"})).await;
     assert_eq!(status, Status::Ok);
     app.emails().await;
     let id = outbox_id(&app, "magic_link").await;
-    let (status, link) = app.post_json(&format!("/api/v1/admin/outbox/{id}/link"), json!(null)).await;
+    let (status, link) =
+        app.post_json(&format!("/api/v1/admin/outbox/{id}/link"), json!(null)).await;
     assert_eq!(status, Status::Ok, "{link}");
     assert!(link["url"].as_str().unwrap().contains("/auth/magic/"));
     assert_eq!(link["code"].as_str().unwrap().len(), 6);
 
     app.advance(chrono::Duration::hours(3));
     app.login_as("admin").await;
-    let (status, body) = app.post_json(&format!("/api/v1/admin/outbox/{id}/link"), json!(null)).await;
+    let (status, body) =
+        app.post_json(&format!("/api/v1/admin/outbox/{id}/link"), json!(null)).await;
     assert_eq!(status, Status::Conflict, "{body}");
     assert_eq!(body["error"]["code"], "link_expired");
 }
@@ -272,7 +283,8 @@ async fn emails_without_a_link_have_nothing_to_copy() {
     // Admins confirm every password login with an emailed code, which carries no link.
     app.as_admin().await;
     let mail = outbox_id(&app, "two_factor_code").await;
-    let (status, body) = app.post_json(&format!("/api/v1/admin/outbox/{mail}/link"), json!(null)).await;
+    let (status, body) =
+        app.post_json(&format!("/api/v1/admin/outbox/{mail}/link"), json!(null)).await;
     assert_eq!(status, Status::Conflict);
     assert_eq!(body["error"]["code"], "no_link");
     let (status, _) = app.post_json("/api/v1/admin/outbox/424242/link", json!(null)).await;
@@ -331,10 +343,12 @@ async fn a_test_email_goes_out_at_once_and_is_audited() {
     assert!(mail[0].text.contains("sent by admin"));
     assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE kind = 'email_test_sent'").await, 1);
 
-    let (status, bad) = app.post_json("/api/v1/admin/outbox/test", json!({"to": "not an address"})).await;
+    let (status, bad) =
+        app.post_json("/api/v1/admin/outbox/test", json!({"to": "not an address"})).await;
     assert_eq!(status, Status::UnprocessableEntity);
     assert!(bad["error"]["fields"]["to"].is_string());
-    let (status, _) = app.post_json("/api/v1/admin/outbox/test", json!({"to": "a@b.org", "cc": "x"})).await;
+    let (status, _) =
+        app.post_json("/api/v1/admin/outbox/test", json!({"to": "a@b.org", "cc": "x"})).await;
     assert_eq!(status, Status::UnprocessableEntity, "unknown fields are refused");
 }
 
@@ -343,7 +357,9 @@ async fn the_test_email_form_reports_success_and_bad_addresses() {
     let app = TestApp::spawn().await;
     app.as_admin().await;
     let csrf = app.csrf_token("/admin/outbox").await;
-    let ok = app.post_form("/admin/outbox/test", &[("csrf_token", &csrf), ("to", "me@example.org")]).await;
+    let ok = app
+        .post_form("/admin/outbox/test", &[("csrf_token", &csrf), ("to", "me@example.org")])
+        .await;
     assert_eq!(ok.status(), Status::Ok);
     assert!(ok.into_string().await.unwrap().contains("kept in memory"));
     let bad = app.post_form("/admin/outbox/test", &[("csrf_token", &csrf), ("to", "me@")]).await;
@@ -442,8 +458,10 @@ async fn test_email_via(port: u16, tls: SmtpTls, login: bool) -> Value {
     let app = TestApp::start(dir, config, transport).await;
     app.create_user("admin", &[Role::Admin]).await;
     // Signing in must not wait for an emailed code: mail may be the very thing that is broken.
-    app.exec("INSERT INTO settings (key, value, updated_at) VALUES ('two_factor_policy', 'off', 0)")
-        .await;
+    app.exec(
+        "INSERT INTO settings (key, value, updated_at) VALUES ('two_factor_policy', 'off', 0)",
+    )
+    .await;
     app.login_as("admin").await;
     let response = app
         .client

@@ -4,10 +4,11 @@ mod live;
 mod support;
 
 mod acct_claim;
-mod admin_outbox;
 mod acct_codes;
 mod acct_tokens;
 mod activities;
+mod admin_audit;
+mod admin_outbox;
 mod bookings;
 mod cards;
 mod chat;

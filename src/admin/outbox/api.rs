@@ -42,7 +42,9 @@ async fn link(
     app: App,
 ) -> Result<Json<CopiedLink>, AppError> {
     let (actor, ip) = (admin.actor(), client.0.ip);
-    Ok(Json(app.write(move |tx, ctx| service::copy_link(tx, ctx, &actor, id, ip.as_deref())).await?))
+    Ok(Json(
+        app.write(move |tx, ctx| service::copy_link(tx, ctx, &actor, id, ip.as_deref())).await?,
+    ))
 }
 
 #[post("/admin/outbox/test", data = "<input>")]

@@ -241,7 +241,12 @@ mod tests {
     fn a_refused_connection_is_recognised_by_its_os_error_or_its_words() {
         let f = facts(Stage::Connection, None, Some(Io::ConnectionRefused), "Connection error");
         assert_eq!(classify(&f), Problem::ConnectionRefused);
-        let f = facts(Stage::Connection, None, None, "Connection error: Connection refused (os error 111)");
+        let f = facts(
+            Stage::Connection,
+            None,
+            None,
+            "Connection error: Connection refused (os error 111)",
+        );
         assert_eq!(classify(&f), Problem::ConnectionRefused);
     }
 
@@ -271,7 +276,12 @@ mod tests {
             "Connection error: received corrupt message of type InvalidContentType",
         );
         assert_eq!(classify(&f), Problem::TlsMismatch);
-        let f = facts(Stage::Client, None, None, "internal client error: STARTTLS is not supported on this server");
+        let f = facts(
+            Stage::Client,
+            None,
+            None,
+            "internal client error: STARTTLS is not supported on this server",
+        );
         assert_eq!(classify(&f), Problem::TlsMismatch);
     }
 
@@ -281,7 +291,8 @@ mod tests {
         assert_eq!(classify(&f), Problem::AuthRejected);
         let f = facts(Stage::Reply, Some(530), None, "530 authentication required");
         assert_eq!(classify(&f), Problem::AuthRejected);
-        let f = facts(Stage::Client, None, None, "No compatible authentication mechanism was found");
+        let f =
+            facts(Stage::Client, None, None, "No compatible authentication mechanism was found");
         assert_eq!(classify(&f), Problem::AuthRejected);
     }
 

@@ -78,10 +78,12 @@ pub fn find_link(text: &str, base_url: &str, kind: LinkKind) -> Option<FoundLink
 
 /// The code line of an email: a line holding only six capitals or digits.
 fn find_code(text: &str) -> Option<String> {
-    text.lines().map(str::trim).find(|line| {
-        line.len() == 6 && line.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-    })
-    .map(str::to_string)
+    text.lines()
+        .map(str::trim)
+        .find(|line| {
+            line.len() == 6 && line.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        })
+        .map(str::to_string)
 }
 
 /// Whether a found link would still let someone in.
@@ -148,7 +150,8 @@ mod tests {
         assert_eq!(found.url, "https://club.example/auth/magic/abc_DEF-123");
         assert_eq!(found.secret, "abc_DEF-123");
         assert_eq!(found.code.as_deref(), Some("K7P2QX"));
-        let reset = find_link("Go to https://club.example/reset/tok.", BASE, LinkKind::PasswordReset);
+        let reset =
+            find_link("Go to https://club.example/reset/tok.", BASE, LinkKind::PasswordReset);
         assert_eq!(reset.unwrap().secret, "tok.");
     }
 
@@ -164,6 +167,8 @@ mod tests {
     fn links_of_another_site_or_without_a_token_are_not_taken() {
         assert!(find_link("https://evil.example/join/x", BASE, LinkKind::Invite).is_none());
         assert!(find_link("https://club.example/join/", BASE, LinkKind::Invite).is_none());
-        assert!(find_link("https://club.example/claim and no code", BASE, LinkKind::Claim).is_none());
+        assert!(
+            find_link("https://club.example/claim and no code", BASE, LinkKind::Claim).is_none()
+        );
     }
 }

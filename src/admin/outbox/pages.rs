@@ -112,7 +112,8 @@ async fn test_email(
             Ok(PageResponse::page(shell.render(TEMPLATE, &view)))
         }
         Err(err) => {
-            let mut view = page(&app, &admin, OutboxQuery::default(), None, None, transport).await?;
+            let mut view =
+                page(&app, &admin, OutboxQuery::default(), None, None, transport).await?;
             view.test_to = typed;
             shell.form_error(TEMPLATE, &view, err).map(PageResponse::from)
         }

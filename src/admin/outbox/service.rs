@@ -137,12 +137,18 @@ pub fn copy_link(
         .ip(ip);
     audit::record(conn, event, ctx.now_unix())?;
     let note = match kind {
-        LinkKind::Claim => "Give the person the code; they enter it with their email address \
-                            at this page and choose a password.",
-        LinkKind::Invite => "Anyone with this link can create an account with what the \
-                             invitation grants: give it only to the person it was meant for.",
-        _ => "This link signs the person in or lets them choose a password: give it only to \
-              them, by a channel you trust. It works once.",
+        LinkKind::Claim => {
+            "Give the person the code; they enter it with their email address \
+                            at this page and choose a password."
+        }
+        LinkKind::Invite => {
+            "Anyone with this link can create an account with what the \
+                             invitation grants: give it only to the person it was meant for."
+        }
+        _ => {
+            "This link signs the person in or lets them choose a password: give it only to \
+              them, by a channel you trust. It works once."
+        }
     };
     Ok(CopiedLink {
         email_id: id,
