@@ -138,6 +138,8 @@ pub fn rocket_with(config: AppConfig, runtime: Runtime) -> Rocket<Build> {
         .mount("/", accounts::pages::routes())
         .mount("/", members::pages::routes())
         .mount("/", admin::pages::routes())
+        .mount("/", admin::outbox::pages::routes())
+        .mount("/", admin::audit::pages::routes())
         .mount("/", invites::pages::routes())
         .mount("/", activities::pages::routes())
         .mount("/", bookings::pages::routes())
@@ -149,6 +151,8 @@ pub fn rocket_with(config: AppConfig, runtime: Runtime) -> Rocket<Build> {
         .mount("/api/v1", accounts::api::routes())
         .mount("/api/v1", invites::api::routes())
         .mount("/api/v1", admin::api::routes())
+        .mount("/api/v1", admin::outbox::api::routes())
+        .mount("/api/v1", admin::audit::api::routes())
         .mount("/api/v1", members::api::routes())
         .mount("/api/v1", activities::api::routes())
         .mount("/api/v1", bookings::api::routes())
@@ -229,8 +233,8 @@ fn start_up(config: Arc<AppConfig>, runtime: Runtime) -> Result<Parts, AppError>
     })
 }
 
-/// The periodic work: sending email, purging expired sessions and tokens, pruning rate-limit
-/// state. Returns the signal that wakes the email job.
+/// The periodic work: sending email, purging expired sessions and tokens and old audit
+/// entries, pruning rate-limit state. Returns the signal that wakes the email job.
 fn register_jobs(
     scheduler: &Scheduler,
     db: &Db,
@@ -260,6 +264,14 @@ fn register_jobs(
                 outbox.notify_one();
             }
             Ok(())
+        }
+    });
+    // Audit entries older than the retention period an admin set (a year by default).
+    let (db4, ctx4) = (db.clone(), ctx.clone());
+    scheduler.register("audit_retention", Duration::from_secs(24 * 3600), move || {
+        let (db, ctx) = (db4.clone(), ctx4.clone());
+        async move {
+            db.call(move |conn| admin::audit::service::purge(conn, &ctx)).await.map(|_| ())
         }
     });
     let limits = ctx.limits.clone();

@@ -31,7 +31,9 @@ pub fn normalize_code(code: &str) -> String {
     code.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_uppercase()
 }
 
-fn code_hash(ctx: &Ctx, purpose: TokenPurpose, code: &str) -> Vec<u8> {
+/// The stored form of a short code: a hash keyed with the server secret, so six characters
+/// cannot be found by hashing every possible code without the key.
+pub fn code_hash(ctx: &Ctx, purpose: TokenPurpose, code: &str) -> Vec<u8> {
     keyed_hash(&ctx.secret, &[purpose.as_str().as_bytes(), normalize_code(code).as_bytes()])
 }
 

@@ -1,8 +1,10 @@
 //! The admin panel.
 
 pub mod api;
+pub mod audit;
 pub mod chart;
 pub mod input;
+pub mod outbox;
 pub mod pages;
 pub mod repo;
 pub mod service;

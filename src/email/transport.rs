@@ -76,10 +76,16 @@ impl Transport {
 
     /// Delivers one message; blocking (SMTP does network I/O). The error is a readable reason.
     pub fn send(&self, email: &SentEmail) -> Result<(), String> {
+        self.try_send(email).map_err(|failure| failure.message)
+    }
+
+    /// Like `send`, keeping SMTP's own error so it can be diagnosed (see the admin test email).
+    pub fn try_send(&self, email: &SentEmail) -> Result<(), SendFailure> {
+        let plain = |message: String| SendFailure { message, smtp: None };
         match self {
             Transport::Smtp { mailer, from } => {
                 let to = Address::from_str(&email.to)
-                    .map_err(|e| format!("invalid recipient {}: {e}", email.to))?;
+                    .map_err(|e| plain(format!("invalid recipient {}: {e}", email.to)))?;
                 let message = Message::builder()
                     .from(from.clone())
                     .to(to)
@@ -97,8 +103,11 @@ impl Transport {
                                     .body(email.html.clone()),
                             ),
                     )
-                    .map_err(|e| format!("could not build the message: {e}"))?;
-                mailer.send(&message).map(|_| ()).map_err(|e| describe_smtp_error(&e))
+                    .map_err(|e| plain(format!("could not build the message: {e}")))?;
+                mailer
+                    .send(&message)
+                    .map(|_| ())
+                    .map_err(|e| SendFailure { message: describe_smtp_error(&e), smtp: Some(e) })
             }
             Transport::Console => {
                 println!(
@@ -115,6 +124,14 @@ impl Transport {
             }
         }
     }
+}
+
+/// Why a message could not be delivered: a readable reason, and SMTP's error when it came
+/// from the SMTP client.
+#[derive(Debug)]
+pub struct SendFailure {
+    pub message: String,
+    pub smtp: Option<lettre::transport::smtp::Error>,
 }
 
 /// Puts an SMTP failure into words an admin can act on.

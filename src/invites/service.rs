@@ -307,5 +307,8 @@ pub fn spend(conn: &Connection, ctx: &Ctx, token: &str, user_id: i64) -> Result<
         return Err(dead_invite_error());
     }
     repo::add_event(conn, invite.id, InviteEvent::Used, Some(user_id), None, now)?;
+    let event =
+        AuditEvent::new("invite_used").actor(user_id).target(format!("invite:{}", invite.id));
+    audit::record(conn, event, now)?;
     Ok(invite)
 }

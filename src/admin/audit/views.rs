@@ -1,0 +1,80 @@
+//! What the audit log screen and its API show.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::repo::AuditRow;
+use crate::clock::rfc3339_at;
+
+#[derive(Debug, Serialize)]
+pub struct ActorView {
+    pub id: i64,
+    /// None when the account was deleted since.
+    pub username: Option<String>,
+}
+
+/// One entry.
+#[derive(Debug, Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: String,
+    /// None for the system (scheduled jobs) and for people not signed in (a failed login).
+    pub actor: Option<ActorView>,
+    pub kind: String,
+    pub target: Option<String>,
+    /// Details as recorded (before and after, for changes).
+    pub detail: Option<Value>,
+    pub ip: Option<String>,
+}
+
+impl AuditEntry {
+    pub fn of(row: AuditRow) -> AuditEntry {
+        AuditEntry {
+            id: row.id,
+            at: rfc3339_at(row.at),
+            actor: row.actor_id.map(|id| ActorView { id, username: row.actor_username }),
+            kind: row.kind,
+            target: row.target,
+            detail: row.detail.map(|d| serde_json::from_str(&d).unwrap_or(Value::String(d))),
+            ip: row.ip,
+        }
+    }
+}
+
+/// The filter as given, echoed back (and kept in the page's links).
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct FilterView {
+    pub actor: String,
+    pub target: String,
+    pub kind: String,
+}
+
+/// A page of the log, as `GET /api/v1/admin/audit` returns it.
+#[derive(Debug, Serialize)]
+pub struct AuditList {
+    pub items: Vec<AuditEntry>,
+    pub filter: FilterView,
+    pub page: i64,
+    pub per_page: i64,
+    pub total: i64,
+    pub pages: i64,
+    /// Every kind in the log, for choosing a filter.
+    pub kinds: Vec<String>,
+    pub retention_days: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RetentionView {
+    pub days: i64,
+}
+
+/// The audit page.
+#[derive(Debug, Serialize)]
+pub struct AuditPage {
+    pub list: AuditList,
+    /// The retention field as typed (shown again with its error).
+    pub days: String,
+    pub export_url: String,
+    pub prev_url: Option<String>,
+    pub next_url: Option<String>,
+}

@@ -1,0 +1,102 @@
+//! What the outbox screen and its API show.
+
+use serde::Serialize;
+
+use super::diagnose::Diagnosis;
+use super::repo::OutboxRow;
+use crate::clock::rfc3339_at;
+
+/// One message in the list.
+#[derive(Debug, Serialize)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub to: String,
+    pub template: String,
+    /// queued | sent | failed
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+    /// When the worker tries next (queued messages only).
+    pub next_attempt_at: Option<String>,
+    /// Whether it carries a sign-in, invitation or reset link an admin may copy.
+    pub has_link: bool,
+}
+
+impl OutboxItem {
+    pub fn of(row: OutboxRow) -> OutboxItem {
+        OutboxItem {
+            has_link: super::links::LinkKind::of_template(&row.template).is_some(),
+            next_attempt_at: (row.status == "queued").then(|| rfc3339_at(row.next_attempt_at)),
+            created_at: rfc3339_at(row.created_at),
+            sent_at: row.sent_at.map(rfc3339_at),
+            id: row.id,
+            to: row.to,
+            template: row.template,
+            status: row.status,
+            attempts: row.attempts,
+            last_error: row.last_error,
+        }
+    }
+}
+
+/// A page of the list, as `GET /api/v1/admin/outbox` returns it.
+#[derive(Debug, Serialize)]
+pub struct OutboxList {
+    pub items: Vec<OutboxItem>,
+    /// The status filter ("" for all).
+    pub status: String,
+    pub page: i64,
+    pub per_page: i64,
+    pub total: i64,
+    pub pages: i64,
+    /// How many messages there are of each status, whatever the filter.
+    pub counts: Vec<StatusCount>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StatusCount {
+    pub status: String,
+    pub count: i64,
+}
+
+/// The link of a sign-in, invitation or reset email, shown to an admin.
+#[derive(Debug, Serialize)]
+pub struct CopiedLink {
+    pub email_id: i64,
+    pub to: String,
+    pub template: String,
+    pub url: String,
+    /// The code to type with it (claim and sign-in emails).
+    pub code: Option<String>,
+    /// Always true when shown: dead links are refused.
+    pub live: bool,
+    pub note: String,
+}
+
+/// What a test email did.
+#[derive(Debug, Serialize)]
+pub struct TestEmailResult {
+    pub to: String,
+    /// smtp | console | memory
+    pub mode: &'static str,
+    pub sent: bool,
+    pub message: String,
+    /// Present when sending failed.
+    pub diagnosis: Option<Diagnosis>,
+    /// The mail server's own words, when sending failed.
+    pub error: Option<String>,
+}
+
+/// The outbox page: the list, and what the last action showed.
+#[derive(Debug, Serialize)]
+pub struct OutboxPage {
+    pub list: OutboxList,
+    pub link: Option<CopiedLink>,
+    pub test: Option<TestEmailResult>,
+    pub test_to: String,
+    pub mode: &'static str,
+    pub prev_url: Option<String>,
+    pub next_url: Option<String>,
+}
