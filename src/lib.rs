@@ -25,6 +25,7 @@ pub mod invites;
 pub mod jobs;
 pub mod members;
 pub mod notices;
+pub mod people;
 pub mod ratelimit;
 pub mod realtime;
 pub mod settings;
@@ -137,6 +138,7 @@ pub fn rocket_with(config: AppConfig, runtime: Runtime) -> Rocket<Build> {
         .mount("/", web::assets::routes())
         .mount("/", accounts::pages::routes())
         .mount("/", members::pages::routes())
+        .mount("/", people::pages::routes())
         .mount("/", admin::pages::routes())
         .mount("/", admin::outbox::pages::routes())
         .mount("/", admin::audit::pages::routes())
@@ -154,6 +156,7 @@ pub fn rocket_with(config: AppConfig, runtime: Runtime) -> Rocket<Build> {
         .mount("/api/v1", admin::outbox::api::routes())
         .mount("/api/v1", admin::audit::api::routes())
         .mount("/api/v1", members::api::routes())
+        .mount("/api/v1", people::api::routes())
         .mount("/api/v1", activities::api::routes())
         .mount("/api/v1", bookings::api::routes())
         .mount("/api/v1", cards::api::routes())

@@ -9,9 +9,7 @@ use super::input::{AgreementInput, FieldInput, ProfileInput, SignInput, StatusNo
 use super::manage;
 use super::model::ProfileField;
 use super::service;
-use super::views::{
-    AgreementAdminView, DirectoryEntry, MemberDetail, MemberSummary, OnboardingView, ProfileView,
-};
+use super::views::{AgreementAdminView, DirectoryEntry, MemberDetail, OnboardingView, ProfileView};
 use crate::error::AppError;
 use crate::web::guards::{ActiveMember, AdminUser, App, Client, CurrentUser};
 use crate::web::json::JsonBody;
@@ -75,22 +73,10 @@ async fn directory(
 
 // ----- admin -----
 
-#[get("/admin/members?<status>&<q>")]
-async fn members(
-    admin: AdminUser,
-    status: Option<String>,
-    q: Option<String>,
-    app: App,
-) -> Result<Json<Vec<MemberSummary>>, AppError> {
-    let actor = admin.actor();
-    let list = app.read(move |tx, _| manage::list(tx, &actor, status.as_deref(), q.as_deref()));
-    Ok(Json(list.await?))
-}
-
 #[get("/admin/members/<id>")]
 async fn member(admin: AdminUser, id: i64, app: App) -> Result<Json<MemberDetail>, AppError> {
     let actor = admin.actor();
-    Ok(Json(app.read(move |tx, _| manage::detail(tx, &actor, id)).await?))
+    Ok(Json(app.read(move |tx, ctx| manage::detail(tx, ctx, &actor, id)).await?))
 }
 
 /// The body of a status change is optional: `{"note"?}` or nothing.
@@ -213,7 +199,6 @@ pub fn routes() -> Vec<Route> {
         me,
         update_me,
         directory,
-        members,
         member,
         activate,
         disable,

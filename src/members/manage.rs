@@ -9,7 +9,7 @@ use super::model::{FieldKind, ProfileField, Step, Visibility};
 use super::repo;
 use super::service::{self, blocked, missing_steps, set_status};
 use super::views::{
-    AgreementAdminView, AgreementVersion, MemberDetail, MemberSummary, ProfileView, SignatureView,
+    AgreementAdminView, AgreementVersion, MemberDetail, ProfileView, SignatureView,
 };
 use crate::accounts::model::{Actor, UserStatus};
 use crate::accounts::repo as accounts;
@@ -44,30 +44,15 @@ fn record(
 
 // ----- members -----
 
-/// Members, optionally of one status (422 `status` for an unknown one) and matching `q`.
-pub fn list(
+/// One member's record: profile and every answer, agreement signatures, status timeline, what
+/// still blocks activation, and the account side (sessions, second factor, admin history).
+/// 404 for an unknown id.
+pub fn detail(
     conn: &Connection,
+    ctx: &Ctx,
     actor: &Actor,
-    status: Option<&str>,
-    q: Option<&str>,
-) -> Result<Vec<MemberSummary>, AppError> {
-    admin_only(actor)?;
-    let status = match status.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => Some(s.parse::<UserStatus>().map_err(|_| {
-            AppError::invalid_field(
-                "status",
-                "Choose invited, onboarding, pending_contract, pending_review, active or disabled.",
-            )
-        })?),
-        None => None,
-    };
-    let q = q.map(str::trim).filter(|q| !q.is_empty());
-    Ok(repo::list_members(conn, status, q)?.into_iter().map(MemberSummary::from).collect())
-}
-
-/// One member's record: profile and every answer, agreement signatures, status timeline and
-/// what still blocks activation. 404 for an unknown id.
-pub fn detail(conn: &Connection, actor: &Actor, user_id: i64) -> Result<MemberDetail, AppError> {
+    user_id: i64,
+) -> Result<MemberDetail, AppError> {
     admin_only(actor)?;
     let p = member(conn, user_id)?;
     let fields = repo::list_fields(conn)?;
@@ -91,6 +76,7 @@ pub fn detail(conn: &Connection, actor: &Actor, user_id: i64) -> Result<MemberDe
             .collect(),
         timeline: repo::timeline(conn, user_id)?.into_iter().map(Into::into).collect(),
         profile: ProfileView::of(&p, &fields, &answers),
+        account: crate::people::service::account(conn, ctx, user_id)?,
     })
 }
 
@@ -137,7 +123,7 @@ pub fn activate(
     }
     set_status(conn, ctx, &p, UserStatus::Active, actor.user_id(), clean_note(note).as_deref())?;
     record(conn, ctx, actor, "member_activated", format!("user:{user_id}"))?;
-    detail(conn, actor, user_id)
+    detail(conn, ctx, actor, user_id)
 }
 
 fn clean_note(note: Option<&str>) -> Option<String> {
@@ -167,7 +153,7 @@ pub fn disable(
     accounts::delete_user_sessions(conn, user_id, None)?;
     accounts::revoke_user_tokens(conn, user_id, None, now)?;
     record(conn, ctx, actor, "member_disabled", format!("user:{user_id}"))?;
-    detail(conn, actor, user_id)
+    detail(conn, ctx, actor, user_id)
 }
 
 /// Re-enables a disabled account, returning it to the status it had before. 409 when it is not
@@ -195,7 +181,7 @@ pub fn enable(
     set_status(conn, ctx, &p, before, actor.user_id(), clean_note(note).as_deref())?;
     service::advance(conn, ctx, user_id, actor.user_id())?;
     record(conn, ctx, actor, "member_enabled", format!("user:{user_id}"))?;
-    detail(conn, actor, user_id)
+    detail(conn, ctx, actor, user_id)
 }
 
 // ----- club fields -----

@@ -12,7 +12,7 @@ use super::repo;
 use super::service;
 use super::views::{
     AgreementPage, CoachView, DirectoryPage, FieldFormView, FieldsPage, HomeView, MemberPage,
-    MembersPage, OnboardingPage, ProfileChoices, ProfileForm, ProfilePage,
+    OnboardingPage, ProfileChoices, ProfileForm, ProfilePage,
 };
 use crate::accounts::model::{AuthUser, UserStatus};
 use crate::error::AppError;
@@ -205,31 +205,10 @@ async fn directory(
 
 // ----- admin -----
 
-#[get("/admin/members?<status>&<q>")]
-async fn members(
-    admin: AdminUser,
-    status: Option<String>,
-    q: Option<String>,
-    shell: Shell,
-    app: App,
-) -> Result<PageResponse, AppError> {
-    let (status, q) = (status.unwrap_or_default(), q.unwrap_or_default());
-    let (s, search, actor) = (status.clone(), q.clone(), admin.actor());
-    let found = app.read(move |tx, _| manage::list(tx, &actor, Some(&s), Some(&search))).await;
-    let statuses = UserStatus::ALL.iter().map(|s| s.as_str()).collect();
-    let page = |members| MembersPage { status: status.clone(), q: q.clone(), statuses, members };
-    match found {
-        Ok(members) => Ok(PageResponse::page(shell.render("admin/members.html", &page(members)))),
-        Err(err) => {
-            shell.form_error("admin/members.html", &page(Vec::new()), err).map(PageResponse::from)
-        }
-    }
-}
-
 #[get("/admin/members/<id>")]
 async fn member(admin: AdminUser, id: i64, shell: Shell, app: App) -> Result<Template, AppError> {
     let actor = admin.actor();
-    let member = app.read(move |tx, _| manage::detail(tx, &actor, id)).await?;
+    let member = app.read(move |tx, ctx| manage::detail(tx, ctx, &actor, id)).await?;
     Ok(shell.render("admin/member.html", &MemberPage { member }))
 }
 
@@ -263,7 +242,7 @@ async fn change_status(
         }
         Err(err) if err.status() == 409 => {
             let actor = admin.actor();
-            let member = app.read(move |tx, _| manage::detail(tx, &actor, id)).await?;
+            let member = app.read(move |tx, ctx| manage::detail(tx, ctx, &actor, id)).await?;
             shell
                 .form_error("admin/member.html", &MemberPage { member }, err)
                 .map(PageResponse::from)
@@ -456,7 +435,6 @@ pub fn routes() -> Vec<Route> {
         profile,
         save_profile,
         directory,
-        members,
         member,
         activate,
         disable,

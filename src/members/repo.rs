@@ -459,62 +459,10 @@ pub fn ids_with_status(conn: &Connection, status: UserStatus) -> Result<Vec<i64>
 
 // ----- lists -----
 
-/// One line of the admin's member list.
-#[derive(Debug, Clone)]
-pub struct MemberRow {
-    pub user_id: i64,
-    pub username: String,
-    pub name: String,
-    pub email: String,
-    pub status: UserStatus,
-    pub roles: Vec<Role>,
-    pub created_at: i64,
-    pub onboarding_completed_at: Option<i64>,
-    pub signed_version: Option<i64>,
-}
-
 /// Turns a search into a LIKE pattern that matches it anywhere, with `\` escaping.
 pub fn like_pattern(q: &str) -> String {
     let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     format!("%{escaped}%")
-}
-
-/// Members for the admin: optionally only one status, optionally matching `q` in name,
-/// username or email; by name.
-pub fn list_members(
-    conn: &Connection,
-    status: Option<UserStatus>,
-    q: Option<&str>,
-) -> Result<Vec<MemberRow>, AppError> {
-    let name = name_sql("u");
-    let sql = format!(
-        "SELECT u.id, u.username, {name} AS name, u.email, u.status,
-                (SELECT group_concat(role) FROM user_roles WHERE user_id = u.id),
-                u.created_at, u.onboarding_completed_at,
-                (SELECT max(a.version) FROM agreement_signatures s
-                 JOIN agreements a ON a.id = s.agreement_id WHERE s.user_id = u.id)
-         FROM users u
-         WHERE (?1 IS NULL OR u.status = ?1)
-           AND (?2 IS NULL OR {name} LIKE ?2 ESCAPE '\\' OR u.username LIKE ?2 ESCAPE '\\'
-                OR u.email LIKE ?2 ESCAPE '\\')
-         ORDER BY name COLLATE NOCASE, u.id"
-    );
-    let pattern = q.map(like_pattern);
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map(params![status.map(|s| s.as_str()), pattern], |r| {
-        Ok(MemberRow {
-            user_id: r.get(0)?,
-            username: r.get(1)?,
-            name: r.get(2)?,
-            email: r.get(3)?,
-            status: status_of(&r.get::<_, String>(4)?)?,
-            roles: parse_roles(r.get::<_, Option<String>>(5)?.as_deref()),
-            created_at: r.get(6)?,
-            onboarding_completed_at: r.get(7)?,
-            signed_version: r.get(8)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// One entry of the member directory, before club fields are added.

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::model::{Agreement, FieldKind, ProfileField, Visibility};
-use super::repo::{MemberRow, Profile, StatusChange};
+use super::repo::{Profile, StatusChange};
 use crate::accounts::model::{AuthUser, Role, UserStatus};
 use crate::clock::rfc3339_at;
 
@@ -171,36 +171,6 @@ pub struct DirectoryEntry {
 
 // ----- admin -----
 
-/// One line of `GET /api/v1/admin/members`.
-#[derive(Debug, Clone, Serialize)]
-pub struct MemberSummary {
-    pub id: i64,
-    pub username: String,
-    pub name: String,
-    pub email: String,
-    pub status: UserStatus,
-    pub roles: Vec<Role>,
-    pub joined_at: String,
-    pub onboarding_completed_at: Option<String>,
-    pub signed_version: Option<i64>,
-}
-
-impl From<MemberRow> for MemberSummary {
-    fn from(r: MemberRow) -> Self {
-        MemberSummary {
-            id: r.user_id,
-            username: r.username,
-            name: r.name,
-            email: r.email,
-            status: r.status,
-            roles: r.roles,
-            joined_at: rfc3339_at(r.created_at),
-            onboarding_completed_at: r.onboarding_completed_at.map(rfc3339_at),
-            signed_version: r.signed_version,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Serialize)]
 pub struct SignatureView {
     pub version: i64,
@@ -245,6 +215,8 @@ pub struct MemberDetail {
     pub current_agreement_version: Option<i64>,
     pub signatures: Vec<SignatureView>,
     pub timeline: Vec<TimelineEntry>,
+    /// How the member signs in and what admins did to the account.
+    pub account: crate::people::views::AccountView,
 }
 
 /// A club field as admins manage it.
@@ -376,14 +348,6 @@ pub struct ProfilePage {
 pub struct DirectoryPage {
     pub q: String,
     pub members: Vec<DirectoryEntry>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct MembersPage {
-    pub status: String,
-    pub q: String,
-    pub statuses: Vec<&'static str>,
-    pub members: Vec<MemberSummary>,
 }
 
 #[derive(Debug, Clone, Serialize)]

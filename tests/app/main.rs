@@ -10,6 +10,7 @@ mod activities;
 mod admin_audit;
 mod admin_dash;
 mod admin_outbox;
+mod admin_people;
 mod bookings;
 mod cards;
 mod chat;

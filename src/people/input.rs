@@ -1,0 +1,52 @@
+//! Request bodies and query strings of people management.
+
+use rocket::fs::TempFile;
+use rocket::FromForm;
+use serde::Deserialize;
+
+/// `?q=&role=&status=&sort=&page=` of the member list and export. Every value arrives as text
+/// so that a bad one is a 422 naming it rather than silently ignored.
+#[derive(Debug, Clone, Default, FromForm)]
+pub struct ListQuery {
+    pub q: Option<String>,
+    pub role: Option<String>,
+    pub status: Option<String>,
+    pub sort: Option<String>,
+    pub page: Option<String>,
+}
+
+/// `PUT /api/v1/admin/members/{id}/roles` and the role checkboxes of the member page.
+#[derive(Debug, Default, Deserialize, FromForm)]
+#[serde(default, deny_unknown_fields)]
+pub struct RolesInput {
+    pub roles: Vec<String>,
+}
+
+/// Which email gives a member a way in: `claim_code` (accounts waiting to be claimed) or
+/// `set_password` (a one-time link to choose a new password).
+#[derive(Debug, Default, Deserialize, FromForm)]
+#[serde(default, deny_unknown_fields)]
+pub struct AccessInput {
+    pub kind: String,
+}
+
+/// Deleting an account: the member's username, typed again.
+#[derive(Debug, Default, Deserialize, FromForm)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeleteInput {
+    pub confirm: String,
+}
+
+/// Committing an import: whether to email claim codes to the new accounts.
+#[derive(Debug, Default, Deserialize, FromForm)]
+#[serde(default, deny_unknown_fields)]
+pub struct CommitInput {
+    pub send_invites: bool,
+}
+
+/// The import form: an uploaded file (multipart) or pasted text, whichever is given.
+#[derive(Debug, FromForm)]
+pub struct ImportForm<'r> {
+    pub file: Option<TempFile<'r>>,
+    pub text: Option<String>,
+}
