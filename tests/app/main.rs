@@ -7,6 +7,7 @@ mod acct_claim;
 mod acct_codes;
 mod acct_tokens;
 mod activities;
+mod admin_settings;
 mod bookings;
 mod cards;
 mod chat;
