@@ -120,6 +120,13 @@ pub fn account_settings(conn: &Connection) -> Result<AccountSettings, AppError> 
     })
 }
 
+/// The club's time zone (IANA name); UTC until an admin sets one.
+pub fn club_timezone(conn: &Connection) -> Result<String, AppError> {
+    Ok(get(conn, CLUB_TIMEZONE)?
+        .filter(|z| z.parse::<chrono_tz::Tz>().is_ok())
+        .unwrap_or_else(|| "UTC".to_string()))
+}
+
 /// How long sessions last. The configuration gives the defaults; an admin's choice stored in
 /// the database wins, so a change applies without a restart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -6,7 +6,7 @@ use std::time::Duration;
 use clubroom::accounts::model::Role;
 use clubroom::backups::service as backups;
 use clubroom::email::{Mailbox, Transport};
-use rocket::http::{ContentType, Status};
+use rocket::http::{ContentType, Method, Status};
 use serde_json::json;
 
 use crate::cli::{clubroom, http_get, run, start_copied_binary, wait_healthy};
@@ -36,6 +36,250 @@ fn backup_names(data: &Path) -> Vec<String> {
 async fn stop(app: TestApp) {
     let TestApp { client, .. } = app;
     drop(client.terminate().await);
+}
+
+// ----- settings -----
+
+async fn put_settings(app: &TestApp, body: serde_json::Value) -> (Status, serde_json::Value) {
+    app.send_json(Method::Put, "/api/v1/admin/settings", body).await
+}
+
+#[rocket::async_test]
+async fn an_admin_changes_the_settings_through_the_api_and_each_change_is_audited() {
+    let app = TestApp::spawn().await;
+    app.as_admin().await;
+    let (status, before) = app.json("/api/v1/admin/settings").await;
+    assert_eq!(status, Status::Ok);
+    assert_eq!(before["club_timezone"], "UTC");
+    assert_eq!(before["session_idle_minutes"], app.config.session_idle_minutes, "config default");
+    assert_eq!(before["session_absolute_minutes"], app.config.session_absolute_minutes);
+    assert_eq!(before["backup_interval_hours"], 24);
+    assert_eq!(before["backup_keep"], 7);
+    assert_eq!(before["contact_email"], "");
+
+    let change = json!({
+        "club_name": "Riverside Skating Club",
+        "club_description": "Skating on the river since 1921.",
+        "contact_email": "board@riverside.example.org",
+        "club_timezone": "Europe/Paris",
+        "registration_mode": "open",
+        "two_factor_policy": "everyone",
+        "guest_accounts": true,
+        "member_review": false,
+        "direct_chat": false,
+        "session_idle_minutes": 60,
+        "session_absolute_minutes": 600,
+        "backup_interval_hours": 6,
+        "backup_keep": 3
+    });
+    let (status, after) = put_settings(&app, change.clone()).await;
+    assert_eq!(status, Status::Ok, "{after}");
+    for (key, value) in change.as_object().unwrap() {
+        assert_eq!(&after[key], value, "{key}");
+    }
+    assert_eq!(app.json("/api/v1/admin/settings").await.1, after, "stored");
+    assert_eq!(
+        app.count("SELECT count(*) FROM audit_log WHERE kind = 'setting_changed'").await,
+        13
+    );
+    let detail: String = app
+        .db()
+        .conn()
+        .unwrap()
+        .query_row(
+            "SELECT detail FROM audit_log WHERE kind = 'setting_changed' AND target = 'club_timezone'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let detail: serde_json::Value = serde_json::from_str(&detail).unwrap();
+    assert_eq!(detail, json!({"before": "UTC", "after": "Europe/Paris"}));
+    let (status, _) = put_settings(&app, change).await;
+    assert_eq!(status, Status::Ok);
+    assert_eq!(
+        app.count("SELECT count(*) FROM audit_log WHERE kind = 'setting_changed'").await,
+        13,
+        "saving the same values records nothing"
+    );
+    let (status, cleared) =
+        put_settings(&app, json!({"contact_email": "", "backup_keep": "5"})).await;
+    assert_eq!(status, Status::Ok);
+    assert_eq!(cleared["contact_email"], "", "an empty address clears it");
+    assert_eq!(cleared["backup_keep"], 5, "numbers may come as text");
+    assert_eq!(app.json("/api/v1/admin/backups").await.1["keep"], 5, "backups follow it");
+}
+
+#[rocket::async_test]
+async fn bad_settings_are_refused_naming_each_field_and_nothing_changes() {
+    let app = TestApp::spawn().await;
+    app.as_admin().await;
+    let (status, err) = put_settings(
+        &app,
+        json!({
+            "club_name": "",
+            "club_description": "x".repeat(301),
+            "contact_email": "not an address",
+            "club_timezone": "Mars/Olympus_Mons",
+            "session_idle_minutes": 2,
+            "session_absolute_minutes": "soon",
+            "backup_interval_hours": 1000,
+            "backup_keep": 0,
+            "registration_mode": "sometimes",
+        }),
+    )
+    .await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    let fields = err["error"]["fields"].as_object().unwrap();
+    for field in [
+        "club_name",
+        "club_description",
+        "contact_email",
+        "club_timezone",
+        "session_idle_minutes",
+        "session_absolute_minutes",
+        "backup_interval_hours",
+        "backup_keep",
+        "registration_mode",
+    ] {
+        assert!(fields.contains_key(field), "{field}: {err}");
+    }
+    let (status, err) =
+        put_settings(&app, json!({"session_idle_minutes": 120, "session_absolute_minutes": 60}))
+            .await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    assert!(err["error"]["fields"]["session_idle_minutes"].as_str().unwrap().contains("absolute"));
+    let (status, err) = put_settings(&app, json!({"session_idle_minutes": 30000})).await;
+    assert_eq!(status, Status::UnprocessableEntity, "longer than the absolute limit in force");
+    assert!(err["error"]["fields"]["session_idle_minutes"].is_string());
+    let (status, _) = put_settings(&app, json!({"smtp_password": "x"})).await;
+    assert!(status.code == 422 || status.code == 400, "unknown fields are refused: {status}");
+    assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE kind = 'setting_changed'").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM settings WHERE key LIKE 'session%' OR key LIKE 'backup%' OR key LIKE 'club%' OR key = 'contact_email'").await, 0);
+}
+
+#[rocket::async_test]
+async fn the_settings_page_saves_the_form_shows_errors_in_place_and_links_the_other_screens() {
+    let app = TestApp::spawn().await;
+    app.as_admin().await;
+    let html = app.client.get("/admin/settings").dispatch().await.into_string().await.unwrap();
+    for link in [
+        "/admin/agreement",
+        "/admin/activity-types",
+        "/admin/services",
+        "/admin/profile-fields",
+        "/admin/backups",
+    ] {
+        assert!(html.contains(&format!("href=\"{link}\"")), "{link}");
+    }
+    assert!(html.contains("Europe/Paris"), "time zones are suggested");
+    let token = app.csrf_token("/admin/settings").await;
+    let mut fields = vec![
+        ("csrf_token", token.as_str()),
+        ("club_name", "Riverside"),
+        ("club_description", "Skating on the river."),
+        ("contact_email", "board@example.org"),
+        ("club_timezone", "Mars/Olympus_Mons"),
+        ("registration_mode", "invite_only"),
+        ("two_factor_policy", "admins"),
+        ("member_review", "true"),
+        ("direct_chat", "true"),
+        ("session_idle_minutes", "lots"),
+        ("session_absolute_minutes", "20160"),
+        ("backup_interval_hours", "12"),
+        ("backup_keep", "7"),
+    ];
+    let refused = app.post_form("/admin/settings", &fields).await;
+    assert_eq!(refused.status(), Status::UnprocessableEntity);
+    let html = refused.into_string().await.unwrap();
+    assert!(html.contains("value=\"Mars&#x2F;Olympus_Mons\""), "the typed value is shown back");
+    assert!(html.contains("value=\"lots\""));
+    assert!(html.contains("Choose a time zone name"));
+    assert!(html.contains("Enter a whole number"));
+    assert_eq!(app.json("/api/v1/admin/settings").await.1["backup_interval_hours"], 24);
+
+    fields[4] = ("club_timezone", "Europe/Paris");
+    fields[9] = ("session_idle_minutes", "90");
+    let saved = app.post_form("/admin/settings", &fields).await;
+    assert_eq!(saved.status(), Status::SeeOther);
+    let (_, now) = app.json("/api/v1/admin/settings").await;
+    assert_eq!(now["club_timezone"], "Europe/Paris");
+    assert_eq!(now["session_idle_minutes"], 90);
+    assert_eq!(now["backup_interval_hours"], 12);
+    assert_eq!(now["guest_accounts"], false, "an unticked box turns it off");
+    assert_eq!(now["club_description"], "Skating on the river.");
+}
+
+#[rocket::async_test]
+async fn members_see_the_description_and_contact_address_escaped_in_the_footer() {
+    let app = TestApp::spawn().await;
+    app.as_admin().await;
+    let body =
+        json!({"club_description": "Ice <b>and</b> rollers", "contact_email": "board@example.org"});
+    assert_eq!(put_settings(&app, body).await.0, Status::Ok);
+    app.create_user("bob", &[Role::Member]).await;
+    app.login_as("bob").await;
+    let html = app.client.get("/home").dispatch().await.into_string().await.unwrap();
+    assert!(html.contains("Ice &lt;b&gt;and&lt;&#x2F;b&gt; rollers"), "escaped: {html}");
+    assert!(html.contains("mailto:board@example.org"));
+}
+
+#[rocket::async_test]
+async fn session_limits_set_by_an_admin_apply_from_then_on() {
+    let app = TestApp::spawn().await;
+    app.as_admin().await;
+    let limits = json!({"session_idle_minutes": 30, "session_absolute_minutes": 60});
+    assert_eq!(put_settings(&app, limits).await.0, Status::Ok);
+    assert_eq!(
+        app.json("/api/v1/auth/session").await.0,
+        Status::Ok,
+        "the admin's own session, opened for longer, still lives"
+    );
+    app.advance(chrono::Duration::minutes(61));
+    assert_eq!(
+        app.json("/api/v1/auth/session").await.0,
+        Status::Unauthorized,
+        "a shorter absolute limit shortens the sessions already open"
+    );
+
+    app.create_user("bob", &[Role::Member]).await;
+    let login = app.api_login("bob", PASSWORD).await;
+    let cookie = set_cookie(&login, "clubroom_session").unwrap().to_string();
+    assert!(cookie.contains("Max-Age=3600"), "the cookie lives as long as the session: {cookie}");
+    app.advance(chrono::Duration::minutes(29));
+    assert_eq!(app.json("/api/v1/auth/session").await.0, Status::Ok);
+    app.advance(chrono::Duration::minutes(29));
+    assert_eq!(app.json("/api/v1/auth/session").await.0, Status::Ok, "use renews the idle limit");
+    app.advance(chrono::Duration::minutes(3));
+    assert_eq!(
+        app.json("/api/v1/auth/session").await.0,
+        Status::Unauthorized,
+        "the absolute limit of 60 minutes is reached"
+    );
+    app.login_as("bob").await;
+    app.advance(chrono::Duration::minutes(31));
+    assert_eq!(app.json("/api/v1/auth/session").await.0, Status::Unauthorized, "idle too long");
+}
+
+#[rocket::async_test]
+async fn only_admins_read_or_change_settings() {
+    let app = TestApp::spawn().await;
+    let change = json!({"club_name": "Taken over"});
+    assert_eq!(app.json("/api/v1/admin/settings").await.0, Status::Unauthorized);
+    assert_eq!(put_settings(&app, change.clone()).await.0, Status::Unauthorized);
+    let page = app.client.get("/admin/settings").dispatch().await;
+    assert_eq!(page.status(), Status::SeeOther);
+    app.create_user("mia", &[Role::Member]).await;
+    app.create_user("olga", &[Role::Member, Role::Organizer]).await;
+    for user in ["mia", "olga"] {
+        app.login_as(user).await;
+        assert_eq!(app.json("/api/v1/admin/settings").await.0, Status::Forbidden, "{user}");
+        assert_eq!(put_settings(&app, change.clone()).await.0, Status::Forbidden, "{user}");
+        assert_eq!(app.client.get("/admin/settings").dispatch().await.status(), Status::Forbidden);
+        let token = app.csrf_token("/home").await;
+        let fields = [("csrf_token", token.as_str()), ("club_name", "Taken over")];
+        assert_eq!(app.post_form("/admin/settings", &fields).await.status(), Status::Forbidden);
+    }
+    assert_eq!(app.count("SELECT count(*) FROM settings WHERE value = 'Taken over'").await, 0);
 }
 
 // ----- backups -----
