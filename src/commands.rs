@@ -1,4 +1,4 @@
-//! The command-line tasks besides serving: migrate, backup, admin create.
+//! The command-line tasks besides serving: migrate, backup, restore, admin create.
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -34,6 +34,21 @@ pub fn migrate(config: &AppConfig) -> Result<String, AppError> {
 pub fn backup(config: &AppConfig, dest: &Path) -> Result<String, AppError> {
     let bytes = db::backup::backup(&config.database_path(), dest)?;
     Ok(format!("Backup written to {} ({bytes} bytes, integrity check ok)", dest.display()))
+}
+
+/// `clubroom restore PATH`: replaces the database of a stopped instance with a backup.
+pub fn restore(config: &AppConfig, source: &Path) -> Result<String, AppError> {
+    let done = crate::backups::restore::restore(config, source, chrono::Utc::now())?;
+    let mut report = format!(
+        "Restored {} from {} (integrity check ok).",
+        done.database.display(),
+        source.display()
+    );
+    if let Some(aside) = done.kept_aside {
+        report.push_str(&format!("\nThe database it replaced is kept at {}.", aside.display()));
+    }
+    report.push_str("\nStart the server again; it applies any newer migrations.");
+    Ok(report)
 }
 
 /// `clubroom admin create`: asks for a password on a terminal; otherwise creates the account

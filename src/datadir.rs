@@ -9,6 +9,8 @@ use crate::crypto::random_bytes;
 use crate::error::AppError;
 
 pub const SECRET_FILE: &str = "secret.key";
+/// Held locked by the serving process (and by a restore) for as long as it runs.
+pub const LOCK_FILE: &str = "clubroom.lock";
 
 /// Creates the data directory (owner-only on Unix) and the internal template folder the
 /// template engine insists on. Returns the template folder.
@@ -67,5 +69,43 @@ pub fn secret_key(config: &AppConfig) -> Result<Vec<u8>, AppError> {
             Ok(key)
         }
         Err(e) => Err(io_error(&path, e)),
+    }
+}
+
+/// An exclusive hold on the data directory, released when dropped. The operating system drops
+/// the lock when its process ends in any way, so a crash never leaves a stale lock behind.
+#[derive(Debug)]
+pub struct DataDirLock {
+    _file: fs::File,
+}
+
+/// Takes the data directory for this process: the server holds it while serving and a restore
+/// while it replaces the database, so neither can run under the other. 409 naming the
+/// holder's process id when another process has it.
+pub fn lock(config: &AppConfig) -> Result<DataDirLock, AppError> {
+    let path = config.data_dir.join(LOCK_FILE);
+    // Not truncated on open: the holder's pid must survive our failed attempt.
+    let mut file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| io_error(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => {
+            file.set_len(0).map_err(|e| io_error(&path, e))?;
+            writeln!(file, "{}", std::process::id()).map_err(|e| io_error(&path, e))?;
+            Ok(DataDirLock { _file: file })
+        }
+        Err(fs::TryLockError::WouldBlock) => {
+            let holder = fs::read_to_string(&path).unwrap_or_default();
+            Err(AppError::conflict(format!(
+                "a Clubroom server (pid {}) is using {}; stop it first",
+                holder.trim(),
+                config.data_dir.display()
+            )))
+        }
+        Err(fs::TryLockError::Error(e)) => Err(io_error(&path, e)),
     }
 }

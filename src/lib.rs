@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod activities;
 pub mod admin;
 pub mod audit;
+pub mod backups;
 pub mod bookings;
 pub mod cards;
 pub mod chat;
@@ -150,6 +151,7 @@ pub fn rocket_with(config: AppConfig, runtime: Runtime) -> Rocket<Build> {
         .mount("/", chat::pages::routes())
         .mount("/", gifts::pages::routes())
         .mount("/", gifts::prefs::page_routes())
+        .mount("/", backups::pages::routes())
         .mount("/api/v1", accounts::api::routes())
         .mount("/api/v1", invites::api::routes())
         .mount("/api/v1", admin::api::routes())
@@ -165,6 +167,7 @@ pub fn rocket_with(config: AppConfig, runtime: Runtime) -> Rocket<Build> {
         .mount("/api/v1", gifts::api::routes())
         .mount("/api/v1", gifts::prefs::api_routes())
         .mount("/api/v1", realtime::api::routes())
+        .mount("/api/v1", backups::api::routes())
 }
 
 /// Everything built at start-up, before the first request.
@@ -216,7 +219,7 @@ fn start_up(config: Arc<AppConfig>, runtime: Runtime) -> Result<Parts, AppError>
     let transport = Arc::new(transport);
     let ctx = Ctx::new(config.clone(), runtime.clock.clone(), secret)?;
     let mut conn = db.conn()?;
-    let site = SiteInfo::load(&conn)?;
+    let site = SiteInfo::load(&conn, &config)?;
     let setup_token = accounts::service::issue_setup_token(&mut conn, &ctx)?;
     drop(conn);
     let setup = SetupLink(std::sync::Mutex::new(
@@ -277,6 +280,16 @@ fn register_jobs(
             db.call(move |conn| admin::audit::service::purge(conn, &ctx)).await.map(|_| ())
         }
     });
+    // Whether a backup is due is decided against the interval an admin set, so a change
+    // applies at the next check; at start-up this makes the first backup of a new instance.
+    let (db5, ctx5) = (db.clone(), ctx.clone());
+    let check = Duration::from_secs(backups::service::CHECK_EVERY_SECS);
+    scheduler.register("backups", check, move || {
+        let (db, ctx) = (db5.clone(), ctx5.clone());
+        async move {
+            db.call(move |conn| backups::service::run_scheduled(conn, &ctx)).await.map(|_| ())
+        }
+    });
     let limits = ctx.limits.clone();
     scheduler.register("prune_rate_limits", Duration::from_secs(600), move || {
         limits.prune();
@@ -302,8 +315,11 @@ fn lift_off(rocket: &Rocket<Orbit>) {
     }
 }
 
-/// `clubroom serve`: runs the portal until Ctrl-C or SIGTERM.
+/// `clubroom serve`: runs the portal until Ctrl-C or SIGTERM. Holds the data directory's
+/// lock meanwhile, which is how `clubroom restore` knows the server is running.
 pub fn serve(config: AppConfig) -> Result<(), String> {
+    datadir::prepare(&config).map_err(|e| commands::describe(&e))?;
+    let _lock = datadir::lock(&config).map_err(|e| commands::describe(&e))?;
     let workers = if config.workers > 0 {
         config.workers
     } else {

@@ -1,4 +1,4 @@
-//! The `clubroom` command: serve (the default), migrate, backup, admin create.
+//! The `clubroom` command: serve (the default), migrate, backup, restore, admin create.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +31,12 @@ enum Command {
     /// Write a consistent, verified copy of the database to PATH (safe while serving).
     Backup {
         /// Where to write the copy; must not exist yet.
+        path: PathBuf,
+    },
+    /// Replace the database with the backup at PATH. Only while the server is stopped; the
+    /// current database is kept aside.
+    Restore {
+        /// The backup to restore (checked before anything is touched).
         path: PathBuf,
     },
     /// Manage admins.
@@ -66,6 +72,9 @@ fn main() -> ExitCode {
         Command::Migrate => commands::migrate(&config).map_err(|e| commands::describe(&e)),
         Command::Backup { path } => {
             commands::backup(&config, &path).map_err(|e| commands::describe(&e))
+        }
+        Command::Restore { path } => {
+            commands::restore(&config, &path).map_err(|e| commands::describe(&e))
         }
         Command::Admin { command: AdminCommand::Create { username, email } } => {
             commands::admin_create(&config, &username, &email).map_err(|e| commands::describe(&e))

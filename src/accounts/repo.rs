@@ -327,6 +327,15 @@ pub fn purge_sessions(conn: &Connection, now: i64, idle_cutoff: i64) -> Result<u
     )?)
 }
 
+/// Ends sessions sooner when the absolute limit was shortened: none may outlive
+/// `created_at + max_secs`.
+pub fn cap_session_lifetimes(conn: &Connection, max_secs: i64) -> Result<usize, AppError> {
+    Ok(conn.execute(
+        "UPDATE sessions SET expires_at = created_at + ?1 WHERE expires_at > created_at + ?1",
+        [max_secs],
+    )?)
+}
+
 pub fn count_sessions(conn: &Connection, now: i64) -> Result<i64, AppError> {
     Ok(conn.query_row("SELECT count(*) FROM sessions WHERE expires_at > ?1", [now], |r| r.get(0))?)
 }

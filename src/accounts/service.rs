@@ -120,7 +120,8 @@ fn start_session(
         repo::delete_session_by_hash(conn, &token_hash(old))?;
     }
     let token = random_token();
-    let expires_at = now + ctx.config.session_absolute_minutes * 60;
+    let timeouts = crate::settings::session_timeouts(conn, &ctx.config)?;
+    let expires_at = now + timeouts.absolute_secs();
     repo::insert_session(
         conn,
         &NewSession {
@@ -161,7 +162,7 @@ pub fn resolve_session(
     let Credential::Session { id, expires_at } = user.credential else {
         return Ok(SessionState::Unknown);
     };
-    let idle_limit = ctx.config.session_idle_minutes * 60;
+    let idle_limit = crate::settings::session_timeouts(conn, &ctx.config)?.idle_secs();
     if now >= expires_at
         || now - record.last_seen_at >= idle_limit
         || user.status == UserStatus::Disabled
@@ -187,7 +188,8 @@ pub fn credential_alive(
     let now = ctx.now_unix();
     match credential {
         Credential::Session { id, .. } => {
-            repo::session_alive(conn, *id, now, ctx.config.session_idle_minutes * 60)
+            let idle = crate::settings::session_timeouts(conn, &ctx.config)?.idle_secs();
+            repo::session_alive(conn, *id, now, idle)
         }
         Credential::Token { family, .. } => repo::token_family_alive(conn, family, now),
     }
@@ -361,7 +363,8 @@ pub fn logout(
 /// (sessions, tokens) deleted.
 pub fn purge_expired(conn: &Connection, ctx: &Ctx) -> Result<(usize, usize), AppError> {
     let now = ctx.now_unix();
-    let sessions = repo::purge_sessions(conn, now, now - ctx.config.session_idle_minutes * 60)?;
+    let idle = crate::settings::session_timeouts(conn, &ctx.config)?.idle_secs();
+    let sessions = repo::purge_sessions(conn, now, now - idle)?;
     let tokens = repo::purge_tokens(conn, now)? + repo::purge_api_tokens(conn, now)?;
     Ok((sessions, tokens))
 }

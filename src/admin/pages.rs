@@ -5,15 +5,15 @@ use std::sync::Arc;
 use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::Template;
 
-use super::input::SettingsInput;
+use super::input::{Number, SettingsInput};
 use super::service;
-use super::views::SettingsView;
+use super::views::{SettingsForm, SettingsPage};
 use crate::email::Transport;
 use crate::error::AppError;
 use crate::jobs::Scheduler;
 use crate::settings::SiteInfo;
 use crate::web::csrf::CsrfForm;
-use crate::web::guards::{AdminUser, App, OrganizerUser};
+use crate::web::guards::{AdminUser, App, Client, OrganizerUser};
 use crate::web::page::PageResponse;
 use crate::web::page::Shell;
 
@@ -35,8 +35,8 @@ async fn home(
 #[get("/admin/settings")]
 async fn settings_page(admin: AdminUser, shell: Shell, app: App) -> Result<Template, AppError> {
     let actor = admin.actor();
-    let view = app.read(move |tx, _| service::get_settings(tx, &actor)).await?;
-    Ok(shell.render("admin/settings.html", &view))
+    let view = app.read(move |tx, ctx| service::get_settings(tx, ctx, &actor)).await?;
+    Ok(shell.render("admin/settings.html", &SettingsPage::new(view.into())))
 }
 
 #[post("/admin/settings", data = "<form>")]
@@ -45,6 +45,7 @@ async fn settings_submit(
     form: CsrfForm<SettingsInput>,
     shell: Shell,
     app: App,
+    client: Client,
     site: &State<SiteInfo>,
 ) -> Result<PageResponse, AppError> {
     let mut input = form.into_inner();
@@ -52,21 +53,40 @@ async fn settings_submit(
     input.guest_accounts = Some(input.guest_accounts.unwrap_or(false));
     input.member_review = Some(input.member_review.unwrap_or(false));
     input.direct_chat = Some(input.direct_chat.unwrap_or(false));
-    let echo = SettingsView {
-        club_name: input.club_name.clone().unwrap_or_default(),
-        registration_mode: "",
-        two_factor_policy: "",
+    let echo = echo_of(&input);
+    let (actor, ip) = (admin.actor(), client.0.ip);
+    let saved = app
+        .write(move |tx, ctx| service::update_settings(tx, ctx, &actor, input, ip.as_deref()))
+        .await;
+    match saved {
+        Ok(view) => {
+            super::api::publish(site, &view);
+            Ok(PageResponse::done("/admin/settings", "Settings saved."))
+        }
+        Err(err) => shell
+            .form_error("admin/settings.html", &SettingsPage::new(echo), err)
+            .map(PageResponse::from),
+    }
+}
+
+/// The form as it was sent, to show it back with its errors.
+fn echo_of(input: &SettingsInput) -> SettingsForm {
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let number = |v: &Option<Number>| v.as_ref().map(|n| n.0.clone()).unwrap_or_default();
+    SettingsForm {
+        club_name: text(&input.club_name),
+        club_description: text(&input.club_description),
+        contact_email: text(&input.contact_email),
+        club_timezone: text(&input.club_timezone),
+        registration_mode: text(&input.registration_mode),
+        two_factor_policy: text(&input.two_factor_policy),
         guest_accounts: input.guest_accounts.unwrap_or(false),
         member_review: input.member_review.unwrap_or(false),
         direct_chat: input.direct_chat.unwrap_or(false),
-    };
-    let actor = admin.actor();
-    match app.write(move |tx, ctx| service::update_settings(tx, ctx, &actor, input)).await {
-        Ok(view) => {
-            site.set_club_name(&view.club_name);
-            Ok(PageResponse::done("/admin/settings", "Settings saved."))
-        }
-        Err(err) => shell.form_error("admin/settings.html", &echo, err).map(PageResponse::from),
+        session_idle_minutes: number(&input.session_idle_minutes),
+        session_absolute_minutes: number(&input.session_absolute_minutes),
+        backup_interval_hours: number(&input.backup_interval_hours),
+        backup_keep: number(&input.backup_keep),
     }
 }
 

@@ -138,6 +138,12 @@ pub fn migrate(conn: &mut Connection) -> Result<usize, AppError> {
     Ok(report.applied_migrations().len())
 }
 
+/// The newest schema version this build knows (a restore refuses a database from a newer one).
+pub fn newest_migration() -> i64 {
+    let runner = embedded::migrations::runner();
+    runner.get_migrations().iter().map(|m| i64::from(m.version())).max().unwrap_or(0)
+}
+
 /// If `err` is a UNIQUE violation, the `table.column` it names.
 pub fn unique_violation(err: &rusqlite::Error) -> Option<String> {
     match err {

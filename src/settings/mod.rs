@@ -5,6 +5,7 @@ use std::sync::RwLock;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use crate::config::AppConfig;
 use crate::error::AppError;
 
 pub const CLUB_NAME: &str = "club_name";
@@ -14,6 +15,18 @@ pub const TWO_FACTOR_POLICY: &str = "two_factor_policy";
 pub const GUEST_ACCOUNTS: &str = "guest_accounts";
 pub const MEMBER_REVIEW: &str = "member_review";
 pub const DIRECT_CHAT: &str = "direct_chat";
+pub const CLUB_DESCRIPTION: &str = "club_description";
+pub const CONTACT_EMAIL: &str = "contact_email";
+pub const CLUB_TIMEZONE: &str = "club_timezone";
+pub const SESSION_IDLE_MINUTES: &str = "session_idle_minutes";
+pub const SESSION_ABSOLUTE_MINUTES: &str = "session_absolute_minutes";
+pub const BACKUP_INTERVAL_HOURS: &str = "backup_interval_hours";
+pub const BACKUP_KEEP: &str = "backup_keep";
+
+/// Backups are made once a day unless an admin chooses otherwise.
+pub const DEFAULT_BACKUP_INTERVAL_HOURS: i64 = 24;
+/// ... and the newest seven are kept.
+pub const DEFAULT_BACKUP_KEEP: i64 = 7;
 
 /// Who may create an account by themselves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -107,6 +120,63 @@ pub fn account_settings(conn: &Connection) -> Result<AccountSettings, AppError> 
     })
 }
 
+/// The club's time zone (IANA name); UTC until an admin sets one.
+pub fn club_timezone(conn: &Connection) -> Result<String, AppError> {
+    Ok(get(conn, CLUB_TIMEZONE)?
+        .filter(|z| z.parse::<chrono_tz::Tz>().is_ok())
+        .unwrap_or_else(|| "UTC".to_string()))
+}
+
+/// How long sessions last. The configuration gives the defaults; an admin's choice stored in
+/// the database wins, so a change applies without a restart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct SessionTimeouts {
+    pub idle_minutes: i64,
+    pub absolute_minutes: i64,
+}
+
+impl SessionTimeouts {
+    pub fn idle_secs(self) -> i64 {
+        self.idle_minutes * 60
+    }
+
+    pub fn absolute_secs(self) -> i64 {
+        self.absolute_minutes * 60
+    }
+}
+
+pub fn session_timeouts(
+    conn: &Connection,
+    config: &AppConfig,
+) -> Result<SessionTimeouts, AppError> {
+    Ok(SessionTimeouts {
+        idle_minutes: get_i64(conn, SESSION_IDLE_MINUTES)?.unwrap_or(config.session_idle_minutes),
+        absolute_minutes: get_i64(conn, SESSION_ABSOLUTE_MINUTES)?
+            .unwrap_or(config.session_absolute_minutes),
+    })
+}
+
+/// How often a backup is made and how many are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct BackupSchedule {
+    pub interval_hours: i64,
+    pub keep: i64,
+}
+
+pub fn backup_schedule(conn: &Connection) -> Result<BackupSchedule, AppError> {
+    Ok(BackupSchedule {
+        interval_hours: get_i64(conn, BACKUP_INTERVAL_HOURS)?
+            .unwrap_or(DEFAULT_BACKUP_INTERVAL_HOURS),
+        keep: get_i64(conn, BACKUP_KEEP)?.unwrap_or(DEFAULT_BACKUP_KEEP),
+    })
+}
+
+/// A stored number; a value that is not one (edited by hand) counts as unset, so the default
+/// applies rather than the site failing.
+fn get_i64(conn: &Connection, key: &str) -> Result<Option<i64>, AppError> {
+    Ok(get(conn, key)?.and_then(|v| v.parse::<i64>().ok()).filter(|n| *n > 0))
+}
+
 pub fn get(conn: &Connection, key: &str) -> Result<Option<String>, AppError> {
     Ok(conn
         .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0))
@@ -125,12 +195,33 @@ pub fn set(conn: &Connection, key: &str, value: &str, now: i64) -> Result<(), Ap
 /// The settings every page needs, kept in memory and refreshed after a change is committed.
 pub struct SiteInfo {
     club_name: RwLock<String>,
+    public: RwLock<PublicInfo>,
+}
+
+/// What members see of the club besides its name (the page footer), and how long the
+/// browser keeps the session cookie.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PublicInfo {
+    pub description: String,
+    pub contact_email: String,
+    pub session_absolute_minutes: i64,
+}
+
+impl PublicInfo {
+    pub fn load(conn: &Connection, config: &AppConfig) -> Result<PublicInfo, AppError> {
+        Ok(PublicInfo {
+            description: get(conn, CLUB_DESCRIPTION)?.unwrap_or_default(),
+            contact_email: get(conn, CONTACT_EMAIL)?.unwrap_or_default(),
+            session_absolute_minutes: session_timeouts(conn, config)?.absolute_minutes,
+        })
+    }
 }
 
 impl SiteInfo {
-    pub fn load(conn: &Connection) -> Result<SiteInfo, AppError> {
+    pub fn load(conn: &Connection, config: &AppConfig) -> Result<SiteInfo, AppError> {
         let name = get(conn, CLUB_NAME)?.unwrap_or_else(|| DEFAULT_CLUB_NAME.to_string());
-        Ok(SiteInfo { club_name: RwLock::new(name) })
+        let public = PublicInfo::load(conn, config)?;
+        Ok(SiteInfo { club_name: RwLock::new(name), public: RwLock::new(public) })
     }
 
     pub fn club_name(&self) -> String {
@@ -139,5 +230,13 @@ impl SiteInfo {
 
     pub fn set_club_name(&self, name: &str) {
         *self.club_name.write().unwrap_or_else(|e| e.into_inner()) = name.to_string();
+    }
+
+    pub fn public(&self) -> PublicInfo {
+        self.public.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn set_public(&self, info: PublicInfo) {
+        *self.public.write().unwrap_or_else(|e| e.into_inner()) = info;
     }
 }

@@ -468,8 +468,11 @@ impl<'r> FromRequest<'r> for SessionCookie<'r> {
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         let secure = req.rocket().state::<SecureCookies>().is_some_and(|s| s.0);
-        let lifetime_minutes =
-            req.rocket().state::<Ctx>().map_or(60, |c| c.config.session_absolute_minutes);
+        // The absolute limit an admin set (kept in memory), else the configured one.
+        let lifetime_minutes = match req.rocket().state::<crate::settings::SiteInfo>() {
+            Some(site) => site.public().session_absolute_minutes,
+            None => req.rocket().state::<Ctx>().map_or(60, |c| c.config.session_absolute_minutes),
+        };
         Outcome::Success(SessionCookie { jar: req.cookies(), lifetime_minutes, secure })
     }
 }

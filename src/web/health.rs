@@ -1,4 +1,5 @@
-//! `GET /health`: whether the database answers, the scheduler runs, and how mail is sent.
+//! `GET /health`: whether the database answers, the scheduler runs, how mail is sent, and how
+//! old the newest backup is.
 
 use std::sync::Arc;
 
@@ -20,6 +21,8 @@ pub struct Health {
     pub database: &'static str,
     pub scheduler: &'static str,
     pub mail: &'static str,
+    /// Seconds since the newest backup in `data_dir/backups`; null when there is none.
+    pub last_backup_age_secs: Option<i64>,
     /// The components that are failing, when any are.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failing: Vec<&'static str>,
@@ -47,6 +50,13 @@ async fn health(
         failing.push("scheduler");
         "stopped"
     };
+    let backup_ctx = ctx.inner().clone();
+    let last_backup_age_secs =
+        tokio::task::spawn_blocking(move || crate::backups::service::last_backup_age(&backup_ctx))
+            .await
+            .ok()
+            .and_then(|age| age.inspect_err(|e| log::error!("health: backups: {e}")).ok())
+            .flatten();
     let status = if failing.is_empty() { Status::Ok } else { Status::ServiceUnavailable };
     let body = Health {
         status: if failing.is_empty() { "healthy" } else { "unhealthy" },
@@ -54,6 +64,7 @@ async fn health(
         database,
         scheduler,
         mail: transport.mode(),
+        last_backup_age_secs,
         failing,
     };
     (status, Json(body))

@@ -47,6 +47,9 @@ pub struct FlashView {
 #[derive(Debug, Clone, Serialize)]
 pub struct Site {
     pub club_name: String,
+    /// The club's short description and contact address (the footer shows them); may be empty.
+    pub club_description: String,
+    pub contact_email: String,
     pub user: Option<NavUser>,
     pub csrf_token: String,
     pub flash: Option<FlashView>,
@@ -61,8 +64,11 @@ impl Site {
             .state::<SiteInfo>()
             .map(|s| s.club_name())
             .unwrap_or_else(|| crate::settings::DEFAULT_CLUB_NAME.to_string());
+        let public = req.rocket().state::<SiteInfo>().map(|s| s.public()).unwrap_or_default();
         Site {
             club_name,
+            club_description: public.description,
+            contact_email: public.contact_email,
             user: user.map(|u| NavUser {
                 user_id: u.user_id,
                 username: u.username.clone(),

@@ -162,6 +162,13 @@ async fn the_dashboard_api_counts_what_waits_and_links_each_figure_to_its_list()
 
     assert_eq!(dash["system"]["mail_mode"], "memory");
     assert!(dash["system"]["jobs"].as_array().unwrap().iter().any(|j| j["name"] == "email_outbox"));
+
+    // A backup made now shows as the newest, less than a minute old.
+    let (status, _) = app.post_json("/api/v1/admin/backups", json!({})).await;
+    assert!(status == Status::Created || status == Status::Conflict, "{status}");
+    let (_, dash) = app.json("/api/v1/admin/dashboard").await;
+    assert_eq!(dash["system"]["last_backup_age_secs"], 0);
+    assert_eq!(dash["system"]["last_backup_age"], "less than a minute");
 }
 
 #[rocket::async_test]

@@ -17,7 +17,7 @@ use crate::support::*;
 const BIN: &str = env!("CARGO_BIN_EXE_clubroom");
 
 /// The binary with a clean environment pointing at `data_dir`.
-fn clubroom(data_dir: &Path) -> Command {
+pub(crate) fn clubroom(data_dir: &Path) -> Command {
     let mut cmd = Command::new(BIN);
     for (key, _) in std::env::vars() {
         if key.starts_with("CLUBROOM_") {
@@ -32,7 +32,7 @@ fn clubroom(data_dir: &Path) -> Command {
     cmd
 }
 
-fn run(cmd: &mut Command) -> (bool, String, String) {
+pub(crate) fn run(cmd: &mut Command) -> (bool, String, String) {
     let Output { status, stdout, stderr } = cmd.output().expect("binary runs");
     (
         status.success(),
@@ -49,6 +49,7 @@ fn every_command_has_help() {
         &["serve", "--help"],
         &["migrate", "--help"],
         &["backup", "--help"],
+        &["restore", "--help"],
         &["admin", "create", "--help"],
     ] {
         let (ok, out, _) = run(clubroom(dir.path()).args(args));
@@ -56,7 +57,7 @@ fn every_command_has_help() {
         assert!(out.contains("Usage: clubroom"), "{args:?}: {out}");
     }
     let (_, out, _) = run(clubroom(dir.path()).arg("--help"));
-    for command in ["serve", "migrate", "backup", "admin"] {
+    for command in ["serve", "migrate", "backup", "restore", "admin"] {
         assert!(out.contains(command), "--help lists {command}");
     }
 }
@@ -266,9 +267,9 @@ async fn backup_writes_a_verified_copy_while_the_server_is_writing() {
 
 // ----- the binary, alone in an empty directory -----
 
-struct Server {
-    child: Child,
-    port: u16,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) port: u16,
 }
 
 impl Drop for Server {
@@ -278,7 +279,7 @@ impl Drop for Server {
     }
 }
 
-fn http_get(port: u16, path: &str) -> Option<(u16, String, Vec<u8>)> {
+pub(crate) fn http_get(port: u16, path: &str) -> Option<(u16, String, Vec<u8>)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
     write!(stream, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").ok()?;
@@ -298,7 +299,7 @@ fn server_binary() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(BIN))
 }
 
-fn start_copied_binary(dir: &Path) -> (Server, String) {
+pub(crate) fn start_copied_binary(dir: &Path) -> (Server, String) {
     let bin = dir.join("clubroom");
     std::fs::copy(server_binary(), &bin).unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -335,7 +336,7 @@ fn start_copied_binary(dir: &Path) -> (Server, String) {
     (Server { child, port }, link)
 }
 
-fn wait_healthy(port: u16) {
+pub(crate) fn wait_healthy(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         if let Some((200, _, _)) = http_get(port, "/health") {

@@ -11,6 +11,7 @@ mod admin_audit;
 mod admin_dash;
 mod admin_outbox;
 mod admin_people;
+mod admin_settings;
 mod bookings;
 mod cards;
 mod chat;

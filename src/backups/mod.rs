@@ -1,0 +1,8 @@
+//! Backups: verified copies of the database made on a schedule or on demand into
+//! `data_dir/backups`, listed and downloaded from the admin panel, and `clubroom restore`.
+
+pub mod api;
+pub mod pages;
+pub mod restore;
+pub mod service;
+pub mod views;
