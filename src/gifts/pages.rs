@@ -67,7 +67,8 @@ async fn list_page(
 
 #[get("/admin/exchanges")]
 async fn index(user: OrganizerUser, shell: Shell, app: App) -> Result<PageResponse, AppError> {
-    let form = ExchangeForm { timezone: "UTC".into(), ..ExchangeForm::default() };
+    // An empty time zone is filled with the club's own.
+    let form = ExchangeForm::default();
     list_page(&app, &user, &shell, form, None).await
 }
 

@@ -225,7 +225,12 @@ fn parse_date(s: &str) -> Option<NaiveDate> {
 
 /// Checks every field, naming each bad one. `registered` is how many people are in already
 /// (the limit may not go below it).
-fn check_exchange(cmd: &ExchangeCmd, registered: i64) -> Result<CheckedExchange, AppError> {
+/// `club_zone` stands in for an empty time zone: the club's own, from the settings.
+fn check_exchange(
+    cmd: &ExchangeCmd,
+    registered: i64,
+    club_zone: &str,
+) -> Result<CheckedExchange, AppError> {
     let mut v = Validator::new();
     let name = cmd.name.trim();
     v.check(!name.is_empty(), "name", "Give the exchange a name.");
@@ -270,7 +275,7 @@ fn check_exchange(cmd: &ExchangeCmd, registered: i64) -> Result<CheckedExchange,
         );
     }
     let timezone = match cmd.timezone.trim() {
-        "" => "UTC",
+        "" => club_zone,
         tz => tz,
     };
     v.check(
@@ -314,7 +319,7 @@ pub fn create(
     cmd: ExchangeCmd,
 ) -> Result<ExchangeView, AppError> {
     organizer_only(actor)?;
-    let checked = check_exchange(&cmd, 0)?;
+    let checked = check_exchange(&cmd, 0, &settings::club_timezone(conn)?)?;
     let slug = fresh_slug(conn)?;
     let id =
         repo::insert_exchange(conn, &slug, &checked.fields(), actor.user_id(), ctx.now_unix())?;
@@ -344,7 +349,8 @@ pub fn update(
     if e.state.is_drawn() {
         return Err(locked(e.state));
     }
-    let checked = check_exchange(&cmd, repo::count_active(conn, id)?)?;
+    let club_zone = settings::club_timezone(conn)?;
+    let checked = check_exchange(&cmd, repo::count_active(conn, id)?, &club_zone)?;
     repo::update_exchange(conn, id, &checked.fields(), ctx.now_unix())?;
     record(conn, ctx, actor.user_id(), "exchange_updated", id, json!({ "name": checked.name }))?;
     view(conn, ctx, &get_or_404(conn, id)?)
@@ -1275,13 +1281,17 @@ fn time_zones() -> Vec<&'static str> {
     chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect()
 }
 
-/// The organizers' dashboard: every exchange grouped by state, and the create form.
+/// The organizers' dashboard: every exchange grouped by state, and the create form (its time
+/// zone the club's own until one is typed).
 pub fn admin_list_page(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
-    form: ExchangeForm,
+    mut form: ExchangeForm,
 ) -> Result<AdminListPage, AppError> {
+    if form.timezone.is_empty() {
+        form.timezone = settings::club_timezone(conn)?;
+    }
     Ok(AdminListPage { list: list(conn, ctx, actor)?, form, timezones: time_zones() })
 }
 

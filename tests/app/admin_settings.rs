@@ -558,3 +558,30 @@ fn restore_refuses_a_file_that_is_not_a_sound_clubroom_backup_and_touches_nothin
         .collect();
     assert!(names.iter().all(|n| !n.contains("restor")), "{names:?}");
 }
+
+#[rocket::async_test]
+async fn the_club_time_zone_is_the_default_for_new_gift_exchanges() {
+    let app = TestApp::spawn().await;
+    app.as_admin().await;
+    let (status, _) = put_settings(&app, json!({"club_timezone": "Pacific/Auckland"})).await;
+    assert_eq!(status, Status::Ok);
+
+    let page = app.client.get("/admin/exchanges").dispatch().await.into_string().await.unwrap();
+    assert!(
+        unescape(&page).contains("value=\"Pacific/Auckland\""),
+        "the form starts in the club zone"
+    );
+
+    let body = json!({
+        "name": "Summer swap",
+        "registration_close_date": crate::gifts::day(&app, 10),
+        "exchange_date": crate::gifts::day(&app, 20),
+    });
+    let (status, e) = app.post_json("/api/v1/exchanges", body.clone()).await;
+    assert_eq!(status, Status::Created, "{e}");
+    assert_eq!(e["timezone"], "Pacific/Auckland", "no zone given: the club's");
+    let mut oslo = body;
+    oslo["timezone"] = json!("Europe/Oslo");
+    let (status, e) = app.post_json("/api/v1/exchanges", oslo).await;
+    assert_eq!((status, &e["timezone"]), (Status::Created, &json!("Europe/Oslo")));
+}
