@@ -92,7 +92,7 @@ fn activatable(status: UserStatus) -> bool {
 fn activation_gaps(conn: &Connection, p: &repo::Profile) -> Result<Vec<Step>, AppError> {
     let mut steps = missing_steps(conn, p)?;
     steps.retain(|s| *s != Step::Review);
-    if p.status == UserStatus::Invited {
+    if p.status == UserStatus::Invited && !steps.contains(&Step::Profile) {
         steps.insert(0, Step::Profile);
     }
     Ok(steps)

@@ -717,3 +717,17 @@ async fn a_claimed_account_moves_from_invited_to_onboarding() {
         detail["timeline"].as_array().unwrap().iter().map(|e| e["to"].as_str().unwrap()).collect();
     assert_eq!(steps, ["invited", "onboarding"]);
 }
+
+#[rocket::async_test]
+async fn an_invited_member_lists_each_missing_step_once() {
+    let app = TestApp::spawn().await;
+    app.as_admin().await;
+    let id = app.create_user_with_status("ivy", &[Role::Member], UserStatus::Invited).await;
+    let (status, view) = app.json(&format!("/api/v1/admin/members/{id}")).await;
+    assert_eq!(status, Status::Ok);
+    let missing = view["missing"].as_array().expect("the steps still to do").clone();
+    assert_eq!(missing.first(), Some(&json!("profile")), "{view}");
+    let mut unique = missing.clone();
+    unique.dedup();
+    assert_eq!(missing, unique, "no step twice: {view}");
+}
