@@ -1,20 +1,20 @@
-//! The dashboard's bar charts as inline SVG drawn on the server: no script is needed, and the
-//! CSP (no inline style) holds because only presentation attributes and classes are used.
-//! Every chart carries a `<title>` and an `aria-label`; the page shows the same numbers in a
-//! table for readers who cannot see the picture.
-
-use std::fmt::Write;
+//! The dashboard's bar charts (see `web::chart`). Every chart carries a `<title>` and an
+//! `aria-label`; the page shows the same numbers in a table for readers who cannot see the
+//! picture.
 
 use serde::Serialize;
 
-use crate::cards::chart::escape;
+use crate::web::chart::{draw, Bar, Chart, Layout};
 
-const WIDTH: f64 = 480.0;
-const HEIGHT: f64 = 220.0;
-const LEFT: f64 = 44.0;
-const RIGHT: f64 = 8.0;
-const TOP: f64 = 14.0;
-const BOTTOM: f64 = 36.0;
+const LAYOUT: Layout = Layout {
+    width: 480.0,
+    height: 220.0,
+    left: 44.0,
+    right: 8.0,
+    top: 14.0,
+    bottom: 36.0,
+    font: 13,
+};
 
 /// One bar: its label on the axis, its long label for the tooltip and table, its value.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -23,9 +23,6 @@ pub struct Point {
     pub long_label: String,
     pub value: i64,
 }
-
-/// The height of the plot area, in SVG units, that the tallest bar fills.
-pub const PLOT_HEIGHT: f64 = HEIGHT - TOP - BOTTOM;
 
 /// A round top for the value axis and the step between its grid lines (four or fewer steps).
 fn scale(max: i64) -> (i64, i64) {
@@ -46,8 +43,8 @@ fn scale(max: i64) -> (i64, i64) {
     (top, step)
 }
 
-/// The bar chart of `points` as an `<svg role="img">` named by `title` (escaped). A chart
-/// whose values are all zero (or that has no points) draws no bars and says so in words.
+/// The bar chart of `points` as an `<svg role="img">` named by `title`. A chart whose values
+/// are all zero (or that has no points) draws no bars and says so in words.
 pub fn bar_chart(title: &str, unit: &str, points: &[Point]) -> String {
     let total: i64 = points.iter().map(|p| p.value).sum();
     let name = if total == 0 {
@@ -55,68 +52,23 @@ pub fn bar_chart(title: &str, unit: &str, points: &[Point]) -> String {
     } else {
         format!("{title}: {total} {unit} in all.")
     };
-    let name = escape(&name);
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{name}" preserveAspectRatio="xMidYMid meet"><title>{name}</title>"#
-    );
-    let baseline = TOP + PLOT_HEIGHT;
-    if total == 0 {
-        let _ = write!(
-            svg,
-            r##"<line class="chart-axis" x1="{LEFT}" y1="{baseline}" x2="{x2}" y2="{baseline}" stroke="#5c6b7a" stroke-width="1"/><text class="chart-empty" x="{cx}" y="{cy}" text-anchor="middle" font-size="16" fill="#5c6b7a">Nothing to show yet</text></svg>"##,
-            x2 = WIDTH - RIGHT,
-            cx = WIDTH / 2.0,
-            cy = TOP + PLOT_HEIGHT / 2.0,
-        );
-        return svg;
-    }
+    let bars: Vec<Bar> = points
+        .iter()
+        .map(|p| Bar {
+            label: p.label.clone(),
+            tip: format!("{}: {} {unit}", p.long_label, p.value),
+            value: p.value,
+        })
+        .collect();
     let max = points.iter().map(|p| p.value).max().unwrap_or(0);
-    let (top, step) = scale(max);
-    let y_of = |value: i64| baseline - PLOT_HEIGHT * value as f64 / top as f64;
-    let mut value = 0;
-    while value <= top {
-        let y = y_of(value);
-        let _ = write!(
-            svg,
-            r##"<line class="chart-grid" x1="{LEFT}" y1="{y:.1}" x2="{x2}" y2="{y:.1}" stroke="#d9e0e7" stroke-width="1"/><text class="chart-tick" x="{tx}" y="{ty:.1}" text-anchor="end" font-size="13" fill="#5c6b7a">{value}</text>"##,
-            x2 = WIDTH - RIGHT,
-            tx = LEFT - 6.0,
-            ty = y + 4.0,
-        );
-        value += step;
-    }
-    let slot = (WIDTH - LEFT - RIGHT) / points.len().max(1) as f64;
-    let bar = (slot * 0.7).max(1.0);
-    let every = points.len().div_ceil(6).max(1);
-    for (i, point) in points.iter().enumerate() {
-        let x = LEFT + slot * i as f64 + (slot - bar) / 2.0;
-        if point.value > 0 {
-            let y = y_of(point.value);
-            let tip = escape(&format!("{}: {} {unit}", point.long_label, point.value));
-            let _ = write!(
-                svg,
-                r##"<rect class="chart-bar" x="{x:.1}" y="{y:.1}" width="{bar:.1}" height="{h:.1}" fill="#1f5f8b"><title>{tip}</title></rect>"##,
-                h = baseline - y,
-            );
-        }
-        if i % every == 0 {
-            let _ = write!(
-                svg,
-                r##"<text class="chart-tick" x="{cx:.1}" y="{ty:.1}" text-anchor="middle" font-size="13" fill="#5c6b7a">{text}</text>"##,
-                cx = x + bar / 2.0,
-                ty = baseline + 20.0,
-                text = escape(&point.label),
-            );
-        }
-    }
-    let _ = write!(
-        svg,
-        r##"<line class="chart-axis" x1="{LEFT}" y1="{baseline}" x2="{x2}" y2="{baseline}" stroke="#5c6b7a" stroke-width="1"/></svg>"##,
-        x2 = WIDTH - RIGHT,
-    );
-    svg
+    let chart = Chart {
+        name: &name,
+        bars: &bars,
+        scale: scale(max),
+        axes: None,
+        empty: Some("Nothing to show yet"),
+    };
+    draw(&LAYOUT, &chart)
 }
 
 #[cfg(test)]
@@ -153,8 +105,8 @@ mod tests {
         assert_eq!(h.len(), 3, "a zero draws no bar: {svg}");
         assert!((h[0] / h[2] - 0.5).abs() < 0.01, "4 is half of 8: {h:?}");
         assert!((h[1] / h[2] - 0.25).abs() < 0.01, "2 is a quarter of 8: {h:?}");
-        assert!(h[2] <= PLOT_HEIGHT + 0.01, "the tallest bar stays inside the plot");
-        assert!(h[2] >= PLOT_HEIGHT * 0.5, "and uses the room it has: {h:?}");
+        assert!(h[2] <= LAYOUT.plot_height() + 0.01, "the tallest bar stays inside the plot");
+        assert!(h[2] >= LAYOUT.plot_height() * 0.5, "and uses the room it has: {h:?}");
     }
 
     #[test]

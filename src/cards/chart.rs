@@ -1,32 +1,17 @@
-//! The minutes-per-week chart as an inline SVG drawn on the server: it needs no script, and
-//! the CSP (no inline style) holds because it uses only presentation attributes and classes.
-
-use std::fmt::Write;
+//! The minutes-per-week chart of a member card (drawn by `web::chart`).
 
 use super::stats::WeekMinutes;
+use crate::web::chart::{draw, Bar, Chart, Layout};
 
-const WIDTH: f64 = 480.0;
-const HEIGHT: f64 = 260.0;
-const LEFT: f64 = 52.0;
-const RIGHT: f64 = 12.0;
-const TOP: f64 = 16.0;
-const BOTTOM: f64 = 56.0;
-
-/// Escapes text for SVG (XML) content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+const LAYOUT: Layout = Layout {
+    width: 480.0,
+    height: 260.0,
+    left: 52.0,
+    right: 12.0,
+    top: 16.0,
+    bottom: 56.0,
+    font: 14,
+};
 
 fn day(week: &WeekMinutes) -> String {
     week.week_start.format("%-d %b").to_string()
@@ -67,64 +52,23 @@ pub fn summary(weeks: &[WeekMinutes]) -> String {
 /// The bar chart of `weeks` as an `<svg>` element with `role="img"`, a title, an accessible
 /// summary, both axes labelled and a tooltip per bar.
 pub fn weekly_svg(weeks: &[WeekMinutes]) -> String {
-    let label = escape(&summary(weeks));
+    let bars: Vec<Bar> = weeks
+        .iter()
+        .map(|w| Bar {
+            label: day(w),
+            tip: format!("Week of {}: {} minutes", long_day(w), w.minutes),
+            value: w.minutes,
+        })
+        .collect();
     let max = weeks.iter().map(|w| w.minutes).max().unwrap_or(0);
-    let (top, step) = scale(max);
-    let (plot_w, plot_h) = (WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM);
-    let baseline = TOP + plot_h;
-    let y_of = |minutes: i64| baseline - plot_h * minutes as f64 / top as f64;
-
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{label}" preserveAspectRatio="xMidYMid meet"><title>{label}</title>"#
-    );
-    // Grid lines with the minutes they stand for.
-    let mut value = 0;
-    while value <= top {
-        let y = y_of(value);
-        let _ = write!(
-            svg,
-            r##"<line class="chart-grid" x1="{LEFT}" y1="{y:.1}" x2="{x2}" y2="{y:.1}" stroke="#d9e0e7" stroke-width="1"/><text class="chart-tick" x="{tx}" y="{ty:.1}" text-anchor="end" font-size="14" fill="#5c6b7a">{value}</text>"##,
-            x2 = WIDTH - RIGHT,
-            tx = LEFT - 6.0,
-            ty = y + 4.0,
-        );
-        value += step;
-    }
-    let slot = plot_w / weeks.len().max(1) as f64;
-    let bar = (slot * 0.7).max(1.0);
-    let every = weeks.len().div_ceil(6).max(1);
-    for (i, week) in weeks.iter().enumerate() {
-        let x = LEFT + slot * i as f64 + (slot - bar) / 2.0;
-        if week.minutes > 0 {
-            let y = y_of(week.minutes);
-            let tip = escape(&format!("Week of {}: {} minutes", long_day(week), week.minutes));
-            let _ = write!(
-                svg,
-                r##"<rect class="chart-bar" x="{x:.1}" y="{y:.1}" width="{bar:.1}" height="{h:.1}" fill="#1f5f8b"><title>{tip}</title></rect>"##,
-                h = baseline - y,
-            );
-        }
-        if i % every == 0 {
-            let _ = write!(
-                svg,
-                r##"<text class="chart-tick" x="{cx:.1}" y="{ty:.1}" text-anchor="middle" font-size="14" fill="#5c6b7a">{text}</text>"##,
-                cx = x + bar / 2.0,
-                ty = baseline + 20.0,
-                text = escape(&day(week)),
-            );
-        }
-    }
-    let _ = write!(
-        svg,
-        r##"<line class="chart-axis" x1="{LEFT}" y1="{baseline:.1}" x2="{x2}" y2="{baseline:.1}" stroke="#5c6b7a" stroke-width="1"/><text class="chart-axis-label" x="{mx:.1}" y="{by}" text-anchor="middle" font-size="15" fill="#1d2733">Week starting (Monday)</text><text class="chart-axis-label" transform="rotate(-90)" x="{my:.1}" y="16" text-anchor="middle" font-size="15" fill="#1d2733">Minutes</text></svg>"##,
-        x2 = WIDTH - RIGHT,
-        mx = LEFT + plot_w / 2.0,
-        by = HEIGHT - 8.0,
-        my = -(TOP + plot_h / 2.0),
-    );
-    svg
+    let chart = Chart {
+        name: &summary(weeks),
+        bars: &bars,
+        scale: scale(max),
+        axes: Some(("Week starting (Monday)", "Minutes")),
+        empty: None,
+    };
+    draw(&LAYOUT, &chart)
 }
 
 #[cfg(test)]
@@ -142,14 +86,6 @@ mod tests {
                 minutes: m,
             })
             .collect()
-    }
-
-    #[test]
-    fn text_is_escaped() {
-        assert_eq!(
-            escape(r#"<a href="x">'&'</a>"#),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! headers, templates, assets, health and the public landing page.
 
 pub mod assets;
+pub mod chart;
 pub mod csrf;
 pub mod errors;
 pub mod guards;
