@@ -21,7 +21,8 @@ pub fn prepare(config: &AppConfig) -> Result<PathBuf, AppError> {
     Ok(templates)
 }
 
-fn create_private_dir(dir: &Path) -> Result<(), AppError> {
+/// Creates `dir` (and its parents) readable by this user only, when it is not there yet.
+pub fn create_private_dir(dir: &Path) -> Result<(), AppError> {
     if dir.is_dir() {
         return Ok(());
     }

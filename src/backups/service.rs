@@ -150,7 +150,7 @@ fn lock_writing() -> std::sync::MutexGuard<'static, ()> {
 /// Writes a verified copy under a new name. The caller holds the writing lock.
 fn write_backup(ctx: &Ctx) -> Result<Found, AppError> {
     let dir = backups_dir(&ctx.config);
-    create_private_dir(&dir)?;
+    crate::datadir::create_private_dir(&dir)?;
     let name = file_name(ctx.now());
     let at = parse_name(&name).unwrap_or_else(|| ctx.now());
     let path = dir.join(&name);
@@ -169,20 +169,6 @@ fn write_backup(ctx: &Ctx) -> Result<Found, AppError> {
     let marker = dir.join(format!("{name}{VERIFIED_SUFFIX}"));
     fs::write(&marker, &verified_at).map_err(|e| io_error(&marker, e))?;
     Ok(Found { name, at, size, verified_at: Some(verified_at) })
-}
-
-fn create_private_dir(dir: &Path) -> Result<(), AppError> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-            .map_err(|e| io_error(dir, e))?;
-    }
-    Ok(())
 }
 
 /// Deletes all but the `keep` newest backups (with their markers) and copies a crash left

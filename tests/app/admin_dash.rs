@@ -167,7 +167,8 @@ async fn the_dashboard_api_counts_what_waits_and_links_each_figure_to_its_list()
     let (status, _) = app.post_json("/api/v1/admin/backups", json!({})).await;
     assert!(status == Status::Created || status == Status::Conflict, "{status}");
     let (_, dash) = app.json("/api/v1/admin/dashboard").await;
-    assert_eq!(dash["system"]["last_backup_age_secs"], 0);
+    let age = dash["system"]["last_backup_age_secs"].as_i64().expect("an age");
+    assert!((0..=3).contains(&age), "{age}");
     assert_eq!(dash["system"]["last_backup_age"], "less than a minute");
 }
 
