@@ -90,7 +90,15 @@ pub fn restore(
         if let Ok(conn) = Connection::open(&database) {
             let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
         }
-        let aside = dir.join(format!("clubroom.db.before-restore-{}", now.format("%Y%m%d-%H%M%S")));
+        // A name not taken yet: renaming onto an earlier copy would replace it.
+        let stamp = now.format("%Y%m%d-%H%M%S");
+        let aside = (0..)
+            .map(|n| match n {
+                0 => dir.join(format!("clubroom.db.before-restore-{stamp}")),
+                n => dir.join(format!("clubroom.db.before-restore-{stamp}-{n}")),
+            })
+            .find(|path| !path.exists() && !journal(path, "-wal").exists())
+            .expect("an unused name");
         fs::rename(&database, &aside).map_err(|e| io_error(&aside, e))?;
         let wal = journal(&database, "-wal");
         if wal.exists() {

@@ -608,3 +608,21 @@ async fn the_club_time_zone_is_the_default_for_new_gift_exchanges() {
     let (status, e) = app.post_json("/api/v1/exchanges", oslo).await;
     assert_eq!((status, &e["timezone"]), (Status::Created, &json!("Europe/Oslo")));
 }
+
+#[rocket::async_test]
+async fn restoring_twice_in_one_second_keeps_both_replaced_databases() {
+    let app = TestApp::spawn().await;
+    app.create_user("ann", &[Role::Member]).await;
+    let (dir, config, data) = (app.dir.clone(), app.config.clone(), app.data_dir());
+    stop(app).await;
+    let backup = dir.path().join("ann.db");
+    let (ok, _, err) = run(clubroom(&data).arg("backup").arg(&backup));
+    assert!(ok, "{err}");
+    let now = chrono::Utc::now();
+    let first = clubroom::backups::restore::restore(&config, &backup, now).unwrap();
+    let second = clubroom::backups::restore::restore(&config, &backup, now).unwrap();
+    let (first, second) = (first.kept_aside.unwrap(), second.kept_aside.unwrap());
+    assert_ne!(first, second, "the second copy must not replace the first");
+    assert_eq!(users_in(&first), ["ann"]);
+    assert_eq!(users_in(&second), ["ann"]);
+}
