@@ -240,15 +240,22 @@ async fn change_status(
             }
             Ok(PageResponse::done(format!("/admin/members/{id}"), done))
         }
-        Err(err) if err.status() == 409 => {
-            let actor = admin.actor();
-            let member = app.read(move |tx, ctx| manage::detail(tx, ctx, &actor, id)).await?;
-            shell
-                .form_error("admin/member.html", &MemberPage { member }, err)
-                .map(PageResponse::from)
-        }
+        Err(err) if err.status() == 409 => record_with_error(&admin, &shell, &app, id, err).await,
         Err(err) => Err(err),
     }
+}
+
+/// The member's admin record again, showing why an action on it was refused.
+pub(crate) async fn record_with_error(
+    admin: &AdminUser,
+    shell: &Shell,
+    app: &App,
+    id: i64,
+    err: AppError,
+) -> Result<PageResponse, AppError> {
+    let actor = admin.actor();
+    let member = app.read(move |tx, ctx| manage::detail(tx, ctx, &actor, id)).await?;
+    shell.form_error("admin/member.html", &MemberPage { member }, err).map(PageResponse::from)
 }
 
 #[post("/admin/members/<id>/activate", data = "<form>")]

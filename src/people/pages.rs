@@ -15,8 +15,7 @@ use crate::accounts::model::Actor;
 use crate::activities::api::CsvDownload;
 use crate::ctx::Ctx;
 use crate::error::AppError;
-use crate::members::manage;
-use crate::members::views::MemberPage;
+use crate::members::pages::record_with_error;
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::guards::{AdminUser, App, Client};
 use crate::web::page::{PageResponse, Shell};
@@ -158,13 +157,7 @@ async fn act(
             app.wake_outbox();
             Ok(PageResponse::done(format!("/admin/members/{id}"), &message))
         }
-        Err(err) if err.is_form_error() => {
-            let actor = admin.actor();
-            let member = app.read(move |tx, ctx| manage::detail(tx, ctx, &actor, id)).await?;
-            shell
-                .form_error("admin/member.html", &MemberPage { member }, err)
-                .map(PageResponse::from)
-        }
+        Err(err) if err.is_form_error() => record_with_error(&admin, &shell, &app, id, err).await,
         Err(err) => Err(err),
     }
 }

@@ -7,32 +7,6 @@ use serde_json::{json, Value};
 
 use crate::support::*;
 
-/// What a page or form post answered, owned so the client can be used again.
-struct Answered {
-    status: Status,
-    location: Option<String>,
-    html: String,
-}
-
-async fn answered(response: rocket::local::asynchronous::LocalResponse<'_>) -> Answered {
-    let status = response.status();
-    let location = response.headers().get_one("Location").map(str::to_string);
-    let html = response.into_string().await.unwrap_or_default();
-    Answered { status, location, html }
-}
-
-async fn get(app: &TestApp, path: &str) -> Answered {
-    answered(app.client.get(path.to_string()).dispatch().await).await
-}
-
-/// Takes the CSRF token from the page at `from` and posts `fields` with it to `path`.
-async fn submit(app: &TestApp, from: &str, path: &str, fields: &[(&str, &str)]) -> Answered {
-    let token = app.csrf_token(from).await;
-    let mut all = vec![("csrf_token", token.as_str())];
-    all.extend_from_slice(fields);
-    answered(app.post_form(path, &all).await).await
-}
-
 /// Posts a multipart form: text fields and one file.
 async fn upload(app: &TestApp, path: &str, token: &str, file: &str, text: &str) -> Answered {
     let boundary = "XpeopleBoundary7";

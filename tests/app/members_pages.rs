@@ -7,38 +7,6 @@ use serde_json::{json, Value};
 
 use crate::support::*;
 
-/// What a page or form post answered, owned so the client can be used again.
-struct Answered {
-    status: Status,
-    location: Option<String>,
-    html: String,
-}
-
-impl Answered {
-    fn redirects_to(&self, to: &str) -> bool {
-        self.status == Status::SeeOther && self.location.as_deref() == Some(to)
-    }
-}
-
-async fn answered(response: rocket::local::asynchronous::LocalResponse<'_>) -> Answered {
-    let status = response.status();
-    let location = response.headers().get_one("Location").map(str::to_string);
-    let html = response.into_string().await.unwrap_or_default();
-    Answered { status, location, html }
-}
-
-async fn get(app: &TestApp, path: &str) -> Answered {
-    answered(app.client.get(path.to_string()).dispatch().await).await
-}
-
-/// Takes the CSRF token from the page at `from` and posts `fields` with it to `path`.
-async fn submit(app: &TestApp, from: &str, path: &str, fields: &[(&str, &str)]) -> Answered {
-    let token = app.csrf_token(from).await;
-    let mut all = vec![("csrf_token", token.as_str())];
-    all.extend_from_slice(fields);
-    answered(app.post_form(path, &all).await).await
-}
-
 /// A member who has just joined (status onboarding), signed in on `app`.
 async fn joining(app: &TestApp, username: &str) -> i64 {
     let id = app.create_user_with_status(username, &[Role::Member], UserStatus::Onboarding).await;

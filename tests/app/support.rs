@@ -332,3 +332,35 @@ pub async fn body_json(response: LocalResponse<'_>) -> serde_json::Value {
 pub fn set_cookie<'a>(response: &'a LocalResponse<'_>, name: &str) -> Option<&'a str> {
     response.headers().get("Set-Cookie").find(|c| c.starts_with(&format!("{name}=")))
 }
+
+/// What a page or form post answered, owned so the client can be used again.
+pub struct Answered {
+    pub status: Status,
+    pub location: Option<String>,
+    pub html: String,
+}
+
+impl Answered {
+    pub fn redirects_to(&self, to: &str) -> bool {
+        self.status == Status::SeeOther && self.location.as_deref() == Some(to)
+    }
+}
+
+pub async fn answered(response: rocket::local::asynchronous::LocalResponse<'_>) -> Answered {
+    let status = response.status();
+    let location = response.headers().get_one("Location").map(str::to_string);
+    let html = response.into_string().await.unwrap_or_default();
+    Answered { status, location, html }
+}
+
+pub async fn get(app: &TestApp, path: &str) -> Answered {
+    answered(app.client.get(path.to_string()).dispatch().await).await
+}
+
+/// Takes the CSRF token from the page at `from` and posts `fields` with it to `path`.
+pub async fn submit(app: &TestApp, from: &str, path: &str, fields: &[(&str, &str)]) -> Answered {
+    let token = app.csrf_token(from).await;
+    let mut all = vec![("csrf_token", token.as_str())];
+    all.extend_from_slice(fields);
+    answered(app.post_form(path, &all).await).await
+}
