@@ -139,8 +139,23 @@ pub fn list(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<BackupsView, 
 
 /// Seconds since the newest backup was made; None when there is none. For the dashboard and
 /// `/health`. Errors only when the backups folder cannot be read.
+/// `/health` asks on every call, so only the names are read: no sizes or markers.
 pub fn last_backup_age(ctx: &Ctx) -> Result<Option<i64>, AppError> {
-    Ok(scan(&backups_dir(&ctx.config))?.first().map(|f| age_of(ctx, f.at)))
+    let dir = backups_dir(&ctx.config);
+    let entries = match fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_error(&dir, e)),
+    };
+    let mut named = Vec::new();
+    for entry in entries {
+        let name = entry.map_err(|e| io_error(&dir, e))?.file_name();
+        if let Some(at) = parse_name(&name.to_string_lossy()) {
+            named.push((at, name));
+        }
+    }
+    named.sort_unstable_by_key(|(at, _)| std::cmp::Reverse(*at));
+    Ok(named.into_iter().find(|(_, name)| dir.join(name).is_file()).map(|(at, _)| age_of(ctx, at)))
 }
 
 fn lock_writing() -> std::sync::MutexGuard<'static, ()> {
