@@ -32,10 +32,21 @@ fn backup_names(data: &Path) -> Vec<String> {
     names
 }
 
-/// Stops an app and releases its database, as stopping the server would.
+/// Stops an app and waits until its database is released, as stopping the server would.
+///
+/// The pool opens connections on a thread of its own, so one may still be closing just after
+/// the app is gone; the last one to close folds the WAL into the file and removes it.
 async fn stop(app: TestApp) {
+    let wal = app.data_dir().join("clubroom.db-wal");
     let TestApp { client, .. } = app;
     drop(client.terminate().await);
+    for _ in 0..400 {
+        if !wal.exists() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the database was still open 10 s after the app stopped");
 }
 
 /// Backup names keep whole seconds and the test clock runs with the wall clock, so an age
@@ -426,6 +437,13 @@ async fn the_backups_page_lists_them_and_backs_up_with_a_form() {
     assert_eq!(backup_names(&app.data_dir()).len(), 2);
     let html = app.client.get("/admin/backups").dispatch().await.into_string().await.unwrap();
     assert!(html.contains("written and verified"), "the flash says it worked");
+    // A backup already under the name the next one would take, whichever second it lands in.
+    use clubroom::clock::Clock;
+    let now = app.clock.now();
+    for secs in 0..10 {
+        let taken = backups::file_name(now + chrono::Duration::seconds(secs));
+        std::fs::write(app.data_dir().join("backups").join(taken), b"").unwrap();
+    }
     let again = app.post_form("/admin/backups", &[("csrf_token", &token)]).await;
     assert_eq!(again.status(), Status::Conflict, "the form shows why");
     assert!(again.into_string().await.unwrap().contains("this very second"));
