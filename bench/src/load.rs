@@ -2,13 +2,14 @@
 //! request as soon as the previous answer is read, for a fixed time. Latencies are kept whole
 //! (one u32 of microseconds per request) so percentiles are exact, not bucketed.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use hyper::header::{HeaderName, HeaderValue, HOST};
+use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE, COOKIE, HOST};
 use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
 use serde::Serialize;
@@ -32,6 +33,22 @@ impl Call {
             body: Bytes::new(),
         }
     }
+
+    /// A POST of `body` as JSON.
+    pub fn post_json(path: &str, body: String) -> Call {
+        Call {
+            method: Method::POST,
+            path: path.to_string(),
+            headers: vec![(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            body: Bytes::from(body),
+        }
+    }
+
+    /// The same call sent with a `Cookie` header (a member's session).
+    pub fn cookie(mut self, cookie: &HeaderValue) -> Call {
+        self.headers.push((COOKIE, cookie.clone()));
+        self
+    }
 }
 
 /// Builds the call a connection sends next from (connection index, request number on it), so
@@ -45,6 +62,9 @@ pub struct LoadSpec {
     /// caches, the allocator growing).
     pub warmup: Duration,
     pub duration: Duration,
+    /// When set, each connection starts one request per this interval (a steady rate)
+    /// instead of sending the next as soon as an answer arrives.
+    pub pace: Option<Duration>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -59,12 +79,15 @@ pub struct LoadResult {
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub max_ms: f64,
+    /// Answers inside the measured window by HTTP status; 0 counts broken connections.
+    pub statuses: BTreeMap<u16, u64>,
 }
 
 #[derive(Default)]
 struct Tally {
     latencies_us: Vec<u32>,
     errors: u64,
+    statuses: BTreeMap<u16, u64>,
 }
 
 /// Runs the load and returns what was measured after the warm-up.
@@ -73,22 +96,29 @@ pub async fn run(addr: SocketAddr, spec: LoadSpec, calls: CallFn) -> LoadResult 
     let measure_from = start + spec.warmup;
     let end = measure_from + spec.duration;
     let tasks: Vec<_> = (0..spec.connections)
-        .map(|conn| tokio::spawn(connection(addr, conn, measure_from, end, calls.clone())))
+        .map(|conn| {
+            let window = Window { measure_from, end, pace: spec.pace };
+            tokio::spawn(connection(addr, conn, window, calls.clone()))
+        })
         .collect();
-    let mut latencies = Vec::new();
-    let mut errors = 0;
+    let mut all = Tally::default();
     for task in tasks {
         let tally = task.await.unwrap_or_else(|_| Tally { errors: 1, ..Tally::default() });
-        latencies.extend(tally.latencies_us);
-        errors += tally.errors;
+        all.latencies_us.extend(tally.latencies_us);
+        all.errors += tally.errors;
+        for (status, n) in tally.statuses {
+            *all.statuses.entry(status).or_default() += n;
+        }
     }
     let measured = end.saturating_duration_since(measure_from).as_secs_f64();
-    summarise(spec.connections, measured, latencies, errors)
+    summarise(spec.connections, measured, all)
 }
 
-fn summarise(connections: usize, secs: f64, mut latencies: Vec<u32>, errors: u64) -> LoadResult {
+fn summarise(connections: usize, secs: f64, tally: Tally) -> LoadResult {
+    let Tally { latencies_us: mut latencies, errors, statuses } = tally;
     latencies.sort_unstable();
     LoadResult {
+        statuses,
         connections,
         duration_secs: secs,
         ok: latencies.len() as u64,
@@ -119,13 +149,35 @@ async fn connect(addr: SocketAddr) -> Option<Sender> {
     Some(sender)
 }
 
-async fn connection(
-    addr: SocketAddr,
-    index: usize,
+/// Sends one call on a connection of its own; the status and body.
+pub async fn send_once(addr: SocketAddr, call: Call) -> Result<(u16, Bytes), String> {
+    let mut sender = connect(addr).await.ok_or_else(|| format!("could not connect to {addr}"))?;
+    let mut request = Request::builder().method(call.method).uri(call.path);
+    for (name, value) in call.headers {
+        request = request.header(name, value);
+    }
+    let request = request
+        .header(HOST, addr.to_string())
+        .body(Full::new(call.body))
+        .map_err(|e| e.to_string())?;
+    let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
+    let status = response.status().as_u16();
+    let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+    Ok((status, body))
+}
+
+#[derive(Clone, Copy)]
+struct Window {
     measure_from: Instant,
     end: Instant,
-    calls: CallFn,
-) -> Tally {
+    pace: Option<Duration>,
+}
+
+async fn connection(addr: SocketAddr, index: usize, window: Window, calls: CallFn) -> Tally {
+    let Window { measure_from, end, pace } = window;
+    // Paced connections start spread over one interval, not all at once.
+    let mut next_start =
+        Instant::now() + pace.map_or(Duration::ZERO, |p| p / 64 * (index % 64) as u32);
     let mut tally = Tally::default();
     let host = HeaderValue::from_str(&addr.to_string()).expect("an address is a valid header");
     let mut sender: Option<Sender> = None;
@@ -140,6 +192,13 @@ async fn connection(
                 // A refused connect returns at once; do not spin on it.
                 tokio::time::sleep(Duration::from_millis(10)).await;
                 continue;
+            }
+        }
+        if let Some(pace) = pace {
+            tokio::time::sleep_until(next_start.into()).await;
+            next_start += pace;
+            if Instant::now() >= end {
+                break;
             }
         }
         let call = calls(index, seq);
@@ -158,7 +217,7 @@ async fn connection(
                 Ok(response) => {
                     let status = response.status();
                     match response.into_body().collect().await {
-                        Ok(_) => Ok(status.is_success()),
+                        Ok(_) => Ok(status.as_u16()),
                         Err(_) => Err(()),
                     }
                 }
@@ -173,12 +232,13 @@ async fn connection(
             }
             continue;
         }
+        *tally.statuses.entry(*outcome.as_ref().unwrap_or(&0)).or_default() += 1;
         match outcome {
-            Ok(true) => {
+            Ok(status) if (200..300).contains(&status) => {
                 let us = done.duration_since(sent).as_micros().min(u128::from(u32::MAX)) as u32;
                 tally.latencies_us.push(us);
             }
-            Ok(false) => tally.errors += 1,
+            Ok(_) => tally.errors += 1,
             Err(()) => {
                 tally.errors += 1;
                 sender = None;
@@ -203,7 +263,13 @@ mod tests {
 
     #[test]
     fn throughput_counts_only_successful_answers() {
-        let result = summarise(4, 2.0, vec![3000, 1000, 2000, 4000], 7);
+        let tally = Tally {
+            latencies_us: vec![3000, 1000, 2000, 4000],
+            errors: 7,
+            statuses: BTreeMap::from([(200, 4), (401, 7)]),
+        };
+        let result = summarise(4, 2.0, tally);
+        assert_eq!(result.statuses[&401], 7);
         assert_eq!(result.ok, 4);
         assert_eq!(result.errors, 7);
         assert_eq!(result.requests_per_sec, 2.0);

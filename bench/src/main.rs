@@ -6,7 +6,9 @@
 mod load;
 mod report;
 mod scenarios;
+mod seed;
 mod server;
+mod websocket;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -79,6 +81,7 @@ fn run(cli: &Cli) -> Result<usize, String> {
         connections: cli.connections,
         warmup: Duration::from_secs_f64(cli.warmup),
         duration: Duration::from_secs_f64(cli.duration),
+        pace: None,
     };
     let report = Report {
         machine: machine(),

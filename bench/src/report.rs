@@ -17,6 +17,8 @@ pub struct Report {
     pub footprint: Vec<Metric>,
     /// Tables other tools produce (the gift matcher benchmark), kept as Markdown.
     pub sections: Vec<Section>,
+    /// How scenarios were set up: (scenario, paragraph).
+    pub notes: Vec<(String, String)>,
     /// Scenarios that could not run, with the reason.
     pub failures: Vec<String>,
 }
@@ -124,6 +126,12 @@ impl Report {
                 metric.goal.as_deref().unwrap_or(""),
                 verdict(metric.pass)
             );
+        }
+        if !self.notes.is_empty() {
+            let _ = writeln!(out, "\n## How the scenarios ran\n");
+            for (scenario, text) in &self.notes {
+                let _ = writeln!(out, "- **{scenario}**: {text}");
+            }
         }
         for section in &self.sections {
             let _ = writeln!(out, "\n## {}\n\n{}", section.title, section.markdown.trim());

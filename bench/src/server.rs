@@ -82,6 +82,42 @@ impl Launch {
         }
     }
 
+    /// The same launch with more environment (later entries win).
+    pub fn with_env(mut self, key: &str, value: &str) -> Launch {
+        self.env.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// Runs the program with `args` instead of its server arguments, to the end (e.g.
+    /// `clubroom migrate` on the data directory the server will use).
+    pub fn run_once(&self, args: &[&str]) -> Result<(), String> {
+        let output = self.command().args(args).output().map_err(|e| e.to_string())?;
+        if output.status.success() {
+            return Ok(());
+        }
+        Err(format!(
+            "{} {} failed: {}",
+            self.program.display(),
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr).trim()
+        ))
+    }
+
+    /// The program with this launch's environment and nothing from the caller's that could
+    /// change what is measured.
+    fn command(&self) -> Command {
+        let mut command = Command::new(&self.program);
+        command.current_dir(&self.dir);
+        for (key, _) in std::env::vars_os() {
+            let name = key.to_string_lossy();
+            if name.starts_with("CLUBROOM_") || name.starts_with("ROCKET_") {
+                command.env_remove(key);
+            }
+        }
+        command.envs(self.env.iter().map(|(k, v)| (k, v)));
+        command
+    }
+
     /// The constant-JSON Rocket baseline.
     pub fn rocket_const(bins: &Binaries, dir: &Path, port: u16) -> Launch {
         Launch {
@@ -124,17 +160,8 @@ impl Server {
         let log = launch.dir.join(format!("{}.log", launch.name));
         let out = File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
         let err = out.try_clone().map_err(|e| e.to_string())?;
-        let mut command = Command::new(&launch.program);
-        command.args(&launch.args).current_dir(&launch.dir).stdout(out).stderr(err);
-        // Settings from the caller's environment must not leak into a measurement.
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("CLUBROOM_")
-                || key.to_string_lossy().starts_with("ROCKET_")
-            {
-                command.env_remove(key);
-            }
-        }
-        command.envs(launch.env.iter().map(|(k, v)| (k, v)));
+        let mut command = launch.command();
+        command.args(&launch.args).stdout(out).stderr(err);
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, launch.port));
         let spawned = Instant::now();
         let child = command.spawn().map_err(|e| format!("{}: {e}", launch.program.display()))?;
@@ -191,6 +218,11 @@ impl Server {
         Err(format!("{} did not stop within 10 s after SIGTERM", self.name))
     }
 
+    /// Everything the server wrote to its log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
     fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
@@ -223,6 +255,11 @@ pub fn status_of(addr: SocketAddr, path: &str) -> Option<u16> {
     let mut head = [0u8; 12];
     stream.read_exact(&mut head).ok()?;
     std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
+}
+
+/// Resident memory of process `pid` now, in KiB.
+pub fn rss_of(pid: u32) -> Option<u64> {
+    proc_status_kib(pid, "VmRSS")
 }
 
 fn proc_status_kib(pid: u32, field: &str) -> Option<u64> {
