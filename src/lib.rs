@@ -26,6 +26,7 @@ pub mod invites;
 pub mod jobs;
 pub mod members;
 pub mod notices;
+pub mod paging;
 pub mod people;
 pub mod ratelimit;
 pub mod realtime;

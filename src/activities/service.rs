@@ -22,6 +22,7 @@ use crate::audit::{self, AuditEvent};
 use crate::clock::{self, zone};
 use crate::ctx::Ctx;
 use crate::error::{AppError, Validator};
+use crate::paging::{Paging, Sizes};
 
 pub const MAX_MINUTES: i64 = 1440;
 pub const MAX_VENUE: usize = 120;
@@ -382,8 +383,7 @@ pub fn delete(conn: &Connection, ctx: &Ctx, actor: &Actor, id: i64) -> Result<i6
 struct Listing {
     member: Member,
     filter: Filter,
-    page: i64,
-    per_page: i64,
+    paging: Paging,
 }
 
 /// Midnight at the start of `date` in `tz`; on the rare days a clock change skips midnight,
@@ -428,13 +428,8 @@ fn read_listing(
 ) -> Result<Listing, AppError> {
     let mut v = Validator::new();
     let member_id = read_number(&mut v, "member_id", &q.member_id);
-    let page = read_number(&mut v, "page", &q.page).unwrap_or(1);
-    let per_page = read_number(&mut v, "per_page", &q.per_page).unwrap_or(DEFAULT_PER_PAGE);
-    v.check(page >= 1, "page", "Pages start at 1.").check(
-        (1..=MAX_PER_PAGE).contains(&per_page),
-        "per_page",
-        format!("Use 1 to {MAX_PER_PAGE} entries per page."),
-    );
+    let sizes = Sizes { default: DEFAULT_PER_PAGE, max: MAX_PER_PAGE };
+    let paging = Paging::check(&mut v, q.page.as_deref(), q.per_page.as_deref(), sizes);
     v.finish()?;
     let member = match member_id {
         Some(id) => member_to_list(conn, viewer, Some(id))?,
@@ -442,7 +437,7 @@ fn read_listing(
     };
     let mut filter = read_filter(conn, q, &member.timezone)?;
     filter.user_id = Some(member.person.id);
-    Ok(Listing { member, filter, page, per_page })
+    Ok(Listing { member, filter, paging })
 }
 
 /// The date range and type of a query, dates read in the zone named `timezone`.
@@ -488,14 +483,14 @@ pub fn list(
     let viewer = Viewer::of(actor)?;
     let l = read_listing(conn, viewer, q)?;
     let (total, total_minutes) = repo::totals(conn, &l.filter)?;
-    let rows = repo::list(conn, &l.filter, Some(l.per_page), (l.page - 1) * l.per_page)?;
+    let rows = repo::list(conn, &l.filter, Some(l.paging.per_page), l.paging.offset())?;
     Ok(ActivityList {
         items: rows.iter().map(|a| ActivityView::of(a, viewer.may_change(a))).collect(),
-        page: l.page,
-        per_page: l.per_page,
+        page: l.paging.page,
+        per_page: l.paging.per_page,
         total,
         total_minutes,
-        pages: ((total + l.per_page - 1) / l.per_page).max(1),
+        pages: l.paging.pages(total),
         member: PersonView::from(&l.member.person),
         time_zone: super::views::zone_name(&l.member.timezone),
     })

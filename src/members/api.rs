@@ -5,11 +5,13 @@ use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{delete, get, post, put, routes, Route};
 
-use super::input::{AgreementInput, FieldInput, ProfileInput, SignInput, StatusNoteInput};
+use super::input::{
+    AgreementInput, DirectoryQuery, FieldInput, ProfileInput, SignInput, StatusNoteInput,
+};
 use super::manage;
 use super::model::ProfileField;
 use super::service;
-use super::views::{AgreementAdminView, DirectoryEntry, MemberDetail, OnboardingView, ProfileView};
+use super::views::{AgreementAdminView, DirectoryList, MemberDetail, OnboardingView, ProfileView};
 use crate::error::AppError;
 use crate::web::guards::{ActiveMember, AdminUser, App, Client, CurrentUser};
 use crate::web::json::JsonBody;
@@ -62,13 +64,14 @@ async fn update_me(
     Ok(Json(app.write(move |tx, ctx| service::update_me(tx, ctx, &user.0, input)).await?))
 }
 
-#[get("/directory?<q>")]
+/// `GET /api/v1/directory?q=&page=&per_page=`: a page of the directory (50 unless asked).
+#[get("/directory?<query..>")]
 async fn directory(
     _user: ActiveMember,
-    q: Option<String>,
+    query: DirectoryQuery,
     app: App,
-) -> Result<Json<Vec<DirectoryEntry>>, AppError> {
-    Ok(Json(app.read(move |tx, _| service::directory(tx, q.as_deref())).await?))
+) -> Result<Json<DirectoryList>, AppError> {
+    Ok(Json(app.read(move |tx, _| service::directory(tx, &query)).await?))
 }
 
 // ----- admin -----

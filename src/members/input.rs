@@ -108,6 +108,16 @@ pub struct ProfileInput {
     pub fields: BTreeMap<String, Answer>,
 }
 
+/// `?q=&page=&per_page=` of the directory. Every value is text so that a bad one is answered
+/// with a 422 naming it rather than silently ignored.
+#[derive(Debug, Default, Clone, FromForm)]
+pub struct DirectoryQuery {
+    /// Part of a name or username.
+    pub q: Option<String>,
+    pub page: Option<String>,
+    pub per_page: Option<String>,
+}
+
 /// `POST /api/v1/onboarding/agreement` and the agreement form.
 #[derive(Debug, Default, Deserialize, FromForm)]
 #[serde(default, deny_unknown_fields)]

@@ -166,7 +166,9 @@ pub fn display_name(first: &str, last: &str, display: &str, username: &str) -> S
 }
 
 /// `display_name` in SQL, over the `users` row aliased `alias`. NULL when a LEFT JOIN found
-/// nobody.
+/// nobody. The directory's index (migration V007, `users_directory`) spells this expression
+/// too: a change here needs a new index there, or the directory sorts every member again (a
+/// test of its query plan says so).
 pub fn name_sql(alias: &str) -> String {
     format!(
         "COALESCE(NULLIF(TRIM(TRIM({a}.first_name) || ' ' || TRIM({a}.last_name)), ''),

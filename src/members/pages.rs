@@ -5,7 +5,9 @@ use rocket::{get, post, routes, Route};
 use rocket_dyn_templates::Template;
 
 use super::input::StatusNoteInput;
-use super::input::{AgreementInput, Answer, FieldForm, FieldInput, ProfileInput, SignInput};
+use super::input::{
+    AgreementInput, Answer, DirectoryQuery, FieldForm, FieldInput, ProfileInput, SignInput,
+};
 use super::manage;
 use super::model::FieldKind;
 use super::repo;
@@ -182,24 +184,23 @@ async fn save_profile(
     }
 }
 
-#[get("/directory?<q>")]
+const DIRECTORY: &str = "members/directory.html";
+
+#[get("/directory?<query..>")]
 async fn directory(
     _user: ActiveMember,
-    q: Option<String>,
+    query: DirectoryQuery,
     shell: Shell,
     app: App,
 ) -> Result<PageResponse, AppError> {
-    let q = q.unwrap_or_default();
-    let search = q.clone();
-    let found = app.read(move |tx, _| service::directory(tx, Some(&search))).await;
-    let page = |members| DirectoryPage { q: q.clone(), members };
-    match found {
-        Ok(members) => {
-            Ok(PageResponse::page(shell.render("members/directory.html", &page(members))))
+    let typed = query.q.clone().unwrap_or_default();
+    match app.read(move |tx, _| service::directory_page(tx, &query)).await {
+        Ok(page) => Ok(PageResponse::page(shell.render(DIRECTORY, &page))),
+        Err(err) => {
+            // The search stays in the box, with nobody listed, so it can be corrected.
+            let page = DirectoryPage::empty(typed, service::DIRECTORY_SIZES.default);
+            shell.form_error(DIRECTORY, &page, err).map(PageResponse::from)
         }
-        Err(err) => shell
-            .form_error("members/directory.html", &page(Vec::new()), err)
-            .map(PageResponse::from),
     }
 }
 

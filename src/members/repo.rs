@@ -477,23 +477,50 @@ pub struct DirectoryRow {
     pub phone: Option<String>,
 }
 
-/// Active members (guests excluded) whose name or username matches `q`, by name.
-pub fn directory(conn: &Connection, q: Option<&str>) -> Result<Vec<DirectoryRow>, AppError> {
-    let name = name_sql("u");
+/// The directory's filter over `users u`: active members (guests excluded) whose name or
+/// username contains the pattern `?1` (NULL: everybody).
+fn directory_filter(name: &str) -> String {
     let active = active_member_sql("u");
-    let sql = format!(
+    format!(
+        "{active}
+         AND (?1 IS NULL OR {name} LIKE ?1 ESCAPE '\\' OR u.username LIKE ?1 ESCAPE '\\')"
+    )
+}
+
+/// The directory query: one page (`?2` rows after `?3`) of the members `directory_filter`
+/// keeps, by name without regard to case, then id, so that pages never overlap.
+fn directory_sql() -> String {
+    let name = name_sql("u");
+    let filter = directory_filter(&name);
+    format!(
         "SELECT u.id, u.username, {name} AS name,
                 (SELECT group_concat(role) FROM user_roles WHERE user_id = u.id) AS roles,
                 CASE WHEN u.show_email THEN u.email END,
                 CASE WHEN u.show_phone AND u.phone <> '' THEN u.phone END
          FROM users u
-         WHERE {active}
-           AND (?1 IS NULL OR {name} LIKE ?1 ESCAPE '\\' OR u.username LIKE ?1 ESCAPE '\\')
-         ORDER BY name COLLATE NOCASE, u.id"
-    );
-    let pattern = q.map(like_pattern);
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map([pattern], |r| {
+         WHERE {filter}
+         ORDER BY name COLLATE NOCASE, u.id
+         LIMIT ?2 OFFSET ?3"
+    )
+}
+
+/// How many active members (guests excluded) have a name or username containing `q`.
+pub fn count_directory(conn: &Connection, q: Option<&str>) -> Result<i64, AppError> {
+    let filter = directory_filter(&name_sql("u"));
+    let sql = format!("SELECT count(*) FROM users u WHERE {filter}");
+    Ok(conn.query_row(&sql, [q.map(like_pattern)], |r| r.get(0))?)
+}
+
+/// `limit` active members (guests excluded) whose name or username contains `q`, after
+/// `offset` of them, by name, then id.
+pub fn directory(
+    conn: &Connection,
+    q: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<DirectoryRow>, AppError> {
+    let mut stmt = conn.prepare(&directory_sql())?;
+    let rows = stmt.query_map(params![q.map(like_pattern), limit, offset], |r| {
         Ok(DirectoryRow {
             user_id: r.get(0)?,
             username: r.get(1)?,
@@ -506,15 +533,29 @@ pub fn directory(conn: &Connection, q: Option<&str>) -> Result<Vec<DirectoryRow>
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Answers of every active member to fields visible to members (or the public):
-/// (user id, field id, value).
-pub fn shared_answers(conn: &Connection) -> Result<Vec<(i64, i64, String)>, AppError> {
-    let mut stmt = conn.prepare(
+/// The query of `shared_answers` for `n` user ids.
+fn shared_answers_sql(n: usize) -> String {
+    let marks = vec!["?"; n].join(", ");
+    format!(
         "SELECT v.user_id, v.field_id, v.value FROM profile_values v
          JOIN profile_fields f ON f.id = v.field_id AND f.visibility IN ('members', 'public')
-         JOIN users u ON u.id = v.user_id AND u.status = 'active'",
-    )?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+         WHERE v.user_id IN ({marks})"
+    )
+}
+
+/// The answers of the members `user_ids` to fields visible to members (or the public):
+/// (user id, field id, value). One query for a page of the directory.
+pub fn shared_answers(
+    conn: &Connection,
+    user_ids: &[i64],
+) -> Result<Vec<(i64, i64, String)>, AppError> {
+    if user_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut stmt = conn.prepare(&shared_answers_sql(user_ids.len()))?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(user_ids), |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -524,4 +565,80 @@ pub fn signature_counts(conn: &Connection) -> Result<Vec<(i64, i64)>, AppError> 
         .prepare("SELECT agreement_id, count(*) FROM agreement_signatures GROUP BY agreement_id")?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(conn: &Connection, sql: &str) -> String {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = stmt
+            .query_map(params![Some("%a%"), 50, 100], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        rows.join("\n")
+    }
+
+    fn migrated() -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::db::migrate(&mut conn).unwrap();
+        conn
+    }
+
+    #[test]
+    fn a_directory_page_is_read_in_index_order_without_sorting_every_member() {
+        let conn = migrated();
+        let fresh = plan(&conn, &directory_sql());
+        assert!(fresh.contains("USING INDEX users_directory"), "{fresh}");
+        assert!(!fresh.contains("TEMP B-TREE"), "{fresh}");
+
+        // The same once SQLite has statistics of a club with many members.
+        conn.execute_batch(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)
+             INSERT INTO users (username, email, first_name, last_name, status, created_at,
+                                updated_at)
+             SELECT 'u' || i, 'u' || i || '@example.org', 'First' || (i * 7 % 500), 'Last',
+                    CASE WHEN i % 10 = 0 THEN 'disabled' ELSE 'active' END, 0, 0 FROM n;
+             INSERT INTO user_roles (user_id, role) SELECT id, 'member' FROM users;
+             ANALYZE;",
+        )
+        .unwrap();
+        let known = plan(&conn, &directory_sql());
+        assert!(known.contains("USING INDEX users_directory"), "{known}");
+        assert!(!known.contains("TEMP B-TREE"), "{known}");
+
+        conn.execute_batch("DROP INDEX users_directory").unwrap();
+        let without = plan(&conn, &directory_sql());
+        assert!(without.contains("USE TEMP B-TREE FOR ORDER BY"), "without it: {without}");
+    }
+
+    #[test]
+    fn shared_answers_are_those_of_the_members_asked_for_and_shared_with_members() {
+        let conn = migrated();
+        conn.execute_batch(
+            "INSERT INTO users (id, username, email, created_at, updated_at)
+             VALUES (1, 'a', 'a@x.org', 0, 0), (2, 'b', 'b@x.org', 0, 0), (3, 'c', 'c@x.org', 0, 0);
+             INSERT INTO profile_fields (id, key, label, kind, visibility, created_at, updated_at)
+             VALUES (1, 'level', 'Level', 'text', 'members', 0, 0),
+                    (2, 'club', 'Club', 'text', 'public', 0, 0),
+                    (3, 'vet', 'Vet', 'text', 'private', 0, 0);
+             INSERT INTO profile_values (user_id, field_id, value)
+             SELECT u.id, f.id, f.key || u.id FROM users u, profile_fields f;",
+        )
+        .unwrap();
+        let mut found = shared_answers(&conn, &[1, 3]).unwrap();
+        found.sort();
+        let expected = [(1, 1, "level1"), (1, 2, "club1"), (3, 1, "level3"), (3, 2, "club3")];
+        assert_eq!(found, expected.map(|(u, f, v)| (u, f, v.to_string())));
+        assert!(shared_answers(&conn, &[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn shared_answers_of_a_page_use_the_primary_key_of_the_answers() {
+        let conn = migrated();
+        let found = plan(&conn, &shared_answers_sql(3));
+        assert!(found.contains("SEARCH v USING PRIMARY KEY (user_id=?)"), "{found}");
+    }
 }

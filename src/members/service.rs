@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 use rusqlite::Connection;
 use serde_json::json;
 
-use super::input::{Answer, ProfileInput, SignInput};
+use super::input::{Answer, DirectoryQuery, ProfileInput, SignInput};
 use super::model::{ProfileField, Step, Visibility};
 use super::repo::{self, Profile};
 use super::views::{
-    AgreementStatus, DirectoryEntry, FieldAnswer, OnboardingView, ProfileView, SharedField,
+    AgreementStatus, DirectoryEntry, DirectoryList, DirectoryPage, FieldAnswer, OnboardingView,
+    ProfileView, SharedField,
 };
 use crate::accounts::model::{AuthUser, UserStatus};
 use crate::accounts::service::check_phone;
@@ -18,6 +19,7 @@ use crate::audit::{self, AuditEvent};
 use crate::ctx::Ctx;
 use crate::email;
 use crate::error::{AppError, ErrorKind, FieldErrors, Validator};
+use crate::paging::{Paging, Sizes};
 use crate::settings;
 
 // ----- the lifecycle -----
@@ -425,22 +427,37 @@ pub fn update_me(
     me(conn, user)
 }
 
-/// Active members whose name matches `q`: names, roles, the club fields shared with members,
-/// and email or phone only where the member chose to show them.
-pub fn directory(conn: &Connection, q: Option<&str>) -> Result<Vec<DirectoryEntry>, AppError> {
-    let q = q.map(str::trim).filter(|q| !q.is_empty());
-    if q.is_some_and(|q| q.chars().count() > 100) {
-        return Err(AppError::invalid_field("q", "Search for at most 100 characters."));
-    }
+/// Page sizes of the directory.
+pub const DIRECTORY_SIZES: Sizes = Sizes { default: 50, max: 100 };
+
+/// Reads a directory query: the search (trimmed, at most 100 characters) and the page.
+fn read_directory_query(query: &DirectoryQuery) -> Result<(Option<String>, Paging), AppError> {
+    let mut v = Validator::new();
+    let q = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    v.check(q.is_none_or(|q| q.chars().count() <= 100), "q", "Search for at most 100 characters.");
+    let paging =
+        Paging::check(&mut v, query.page.as_deref(), query.per_page.as_deref(), DIRECTORY_SIZES);
+    v.finish()?;
+    Ok((q.map(str::to_string), paging))
+}
+
+/// One page of the members matching `q`, each with the club fields they share with members.
+fn directory_list(
+    conn: &Connection,
+    q: Option<&str>,
+    paging: &Paging,
+) -> Result<DirectoryList, AppError> {
+    let total = repo::count_directory(conn, q)?;
+    let rows = repo::directory(conn, q, paging.per_page, paging.offset())?;
     let fields = repo::list_fields(conn)?;
     let shared: Vec<&ProfileField> =
         fields.iter().filter(|f| f.visibility >= Visibility::Members).collect();
+    let ids: Vec<i64> = rows.iter().map(|r| r.user_id).collect();
     let mut answers: BTreeMap<i64, Vec<(i64, String)>> = BTreeMap::new();
-    for (user_id, field_id, value) in repo::shared_answers(conn)? {
+    for (user_id, field_id, value) in repo::shared_answers(conn, &ids)? {
         answers.entry(user_id).or_default().push((field_id, value));
     }
-    let rows = repo::directory(conn, q)?;
-    Ok(rows
+    let items = rows
         .into_iter()
         .map(|row| {
             let mine = answers.remove(&row.user_id).unwrap_or_default();
@@ -461,7 +478,36 @@ pub fn directory(conn: &Connection, q: Option<&str>) -> Result<Vec<DirectoryEntr
                 fields,
             }
         })
-        .collect())
+        .collect();
+    Ok(DirectoryList {
+        items,
+        q: q.unwrap_or_default().to_string(),
+        page: paging.page,
+        per_page: paging.per_page,
+        total,
+        pages: paging.pages(total),
+    })
+}
+
+/// One page of the active members (guests excluded) whose name or username contains `q`, by
+/// name, then id, so that paging never shows a member twice or skips one: names, roles, the
+/// club fields shared with members, and email or phone only where the member chose to show
+/// them. 422 naming `q` (over 100 characters), `page` (not a whole number from 1) or
+/// `per_page` (not 1 to 100; 50 when absent). A page past the end is empty.
+pub fn directory(conn: &Connection, query: &DirectoryQuery) -> Result<DirectoryList, AppError> {
+    let (q, paging) = read_directory_query(query)?;
+    directory_list(conn, q.as_deref(), &paging)
+}
+
+/// The directory page: `directory` with its position and the links to the other pages, which
+/// keep the search. Errors as for `directory`.
+pub fn directory_page(
+    conn: &Connection,
+    query: &DirectoryQuery,
+) -> Result<DirectoryPage, AppError> {
+    let (q, paging) = read_directory_query(query)?;
+    let list = directory_list(conn, q.as_deref(), &paging)?;
+    Ok(DirectoryPage::of(list, &paging))
 }
 
 /// Field answers for a view: every club field with the member's answer (or null).

@@ -6,6 +6,7 @@ use super::model::{Agreement, FieldKind, ProfileField, Visibility};
 use super::repo::{Profile, StatusChange};
 use crate::accounts::model::{AuthUser, Role, UserStatus};
 use crate::clock::rfc3339_at;
+use crate::paging::{PageLink, Paging};
 
 /// The member home page.
 #[derive(Debug, Serialize)]
@@ -167,6 +168,19 @@ pub struct DirectoryEntry {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub fields: Vec<SharedField>,
+}
+
+/// `GET /api/v1/directory`: one page of the directory, by name.
+#[derive(Debug, Clone, Serialize)]
+pub struct DirectoryList {
+    pub items: Vec<DirectoryEntry>,
+    /// The search as understood (trimmed; empty for everybody).
+    pub q: String,
+    pub page: i64,
+    pub per_page: i64,
+    /// Members matching the search, on every page.
+    pub total: i64,
+    pub pages: i64,
 }
 
 // ----- admin -----
@@ -344,10 +358,63 @@ pub struct ProfilePage {
     pub choices: ProfileChoices,
 }
 
+/// The directory page: a page of members, where it sits in the whole list, and the links
+/// to the other pages, all keeping the search.
 #[derive(Debug, Clone, Serialize)]
 pub struct DirectoryPage {
+    /// The search as typed, for the search box.
     pub q: String,
-    pub members: Vec<DirectoryEntry>,
+    pub list: DirectoryList,
+    /// The positions of the first and last member shown (0 and 0 when none are).
+    pub first_shown: i64,
+    pub last_shown: i64,
+    pub prev_url: Option<String>,
+    pub next_url: Option<String>,
+    pub page_links: Vec<PageLink>,
+    /// The first page of the same search, from a page past the end.
+    pub first_url: String,
+}
+
+impl DirectoryPage {
+    /// The page around `list`, read as `paging`.
+    pub fn of(list: DirectoryList, paging: &Paging) -> Self {
+        const PATH: &str = "/directory";
+        let filter = [("q", list.q.as_str())];
+        let (prev_url, next_url) = paging.neighbours(PATH, &filter, list.pages);
+        let shown = list.items.len() as i64;
+        let first_shown = if shown == 0 { 0 } else { paging.offset().saturating_add(1) };
+        DirectoryPage {
+            q: list.q.clone(),
+            first_shown,
+            last_shown: if shown == 0 { 0 } else { first_shown + shown - 1 },
+            prev_url,
+            next_url,
+            page_links: paging.numbers(PATH, &filter, list.pages),
+            first_url: paging.url(PATH, &filter, 1),
+            list,
+        }
+    }
+
+    /// The page with nobody listed, the search as typed, for showing a query's errors.
+    pub fn empty(q: String, per_page: i64) -> Self {
+        DirectoryPage {
+            list: DirectoryList {
+                items: Vec::new(),
+                q: q.clone(),
+                page: 1,
+                per_page,
+                total: 0,
+                pages: 1,
+            },
+            q,
+            first_shown: 0,
+            last_shown: 0,
+            prev_url: None,
+            next_url: None,
+            page_links: Vec::new(),
+            first_url: "/directory".to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -21,6 +21,7 @@ use crate::clock::zone;
 use crate::ctx::Ctx;
 use crate::email;
 use crate::error::{AppError, Validator};
+use crate::paging::{Paging, Sizes};
 use crate::realtime::{Broadcast, Cursor, Event};
 use crate::settings;
 
@@ -29,6 +30,7 @@ pub const BODY_MAX: usize = 20_000;
 pub const REPLY_MAX: usize = 5_000;
 pub const DEFAULT_PER_PAGE: i64 = 20;
 pub const MAX_PER_PAGE: i64 = 100;
+const SIZES: Sizes = Sizes { default: DEFAULT_PER_PAGE, max: MAX_PER_PAGE };
 
 fn admin_only(actor: &Actor) -> Result<(), AppError> {
     if actor.is_admin() {
@@ -92,57 +94,6 @@ fn check_text(
         );
 }
 
-/// Page number and size of a list query: 422 naming `page` or `per_page` (1 to 100).
-struct Paging {
-    page: i64,
-    per_page: i64,
-}
-
-impl Paging {
-    fn read(page: Option<&str>, per_page: Option<&str>) -> Result<Paging, AppError> {
-        let mut v = Validator::new();
-        let mut number = |field: &str, text: Option<&str>, default: i64| {
-            let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
-                return default;
-            };
-            let n = text.parse::<i64>().ok();
-            v.check(n.is_some(), field, "Use a whole number.");
-            n.unwrap_or(default)
-        };
-        let page = number("page", page, 1);
-        let per_page = number("per_page", per_page, DEFAULT_PER_PAGE);
-        v.check(page >= 1, "page", "Pages start at 1.").check(
-            (1..=MAX_PER_PAGE).contains(&per_page),
-            "per_page",
-            format!("Use 1 to {MAX_PER_PAGE} entries per page."),
-        );
-        v.finish()?;
-        Ok(Paging { page, per_page })
-    }
-
-    fn offset(&self) -> i64 {
-        (self.page - 1).saturating_mul(self.per_page)
-    }
-
-    fn pages(&self, total: i64) -> i64 {
-        ((total + self.per_page - 1) / self.per_page).max(1)
-    }
-
-    /// Links to the neighbouring pages of `path`, when they exist.
-    fn links(&self, path: &str, pages: i64) -> (Option<String>, Option<String>) {
-        let link = |page: i64| {
-            if self.per_page == DEFAULT_PER_PAGE {
-                format!("{path}?page={page}")
-            } else {
-                format!("{path}?page={page}&per_page={}", self.per_page)
-            }
-        };
-        let prev = (self.page > 1).then(|| link((self.page - 1).min(pages)));
-        let next = (self.page < pages).then(|| link(self.page + 1));
-        (prev, next)
-    }
-}
-
 /// A list query as given: `?page=&per_page=`.
 #[derive(Debug, Default, Clone)]
 pub struct ListQuery {
@@ -151,8 +102,9 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
+    /// Page number and size: 422 naming `page` or `per_page` (1 to 100).
     fn paging(&self) -> Result<Paging, AppError> {
-        Paging::read(self.page.as_deref(), self.per_page.as_deref())
+        Paging::read(self.page.as_deref(), self.per_page.as_deref(), SIZES)
     }
 }
 
@@ -537,7 +489,7 @@ pub fn inbox_page(
 ) -> Result<InboxPage, AppError> {
     let list = inbox(conn, actor, query)?;
     let paging = query.paging()?;
-    let (prev_url, next_url) = paging.links("/messages", list.pages);
+    let (prev_url, next_url) = paging.neighbours("/messages", &[], list.pages);
     Ok(InboxPage {
         email_notices: settings(conn, actor)?.email_notices,
         time_zone: viewer_zone(conn, actor)?,
@@ -573,7 +525,7 @@ pub fn admin_page(
     form: ComposeForm,
 ) -> Result<AdminNoticesPage, AppError> {
     let sent = sent(conn, actor, query)?;
-    let (prev_url, next_url) = query.paging()?.links("/admin/messages", sent.pages);
+    let (prev_url, next_url) = query.paging()?.neighbours("/admin/messages", &[], sent.pages);
     let members = repo::member_choices(conn)?
         .into_iter()
         .map(|(id, name, username)| MemberChoice { id, name, username })

@@ -320,8 +320,7 @@ impl MembersPage {
             })
             .map(|(value, label)| Link { current: value == f.sort, label, url: value })
             .collect();
-        let window = (list.page - 3).max(1)..=(list.page + 3).min(list.pages);
-        let pages = window
+        let pages = crate::paging::window(list.page, list.pages)
             .map(|n| Link { label: n.to_string(), url: f.url(BASE, n), current: n == list.page })
             .collect();
         MembersPage {

@@ -654,8 +654,13 @@ async fn the_directory_shows_active_members_and_only_what_they_share() {
     app.login_as("bo").await;
     put(&app, "/api/v1/me", json!({"phone": "222", "show_phone": true})).await;
 
-    let (status, list) = app.json("/api/v1/directory").await;
+    let (status, page) = app.json("/api/v1/directory").await;
     assert_eq!(status, Status::Ok);
+    assert_eq!(
+        (&page["page"], &page["per_page"], &page["total"], &page["pages"], &page["q"]),
+        (&json!(1), &json!(50), &json!(3), &json!(1), &json!(""))
+    );
+    let list = &page["items"];
     let text = list.to_string();
     let usernames: Vec<&str> =
         list.as_array().unwrap().iter().map(|m| m["username"].as_str().unwrap()).collect();
@@ -672,10 +677,228 @@ async fn the_directory_shows_active_members_and_only_what_they_share() {
     assert!(!text.contains("admin@example.org"));
 
     let (_, found) = app.json("/api/v1/directory?q=ash").await;
-    assert_eq!(found.as_array().unwrap().len(), 1);
-    assert_eq!(found[0]["username"], "ann");
+    assert_eq!(found["items"].as_array().unwrap().len(), 1);
+    assert_eq!(found["items"][0]["username"], "ann");
+    assert_eq!((&found["total"], &found["q"]), (&json!(1), &json!("ash")));
     let (status, _) = app.json(&format!("/api/v1/directory?q={}", "x".repeat(101))).await;
     assert_eq!(status, Status::UnprocessableEntity);
+}
+
+/// Adds `n` active members `m001`... named "ada 01", "Bea 02", "cy 03" and so on (with 120,
+/// every name twice, so that the order needs its tie-break), and the people the directory
+/// leaves out: disabled, still joining, and guests.
+pub(crate) async fn add_members(app: &TestApp, n: i64) {
+    app.db()
+        .write(move |tx| {
+            let add = |username: String, first: &str, last: String, status: &str, role: &str| {
+                tx.execute(
+                    "INSERT INTO users (username, email, first_name, last_name, status,
+                                        created_at, updated_at)
+                     VALUES (?1, ?1 || '@example.org', ?2, ?3, ?4, 0, 0)",
+                    rusqlite::params![username, first, last, status],
+                )?;
+                tx.execute(
+                    "INSERT INTO user_roles (user_id, role) VALUES (?1, ?2)",
+                    rusqlite::params![tx.last_insert_rowid(), role],
+                )?;
+                Ok::<_, clubroom::error::AppError>(())
+            };
+            for i in 1..=n {
+                let first = ["ada", "Bea", "cy"][(i % 3) as usize];
+                add(format!("m{i:03}"), first, format!("{:02}", i % 20), "active", "member")?;
+            }
+            for (i, status, role) in [
+                (1, "disabled", "member"),
+                (2, "onboarding", "member"),
+                (3, "pending_review", "member"),
+                (4, "active", "guest"),
+            ] {
+                add(format!("out{i}"), "Bea", "Left-Out".into(), status, role)?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
+/// The usernames and names of a directory answer, in order.
+fn listed(page: &Value) -> Vec<(String, String)> {
+    let items = page["items"].as_array().unwrap_or_else(|| panic!("no items: {page}"));
+    items
+        .iter()
+        .map(|m| (m["username"].as_str().unwrap().into(), m["name"].as_str().unwrap().into()))
+        .collect()
+}
+
+#[rocket::async_test]
+async fn the_directory_pages_fifty_members_at_a_time_without_repeating_or_skipping_one() {
+    let app = TestApp::spawn().await;
+    add_members(&app, 119).await;
+    app.create_user("viewer", &[Role::Member]).await;
+    app.login_as("viewer").await;
+
+    let mut seen = Vec::new();
+    for (page, expected) in [(1, 50), (2, 50), (3, 20)] {
+        let (status, body) = app.json(&format!("/api/v1/directory?page={page}")).await;
+        assert_eq!(status, Status::Ok, "{body}");
+        assert_eq!(
+            (&body["page"], &body["per_page"], &body["total"], &body["pages"]),
+            (&json!(page), &json!(50), &json!(120), &json!(3)),
+            "page {page}"
+        );
+        let members = listed(&body);
+        assert_eq!(members.len(), expected, "page {page}");
+        seen.extend(members);
+    }
+    let first = listed(&app.json("/api/v1/directory").await.1);
+    assert_eq!(first[..], seen[..50], "no page number is page 1");
+
+    // By name without regard to case, then by id (the usernames were given in id order).
+    let mut sorted = seen.clone();
+    sorted.sort_by_key(|(username, name)| (name.to_lowercase(), username.clone()));
+    assert_eq!(seen, sorted);
+    let pair = |u: &str, n: &str| (u.to_string(), n.to_string());
+    assert_eq!(seen[..3], [pair("m060", "ada 00"), pair("m021", "ada 01"), pair("m081", "ada 01")]);
+    assert_eq!(seen[119], pair("viewer", "viewer"));
+    let mut usernames: Vec<&str> = seen.iter().map(|(u, _)| u.as_str()).collect();
+    usernames.sort();
+    usernames.dedup();
+    assert_eq!(usernames.len(), 120, "every member exactly once");
+    assert!(!usernames.iter().any(|u| u.starts_with("out")), "only active members");
+
+    let (_, past) = app.json("/api/v1/directory?page=4").await;
+    assert!(listed(&past).is_empty(), "a page past the end is empty");
+    assert_eq!((&past["total"], &past["pages"]), (&json!(120), &json!(3)));
+
+    let (_, big) = app.json("/api/v1/directory?per_page=100").await;
+    assert_eq!((listed(&big).len(), &big["pages"]), (100, &json!(2)));
+    let (_, rest) = app.json("/api/v1/directory?per_page=100&page=2").await;
+    assert_eq!(listed(&rest)[..], seen[100..]);
+    let (_, blank) = app.json("/api/v1/directory?page=&per_page=%20").await;
+    assert_eq!((&blank["page"], &blank["per_page"]), (&json!(1), &json!(50)), "blank: defaults");
+}
+
+#[rocket::async_test]
+async fn a_search_of_the_directory_is_paged_over_its_matches_only() {
+    let app = TestApp::spawn().await;
+    add_members(&app, 120).await;
+    app.create_user("viewer", &[Role::Member]).await;
+    app.login_as("viewer").await;
+
+    let mut seen = Vec::new();
+    for (page, expected) in [(1, 15), (2, 15), (3, 10)] {
+        let path = format!("/api/v1/directory?q=%20BEA%20&per_page=15&page={page}");
+        let (status, body) = app.json(&path).await;
+        assert_eq!(status, Status::Ok, "{body}");
+        assert_eq!(
+            (&body["q"], &body["total"], &body["pages"], &body["per_page"]),
+            (&json!("BEA"), &json!(40), &json!(3), &json!(15)),
+            "the search as understood, and what it matches on every page"
+        );
+        let members = listed(&body);
+        assert_eq!(members.len(), expected, "page {page}");
+        seen.extend(members);
+    }
+    assert!(seen.iter().all(|(_, name)| name.starts_with("Bea ")), "{seen:?}");
+    let mut sorted = seen.clone();
+    sorted.sort_by_key(|(username, name)| (name.to_lowercase(), username.clone()));
+    assert_eq!(seen, sorted);
+    sorted.dedup();
+    assert_eq!(sorted.len(), 40, "no member on two pages");
+
+    let (_, one) = app.json("/api/v1/directory?q=m007").await;
+    assert_eq!(listed(&one), [("m007".to_string(), "Bea 07".to_string())], "by username too");
+    let (_, none) = app.json("/api/v1/directory?q=nobody&page=2").await;
+    assert_eq!((listed(&none).len(), &none["total"], &none["pages"]), (0, &json!(0), &json!(1)));
+}
+
+#[rocket::async_test]
+async fn bad_paging_of_the_directory_is_a_422_naming_the_field() {
+    let app = TestApp::spawn().await;
+    app.create_user("viewer", &[Role::Member]).await;
+    app.login_as("viewer").await;
+    for (query, fields) in [
+        ("page=0", &["page"][..]),
+        ("page=-2", &["page"]),
+        ("page=two", &["page"]),
+        ("page=1.5", &["page"]),
+        ("page=99999999999999999999", &["page"]),
+        ("per_page=0", &["per_page"]),
+        ("per_page=101", &["per_page"]),
+        ("per_page=ten", &["per_page"]),
+        ("page=0&per_page=500", &["page", "per_page"]),
+    ] {
+        let (status, body) = app.json(&format!("/api/v1/directory?{query}")).await;
+        assert_eq!(status, Status::UnprocessableEntity, "{query}: {body}");
+        let named: Vec<&String> = body["error"]["fields"].as_object().unwrap().keys().collect();
+        assert_eq!(named, fields, "{query}");
+    }
+    let long = format!("/api/v1/directory?q={}&per_page=x", "x".repeat(101));
+    let (status, body) = app.json(&long).await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    let named: Vec<&String> = body["error"]["fields"].as_object().unwrap().keys().collect();
+    assert_eq!(named, ["per_page", "q"], "every bad field at once");
+    assert_eq!(app.json("/api/v1/directory?per_page=100").await.0, Status::Ok, "100 is allowed");
+}
+
+#[rocket::async_test]
+async fn paging_opens_the_directory_to_no_one_new() {
+    let app = TestApp::spawn().await;
+    add_members(&app, 60).await;
+    assert_eq!(app.json("/api/v1/directory?page=2").await.0, Status::Unauthorized);
+    for (who, status) in [("out2", UserStatus::Onboarding), ("out3", UserStatus::PendingReview)] {
+        app.create_user_with_status(&format!("{who}x"), &[Role::Member], status).await;
+        app.login_as(&format!("{who}x")).await;
+        let (status, err) = app.json("/api/v1/directory?page=2&per_page=100").await;
+        assert_eq!(status, Status::Forbidden, "{who}");
+        assert_eq!(err["error"]["code"], "onboarding_incomplete", "{who}");
+    }
+    app.create_user("guest-x", &[Role::Guest]).await;
+    app.login_as("guest-x").await;
+    assert_eq!(app.json("/api/v1/directory?page=2").await.0, Status::Forbidden);
+}
+
+#[rocket::async_test]
+async fn members_on_a_later_page_show_only_the_answers_they_share() {
+    let app = TestApp::spawn().await;
+    let admin = app.restart().await;
+    admin.as_admin().await;
+    add_field(&admin, json!({"key": "level", "label": "Level", "visibility": "members"})).await;
+    add_field(&admin, json!({"key": "club", "label": "Club", "visibility": "public"})).await;
+    add_field(&admin, json!({"key": "vet", "label": "Vet", "visibility": "private"})).await;
+    add_members(&app, 120).await;
+    app.exec(
+        "INSERT INTO profile_values (user_id, field_id, value)
+         SELECT u.id, f.id, f.key || ' of ' || u.username FROM users u, profile_fields f
+         WHERE u.username LIKE 'm%' AND (f.key <> 'club' OR u.username = 'm120')",
+    )
+    .await;
+    app.create_user("viewer", &[Role::Member]).await;
+    app.login_as("viewer").await;
+
+    // 120 members, the viewer and the admin: m120 ("ada 00") is on page 1, the cy ones last.
+    let (_, last) = app.json("/api/v1/directory?page=3").await;
+    let items = last["items"].as_array().unwrap();
+    assert_eq!(items.len(), 22);
+    let text = last.to_string();
+    assert!(!text.contains("vet of"), "private answers stay private: {text}");
+    for m in items.iter().filter(|m| m["username"].as_str().unwrap().starts_with('m')) {
+        let username = m["username"].as_str().unwrap();
+        let level =
+            json!({"key": "level", "label": "Level", "value": format!("level of {username}")});
+        assert_eq!(m["fields"], json!([level]), "{username}: its own answer, once");
+    }
+    let (_, first) = app.json("/api/v1/directory").await;
+    let m120 = first["items"].as_array().unwrap().iter().find(|m| m["username"] == "m120");
+    assert_eq!(
+        m120.unwrap()["fields"],
+        json!([
+            {"key": "level", "label": "Level", "value": "level of m120"},
+            {"key": "club", "label": "Club", "value": "club of m120"}
+        ]),
+        "public answers are shared with members too, in the club's field order"
+    );
+    assert!(!first.to_string().contains("vet of"));
 }
 
 #[rocket::async_test]

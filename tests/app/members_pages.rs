@@ -472,6 +472,139 @@ async fn the_directory_lists_active_members_finds_them_by_name_and_hides_private
     assert!(long.html.contains("Search for at most 100 characters."));
 }
 
+/// How many members a directory page lists.
+fn cards(html: &str) -> usize {
+    html.matches("<li class=\"card\">").count()
+}
+
+#[rocket::async_test]
+async fn the_directory_page_says_where_it_is_and_links_the_other_pages() {
+    let app = TestApp::spawn().await;
+    crate::members::add_members(&app, 119).await;
+    app.create_user("viewer", &[Role::Member]).await;
+    app.login_as("viewer").await;
+
+    let first = get(&app, "/directory").await;
+    assert_eq!(first.status, Status::Ok);
+    let html = unescape(&first.html);
+    assert_eq!(cards(&html), 50);
+    assert!(html.contains("Showing 1&ndash;50 of 120"), "{html}");
+    assert!(html.contains("<h2>ada 00</h2>") && !html.contains("<h2>viewer</h2>"));
+    assert!(html.contains("href=\"/directory?page=2\" rel=\"next\""), "{html}");
+    assert!(!html.contains("rel=\"prev\""), "nothing before the first page");
+    assert!(html.contains("<span aria-current=\"page\">1</span>"));
+    assert!(html.contains("<a href=\"/directory?page=3\">3</a>"), "page numbers");
+
+    let last = unescape(&get(&app, "/directory?page=3").await.html);
+    assert_eq!(cards(&last), 20);
+    assert!(last.contains("Showing 101&ndash;120 of 120"), "{last}");
+    assert!(last.contains("<h2>viewer</h2>"), "the last name comes last");
+    assert!(last.contains("href=\"/directory?page=2\" rel=\"prev\""));
+    assert!(last.contains("<a href=\"/directory\">1</a>"), "page 1 without a number");
+    assert!(!last.contains("rel=\"next\""));
+
+    let past = get(&app, "/directory?page=7").await;
+    assert_eq!(past.status, Status::Ok);
+    let past = unescape(&past.html);
+    assert_eq!(cards(&past), 0);
+    assert!(past.contains("past the end") && past.contains("<a href=\"/directory\">"), "{past}");
+    assert!(past.contains("href=\"/directory?page=3\" rel=\"prev\""), "back to the last page");
+}
+
+#[rocket::async_test]
+async fn the_directory_page_links_keep_the_search() {
+    let app = TestApp::spawn().await;
+    crate::members::add_members(&app, 120).await;
+    app.create_user("viewer", &[Role::Member]).await;
+    app.login_as("viewer").await;
+
+    let found = unescape(&get(&app, "/directory?q=bea").await.html);
+    assert_eq!(cards(&found), 40);
+    assert!(found.contains("Showing 1&ndash;40 of 40 matching &ldquo;bea&rdquo;"), "{found}");
+    assert!(!found.contains("class=\"pager\""), "one page needs no pager");
+
+    // "Bea 00" to "Bea 09": 20 members.
+    let page = unescape(&get(&app, "/directory?q=Bea%200&per_page=8").await.html);
+    assert_eq!(cards(&page), 8);
+    assert!(page.contains("Showing 1&ndash;8 of 20 matching &ldquo;Bea 0&rdquo;"), "{page}");
+    assert!(page.contains("value=\"Bea 0\""), "the search stays in the box");
+    let next = "/directory?q=Bea%200&per_page=8&page=2";
+    assert!(page.contains(&format!("href=\"{next}\" rel=\"next\"")), "{page}");
+    assert!(page.contains("<a href=\"/directory?q=Bea%200&per_page=8&page=3\">3</a>"));
+
+    let second = unescape(&get(&app, next).await.html);
+    assert_eq!(cards(&second), 8);
+    assert!(second.contains("Showing 9&ndash;16 of 20"), "{second}");
+    assert!(second.contains("href=\"/directory?q=Bea%200&per_page=8\" rel=\"prev\""));
+    let names: Vec<&str> = second.split("<h2>").skip(1).map(|h| &h[..6]).collect();
+    assert!(names.iter().all(|n| n.starts_with("Bea 0")), "{names:?}");
+    let third = unescape(&get(&app, "/directory?q=Bea%200&per_page=8&page=3").await.html);
+    assert_eq!(cards(&third), 4);
+    assert!(!third.contains("rel=\"next\""));
+}
+
+#[rocket::async_test]
+async fn bad_paging_on_the_directory_page_is_explained_not_a_crash() {
+    let app = TestApp::spawn().await;
+    crate::members::add_members(&app, 10).await;
+    app.create_user("viewer", &[Role::Member]).await;
+    app.login_as("viewer").await;
+    for (query, message) in [
+        ("page=0", "Page number: Pages start at 1."),
+        ("page=two", "Page number: Use a whole number."),
+        ("per_page=500", "Members per page: Use 1 to 100 entries per page."),
+        ("q=bea&per_page=x", "Members per page: Use a whole number."),
+    ] {
+        let page = get(&app, &format!("/directory?{query}")).await;
+        assert_eq!(page.status, Status::UnprocessableEntity, "{query}");
+        assert!(page.html.contains(message), "{query}: {}", page.html);
+        assert_eq!(cards(&page.html), 0, "{query}");
+        assert!(page.html.contains("action=\"/directory\""), "the search form is there");
+    }
+    let page = get(&app, "/directory?q=bea&per_page=x").await;
+    assert!(page.html.contains("value=\"bea\""), "the search is kept to try again");
+    assert!(!page.html.contains("Nobody matches"), "no claim about the search");
+}
+
+#[rocket::async_test]
+async fn a_later_directory_page_is_for_active_members_only() {
+    let app = TestApp::spawn().await;
+    crate::members::add_members(&app, 60).await;
+    let page = get(&app, "/directory?q=bea&page=2").await;
+    assert_eq!(page.status, Status::SeeOther);
+    let to = page.location.unwrap_or_default();
+    assert!(to.starts_with("/login?next=/directory"), "{to}");
+    joining(&app, "newbie").await;
+    assert!(get(&app, "/directory?page=2").await.redirects_to("/onboarding"));
+    app.create_user("guest-x", &[Role::Guest]).await;
+    app.login_as("guest-x").await;
+    let guest = get(&app, "/directory?page=2").await;
+    assert_ne!(guest.status, Status::Ok, "guests never see the directory");
+    assert_eq!(cards(&guest.html), 0);
+}
+
+#[rocket::async_test]
+async fn shared_answers_show_on_a_later_directory_page_and_private_ones_never() {
+    let app = TestApp::spawn().await;
+    let admin = admin_of(&app).await;
+    add_field(&admin, json!({"key": "level", "label": "Level", "visibility": "members"})).await;
+    add_field(&admin, json!({"key": "vet", "label": "Vet", "visibility": "private"})).await;
+    crate::members::add_members(&app, 120).await;
+    app.exec(
+        "INSERT INTO profile_values (user_id, field_id, value)
+         SELECT u.id, f.id, f.key || ' of ' || u.username FROM users u, profile_fields f
+         WHERE u.username LIKE 'm%'",
+    )
+    .await;
+    app.create_user("viewer", &[Role::Member]).await;
+    app.login_as("viewer").await;
+
+    let html = get(&app, "/directory?page=3").await.html;
+    assert!(html.contains("<dt>Level</dt><dd>level of m119</dd>"), "a cy member's answer: {html}");
+    assert!(!html.contains("vet of") && !html.contains("<dt>Vet</dt>"), "private stays private");
+    assert!(!html.contains("level of m003"), "only the members of this page");
+}
+
 #[rocket::async_test]
 async fn visitors_are_sent_to_log_in_from_the_member_pages() {
     let app = TestApp::spawn().await;
