@@ -24,8 +24,8 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// Builds the context: loads the email templates and sets up password hashing with one
-    /// concurrent hash per core.
+    /// Builds the context: loads the email templates and sets up password hashing on all cores
+    /// but one (`Passwords::slots_for`).
     pub fn new(
         config: Arc<AppConfig>,
         clock: Arc<dyn Clock>,
@@ -35,7 +35,7 @@ impl Ctx {
         let passwords = Passwords::new(
             config.password_hash_memory_kib,
             config.password_hash_iterations,
-            cores,
+            Passwords::slots_for(cores),
         )?;
         let limits = Limits::new(config.login_attempts_per_minute, clock.clone());
         Ok(Ctx {

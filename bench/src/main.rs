@@ -37,6 +37,10 @@ struct Cli {
     /// Skip these scenarios (comma-separated names).
     #[arg(long, value_delimiter = ',')]
     skip: Vec<String>,
+    /// Measure this clubroom binary instead of building one (e.g. a build with symbols, for
+    /// profiling while a scenario runs).
+    #[arg(long)]
+    clubroom: Option<PathBuf>,
     /// List the scenarios and exit.
     #[arg(long)]
     list: bool,
@@ -76,7 +80,7 @@ fn run(cli: &Cli) -> Result<usize, String> {
         .ok_or("the bench package is not inside the workspace")?
         .to_path_buf();
     eprintln!("bench: building clubroom and the baselines (release)");
-    let bins = server::build(&workspace)?;
+    let bins = server::build(&workspace, cli.clubroom.clone())?;
     let spec = LoadSpec {
         connections: cli.connections,
         warmup: Duration::from_secs_f64(cli.warmup),

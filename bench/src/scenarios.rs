@@ -326,23 +326,28 @@ fn reads(ctx: &mut Ctx) -> Result<(), String> {
     let (server, seeded) = ctx.start_seeded(dir.path(), &[])?;
     let cookies = cookie_headers(&seeded)?;
     let owners = seed::CLUB.members_with_activities;
-    let calls: CallFn = Arc::new(move |conn, seq| {
-        let call = if seq % 2 == 0 {
-            Call::get("/api/v1/auth/session")
-        } else {
-            Call::get("/api/v1/activities?per_page=50")
-        };
-        call.cookie(&cookies[conn % owners])
-    });
-    let result = ctx.load(&server, connections, calls);
+    let paths = |every: &'static [&'static str]| -> CallFn {
+        let cookies = cookies.clone();
+        Arc::new(move |conn, seq| {
+            Call::get(every[seq as usize % every.len()]).cookie(&cookies[conn % owners])
+        })
+    };
+    const SESSION: &str = "/api/v1/auth/session";
+    const ACTIVITIES: &str = "/api/v1/activities?per_page=50";
+    let mixed = ctx.load(&server, connections, paths(&[SESSION, ACTIVITIES]));
     let peak = server.peak_rss_kib().ok_or("could not read the server's memory")?;
+    // Each half alone, to show where the time goes.
+    let session = ctx.load(&server, connections, paths(&[SESSION]));
+    let activities = ctx.load(&server, connections, paths(&[ACTIVITIES]));
     server.stop()?;
     ctx.push_load(
         NAME,
         "clubroom",
-        result,
+        mixed,
         Some(LoadGoal { min_ratio: 0.6, max_p99_ms: Some(10.0) }),
     );
+    ctx.push_load(NAME, "clubroom: the session alone", session, None);
+    ctx.push_load(NAME, "clubroom: 50 activities alone", activities, None);
     ctx.push_metric(
         &format!("peak RSS under the signed-in read load at {connections} connections"),
         kib_to_mb(peak),

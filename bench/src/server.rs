@@ -20,11 +20,14 @@ pub struct Binaries {
 /// where it put them, so a custom target directory works too. Clubroom is built on its own so
 /// that its dependencies get exactly the features a plain `cargo build --release` gives them,
 /// not the union with the harness's (cargo unifies features across packages built together).
-pub fn build(workspace: &Path) -> Result<Binaries, String> {
-    Ok(Binaries {
-        clubroom: build_one(workspace, "clubroom", "clubroom")?,
-        baseline: build_one(workspace, "bench", "baseline")?,
-    })
+/// A `clubroom` given by the caller is used as it is.
+pub fn build(workspace: &Path, clubroom: Option<PathBuf>) -> Result<Binaries, String> {
+    let clubroom = match clubroom {
+        Some(path) if path.is_file() => path,
+        Some(path) => return Err(format!("no clubroom binary at {}", path.display())),
+        None => build_one(workspace, "clubroom", "clubroom")?,
+    };
+    Ok(Binaries { clubroom, baseline: build_one(workspace, "bench", "baseline")? })
 }
 
 fn build_one(workspace: &Path, package: &str, bin: &str) -> Result<PathBuf, String> {

@@ -1,23 +1,37 @@
 //! Password hashing with Argon2id, and admission control around it.
 //!
-//! Each hash holds `memory_kib` of memory for tens of milliseconds, so at most one hash per core
-//! runs at a time and only a bounded number of logins may wait; past that, callers get 503
-//! instead of queueing unbounded memory and latency.
+//! Each hash holds `memory_kib` of memory for tens of milliseconds, so only a few hashes run at
+//! a time and only a bounded number of logins may wait; past that, callers get 503 (after a
+//! pause, so a flood cannot turn refusals into a busy loop) instead of queueing unbounded
+//! memory and latency.
+//!
+//! The hashes' working memory is kept and reused rather than allocated per hash: the blocking
+//! threads that run hashes change from one to the next, and the system allocator keeps freed
+//! memory per thread, so allocating per hash let a burst of sign-ins leave a copy on every
+//! thread it touched. Reused buffers bound it by the number of hashes that can run at once.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::AppError;
+
+/// How long a sign-in refused for being one too many waits before hearing so.
+const BUSY_PAUSE: Duration = Duration::from_millis(500);
 
 pub const MIN_LENGTH: usize = 12;
 pub const MAX_LENGTH: usize = 128;
 
 pub struct Passwords {
     argon: Argon2<'static>,
+    params: Params,
+    /// Working memory of finished hashes, ready for the next (at most one per slot is kept).
+    buffers: Mutex<Vec<Vec<Block>>>,
+    slots: usize,
     /// Verified against when the account does not exist, so that "no such user" costs as much
     /// time as "wrong password".
     dummy: OnceLock<String>,
@@ -33,13 +47,16 @@ pub struct HashPermit {
 }
 
 impl Passwords {
-    /// `concurrency` hashes may run at once (one per core is right); 16 times as many may wait.
+    /// `concurrency` hashes may run at once; 16 times as many may wait.
     pub fn new(memory_kib: u32, iterations: u32, concurrency: usize) -> Result<Self, AppError> {
         let params = Params::new(memory_kib, iterations, 1, None)
             .map_err(|e| AppError::internal(format!("argon2 parameters: {e}")))?;
         let concurrency = concurrency.max(1);
         Ok(Passwords {
-            argon: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
+            argon: Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone()),
+            params,
+            buffers: Mutex::new(Vec::new()),
+            slots: concurrency,
             dummy: OnceLock::new(),
             permits: Arc::new(Semaphore::new(concurrency)),
             waiting: AtomicUsize::new(0),
@@ -48,10 +65,17 @@ impl Passwords {
         })
     }
 
-    /// Waits for a hashing slot, or fails at once with 503 when too many are already waiting.
+    /// Hashing slots to use on a machine with `cores` cores: all but one, so that a wave of
+    /// sign-ins (or a flood of wrong passwords) always leaves a core to serve everyone else.
+    pub fn slots_for(cores: usize) -> usize {
+        cores.saturating_sub(1).max(1)
+    }
+
+    /// Waits for a hashing slot, or fails with 503 when too many are already waiting.
     pub async fn permit(&self) -> Result<HashPermit, AppError> {
         if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
             self.waiting.fetch_sub(1, Ordering::SeqCst);
+            tokio::time::sleep(BUSY_PAUSE).await;
             return Err(AppError::unavailable(
                 "Too many sign-ins at once. Please try again in a moment.",
             )
@@ -71,21 +95,39 @@ impl Passwords {
 
     /// Hashes `password` into a PHC string (salt and parameters included). Blocking.
     pub fn hash(&self, password: &str) -> Result<String, AppError> {
+        let fail = |e: &dyn std::fmt::Display| AppError::internal(format!("argon2: {e}"));
         let salt = SaltString::generate(&mut rand::rngs::OsRng);
-        self.argon
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| AppError::internal(format!("argon2: {e}")))
+        let mut salt_bytes = [0u8; 64];
+        let salt_bytes = salt.as_salt().decode_b64(&mut salt_bytes).map_err(|e| fail(&e))?;
+        let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        self.with_memory(self.params.block_count(), |blocks| {
+            self.argon.hash_password_into_with_memory(
+                password.as_bytes(),
+                salt_bytes,
+                &mut out,
+                blocks,
+            )
+        })
+        .map_err(|e| fail(&e))?;
+        let phc = PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(&self.params).map_err(|e| fail(&e))?,
+            salt: Some(salt.as_salt()),
+            hash: Some(Output::new(&out).map_err(|e| fail(&e))?),
+        };
+        Ok(phc.to_string())
     }
 
     /// Computes the dummy hash ahead of the first login of an unknown account, so that even
-    /// that first one costs no more than a wrong password. Blocking; run it off the async workers.
+    /// that first one costs no more than a wrong password. Blocking; run it off the async
+    /// workers. Its working memory is not kept: an idle server holds none.
     pub fn warm_up(&self) {
-        self.dummy_hash();
-    }
-
-    fn dummy_hash(&self) -> &str {
-        self.dummy.get_or_init(|| self.hash("clubroom dummy password").unwrap_or_default())
+        self.dummy.get_or_init(|| {
+            let hash = self.hash("clubroom dummy password").unwrap_or_default();
+            self.buffers.lock().unwrap_or_else(|e| e.into_inner()).clear();
+            hash
+        });
     }
 
     /// True when `password` matches `stored`. With no stored hash (unknown user, or no password
@@ -102,11 +144,51 @@ impl Passwords {
             }
         };
         self.verifications.fetch_add(1, Ordering::Relaxed);
-        let Ok(parsed) = PasswordHash::new(hash) else {
+        self.matches(password, hash) && real
+    }
+
+    /// Recomputes the PHC string `stored` (with its own algorithm, version, parameters and
+    /// salt) from `password` and compares in constant time.
+    fn matches(&self, password: &str, stored: &str) -> bool {
+        let Ok(parsed) = PasswordHash::new(stored) else { return false };
+        let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else { return false };
+        let Ok(algorithm) = Algorithm::try_from(parsed.algorithm) else { return false };
+        let Ok(version) = parsed.version.map_or(Ok(Version::default()), Version::try_from) else {
             return false;
         };
-        let ok = self.argon.verify_password(password.as_bytes(), &parsed).is_ok();
-        ok && real
+        let Ok(params) = Params::try_from(&parsed) else { return false };
+        let mut salt_bytes = [0u8; 64];
+        let Ok(salt_bytes) = salt.decode_b64(&mut salt_bytes) else { return false };
+        let blocks = params.block_count();
+        let argon = Argon2::new(algorithm, version, params);
+        let mut out = vec![0u8; expected.len()];
+        let computed = self.with_memory(blocks, |memory| {
+            argon.hash_password_into_with_memory(password.as_bytes(), salt_bytes, &mut out, memory)
+        });
+        // `Output` compares in constant time.
+        computed.is_ok() && Output::new(&out).is_ok_and(|out| out == expected)
+    }
+
+    /// Runs `f` with `blocks` blocks of working memory, reusing a kept buffer when there is
+    /// one. At most one buffer per slot is kept afterwards.
+    fn with_memory<T>(&self, blocks: usize, f: impl FnOnce(&mut [Block]) -> T) -> T {
+        let kept = self.buffers.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let mut buffer = kept.unwrap_or_default();
+        if buffer.len() < blocks {
+            buffer.resize(blocks, Block::default());
+        }
+        let out = f(&mut buffer[..blocks]);
+        let mut buffers = self.buffers.lock().unwrap_or_else(|e| e.into_inner());
+        if buffers.len() < self.slots {
+            buffers.push(buffer);
+        }
+        out
+    }
+
+    /// Working-memory buffers kept for the next hashes.
+    #[cfg(test)]
+    fn kept_buffers(&self) -> usize {
+        self.buffers.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 }
 
@@ -164,6 +246,46 @@ mod tests {
         assert!(check_policy("password1234", "", "").is_err());
         assert!(check_policy("a long enough passphrase", "alice", "a@b.org").is_ok());
         assert!(check_policy("äöüßäöüßäöüß", "", "").is_ok(), "length counts characters");
+    }
+
+    #[test]
+    fn hashes_are_standard_argon2id_phc_strings_both_ways() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let p = cheap();
+        let ours = p.hash("correct horse battery").unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        let reference =
+            Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(8, 1, 1, None).unwrap());
+        assert!(reference.verify_password(b"correct horse battery", &parsed).is_ok());
+        assert!(reference.verify_password(b"correct horse batterY", &parsed).is_err());
+        // A hash made elsewhere, with other parameters than ours, still verifies.
+        let other =
+            Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(16, 2, 1, None).unwrap());
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        let theirs = other.hash_password(b"another passphrase", &salt).unwrap().to_string();
+        assert!(p.verify("another passphrase", Some(&theirs)));
+        assert!(!p.verify("another passphrasE", Some(&theirs)));
+    }
+
+    #[test]
+    fn working_memory_is_reused_and_bounded_by_the_slots() {
+        let p = Passwords::new(64, 1, 2).unwrap();
+        p.warm_up();
+        assert_eq!(p.kept_buffers(), 0, "an idle server keeps no working memory");
+        let hash = p.hash("a passphrase for memory").unwrap();
+        std::thread::scope(|scope| {
+            for _ in 0..8 {
+                scope.spawn(|| assert!(p.verify("a passphrase for memory", Some(&hash))));
+            }
+        });
+        assert!((1..=2).contains(&p.kept_buffers()), "{}", p.kept_buffers());
+    }
+
+    #[test]
+    fn one_core_is_left_for_serving() {
+        assert_eq!(Passwords::slots_for(1), 1);
+        assert_eq!(Passwords::slots_for(2), 1);
+        assert_eq!(Passwords::slots_for(8), 7);
     }
 
     #[tokio::test]

@@ -105,7 +105,7 @@ fn activity_row(r: &Row<'_>) -> rusqlite::Result<Activity> {
 
 pub fn get(conn: &Connection, id: i64) -> Result<Option<Activity>, AppError> {
     let sql = format!("{} WHERE a.id = ?1", select_activities());
-    Ok(conn.query_row(&sql, [id], activity_row).optional()?)
+    Ok(conn.prepare_cached(&sql)?.query_row([id], activity_row).optional()?)
 }
 
 /// The WHERE clause of a filter and its parameters.
@@ -146,7 +146,7 @@ pub fn list(
         select_activities(),
         n - 1
     );
-    let mut stmt = conn.prepare(&sql)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params_from_iter(values), activity_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -156,7 +156,8 @@ pub fn totals(conn: &Connection, f: &Filter) -> Result<(i64, i64), AppError> {
     let (clause, values) = where_clause(f);
     let sql =
         format!("SELECT count(*), COALESCE(sum(a.duration_minutes), 0) FROM activities a{clause}");
-    Ok(conn.query_row(&sql, params_from_iter(values), |r| Ok((r.get(0)?, r.get(1)?)))?)
+    let mut stmt = conn.prepare_cached(&sql)?;
+    Ok(stmt.query_row(params_from_iter(values), |r| Ok((r.get(0)?, r.get(1)?)))?)
 }
 
 // ----- activity types -----
@@ -269,7 +270,7 @@ pub fn member(conn: &Connection, user_id: i64) -> Result<Option<Member>, AppErro
         "SELECT u.id, u.username, {}, u.timezone, u.coach_id, u.status FROM users u WHERE u.id = ?1",
         name_of("u")
     );
-    Ok(conn.query_row(&sql, [user_id], member_row).optional()?)
+    Ok(conn.prepare_cached(&sql)?.query_row([user_id], member_row).optional()?)
 }
 
 pub fn has_role(conn: &Connection, user_id: i64, role: &str) -> Result<bool, AppError> {

@@ -24,8 +24,14 @@ pub struct Db {
     pool: Pool<SqliteConnectionManager>,
 }
 
+/// Statements each connection keeps compiled. The hot paths (sessions, settings, lists) use
+/// `prepare_cached`; rusqlite's default of 16 is fewer than the distinct statements a busy
+/// server runs, so they would keep pushing each other out.
+const STATEMENT_CACHE: usize = 128;
+
 /// Settings every pooled connection gets when it is opened.
 fn init_connection(conn: &mut Connection) -> rusqlite::Result<()> {
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.execute_batch(
         "PRAGMA foreign_keys = ON;
          PRAGMA busy_timeout = 5000;

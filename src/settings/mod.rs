@@ -179,7 +179,8 @@ fn get_i64(conn: &Connection, key: &str) -> Result<Option<i64>, AppError> {
 
 pub fn get(conn: &Connection, key: &str) -> Result<Option<String>, AppError> {
     Ok(conn
-        .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0))
+        .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
         .optional()?)
 }
 
