@@ -21,6 +21,8 @@ pub struct Ctx {
     pub limits: Arc<Limits>,
     /// The server's secret key: signs CSRF tokens and keys the hashes of short codes.
     pub secret: Arc<Vec<u8>>,
+    /// Sessions recently resolved, valid while nothing they depend on changes.
+    pub sessions: Arc<crate::accounts::session_cache::SessionCache>,
 }
 
 impl Ctx {
@@ -41,6 +43,7 @@ impl Ctx {
         Ok(Ctx {
             limits: Arc::new(limits),
             secret: Arc::new(secret),
+            sessions: Arc::default(),
             clock,
             config,
             emails: Arc::new(EmailTemplates::load()?),

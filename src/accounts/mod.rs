@@ -9,5 +9,6 @@ pub mod pages;
 pub mod password;
 pub mod repo;
 pub mod service;
+pub mod session_cache;
 pub mod tokens;
 pub mod views;

@@ -140,7 +140,7 @@ fn start_session(
 /// What a session cookie turned out to be.
 #[derive(Debug)]
 pub enum SessionState {
-    Valid(Box<AuthUser>),
+    Valid(Box<super::session_cache::Resolved>),
     /// Known but past its idle or absolute limit, or its account is disabled; now deleted.
     Expired,
     Unknown,
@@ -170,10 +170,14 @@ pub fn resolve_session(
         repo::delete_session(conn, id)?;
         return Ok(SessionState::Expired);
     }
-    if now - record.last_seen_at >= 60 {
-        repo::touch_session(conn, id, now)?;
+    let mut last_seen_at = record.last_seen_at;
+    if now - last_seen_at >= super::session_cache::TOUCH_EVERY_SECS {
+        // Not an auth change: it decides nothing a cached answer holds.
+        crate::db::quietly(|| repo::touch_session(conn, id, now))?;
+        last_seen_at = now;
     }
-    Ok(SessionState::Valid(Box::new(user)))
+    let resolved = super::session_cache::Resolved { user, last_seen_at, idle_secs: idle_limit };
+    Ok(SessionState::Valid(Box::new(resolved)))
 }
 
 /// Whether the credential a long-lived connection (a WebSocket) was opened with still grants

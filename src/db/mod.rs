@@ -3,7 +3,10 @@
 
 pub mod backup;
 
+use std::cell::Cell;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use r2d2::{Pool, PooledConnection};
@@ -22,6 +25,71 @@ pub type Conn = PooledConnection<SqliteConnectionManager>;
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<SqliteConnectionManager>,
+    changes: AuthChanges,
+}
+
+/// Tables whose rows decide who a session belongs to and what it may do. SQLite's update hook
+/// does not see tables WITHOUT ROWID, so `user_roles` and `settings` are watched through
+/// `auth_changes`, which their triggers update (migration V008).
+const AUTH_TABLES: [&str; 3] = ["sessions", "users", "auth_changes"];
+
+/// A counter that moves whenever a row of `AUTH_TABLES` changes, on any pooled connection: when
+/// the row changes and again once the `Db::call` that changed it has finished (committed or
+/// not). Whatever was read from those tables while the counter stood still is still true, which
+/// is what lets the session cache skip the database.
+#[derive(Clone, Default)]
+pub struct AuthChanges(Arc<AtomicU64>);
+
+impl AuthChanges {
+    /// The counter of the database file at `path`, shared by every pool this process opens on
+    /// it (so two of them never serve each other's stale answers).
+    fn of_file(path: &Path) -> AuthChanges {
+        static BY_FILE: std::sync::Mutex<Vec<(std::path::PathBuf, AuthChanges)>> =
+            std::sync::Mutex::new(Vec::new());
+        let key = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        let mut known = BY_FILE.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, changes)) = known.iter().find(|(file, _)| *file == key) {
+            return changes.clone();
+        }
+        let changes = AuthChanges::default();
+        known.push((key, changes.clone()));
+        changes
+    }
+
+    pub fn current(&self) -> u64 {
+        self.0.load(Ordering::Acquire)
+    }
+
+    fn bump(&self) {
+        self.0.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+thread_local! {
+    /// Set by the update hook when this thread changed an auth row during the current call.
+    static CHANGED_AUTH: Cell<bool> = const { Cell::new(false) };
+    /// Set while a change that cannot alter an authentication answer runs (see `quietly`).
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` without its changes counting as auth changes. Only for the session's own
+/// `last_seen_at` refresh: it happens every minute of every active session, and the cache
+/// treats an old `last_seen_at` as a reason to look again anyway.
+pub fn quietly<T>(f: impl FnOnce() -> T) -> T {
+    QUIET.with(|q| q.set(true));
+    let out = f();
+    QUIET.with(|q| q.set(false));
+    out
+}
+
+/// Reports every row change of `AUTH_TABLES` on `conn` to `changes`.
+fn watch_auth_tables(conn: &Connection, changes: AuthChanges) -> rusqlite::Result<()> {
+    conn.update_hook(Some(move |_: rusqlite::hooks::Action, _: &str, table: &str, _: i64| {
+        if AUTH_TABLES.contains(&table) && !QUIET.with(Cell::get) {
+            changes.bump();
+            CHANGED_AUTH.with(|c| c.set(true));
+        }
+    }))
 }
 
 /// Statements each connection keeps compiled. The hot paths (sessions, settings, lists) use
@@ -53,14 +121,24 @@ impl Db {
         migrate(&mut conn)?;
         drop(conn);
 
-        let manager = SqliteConnectionManager::file(path).with_init(init_connection);
+        let changes = AuthChanges::of_file(path);
+        let watcher = changes.clone();
+        let manager = SqliteConnectionManager::file(path).with_init(move |conn| {
+            init_connection(conn)?;
+            watch_auth_tables(conn, watcher.clone())
+        });
         let pool = Pool::builder()
             .max_size(pool_size)
             .min_idle(Some(1))
             .connection_timeout(timeout)
             .build(manager)
             .map_err(AppError::internal)?;
-        Ok(Db { pool })
+        Ok(Db { pool, changes })
+    }
+
+    /// The counter of changes to the tables authentication reads.
+    pub fn auth_changes(&self) -> &AuthChanges {
+        &self.changes
     }
 
     /// A pooled connection for synchronous callers (command line, background jobs already on
@@ -75,10 +153,17 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, AppError> + Send + 'static,
     {
-        let pool = self.pool.clone();
+        let (pool, changes) = (self.pool.clone(), self.changes.clone());
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get()?;
-            f(&mut conn)
+            CHANGED_AUTH.with(|c| c.set(false));
+            let out = f(&mut conn);
+            // Once more after the commit: a read that began before it and ended after it must
+            // not be taken for current.
+            if CHANGED_AUTH.with(|c| c.replace(false)) {
+                changes.bump();
+            }
+            out
         })
         .await
         .map_err(AppError::internal)?
@@ -160,5 +245,93 @@ pub fn unique_violation(err: &rusqlite::Error) -> Option<String> {
                 .map(|cols| cols.split(',').next().unwrap_or("").trim().to_string())
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db"), 2, Duration::from_secs(5)).unwrap();
+        (dir, db)
+    }
+
+    const NOW: i64 = 1_700_000_000;
+
+    #[tokio::test]
+    async fn auth_tables_move_the_counter_during_and_after_the_write() {
+        let (_dir, db) = open();
+        let before = db.auth_changes().current();
+        let seen_inside = db
+            .write(|tx| {
+                tx.execute(
+                    "INSERT INTO users (username, email, created_at, updated_at)
+                     VALUES ('ann', 'ann@example.org', ?1, ?1)",
+                    [NOW],
+                )?;
+                Ok(())
+            })
+            .await;
+        assert!(seen_inside.is_ok());
+        // Once for the row, once after the call.
+        assert_eq!(db.auth_changes().current(), before + 2);
+
+        let changes = db.auth_changes().clone();
+        db.write(move |tx| {
+            let at = changes.current();
+            tx.execute("UPDATE users SET display_name = 'Ann' WHERE username = 'ann'", [])?;
+            assert!(changes.current() > at, "the row change counts before the commit");
+            Ok(())
+        })
+        .await
+        .unwrap();
+    }
+
+    #[tokio::test]
+    async fn other_tables_and_session_refreshes_do_not_count() {
+        let (_dir, db) = open();
+        db.write(|tx| {
+            tx.execute(
+                "INSERT INTO users (username, email, created_at, updated_at)
+                 VALUES ('ann', 'ann@example.org', ?1, ?1)",
+                [NOW],
+            )?;
+            tx.execute(
+                "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at)
+                 VALUES (x'01', 1, ?1, ?1, ?1 + 3600)",
+                [NOW],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+        let before = db.auth_changes().current();
+        db.write(|tx| {
+            tx.execute(
+                "INSERT INTO activities (user_id, started_at, duration_minutes, type_id, format,
+                                         created_at, updated_at)
+                 VALUES (1, ?1, 30, 1, 'solo', ?1, ?1)",
+                [NOW],
+            )?;
+            quietly(|| tx.execute("UPDATE sessions SET last_seen_at = ?1 + 60", [NOW]))?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+        assert_eq!(db.auth_changes().current(), before);
+        db.write(|tx| Ok(tx.execute("DELETE FROM sessions WHERE user_id = 1", [])?)).await.unwrap();
+        assert!(db.auth_changes().current() > before, "ending a session counts");
+        for sql in [
+            "INSERT INTO user_roles (user_id, role) VALUES (1, 'coach')",
+            "DELETE FROM user_roles WHERE role = 'coach'",
+            "INSERT INTO settings (key, value, updated_at) VALUES ('k', 'v', 0)",
+            "UPDATE settings SET value = 'w' WHERE key = 'k'",
+        ] {
+            let before = db.auth_changes().current();
+            db.write(move |tx| Ok(tx.execute(sql, [])?)).await.unwrap();
+            assert!(db.auth_changes().current() > before, "{sql}");
+        }
     }
 }

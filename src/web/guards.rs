@@ -101,9 +101,20 @@ async fn auth_state<'r>(req: &'r Request<'_>) -> &'r AuthState {
         else {
             return AuthState::Unavailable;
         };
+        let key = crate::crypto::token_hash(&token);
+        // Read before the database is: a change landing meanwhile makes the answer stale.
+        let generation = db.auth_changes().current();
+        if let Some(user) = ctx.sessions.get(&key, generation, ctx.now_unix()) {
+            return AuthState::User(Box::new(user));
+        }
         let ctx = ctx.clone();
-        match db.call(move |conn| service::resolve_session(conn, &ctx, &token)).await {
-            Ok(SessionState::Valid(user)) => AuthState::User(user),
+        let resolving = ctx.clone();
+        match db.call(move |conn| service::resolve_session(conn, &resolving, &token)).await {
+            Ok(SessionState::Valid(resolved)) => {
+                let user = Box::new(resolved.user.clone());
+                ctx.sessions.put(key, *resolved, generation);
+                AuthState::User(user)
+            }
             Ok(SessionState::Expired | SessionState::Unknown) => {
                 req.cookies().remove(SESSION_COOKIE);
                 AuthState::Expired

@@ -205,3 +205,42 @@ async fn disabling_an_account_ends_its_sessions_at_once() {
     assert_eq!(app.json("/api/v1/auth/session").await.0, Status::Unauthorized);
     assert_eq!(app.count("SELECT count(*) FROM sessions").await, 0);
 }
+
+#[rocket::async_test]
+async fn a_known_session_skips_the_database_until_something_it_depends_on_changes() {
+    let app = TestApp::spawn().await;
+    app.create_user("bob", &[Role::Member]).await;
+    app.login_as("bob").await;
+    let cache = app.ctx().sessions.clone();
+
+    let (status, first) = app.json("/api/v1/auth/session").await;
+    assert_eq!(status, Status::Ok);
+    let hits = cache.hits();
+    let (_, again) = app.json("/api/v1/auth/session").await;
+    assert_eq!(again, first);
+    assert_eq!(cache.hits(), hits + 1, "the second request was answered from memory");
+
+    // A role given by any write is seen by the very next request.
+    app.exec("INSERT INTO user_roles (user_id, role) SELECT id, 'coach' FROM users WHERE username = 'bob'")
+        .await;
+    let (_, changed) = app.json("/api/v1/auth/session").await;
+    assert!(changed["roles"].as_array().unwrap().iter().any(|r| r == "coach"), "{changed}");
+
+    // So is the end of the session, however it ends.
+    app.json("/api/v1/auth/session").await;
+    app.exec("DELETE FROM sessions").await;
+    let (status, _) = app.json("/api/v1/auth/session").await;
+    assert_eq!(status, Status::Unauthorized);
+}
+
+#[rocket::async_test]
+async fn a_remembered_session_still_expires_when_idle() {
+    let app = TestApp::spawn().await;
+    app.create_user("bob", &[Role::Member]).await;
+    app.login_as("bob").await;
+    app.json("/api/v1/auth/session").await;
+    app.json("/api/v1/auth/session").await;
+    app.advance(Duration::minutes(app.config.session_idle_minutes) + Duration::seconds(1));
+    let (status, body) = app.json("/api/v1/auth/session").await;
+    assert_eq!(status, Status::Unauthorized, "{body}");
+}
