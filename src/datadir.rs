@@ -55,21 +55,40 @@ pub fn secret_key(config: &AppConfig) -> Result<Vec<u8>, AppError> {
                 path.display()
             ))
         }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key = random_bytes(32);
-            let mut options = fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
-            }
-            let mut file = options.open(&path).map_err(|e| io_error(&path, e))?;
-            writeln!(file, "{}", hex::encode(&key)).map_err(|e| io_error(&path, e))?;
-            file.sync_all().map_err(|e| io_error(&path, e))?;
-            Ok(key)
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match create_key(&path)? {
+            Some(key) => Ok(key),
+            // Another process (a command run during the first start) made it meanwhile.
+            None => secret_key(config),
+        },
         Err(e) => Err(io_error(&path, e)),
+    }
+}
+
+/// Writes a new key to `path`, which appears only once complete: the key is written and synced
+/// under a name of its own, then linked into place. Created in place, a crash (or
+/// power cut) between creating the file and writing it left an empty key file, and no start
+/// could get past it. None when `path` exists by then.
+fn create_key(path: &Path) -> Result<Option<Vec<u8>>, AppError> {
+    let key = random_bytes(32);
+    let partial = path.with_extension(format!("{}.partial", hex::encode(random_bytes(8))));
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let written = options.open(&partial).and_then(|mut file| {
+        writeln!(file, "{}", hex::encode(&key))?;
+        file.sync_all()?;
+        // Unlike a rename, a link never replaces a key another process put there first.
+        fs::hard_link(&partial, path)
+    });
+    let _ = fs::remove_file(&partial);
+    match written {
+        Ok(()) => Ok(Some(key)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(None),
+        Err(e) => Err(io_error(path, e)),
     }
 }
 
@@ -108,5 +127,47 @@ pub fn lock(config: &AppConfig) -> Result<DataDirLock, AppError> {
             )))
         }
         Err(fs::TryLockError::Error(e)) => Err(io_error(&path, e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config_in(dir: &Path) -> AppConfig {
+        let mut config = AppConfig::defaults();
+        config.data_dir = dir.to_path_buf();
+        config
+    }
+
+    #[test]
+    fn processes_making_the_key_at_once_all_get_the_one_kept() {
+        // Created in place, the key file was empty for a moment, and a start reading it then
+        // failed; so would a start after a crash in that moment. Many rounds: the moment is short.
+        for _ in 0..30 {
+            let dir = tempfile::tempdir().unwrap();
+            let config = config_in(dir.path());
+            let together = std::sync::Barrier::new(8);
+            let keys: Vec<Vec<u8>> = std::thread::scope(|s| {
+                let makers: Vec<_> = (0..8)
+                    .map(|_| {
+                        s.spawn(|| {
+                            together.wait();
+                            secret_key(&config).unwrap()
+                        })
+                    })
+                    .collect();
+                makers.into_iter().map(|m| m.join().unwrap()).collect()
+            });
+            assert!(keys.iter().all(|k| k.len() == 32 && *k == keys[0]));
+            let kept = fs::read_to_string(dir.path().join(SECRET_FILE)).unwrap();
+            assert_eq!(kept.trim(), hex::encode(&keys[0]));
+            let names: Vec<String> = fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+                .collect();
+            assert_eq!(names, [SECRET_FILE], "no partial file stays behind");
+            assert_eq!(secret_key(&config).unwrap(), keys[0], "read back on the next start");
+        }
     }
 }
