@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per area.
 
 mod live;
+mod real_server;
 mod support;
 
 mod acct_claim;
@@ -17,6 +18,7 @@ mod cards;
 mod chat;
 mod chat_pages;
 mod cli;
+mod crash;
 mod csrf;
 mod docs;
 mod email;
@@ -34,6 +36,7 @@ mod members;
 mod members_pages;
 mod notices;
 mod notices_pages;
+mod races;
 mod realtime;
 mod register;
 mod sessions;
