@@ -15,7 +15,8 @@ use super::service::{
 };
 use super::tokens::{self, TokenPair};
 use super::views::{LoggedOutView, MessageView, RegisteredView, SessionView};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
+use crate::invites::service as invites;
 use crate::web::guards::{AdminUser, App, Client, CurrentUser, MaybeUser, SessionCookie};
 use crate::web::json::JsonBody;
 
@@ -172,7 +173,7 @@ async fn register(
 ) -> Result<(Status, Json<RegisteredView>), AppError> {
     app.ctx.limits.register_ip.hit(&client.0.limit_key())?;
     let cmd = input.into_inner().into_command(None, client.0);
-    let done = app.hashing(move |conn, ctx| service::register(conn, ctx, cmd)).await?;
+    let done = register_when_free(&app, cmd).await?;
     cookie.set(done.session.token);
     let view = RegisteredView {
         message: "Registration successful",
@@ -180,6 +181,27 @@ async fn register(
         username: done.username,
     };
     Ok((Status::Created, Json(view)))
+}
+
+/// Registers once a password-hashing slot is free. A sign-up refused for finding them all taken
+/// (503 `busy`) hears its invitation's own refusal instead when the invitation can no longer be
+/// used: when many people race for one single-use invitation, the slots fill with sign-ups
+/// that can never succeed, and "try again in a moment" would be wrong for all of them.
+pub(crate) async fn register_when_free(
+    app: &App,
+    cmd: RegisterCommand,
+) -> Result<service::Registered, AppError> {
+    let token = cmd.invite_token.clone();
+    match app.hashing(move |conn, ctx| service::register(conn, ctx, cmd)).await {
+        Err(busy) if busy.code() == "busy" => {
+            let refusal = app
+                .read(move |tx, ctx| Ok(invites::preflight(tx, ctx, token.as_deref()).err()))
+                .await?
+                .filter(|refusal| refusal.kind() == ErrorKind::Forbidden);
+            Err(refusal.unwrap_or(busy))
+        }
+        done => done,
+    }
 }
 
 pub const CLAIM_SENT: &str =

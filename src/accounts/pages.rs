@@ -591,8 +591,7 @@ async fn join(
     let allowed = app.ctx.limits.register_ip.hit(&client.0.limit_key());
     // A form with every box unticked means "what the invitation grants".
     let cmd = input.into_command(token, client.0);
-    let work = app.hashing(move |conn, ctx| service::register(conn, ctx, cmd));
-    let result = unless_limited(allowed, work).await;
+    let result = unless_limited(allowed, super::api::register_when_free(&app, cmd)).await;
     match result {
         Ok(done) => {
             cookie.set(done.session.token);
