@@ -1,8 +1,10 @@
 //! Integration tests: one binary, one module per area.
 
+mod attackers;
 mod live;
 mod support;
 
+mod access_matrix;
 mod acct_claim;
 mod acct_codes;
 mod acct_tokens;
