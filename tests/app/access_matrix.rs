@@ -110,8 +110,7 @@ const fn row(
     Attempt { kind, verb, method, path, ids, body, rule }
 }
 
-const ACTIVITY_JSON: &str =
-    r#"{"started_at": "$past", "duration_minutes": 5, "type": "walk", "format": "solo", "notes": "taken"}"#;
+const ACTIVITY_JSON: &str = r#"{"started_at": "$past", "duration_minutes": 5, "type": "walk", "format": "solo", "notes": "taken"}"#;
 const ACTIVITY_FORM: &[(&str, &str)] = &[
     ("started_local", "$past_local"),
     ("duration_minutes", "5"),
@@ -347,8 +346,8 @@ const PUBLIC_BY_DESIGN: &[(Method, &str)] = &[
 const SECRET: &str = "Kestrel-7731";
 
 /// The people and records the matrix attacks.
-struct World {
-    admin: Browser,
+pub(crate) struct World {
+    pub admin: Browser,
     victim: Browser,
     pal: i64,
     activity: i64,
@@ -361,6 +360,7 @@ struct World {
     direct: i64,
     message: i64,
     exchange: i64,
+    slug: String,
     participant: i64,
     pal_participant: i64,
     exclusion: i64,
@@ -381,7 +381,7 @@ fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 impl World {
-    async fn build(app: &TestApp) -> World {
+    pub async fn build(app: &TestApp) -> World {
         for (name, roles) in [
             ("admin", &[Role::Admin, Role::Member][..]),
             ("vic", &[Role::Member]),
@@ -519,6 +519,7 @@ impl World {
             direct,
             message,
             exchange,
+            slug,
             participant,
             pal_participant,
             exclusion,
@@ -593,6 +594,34 @@ impl World {
         ]
         .iter()
         .fold(text.to_string(), |text, (name, value)| text.replace(name, value))
+    }
+
+    /// The path and form fields for posting to the route `method route` as `who`: the
+    /// matrix row's when there is one, else placeholders for the parameters (the exchange's
+    /// slug for `<slug>`) and no fields.
+    pub fn form_for(
+        &self,
+        method: Method,
+        route: &str,
+        who: &Browser,
+    ) -> (String, Vec<(String, String)>) {
+        let found = MATRIX.iter().find(|a| a.method == method && route_path(a.path) == route);
+        if let Some(attempt) = found {
+            let fields = match self.payload(attempt.body, who) {
+                Payload::Form { fields, .. } => fields,
+                _ => Vec::new(),
+            };
+            return (self.path(attempt, who), fields);
+        }
+        let segments: Vec<String> = route
+            .split('/')
+            .map(|s| match s {
+                "<slug>" => self.slug.clone(),
+                s if s.starts_with('<') => "x".repeat(43),
+                s => s.to_string(),
+            })
+            .collect();
+        (segments.join("/"), Vec::new())
     }
 
     fn payload(&self, body: Body, attacker: &Browser) -> Payload {
@@ -688,7 +717,12 @@ async fn no_one_but_the_owner_or_an_admin_can_touch_a_record_by_its_id() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} attempts went wrong:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} attempts went wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 
     // Control: each row that reads answers its rightful reader, so the refusals above were
     // about who asked, not a wrong id or path.

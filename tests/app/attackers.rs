@@ -50,18 +50,15 @@ pub enum Payload {
     /// JSON text, sent as `application/json`.
     Json(String),
     /// Form fields; the browser's CSRF token is added unless `bare`.
-    Form { fields: Vec<(String, String)>, bare: bool },
+    Form {
+        fields: Vec<(String, String)>,
+        bare: bool,
+    },
 }
 
 impl Payload {
     pub fn json(value: Value) -> Payload {
         Payload::Json(value.to_string())
-    }
-
-    /// Form fields with no CSRF token at all.
-    pub fn bare_form(fields: &[(&str, &str)]) -> Payload {
-        let fields = fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        Payload::Form { fields, bare: true }
     }
 }
 
@@ -216,8 +213,11 @@ impl TestApp {
 
 /// Columns that change on every request and say nothing about who may do what: when a
 /// session or token was last used.
-const VOLATILE: [(&str, &str); 3] =
-    [("sessions", "last_seen_at"), ("api_tokens", "last_used_at"), ("calendar_feeds", "last_used_at")];
+const VOLATILE: [(&str, &str); 3] = [
+    ("sessions", "last_seen_at"),
+    ("api_tokens", "last_used_at"),
+    ("calendar_feeds", "last_used_at"),
+];
 
 /// Every row of every table, as text, by table: two snapshots are equal when the database
 /// holds the same data.

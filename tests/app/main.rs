@@ -39,6 +39,6 @@ mod notices_pages;
 mod realtime;
 mod register;
 mod sessions;
-mod sql_probes;
 mod setup;
+mod sql_probes;
 mod templates;

@@ -142,7 +142,8 @@ async fn club(app: &TestApp) -> Club {
     }
     let body = json!({"name": "Lesson", "duration_minutes": 45});
     let service = admin.call_ok(app, Method::Post, "/api/v1/admin/services", body).await;
-    let body = json!({"service_id": service["id"], "requested_start": at(48), "notes": "bookcedar"});
+    let body =
+        json!({"service_id": service["id"], "requested_start": at(48), "notes": "bookcedar"});
     admin.call_ok(app, Method::Post, "/api/v1/bookings", body).await;
     let body = json!({"email": "invitedogwood@example.org"});
     admin.call_ok(app, Method::Post, "/api/v1/admin/invites", body).await;
