@@ -427,14 +427,24 @@ pub fn update_me(
     me(conn, user)
 }
 
+/// Whether a search can be matched as typed. SQLite reads a LIKE pattern only up to a NUL,
+/// so a search holding one would match every name; names hold no control characters at all.
+pub fn searchable(q: &str) -> bool {
+    !q.chars().any(char::is_control)
+}
+
+pub const SEARCH_CONTROL_CHARACTERS: &str = "Search without control characters.";
+
 /// Page sizes of the directory.
 pub const DIRECTORY_SIZES: Sizes = Sizes { default: 50, max: 100 };
 
-/// Reads a directory query: the search (trimmed, at most 100 characters) and the page.
+/// Reads a directory query: the search (trimmed, at most 100 characters, no control
+/// characters) and the page.
 fn read_directory_query(query: &DirectoryQuery) -> Result<(Option<String>, Paging), AppError> {
     let mut v = Validator::new();
     let q = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     v.check(q.is_none_or(|q| q.chars().count() <= 100), "q", "Search for at most 100 characters.");
+    v.check(q.is_none_or(searchable), "q", SEARCH_CONTROL_CHARACTERS);
     let paging =
         Paging::check(&mut v, query.page.as_deref(), query.per_page.as_deref(), DIRECTORY_SIZES);
     v.finish()?;

@@ -68,7 +68,8 @@ fn given(value: &Option<String>) -> Option<&str> {
 }
 
 /// Checks the query of the member list and export: 422 naming `status`, `role`, `sort` or
-/// `page` for a value that means nothing; a search longer than 100 characters is a 422 `q`.
+/// `page` for a value that means nothing; a search longer than 100 characters or holding a
+/// control character is a 422 `q`.
 pub fn parse_query(query: &ListQuery) -> Result<Query, AppError> {
     let mut v = Validator::new();
     let q = given(&query.q).map(str::to_string);
@@ -76,6 +77,11 @@ pub fn parse_query(query: &ListQuery) -> Result<Query, AppError> {
         q.as_ref().is_none_or(|q| q.chars().count() <= 100),
         "q",
         "Search with at most 100 characters.",
+    );
+    v.check(
+        q.as_deref().is_none_or(crate::members::service::searchable),
+        "q",
+        crate::members::service::SEARCH_CONTROL_CHARACTERS,
     );
     let status = given(&query.status).and_then(|s| {
         let parsed = s.parse::<UserStatus>().ok();

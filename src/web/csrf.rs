@@ -77,14 +77,16 @@ impl<T> CsrfForm<T> {
     }
 }
 
-/// `T` plus the `csrf_token` field, parsed by Rocket's own form machinery.
-struct WithCsrf<T> {
+/// `T` plus the `csrf_token` field, parsed by Rocket's own form machinery. The token is kept
+/// even when `T` does not parse, so that a forged post is refused as forged whatever its
+/// fields, before anything about them is answered.
+struct WithCsrf<'r, T> {
     token: Option<String>,
-    inner: T,
+    inner: form::Result<'r, T>,
 }
 
 #[rocket::async_trait]
-impl<'r, T: FromForm<'r>> FromForm<'r> for WithCsrf<T> {
+impl<'r, T: FromForm<'r>> FromForm<'r> for WithCsrf<'r, T> {
     type Context = (Option<String>, T::Context);
 
     fn init(opts: form::Options) -> Self::Context {
@@ -104,7 +106,7 @@ impl<'r, T: FromForm<'r>> FromForm<'r> for WithCsrf<T> {
     }
 
     fn finalize(ctxt: Self::Context) -> form::Result<'r, Self> {
-        Ok(WithCsrf { token: ctxt.0, inner: T::finalize(ctxt.1)? })
+        Ok(WithCsrf { token: ctxt.0, inner: T::finalize(ctxt.1) })
     }
 }
 
@@ -113,29 +115,34 @@ impl<'r, T: FromForm<'r> + Send + 'r> FromData<'r> for CsrfForm<T> {
     type Error = AppError;
 
     async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> DataOutcome<'r, Self> {
-        let parsed = match Form::<WithCsrf<T>>::from_data(req, data).await {
+        let parsed = match Form::<WithCsrf<'r, T>>::from_data(req, data).await {
             DataOutcome::Success(form) => form.into_inner(),
             DataOutcome::Forward(f) => return DataOutcome::Forward(f),
             DataOutcome::Error((_, errors)) => {
-                let mut fields = crate::error::FieldErrors::new();
-                for e in errors.iter() {
-                    let name =
-                        e.name.as_ref().map(|n| n.to_string()).unwrap_or_else(|| "form".into());
-                    fields.entry(name).or_insert_with(|| e.kind.to_string());
-                }
-                let err = if errors.iter().any(|e| e.status().code == 413) {
-                    AppError::new(ErrorKind::PayloadTooLarge, "The form is too large.")
-                } else {
-                    AppError::validation(fields)
-                };
-                return DataOutcome::Error(stash(req, err));
+                return DataOutcome::Error(stash(req, form_error(&errors)))
             }
         };
         if let Err(err) = verify(req, parsed.token.as_deref()) {
             return DataOutcome::Error(stash(req, err));
         }
-        DataOutcome::Success(CsrfForm(parsed.inner))
+        match parsed.inner {
+            Ok(inner) => DataOutcome::Success(CsrfForm(inner)),
+            Err(errors) => DataOutcome::Error(stash(req, form_error(&errors))),
+        }
     }
+}
+
+/// A form that could not be read: 413 when too large, else 422 naming each field.
+fn form_error(errors: &form::Errors<'_>) -> AppError {
+    if errors.iter().any(|e| e.status().code == 413) {
+        return AppError::new(ErrorKind::PayloadTooLarge, "The form is too large.");
+    }
+    let mut fields = crate::error::FieldErrors::new();
+    for e in errors.iter() {
+        let name = e.name.as_ref().map(|n| n.to_string()).unwrap_or_else(|| "form".into());
+        fields.entry(name).or_insert_with(|| e.kind.to_string());
+    }
+    AppError::validation(fields)
 }
 
 /// The body of a form whose only field is the CSRF token (a logout button, say).

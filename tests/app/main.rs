@@ -1,9 +1,11 @@
 //! Integration tests: one binary, one module per area.
 
+mod attackers;
 mod live;
 mod real_server;
 mod support;
 
+mod access_matrix;
 mod acct_claim;
 mod acct_codes;
 mod acct_tokens;
@@ -41,4 +43,5 @@ mod realtime;
 mod register;
 mod sessions;
 mod setup;
+mod sql_probes;
 mod templates;
