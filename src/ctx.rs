@@ -6,6 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::accounts::password::Passwords;
+use crate::backups::newest::NewestBackup;
 use crate::clock::{unix, Clock};
 use crate::config::AppConfig;
 use crate::email::EmailTemplates;
@@ -23,6 +24,8 @@ pub struct Ctx {
     pub secret: Arc<Vec<u8>>,
     /// Sessions recently resolved, valid while nothing they depend on changes.
     pub sessions: Arc<crate::accounts::session_cache::SessionCache>,
+    /// The newest backup's time, remembered so `/health` need not list the folder each time.
+    pub newest_backup: Arc<NewestBackup>,
 }
 
 impl Ctx {
@@ -40,7 +43,9 @@ impl Ctx {
             Passwords::slots_for(cores),
         )?;
         let limits = Limits::new(config.login_attempts_per_minute, clock.clone());
+        let newest_backup = NewestBackup::new(crate::backups::service::backups_dir(&config));
         Ok(Ctx {
+            newest_backup: Arc::new(newest_backup),
             limits: Arc::new(limits),
             secret: Arc::new(secret),
             sessions: Arc::default(),

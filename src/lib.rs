@@ -186,7 +186,15 @@ struct Parts {
 impl Parts {
     fn manage(self, rocket: Rocket<Build>) -> Rocket<Build> {
         let secure = self.ctx.config.is_https();
+        let health = web::health::HealthSources {
+            db: self.db.clone(),
+            ctx: self.ctx.clone(),
+            scheduler: self.scheduler.clone(),
+            transport: self.transport.clone(),
+            probe: web::health::DatabaseProbe::default(),
+        };
         rocket
+            .manage(health)
             .manage(self.db)
             .manage(self.ctx)
             .manage(self.transport)

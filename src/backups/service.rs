@@ -117,7 +117,8 @@ fn admin_only(actor: &Actor) -> Result<(), AppError> {
     }
 }
 
-fn age_of(ctx: &Ctx, at: DateTime<Utc>) -> i64 {
+/// Whole seconds from `at` to the clock's now; never negative.
+pub fn age_of(ctx: &Ctx, at: DateTime<Utc>) -> i64 {
     (ctx.now() - at).num_seconds().max(0)
 }
 
@@ -138,24 +139,10 @@ pub fn list(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<BackupsView, 
 }
 
 /// Seconds since the newest backup was made; None when there is none. For the dashboard and
-/// `/health`. Errors only when the backups folder cannot be read.
-/// `/health` asks on every call, so only the names are read: no sizes or markers.
+/// `/health`. Errors only when the backups folder cannot be read. The newest backup's time is
+/// remembered between calls (see `newest`); the age is always taken against the clock now.
 pub fn last_backup_age(ctx: &Ctx) -> Result<Option<i64>, AppError> {
-    let dir = backups_dir(&ctx.config);
-    let entries = match fs::read_dir(&dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io_error(&dir, e)),
-    };
-    let mut named = Vec::new();
-    for entry in entries {
-        let name = entry.map_err(|e| io_error(&dir, e))?.file_name();
-        if let Some(at) = parse_name(&name.to_string_lossy()) {
-            named.push((at, name));
-        }
-    }
-    named.sort_unstable_by_key(|(at, _)| std::cmp::Reverse(*at));
-    Ok(named.into_iter().find(|(_, name)| dir.join(name).is_file()).map(|(at, _)| age_of(ctx, at)))
+    Ok(ctx.newest_backup.newest()?.map(|at| age_of(ctx, at)))
 }
 
 fn lock_writing() -> std::sync::MutexGuard<'static, ()> {
@@ -183,12 +170,14 @@ fn write_backup(ctx: &Ctx) -> Result<Found, AppError> {
     let verified_at = rfc3339(ctx.now());
     let marker = dir.join(format!("{name}{VERIFIED_SUFFIX}"));
     fs::write(&marker, &verified_at).map_err(|e| io_error(&marker, e))?;
+    ctx.newest_backup.forget();
     Ok(Found { name, at, size, verified_at: Some(verified_at) })
 }
 
 /// Deletes all but the `keep` newest backups (with their markers) and copies a crash left
 /// half-written. The caller holds the writing lock. Returns the names deleted.
-fn prune(dir: &Path, keep: usize) -> Result<Vec<String>, AppError> {
+fn prune(ctx: &Ctx, keep: usize) -> Result<Vec<String>, AppError> {
+    let dir = &backups_dir(&ctx.config);
     let mut deleted = Vec::new();
     for old in scan(dir)?.into_iter().skip(keep) {
         let path = dir.join(&old.name);
@@ -202,6 +191,7 @@ fn prune(dir: &Path, keep: usize) -> Result<Vec<String>, AppError> {
             let _ = fs::remove_file(entry.path());
         }
     }
+    ctx.newest_backup.forget();
     Ok(deleted)
 }
 
@@ -219,7 +209,7 @@ pub fn back_up_now(
     let found = {
         let _writing = lock_writing();
         let found = write_backup(ctx)?;
-        prune(&backups_dir(&ctx.config), keep as usize)?;
+        prune(ctx, keep as usize)?;
         found
     };
     write_tx(conn, |tx| {
@@ -239,12 +229,15 @@ pub fn run_scheduled(conn: &Connection, ctx: &Ctx) -> Result<Option<String>, App
     let schedule = settings::backup_schedule(conn)?;
     let dir = backups_dir(&ctx.config);
     let _writing = lock_writing();
+    // What /health remembers rests on file times; listing afresh now and then bounds how long
+    // a wall clock set back could keep a hand-made change from showing.
+    ctx.newest_backup.forget();
     let newest = scan(&dir)?.into_iter().next();
     if newest.is_some_and(|n| age_of(ctx, n.at) < schedule.interval_hours * 3600) {
         return Ok(None);
     }
     let found = write_backup(ctx)?;
-    let deleted = prune(&dir, schedule.keep as usize)?;
+    let deleted = prune(ctx, schedule.keep as usize)?;
     if !deleted.is_empty() {
         log::info!("backups: wrote {}, pruned {}", found.name, deleted.join(", "));
     }

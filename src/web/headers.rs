@@ -10,7 +10,12 @@ use rocket::{Data, Request, Response};
 pub struct RequestId(pub String);
 
 pub fn request_id(req: &Request<'_>) -> String {
-    req.local_cache(|| RequestId(String::from("-"))).0.clone()
+    request_id_ref(req).to_string()
+}
+
+/// The request id, borrowed for as long as the request lives.
+fn request_id_ref<'r>(req: &'r Request<'_>) -> &'r str {
+    &req.local_cache(|| RequestId(String::from("-"))).0
 }
 
 pub struct SecurityHeaders {
@@ -43,7 +48,7 @@ impl Fairing for SecurityHeaders {
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
-        res.set_header(Header::new("X-Request-Id", request_id(req)));
+        res.set_header(Header::new("X-Request-Id", request_id_ref(req)));
         res.set_header(Header::new("Content-Security-Policy", CSP));
         res.set_header(Header::new("X-Frame-Options", "DENY"));
         res.set_header(Header::new("X-Content-Type-Options", "nosniff"));

@@ -1,8 +1,10 @@
 //! `GET /health`.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use clubroom::jobs::Scheduler;
+use clubroom::web::health::DATABASE_FRESH;
 use rocket::http::Status;
 
 use crate::support::*;
@@ -54,4 +56,51 @@ async fn health_is_503_naming_the_scheduler_when_it_has_stopped() {
     assert_eq!(status, Status::ServiceUnavailable);
     assert_eq!(body["scheduler"], "stopped");
     assert_eq!(body["failing"], serde_json::json!(["scheduler"]));
+}
+
+#[rocket::async_test]
+async fn health_notices_a_database_that_stops_answering_within_the_documented_delay() {
+    let app = TestApp::spawn_with(|c| {
+        c.db_pool_size = 2;
+        c.db_timeout_secs = 1;
+    })
+    .await;
+    assert_eq!(app.json("/health").await.0, Status::Ok);
+    let pool = app.db().pool().clone();
+    let held: Vec<_> = (0..2).map(|_| pool.get().unwrap()).collect();
+    let stopped = Instant::now();
+    loop {
+        let asked = stopped.elapsed();
+        let (status, body) = app.json("/health").await;
+        if status == Status::ServiceUnavailable {
+            assert_eq!(body["database"], "unavailable");
+            break;
+        }
+        assert!(asked < DATABASE_FRESH, "an earlier success stood in for {asked:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The last ping waited up to db_timeout_secs for a connection.
+    let allowed = DATABASE_FRESH + Duration::from_secs(1) + Duration::from_millis(500);
+    assert!(stopped.elapsed() < allowed, "noticed after {:?}", stopped.elapsed());
+    drop(held);
+    assert_eq!(app.json("/health").await.0, Status::Ok, "a failure is never reused");
+}
+
+#[rocket::async_test]
+async fn health_reports_a_backup_made_through_the_api_at_once() {
+    let app = TestApp::spawn().await;
+    app.as_admin().await;
+    for _ in 0..400 {
+        if app.json("/health").await.1["last_backup_age_secs"].is_i64() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    app.advance(chrono::Duration::minutes(90));
+    let age = app.json("/health").await.1["last_backup_age_secs"].as_i64().expect("an age");
+    assert!((90 * 60..=90 * 60 + 3).contains(&age), "{age}");
+    let (status, made) = app.post_json("/api/v1/admin/backups", serde_json::json!({})).await;
+    assert_eq!(status, Status::Created, "{made}");
+    let age = app.json("/health").await.1["last_backup_age_secs"].as_i64().expect("an age");
+    assert!((0..=3).contains(&age), "{age}");
 }
