@@ -374,6 +374,91 @@ describe("a gift exchange from its creation to the draw", { timeout: 180000 }, (
   });
 });
 
+/** The same-origin paths the links in `nav` lead to, in order, without repeats. */
+async function linksIn(nav) {
+  const hrefs = await nav.getByRole("link").evaluateAll((links) => links.map((a) => a.href));
+  return [...new Set(hrefs.filter((h) => h.startsWith(BASE_URL)).map((h) => new URL(h).pathname + new URL(h).search))];
+}
+
+describe("every page the navigation leads to passes the same checks", { timeout: 180000 }, () => {
+  step("an admin's screens, on a desktop", async () => {
+    const { admin } = people;
+    await admin.goto("/admin");
+    const paths = [
+      ...(await linksIn(admin.page.getByRole("navigation", { name: "Main" }))),
+      ...(await linksIn(admin.page.getByRole("navigation", { name: "Admin screens" }))),
+      "/coach",
+      "/admin/members/import",
+      "/admin/exchanges/notifications",
+    ];
+    assert.ok(paths.includes("/admin/settings") && paths.includes("/directory"), paths.join(" "));
+    for (const path of new Set(paths)) {
+      const res = await admin.goto(path);
+      assert.equal(res.status(), 200, path);
+    }
+  });
+
+  step("a member's pages, on a phone", async () => {
+    const { member } = people;
+    await member.page.setViewportSize({ width: 390, height: 844 });
+    await member.goto("/home", "phone-home");
+    const paths = [...(await linksIn(member.page.getByRole("navigation", { name: "Main" }))), "/card", "/account"];
+    assert.ok(!paths.includes("/admin"), "a member has no admin link");
+    for (const path of new Set(paths)) {
+      const res = await member.goto(path, path === "/activities" ? "phone-activities" : undefined);
+      assert.equal(res.status(), 200, path);
+    }
+    await member.goto("/admin");
+    await member.page.getByRole("heading", { level: 1 }).waitFor();
+  });
+
+  step("the pages of someone who is not signed in, and the error page", async () => {
+    const { visitor } = people;
+    await visitor.page.setViewportSize({ width: 390, height: 844 });
+    for (const path of ["/", "/login", "/login/email", "/forgot", "/claim"]) {
+      const res = await visitor.goto(path, path === "/login" ? "phone-login" : undefined);
+      assert.equal(res.status(), 200, path);
+    }
+    const res = await visitor.goto("/no-such-page", "not-found");
+    assert.equal(res.status(), 404);
+  });
+});
+
+describe("the checks themselves", () => {
+  step("a page with a serious accessibility problem fails the check", async () => {
+    const { visitor } = people;
+    await visitor.goto("/login");
+    await visitor.page.evaluate(() => {
+      const img = document.createElement("img");
+      img.src = "/assets/img/favicon.svg";
+      document.querySelector("main").append(img);
+    });
+    await assert.rejects(visitor.check(undefined, { report: false }), /critical image-alt/);
+  });
+
+  step("two form fields sharing an id fail the check", async () => {
+    const { visitor } = people;
+    await visitor.goto("/login");
+    await visitor.page.evaluate(() => {
+      const field = document.querySelector("#f-login").closest(".field");
+      field.after(field.cloneNode(true));
+    });
+    await assert.rejects(visitor.check(undefined, { report: false }), /duplicate-id-aria/);
+  });
+
+  step("an inline script is refused by the CSP and fails the check", async () => {
+    const { visitor } = people;
+    await visitor.goto("/login");
+    await visitor.page.evaluate(() => {
+      const script = document.createElement("script");
+      script.textContent = "document.title = 'injected'";
+      document.body.append(script);
+    });
+    await assert.rejects(visitor.check(undefined, { report: false }), /Content Security Policy/);
+    assert.notEqual(await visitor.page.title(), "injected");
+  });
+});
+
 describe("every browser closes clean", () => {
   step("no page went unchecked and no browser reported an error", async () => {
     for (const visitor of Object.values(people).filter((p) => p instanceof Visitor)) {
