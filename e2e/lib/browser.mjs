@@ -42,9 +42,22 @@ export async function launch() {
   const close = browser.close.bind(browser);
   browser.close = async () => {
     writeFileSync(join(ARTIFACTS, "accessibility.json"), JSON.stringify(pages, null, 2));
-    await close();
+    await within(30000, "closing Chromium", close);
   };
   return browser;
+}
+
+/** `run()`, or an error naming `what` once `ms` have passed (evaluations have no timeout). */
+async function within(ms, what, run) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([run(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 let shots = 0;
@@ -135,12 +148,12 @@ export class Visitor {
     }
     // Evaluated through the DevTools protocol, so the site's CSP (no inline script) applies to
     // the page's own scripts as in real use and not to the checker.
-    if (!(await page.evaluate("typeof window.axe === 'object'"))) {
-      await page.evaluate(AXE_SOURCE);
-    }
-    const result = await page.evaluate(() =>
-      window.axe.run(document, { resultTypes: ["violations"] }),
-    );
+    const result = await within(30000, `axe-core on ${page.url()}`, async () => {
+      if (!(await page.evaluate("typeof window.axe === 'object'"))) {
+        await page.evaluate(AXE_SOURCE);
+      }
+      return page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+    });
     const url = this.path();
     if (report) {
       pages.push({
