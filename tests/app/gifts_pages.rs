@@ -425,8 +425,7 @@ async fn a_member_joining_with_one_click_goes_by_their_name_in_the_club() {
     app.login_as("kim").await;
     let register_path = format!("/exchange/{slug}/register");
     assert!(page(&app, &register_path).await.1.contains("You join as Kim Lee;"));
-    let (status, _, _) =
-        submit(&app, &register_path, &format!("/exchange/{slug}/join"), &[]).await;
+    let (status, _, _) = submit(&app, &register_path, &format!("/exchange/{slug}/join"), &[]).await;
     assert_eq!(status, Status::SeeOther);
     let name = scalar::<String>(
         &app,
