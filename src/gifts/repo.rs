@@ -8,6 +8,7 @@ use super::model::{Exchange, ExchangeState, Exclusion, Participant, RemovedHow};
 use crate::accounts::model::{parse_roles, Role};
 use crate::db::unique_violation;
 use crate::error::AppError;
+use crate::members::model::name_sql;
 
 // ----- exchanges -----
 
@@ -286,6 +287,13 @@ pub fn participation(
             participant_from_row,
         )
         .optional()?)
+}
+
+/// The name the user goes by everywhere in the club (first and last name, else display name,
+/// else username): a member joining with one click appears under it.
+pub fn member_name(conn: &Connection, user_id: i64) -> Result<String, AppError> {
+    let sql = format!("SELECT {} FROM users u WHERE u.id = ?1", name_sql("u"));
+    Ok(conn.query_row(&sql, [user_id], |r| r.get(0))?)
 }
 
 /// Every exchange place the user holds, soonest exchange first.

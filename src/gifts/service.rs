@@ -1064,7 +1064,8 @@ pub fn join(
     {
         return Err(repo::already_registered());
     }
-    let name: String = user.name().trim().chars().take(NAME_MAX).collect();
+    let name: String =
+        repo::member_name(conn, user.user_id)?.trim().chars().take(NAME_MAX).collect();
     let new = NewParticipant {
         exchange_id: e.id,
         user_id: user.user_id,
@@ -1133,10 +1134,14 @@ pub fn registration_page(
         Some(user) => repo::participation(conn, e.id, user.user_id)?.is_some(),
         None => false,
     };
-    let can_join =
-        viewer.is_some_and(|u| check_participant_email(&normalize_email(&u.email)).is_ok());
+    let join_name = match viewer {
+        Some(u) if check_participant_email(&normalize_email(&u.email)).is_ok() => {
+            Some(repo::member_name(conn, u.user_id)?)
+        }
+        _ => None,
+    };
     let form = form.unwrap_or(RegisterForm { reminders: true, ..RegisterForm::default() });
-    Ok(RegisterPage { exchange, form, can_join, already_in })
+    Ok(RegisterPage { exchange, form, can_join: join_name.is_some(), join_name, already_in })
 }
 
 // ----- the participant's own view -----

@@ -398,6 +398,8 @@ pub struct RegisterPage {
     pub form: RegisterForm,
     /// Signed in with an account that has an email address: one click joins.
     pub can_join: bool,
+    /// The name one click joins under (the one the member goes by in the club).
+    pub join_name: Option<String>,
     /// The signed-in viewer is already in this exchange.
     pub already_in: bool,
 }

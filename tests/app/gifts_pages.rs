@@ -416,6 +416,30 @@ async fn the_registration_page_says_why_it_takes_nobody() {
 }
 
 #[rocket::async_test]
+async fn a_member_joining_with_one_click_goes_by_their_name_in_the_club() {
+    let app = gift_app().await;
+    app.as_admin().await;
+    let (id, slug) = open_with(&app, "Club party", &["Ann"]).await;
+    app.create_user("kim", &[Role::Member]).await;
+    app.exec("UPDATE users SET first_name = 'Kim', last_name = 'Lee' WHERE username = 'kim'").await;
+    app.login_as("kim").await;
+    let register_path = format!("/exchange/{slug}/register");
+    assert!(page(&app, &register_path).await.1.contains("You join as Kim Lee;"));
+    let (status, _, _) = submit(&app, &register_path, &format!("/exchange/{slug}/join"), &[]).await;
+    assert_eq!(status, Status::SeeOther);
+    let name = scalar::<String>(
+        &app,
+        format!(
+            "SELECT name FROM exchange_participants WHERE exchange_id = {id} \
+             AND email = 'kim@example.org'"
+        ),
+    )
+    .await;
+    assert_eq!(name, "Kim Lee");
+    assert!(page(&app, "/exchanges").await.1.contains("<li>Kim Lee</li>"));
+}
+
+#[rocket::async_test]
 async fn a_signed_in_member_joins_with_one_click_from_the_page() {
     let app = gift_app().await;
     app.as_admin().await;

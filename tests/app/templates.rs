@@ -38,6 +38,16 @@ fn is_page(name: &str) -> bool {
         || name.starts_with("partials/"))
 }
 
+/// A label's `for`, `aria-describedby` and the like find the first element with an id: a second
+/// one is left nameless for screen readers (a form field without its label).
+fn assert_unique_ids(name: &str, html: &str) {
+    let mut seen = std::collections::HashSet::new();
+    for part in html.split(" id=\"").skip(1) {
+        let id = part.split('"').next().unwrap_or_default();
+        assert!(seen.insert(id), "{name}: the id {id:?} is used twice");
+    }
+}
+
 #[test]
 fn every_page_template_renders_for_visitors_and_members_with_and_without_errors() {
     let fixtures = fixtures();
@@ -63,6 +73,8 @@ fn every_page_template_renders_for_visitors_and_members_with_and_without_errors(
                 assert!(html.contains("Riverside Skating Club"), "{name} uses the layout");
                 assert!(!html.contains("<script>"), "{name}: no inline script");
                 assert!(!html.contains("style=\""), "{name}: no inline style (CSP)");
+                assert_unique_ids(name, &html);
+                assert!(!html.contains("<th></th>"), "{name}: a header cell names its column");
             }
         }
     }
