@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod activities;
 pub mod admin;
+pub mod apidoc;
 pub mod audit;
 pub mod backups;
 pub mod bookings;
@@ -169,6 +170,7 @@ pub fn rocket_with(config: AppConfig, runtime: Runtime) -> Rocket<Build> {
         .mount("/api/v1", gifts::prefs::api_routes())
         .mount("/api/v1", realtime::api::routes())
         .mount("/api/v1", backups::api::routes())
+        .mount("/api", apidoc::routes())
 }
 
 /// Everything built at start-up, before the first request.

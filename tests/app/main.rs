@@ -15,6 +15,7 @@ mod admin_dash;
 mod admin_outbox;
 mod admin_people;
 mod admin_settings;
+mod apidoc;
 mod bookings;
 mod cards;
 mod chat;
