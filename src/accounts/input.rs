@@ -6,7 +6,7 @@ use rocket::FromForm;
 use serde::Deserialize;
 
 #[derive(Default, Deserialize, FromForm)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct LoginInput {
     /// Username or email address.
     #[field(default = String::new())]
@@ -19,7 +19,7 @@ pub struct LoginInput {
 }
 
 #[derive(Default, Deserialize, FromForm)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct SetupInput {
     #[field(default = String::new())]
     pub club_name: String,
@@ -33,7 +33,7 @@ pub struct SetupInput {
 
 /// `POST /api/v1/auth/register` and the join form.
 #[derive(Default, Deserialize, FromForm)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct RegisterInput {
     #[field(default = String::new())]
     pub username: String,
@@ -49,7 +49,7 @@ pub struct RegisterInput {
 }
 
 #[derive(Default, Deserialize, FromForm)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct SetPasswordInput {
     #[field(default = String::new())]
     pub password: String,
@@ -59,7 +59,7 @@ pub struct SetPasswordInput {
 
 /// `POST /api/v1/auth/login/verify` and the code form after a password.
 #[derive(Default, Deserialize, FromForm)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct VerifyInput {
     #[field(default = String::new())]
     pub challenge: String,
@@ -71,21 +71,21 @@ pub struct VerifyInput {
 }
 
 #[derive(Default, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct RefreshInput {
     pub refresh_token: String,
 }
 
 /// The body of requests that only name an email address (claim code, sign-in link, reset).
 #[derive(Default, Deserialize, FromForm)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct EmailInput {
     #[field(default = String::new())]
     pub email: String,
 }
 
 #[derive(Default, Deserialize, FromForm)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ClaimInput {
     #[field(default = String::new())]
     pub email: String,
@@ -97,7 +97,7 @@ pub struct ClaimInput {
 
 /// A sign-in link's token, or the email address with the code from the email.
 #[derive(Default, Deserialize, FromForm)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct MagicInput {
     pub token: Option<String>,
     pub email: Option<String>,
@@ -105,7 +105,7 @@ pub struct MagicInput {
 }
 
 #[derive(Default, Deserialize, FromForm)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ResetInput {
     /// The reset page carries the token in its URL instead.
     pub token: Option<String>,
@@ -116,7 +116,7 @@ pub struct ResetInput {
 }
 
 #[derive(Default, Deserialize, FromForm)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ChangePasswordInput {
     #[field(default = String::new())]
     pub current_password: String,
@@ -125,14 +125,14 @@ pub struct ChangePasswordInput {
 }
 
 #[derive(Default, Deserialize, FromForm)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct TwoFactorInput {
     #[field(default = false)]
     pub enabled: bool,
 }
 
 #[derive(Default, Deserialize, FromForm)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct GuestInput {
     #[field(default = String::new())]
     pub display_name: String,
@@ -140,7 +140,7 @@ pub struct GuestInput {
 
 /// `POST /api/v1/admin/members`: pre-register a member who then claims the account.
 #[derive(Default, Deserialize, FromForm)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct NewMemberInput {
     #[field(default = String::new())]
     pub email: String,

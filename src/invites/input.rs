@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 /// `POST /api/v1/admin/invites` and the admin form. Leave `email` empty for a shareable link.
 #[derive(Debug, Default, Deserialize, FromForm)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct InviteInput {
     pub name: Option<String>,
     pub email: Option<String>,

@@ -14,7 +14,7 @@ use super::service;
 use super::views::{AgreementAdminView, DirectoryList, MemberDetail, OnboardingView, ProfileView};
 use crate::error::AppError;
 use crate::web::guards::{ActiveMember, AdminUser, App, Client, CurrentUser};
-use crate::web::json::JsonBody;
+use crate::web::json::{JsonBody, MaybeJson};
 
 #[get("/onboarding")]
 async fn onboarding(user: CurrentUser, app: App) -> Result<Json<OnboardingView>, AppError> {
@@ -83,15 +83,15 @@ async fn member(admin: AdminUser, id: i64, app: App) -> Result<Json<MemberDetail
 }
 
 /// The body of a status change is optional: `{"note"?}` or nothing.
-fn note_of(input: Option<JsonBody<StatusNoteInput>>) -> Option<String> {
-    input.and_then(|i| i.into_inner().note)
+fn note_of(input: MaybeJson<StatusNoteInput>) -> Option<String> {
+    input.into_inner().and_then(|i| i.note)
 }
 
 #[post("/admin/members/<id>/activate", data = "<input>")]
 async fn activate(
     admin: AdminUser,
     id: i64,
-    input: Option<JsonBody<StatusNoteInput>>,
+    input: MaybeJson<StatusNoteInput>,
     app: App,
 ) -> Result<Json<MemberDetail>, AppError> {
     let (actor, note) = (admin.actor(), note_of(input));
@@ -105,7 +105,7 @@ async fn activate(
 async fn disable(
     admin: AdminUser,
     id: i64,
-    input: Option<JsonBody<StatusNoteInput>>,
+    input: MaybeJson<StatusNoteInput>,
     app: App,
 ) -> Result<Json<MemberDetail>, AppError> {
     let (actor, note) = (admin.actor(), note_of(input));
@@ -120,7 +120,7 @@ async fn disable(
 async fn enable(
     admin: AdminUser,
     id: i64,
-    input: Option<JsonBody<StatusNoteInput>>,
+    input: MaybeJson<StatusNoteInput>,
     app: App,
 ) -> Result<Json<MemberDetail>, AppError> {
     let (actor, note) = (admin.actor(), note_of(input));

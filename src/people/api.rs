@@ -16,7 +16,7 @@ use crate::error::{AppError, ErrorKind};
 use crate::members::manage;
 use crate::members::views::MemberDetail;
 use crate::web::guards::{AdminUser, App, Client};
-use crate::web::json::JsonBody;
+use crate::web::json::{JsonBody, MaybeJson};
 
 /// A page of people, with the total and the page links in headers so the body stays the
 /// plain list it always was.
@@ -167,11 +167,11 @@ async fn import_get(
 async fn import_commit(
     admin: AdminUser,
     id: String,
-    input: Option<JsonBody<CommitInput>>,
+    input: MaybeJson<CommitInput>,
     app: App,
 ) -> Result<Json<ImportResult>, AppError> {
     let actor = admin.actor();
-    let send = input.is_some_and(|i| i.into_inner().send_invites);
+    let send = input.into_inner().is_some_and(|i| i.send_invites);
     let result = app.write(move |tx, ctx| import::commit(tx, ctx, &actor, &id, send)).await?;
     app.wake_outbox();
     Ok(Json(result))

@@ -81,6 +81,33 @@ impl<'r, T: DeserializeOwned> FromData<'r> for JsonBody<T> {
     }
 }
 
+/// An optional JSON body: `None` for an empty body, otherwise exactly what `JsonBody` accepts
+/// (a present body of the wrong type or shape is refused, never silently ignored as Rocket's
+/// `Option<T>` data guard would).
+pub struct MaybeJson<T>(pub Option<T>);
+
+impl<T> MaybeJson<T> {
+    pub fn into_inner(self) -> Option<T> {
+        self.0
+    }
+}
+
+#[rocket::async_trait]
+impl<'r, T: DeserializeOwned> FromData<'r> for MaybeJson<T> {
+    type Error = AppError;
+
+    async fn from_data(req: &'r Request<'_>, mut data: Data<'r>) -> Outcome<'r, Self> {
+        if data.peek(1).await.is_empty() {
+            return Outcome::Success(MaybeJson(None));
+        }
+        match JsonBody::<T>::from_data(req, data).await {
+            Outcome::Success(JsonBody(value)) => Outcome::Success(MaybeJson(Some(value))),
+            Outcome::Error(e) => Outcome::Error(e),
+            Outcome::Forward(f) => Outcome::Forward(f),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
