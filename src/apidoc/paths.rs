@@ -35,6 +35,17 @@ pub fn all() -> Vec<Op> {
 
 const CSV: &str = "text/csv";
 
+/// A date filter; left empty (as a form leaves it) it filters nothing.
+fn date_or_empty() -> serde_json::Value {
+    json!({ "anyOf": [date(), { "type": "string", "maxLength": 0 }] })
+}
+
+/// `pending` or `pending,confirmed`.
+fn booking_statuses() -> serde_json::Value {
+    let one = "(pending|confirmed|declined|cancelled|completed)";
+    json!({ "type": "string", "pattern": format!("^{one}(,{one})*$") })
+}
+
 fn accounts() -> Vec<Op> {
     let t = "Sign-in and accounts";
     vec![
@@ -182,9 +193,11 @@ fn invites() -> Vec<Op> {
             .errors(&[409]),
         get("/api/v1/auth/invites/{token}", "Check an invitation before registering")
             .param(path_text("token", "The token from the invitation link."))
-            .ok(200, "What the invitation grants; `valid` says whether it can still be used.", r("InvitePreflight")),
+            .ok(200, "What the invitation grants.", r("InvitePreflight"))
+            .errors(&[403]),
         get("/api/v1/auth/invites", "Check whether registration without an invitation is open")
-            .ok(200, "`valid` is true while the club's registration is open.", r("InvitePreflight")),
+            .ok(200, "Registration is open: what it grants.", r("InvitePreflight"))
+            .errors(&[403]),
     ]
     .into_iter()
     .map(|op| op.tag(t))
@@ -222,7 +235,7 @@ fn membership() -> Vec<Op> {
             .access(Access::Member)
             .param(query("q", string(), "Words to look for in names, usernames and cities."))
             .param(page())
-            .param(per_page(200))
+            .param(per_page(100))
             .ok(200, "A page of the directory (50 entries unless `per_page` says otherwise).", r("DirectoryList")),
     ]
     .into_iter()
@@ -234,9 +247,9 @@ fn people() -> Vec<Op> {
     let t = "People (admin)";
     let list_query = |op: Op| {
         op.param(query("q", string(), "Words to look for in names, usernames and email addresses."))
-            .param(query("role", string(), "Only people with this role."))
-            .param(query("status", string(), "Only people with this status."))
-            .param(query("sort", string(), "A column (`name`, `username`, `email`, `status`, `joined`, `last_login`, ...), `-` first for the reverse order."))
+            .param(query("role", one_of_strings(&["admin", "coach", "member", "guardian", "guest", "organizer"]), "Only people with this role."))
+            .param(query("status", one_of_strings(&["invited", "onboarding", "pending_contract", "pending_review", "active", "disabled"]), "Only people with this status."))
+            .param(query("sort", json!({ "type": "string", "pattern": "^-?(name|email|status|joined|member_since|last_login)$" }), "A column (`name`, `email`, `status`, `joined`, `member_since`, `last_login`), `-` first for the reverse order."))
     };
     let import = Body {
         required: true,
@@ -391,8 +404,8 @@ fn club() -> Vec<Op> {
 fn activities() -> Vec<Op> {
     let t = "Activities";
     let filters = |op: Op| {
-        op.param(query("from", date(), "First day (`YYYY-MM-DD`, in the member's time zone)."))
-            .param(query("to", date(), "Last day, included."))
+        op.param(query("from", date_or_empty(), "First day (`YYYY-MM-DD`, in the member's time zone); empty for no limit."))
+            .param(query("to", date_or_empty(), "Last day, included; empty for no limit."))
             .param(query("type", string(), "An activity type's key."))
             .param(query("member_id", json!({ "type": "integer", "minimum": 1, "maximum": i64::MAX }), "Whose log (yourself unless you coach them or are an admin)."))
     };
@@ -405,12 +418,14 @@ fn activities() -> Vec<Op> {
         filters(get("/api/v1/activities", "List activities"))
             .access(Access::Member)
             .param(page())
-            .param(per_page(200))
-            .ok(200, "A page of the log, newest first, with totals.", r("ActivityList")),
+            .param(per_page(100))
+            .ok(200, "A page of the log, newest first, with totals.", r("ActivityList"))
+            .errors(&[404]),
         filters(get("/api/v1/activities/export.csv", "Export activities as CSV"))
             .access(Access::Member)
             .answer(200, "A CSV file to save.", Some((CSV, string())))
-            .headers(&[("Content-Disposition", "`attachment` with a file name.")]),
+            .headers(&[("Content-Disposition", "`attachment` with a file name.")])
+            .errors(&[404]),
         get("/api/v1/activities/{id}", "One activity")
             .access(Access::Member)
             .param(path_id("id", "The activity."))
@@ -490,7 +505,7 @@ fn bookings() -> Vec<Op> {
             .errors(&[409]),
         get("/api/v1/bookings", "My bookings")
             .access(Access::Member)
-            .param(query("status", one_of_strings(&["pending", "confirmed", "declined", "cancelled", "completed"]), "Only bookings in this state."))
+            .param(query("status", booking_statuses(), "Only bookings in these states: one, or several separated by commas."))
             .ok(200, "Newest first.", array(r("Booking"))),
         get("/api/v1/bookings/{id}", "One of my bookings")
             .access(Access::Member)
@@ -503,9 +518,9 @@ fn bookings() -> Vec<Op> {
             .errors(&[409]),
         get("/api/v1/admin/bookings", "Every member's bookings")
             .access(Access::Admin)
-            .param(query("status", one_of_strings(&["pending", "confirmed", "declined", "cancelled", "completed"]), "Only bookings in this state."))
-            .param(query("from", date(), "First day (`YYYY-MM-DD`, club time zone)."))
-            .param(query("to", date(), "Last day, included."))
+            .param(query("status", booking_statuses(), "Only bookings in these states: one, or several separated by commas."))
+            .param(query("from", date_or_empty(), "First day (`YYYY-MM-DD`, club time zone); empty for no limit."))
+            .param(query("to", date_or_empty(), "Last day, included; empty for no limit."))
             .ok(200, "With the member of each.", array(r("Booking"))),
         post("/api/v1/admin/bookings/{id}/confirm", "Confirm a booking")
             .access(Access::Admin)
@@ -562,8 +577,9 @@ fn cards() -> Vec<Op> {
             .ok(200, "Saved.", r("ContactPreference")),
         get("/api/v1/cards/{token}", "A shared card")
             .about("For anyone with the link; search engines are asked not to index it.")
-            .param(path_text("token", "The token from the card's link."))
+            .param(path_uuid("token", "The token from the card's link."))
             .ok(200, "The card.", r("Card"))
+            .errors(&[400])
             .headers(&[("X-Robots-Tag", "`noindex`.")]),
     ]
     .into_iter()
@@ -680,7 +696,7 @@ fn chat() -> Vec<Op> {
             .access(Access::Member)
             .param(id())
             .param(query("before", json!({ "type": "integer", "minimum": 1, "maximum": i64::MAX }), "Messages older than this id."))
-            .param(query("limit", json!({ "type": "integer", "minimum": 1, "maximum": 100 }), "How many (50 unless asked)."))
+            .param(query("limit", json!({ "type": "integer", "minimum": 1, "maximum": 200 }), "How many (50 unless asked)."))
             .ok(200, "Oldest first; `next_before` pages back.", r("History")),
         post("/api/v1/conversations/{id}/messages", "Post a message")
             .access(Access::Member)
@@ -887,7 +903,7 @@ fn admin() -> Vec<Op> {
             .ok(200, "The settings after.", r("Settings")),
         get("/api/v1/admin/outbox", "The email outbox")
             .access(Access::Admin)
-            .param(query("status", one_of_strings(&["all", "queued", "sent", "failed"]), "Only emails in this state."))
+            .param(query("status", one_of_strings(&["queued", "sent", "failed"]), "Only emails in this state."))
             .param(page())
             .ok(200, "A page of emails, newest first, with counts per state.", r("OutboxList")),
         post("/api/v1/admin/outbox/{id}/resend", "Send an email again")
@@ -957,6 +973,7 @@ fn apidoc() -> Vec<Op> {
         get("/api/v1/openapi.json", "This document")
             .ok(200, "The OpenAPI 3.1 description of the JSON API.", r("OpenApiDocument")),
         get("/api/docs", "The readable API reference")
+            .access(Access::Optional)
             .answer(200, "An HTML page made from this document.", Some(("text/html", string()))),
     ]
     .into_iter()

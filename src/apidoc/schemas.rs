@@ -887,8 +887,8 @@ fn inputs() -> Vec<(&'static str, Value)> {
                 ("name", opt_string()),
                 ("email", opt_string()),
                 ("roles", array(text())),
-                ("max_uses", opt_int()),
-                ("expires_in_days", opt_int()),
+                ("max_uses", nullable(whole())),
+                ("expires_in_days", nullable(whole())),
             ],
             &[],
         )),
@@ -911,7 +911,7 @@ fn inputs() -> Vec<(&'static str, Value)> {
             &[],
         )),
         ("TestEmailInput", input(&[("to", text())], &["to"])),
-        ("RetentionInput", input(&[("days", int())], &["days"])),
+        ("RetentionInput", input(&[("days", whole())], &["days"])),
         ("ProfileInput", input(
             &[
                 ("first_name", answer()),
@@ -937,7 +937,7 @@ fn inputs() -> Vec<(&'static str, Value)> {
             ],
             &[],
         )),
-        ("SignInput", input(&[("full_name", text()), ("accept", boolean()), ("version", opt_int())], &[])),
+        ("SignInput", input(&[("full_name", text()), ("accept", boolean()), ("version", nullable(whole()))], &[])),
         ("FieldInput", input(
             &[
                 ("key", opt_string()),
@@ -946,7 +946,7 @@ fn inputs() -> Vec<(&'static str, Value)> {
                 ("required", nullable(boolean())),
                 ("visibility", opt_string()),
                 ("choices", nullable(array(text()))),
-                ("position", opt_int()),
+                ("position", nullable(whole())),
             ],
             &[],
         )),
@@ -959,33 +959,33 @@ fn inputs() -> Vec<(&'static str, Value)> {
         ("CsvInput", input(&[("csv", text())], &["csv"])),
         ("ActivityInput", input(
             &[
-                ("member_id", opt_int()),
+                ("member_id", nullable(whole())),
                 ("started_at", opt_string()),
-                ("duration_minutes", opt_int()),
+                ("duration_minutes", nullable(whole())),
                 ("type", opt_string()),
                 ("format", opt_string()),
                 ("venue", opt_string()),
-                ("coach_id", opt_int()),
+                ("coach_id", nullable(whole())),
                 ("notes", opt_string()),
             ],
             &[],
         )),
-        ("NewTypeInput", input(&[("key", text()), ("label", text()), ("position", opt_int())], &[])),
+        ("NewTypeInput", input(&[("key", text()), ("label", text()), ("position", nullable(whole()))], &[])),
         ("TypeChangeInput", input(
-            &[("label", opt_string()), ("position", opt_int()), ("archived", nullable(boolean()))],
+            &[("label", opt_string()), ("position", nullable(whole())), ("archived", nullable(boolean()))],
             &[],
         )),
         ("ServiceInput", input(
             &[
                 ("name", opt_string()),
-                ("duration_minutes", opt_int()),
+                ("duration_minutes", nullable(whole())),
                 ("notes", opt_string()),
                 ("archived", nullable(boolean())),
             ],
             &[],
         )),
         ("BookingInput", input(
-            &[("service_id", opt_int()), ("requested_start", opt_string()), ("notes", opt_string())],
+            &[("service_id", nullable(whole())), ("requested_start", opt_string()), ("notes", opt_string())],
             &[],
         )),
         ("DecisionInput", input(&[("message", opt_string())], &[])),
@@ -1003,20 +1003,20 @@ fn inputs() -> Vec<(&'static str, Value)> {
         ("ReplyInput", input(&[("body", opt_string())], &[])),
         ("NoticeSettingsInput", input(&[("email_notices", nullable(boolean()))], &[])),
         ("GroupInput", input(
-            &[("name", opt_string()), ("description", opt_string()), ("member_ids", array(int()))],
+            &[("name", opt_string()), ("description", opt_string()), ("member_ids", array(whole()))],
             &[],
         )),
-        ("DirectInput", input(&[("member_id", opt_int())], &[])),
-        ("MembersInput", input(&[("member_ids", array(int()))], &[])),
+        ("DirectInput", input(&[("member_id", nullable(whole()))], &[])),
+        ("MembersInput", input(&[("member_ids", array(whole()))], &[])),
         ("RenameInput", input(&[("name", opt_string()), ("description", opt_string())], &[])),
         ("MessageInput", input(&[("content", opt_string()), ("client_sent_at", opt_string())], &[])),
-        ("ReadInput", input(&[("message_id", opt_int())], &[])),
+        ("ReadInput", input(&[("message_id", nullable(whole()))], &[])),
         ("ExchangeInput", input(
             &[
                 ("name", opt_string()),
                 ("description", opt_string()),
                 ("budget", opt_string()),
-                ("max_participants", opt_int()),
+                ("max_participants", nullable(whole())),
                 ("registration_close_date", opt_string()),
                 ("exchange_date", opt_string()),
                 ("timezone", opt_string()),
@@ -1024,7 +1024,7 @@ fn inputs() -> Vec<(&'static str, Value)> {
             &[],
         )),
         ("ActionInput", input(
-            &[("confirm", nullable(boolean())), ("seed", nullable(json!({ "type": "integer", "minimum": 0 })))],
+            &[("confirm", nullable(boolean())), ("seed", nullable(json!({ "type": "integer", "minimum": 0, "maximum": i64::MAX })))],
             &[],
         )),
         ("ExchangeDeleteInput", input(&[("confirm", opt_string())], &[])),
@@ -1043,7 +1043,7 @@ fn inputs() -> Vec<(&'static str, Value)> {
             &[("name", opt_string()), ("gift_ideas", opt_string()), ("reminders", nullable(boolean()))],
             &[],
         )),
-        ("ExclusionInput", input(&[("participant_a", opt_int()), ("participant_b", opt_int())], &[])),
+        ("ExclusionInput", input(&[("participant_a", nullable(whole())), ("participant_b", nullable(whole()))], &[])),
         ("OrganizerInput", input(&[("organizer", boolean())], &["organizer"])),
         ("NotificationsInput", input(
             &[
@@ -1068,6 +1068,11 @@ fn inputs() -> Vec<(&'static str, Value)> {
             &[],
         )),
     ]
+}
+
+/// An integer as the server reads it (64 bits, signed).
+fn whole() -> Value {
+    json!({ "type": "integer", "minimum": i64::MIN, "maximum": i64::MAX })
 }
 
 /// A profile answer: any JSON scalar (stored as its text), null to clear it.

@@ -221,6 +221,17 @@ pub fn path_id(name: &'static str, what: &'static str) -> Param {
     }
 }
 
+/// A share token as links carry it: a UUID.
+pub fn path_uuid(name: &'static str, what: &'static str) -> Param {
+    Param {
+        name,
+        location: In::Path,
+        required: true,
+        schema: json!({ "type": "string", "format": "uuid" }),
+        description: what,
+    }
+}
+
 pub fn path_text(name: &'static str, what: &'static str) -> Param {
     Param {
         name,
@@ -239,7 +250,7 @@ pub fn query(name: &'static str, schema: Value, what: &'static str) -> Param {
 pub fn page() -> Param {
     query(
         "page",
-        json!({ "type": "integer", "minimum": 1, "maximum": 1_000_000 }),
+        json!({ "type": "integer", "minimum": 1, "maximum": i64::MAX }),
         "Page number, from 1.",
     )
 }

@@ -119,6 +119,7 @@ fn from_status(status: Status) -> AppError {
         401 => AppError::unauthenticated(),
         403 => AppError::forbidden("You do not have access to this."),
         404 => AppError::not_found("We could not find what you were looking for."),
+        405 => AppError::new(ErrorKind::MethodNotAllowed, "This address does not answer this method."),
         413 => AppError::new(ErrorKind::PayloadTooLarge, "The request is too large."),
         415 => AppError::new(
             ErrorKind::UnsupportedMediaType,
@@ -131,15 +132,76 @@ fn from_status(status: Status) -> AppError {
     }
 }
 
-/// Every error status ends here: the error a guard stashed, or one made from the status.
+/// How closely a mounted route's path (`/api/v1/x/<id>`, `/assets/<path..>`) matches `path`:
+/// the number of literal segments it shares with it, or `None` when it does not match.
+fn route_match(pattern: &str, path: &str) -> Option<usize> {
+    let mut wanted = pattern.trim_matches('/').split('/');
+    let mut given = path.trim_matches('/').split('/');
+    let mut literal = 0;
+    loop {
+        match (wanted.next(), given.next()) {
+            (None, None) => return Some(literal),
+            (Some(w), _) if w.starts_with('<') && w.ends_with("..>") => return Some(literal),
+            (Some(w), Some(g)) if w.starts_with('<') && w.ends_with('>') && !g.is_empty() => {}
+            (Some(w), Some(g)) if w == g => literal += 1,
+            _ => return None,
+        }
+    }
+}
+
+/// The methods the API answers at this path, for a 405's `Allow` (HEAD comes with GET). Like
+/// Rocket's ranking, a route naming more of the path literally (`/exchanges/mine`) hides one
+/// with a parameter there (`/exchanges/<id>`).
+fn allowed_methods(req: &Request<'_>) -> Vec<String> {
+    let path = req.uri().path().to_string();
+    let matching: Vec<(usize, String)> = req
+        .rocket()
+        .routes()
+        .filter_map(|route| {
+            route_match(&route.uri.path().to_string(), &path)
+                .map(|literal| (literal, route.method.as_str().to_string()))
+        })
+        .collect();
+    let best = matching.iter().map(|(literal, _)| *literal).max();
+    let mut methods: Vec<String> =
+        matching.into_iter().filter(|(l, _)| Some(*l) == best).map(|(_, m)| m).collect();
+    if methods.iter().any(|m| m == "GET") {
+        methods.push("HEAD".into());
+    }
+    methods.sort();
+    methods.dedup();
+    methods
+}
+
+/// What a catcher answers: an error, or a 405 saying which methods the address has.
+#[derive(rocket::Responder)]
+enum Caught {
+    Error(AppError),
+    NotAllowed(AppError, Header<'static>),
+}
+
+/// Every error status ends here: the error a guard stashed, or one made from the status. An
+/// API address that exists but not for this method is a 405 with `Allow`, not a 404.
 #[catch(default)]
-async fn default_catcher(status: Status, req: &Request<'_>) -> AppError {
-    let err = StashedError::take(req).unwrap_or_else(|| from_status(status));
-    if !is_api_path(req.uri().path().as_str()) && err.kind() != ErrorKind::Unavailable {
+async fn default_catcher(status: Status, req: &Request<'_>) -> Caught {
+    let stashed = StashedError::take(req);
+    let api = is_api_path(req.uri().path().as_str());
+    if stashed.is_none() && api && status == Status::NotFound {
+        let allowed = allowed_methods(req);
+        if !allowed.is_empty() && !allowed.iter().any(|m| m == req.method().as_str()) {
+            let err = AppError::new(
+                ErrorKind::MethodNotAllowed,
+                format!("This address does not answer {}; it answers {}.", req.method(), allowed.join(", ")),
+            );
+            return Caught::NotAllowed(err, Header::new("Allow", allowed.join(", ")));
+        }
+    }
+    let err = stashed.unwrap_or_else(|| from_status(status));
+    if !api && err.kind() != ErrorKind::Unavailable {
         // Resolve the user so the error page shows the right navigation.
         let _ = req.guard::<MaybeUser>().await;
     }
-    err
+    Caught::Error(err)
 }
 
 pub fn catchers() -> Vec<Catcher> {

@@ -421,11 +421,25 @@ impl App {
     }
 }
 
+/// A query parameter given more than once. Rocket reads a repeated optional parameter as
+/// absent, which would quietly drop a filter the client asked for, so the API refuses it.
+fn repeated_parameter(req: &Request<'_>) -> Option<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    req.query_fields()
+        .map(|field| field.name.source().to_string())
+        .find(|name| !seen.insert(name.clone()))
+}
+
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for App {
     type Error = AppError;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, AppError> {
+        if is_api_path(req.uri().path().as_str()) {
+            if let Some(name) = repeated_parameter(req) {
+                return fail(req, AppError::invalid_field(&name, "Give this parameter once."));
+            }
+        }
         let rocket = req.rocket();
         match (
             rocket.state::<Db>(),

@@ -5,6 +5,7 @@
 use rocket::data::{Data, FromData, Outcome, ToByteUnit};
 use rocket::request::Request;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use super::guards::stash;
 use crate::error::{AppError, ErrorKind, FieldErrors};
@@ -17,17 +18,32 @@ impl<T> JsonBody<T> {
     }
 }
 
+/// JSON has one number type: `3.0` is the integer 3 to most clients (and to JSON Schema), so
+/// whole numbers written with a fraction are read as integers before `T` sees them.
+fn integral(value: Value) -> Value {
+    match value {
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15 => Value::from(f as i64),
+            _ => Value::Number(n),
+        },
+        Value::Array(items) => Value::Array(items.into_iter().map(integral).collect()),
+        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, integral(v))).collect()),
+        other => other,
+    }
+}
+
 /// Parses `text` as `T`, naming the offending field on a shape error.
 pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, AppError> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    match serde_path_to_error::deserialize::<_, T>(&mut de) {
-        Ok(value) => {
-            de.end().map_err(|e| {
-                AppError::bad_request(format!("The request body is not valid JSON: {e}"))
-                    .with_code("malformed_json")
-            })?;
-            Ok(value)
-        }
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        AppError::bad_request(format!("The request body is not valid JSON: {e}"))
+            .with_code("malformed_json")
+    })?;
+    // serde would also fill a struct from an array, field by field.
+    if !value.is_object() {
+        return Err(AppError::invalid_field("body", "Send a JSON object."));
+    }
+    match serde_path_to_error::deserialize::<_, T>(integral(value)) {
+        Ok(value) => Ok(value),
         Err(err) => {
             let path = err.path().to_string();
             let inner = err.into_inner();
@@ -127,6 +143,21 @@ mod tests {
         assert_eq!(err.status(), 422);
         assert!(err.fields().contains_key("login"), "{:?}", err.fields());
         let err = parse::<Login>(r#"{"login": "a", "tries": 300}"#).unwrap_err();
+        assert!(err.fields().contains_key("tries"));
+    }
+
+    #[test]
+    fn a_body_must_be_an_object() {
+        let err = parse::<Login>(r#"["a", 1]"#).unwrap_err();
+        assert_eq!(err.status(), 422);
+        assert!(err.fields().contains_key("body"));
+    }
+
+    #[test]
+    fn whole_numbers_written_with_a_fraction_are_integers() {
+        let login = parse::<Login>(r#"{"login": "a", "tries": 3.0}"#).unwrap();
+        assert_eq!(login.tries, 3);
+        let err = parse::<Login>(r#"{"login": "a", "tries": 3.5}"#).unwrap_err();
         assert!(err.fields().contains_key("tries"));
     }
 

@@ -219,3 +219,73 @@ async fn a_cookie_write_without_a_json_content_type_is_refused_as_documented() {
     let doc = clubroom::apidoc::document();
     assert!(doc["paths"]["/api/v1/card/share"]["post"]["responses"]["415"].is_object());
 }
+
+// What the fuzz run (scripts/api-fuzz) found, held here so it stays fixed.
+
+#[rocket::async_test]
+async fn an_api_address_asked_with_a_method_it_does_not_answer_is_a_405_listing_those_it_does() {
+    let app = TestApp::spawn().await;
+    app.as_admin().await;
+    let response = app.client.req(Method::Trace, "/api/v1/services").dispatch().await;
+    assert_eq!(response.status(), Status::MethodNotAllowed);
+    assert_eq!(response.headers().get_one("Allow"), Some("GET, HEAD"));
+    let body: Value = serde_json::from_str(&response.into_string().await.unwrap()).unwrap();
+    assert_eq!(body["error"]["code"], "method_not_allowed");
+    // A literal segment hides a parameter in the same place, as in Rocket's own ranking.
+    let response = app.client.req(Method::Options, "/api/v1/exchanges/mine").dispatch().await;
+    assert_eq!(response.status(), Status::MethodNotAllowed);
+    assert_eq!(response.headers().get_one("Allow"), Some("GET, HEAD"));
+    let response = app.client.req(Method::Delete, "/api/v1/conversations/direct").dispatch().await;
+    assert_eq!(response.headers().get_one("Allow"), Some("POST"));
+    // An address the API does not have at all is still a 404.
+    let response = app.client.req(Method::Trace, "/api/v1/nothing-here").dispatch().await;
+    assert_eq!(response.status(), Status::NotFound);
+}
+
+#[rocket::async_test]
+async fn a_repeated_query_parameter_is_refused_instead_of_dropped() {
+    let app = TestApp::spawn().await;
+    app.as_admin().await;
+    let (status, body) = app.json("/api/v1/activities?to=2026-01-01&to=2026-02-01").await;
+    assert_eq!(status, Status::UnprocessableEntity, "{body}");
+    assert!(body["error"]["fields"]["to"].is_string(), "{body}");
+    let (status, _) = app.json("/api/v1/activities?to=2026-01-01").await;
+    assert_eq!(status, Status::Ok);
+}
+
+#[rocket::async_test]
+async fn a_json_array_is_not_taken_for_an_object_field_by_field() {
+    let app = TestApp::spawn().await;
+    app.as_admin().await;
+    let (status, body) = app.post_json("/api/v1/admin/invites", json!([null, null])).await;
+    assert_eq!(status, Status::UnprocessableEntity, "{body}");
+    assert!(body["error"]["fields"]["body"].is_string(), "{body}");
+    assert_eq!(app.count("SELECT count(*) FROM invites").await, 0);
+}
+
+#[rocket::async_test]
+async fn a_whole_number_written_with_a_fraction_is_read_as_that_integer() {
+    let app = TestApp::spawn().await;
+    app.as_admin().await;
+    let (status, body) =
+        app.send_json(Method::Put, "/api/v1/admin/audit/retention", json!({ "days": 30.0 })).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    assert_eq!(body["days"], 30);
+    let (status, _) =
+        app.send_json(Method::Put, "/api/v1/admin/audit/retention", json!({ "days": 30.5 })).await;
+    assert_eq!(status, Status::UnprocessableEntity);
+}
+
+#[rocket::async_test]
+async fn an_optional_body_that_is_not_json_is_refused_not_ignored() {
+    let app = TestApp::spawn().await;
+    let admin = app.as_admin().await;
+    let path = format!("/api/v1/admin/members/{admin}/activate");
+    let response =
+        app.client.post(path.clone()).header(ContentType::JSON).body("{\"note\": ").dispatch().await;
+    assert_eq!(response.status(), Status::BadRequest);
+    // No body at all is still fine: the note is optional.
+    let response = app.client.post(path).header(ContentType::JSON).dispatch().await;
+    assert_ne!(response.status(), Status::BadRequest);
+    assert_ne!(response.status(), Status::UnprocessableEntity);
+}
