@@ -265,6 +265,7 @@ fn type_of(schema: &Value) -> Vec<TypePart> {
                 parts.push(text("map of "));
                 parts.extend(type_of(&schema["additionalProperties"]));
             }
+            "null" => parts.push(text("null")),
             other => {
                 let mut word = other.to_string();
                 if let Some(format) = schema["format"].as_str() {
