@@ -161,10 +161,10 @@ except ImportError:  # run as the setup script without schemathesis installed
 
 if schemathesis is not None:
 
-    @schemathesis.auth(refresh_interval=15, retry_on=[])
+    @schemathesis.auth(refresh_interval=1, retry_on=[])
     class FuzzerToken:
-        """Every 15 seconds, checks the token still works and signs in again if not. A 401
-        is not a reason to sign in again by itself: most are the answers under test."""
+        """Every second, checks the token still works and signs in again if not. A 401 is
+        not a reason to sign in again by itself: most are the answers under test."""
 
         def __init__(self):
             self.token = None

@@ -176,7 +176,8 @@ fn invites() -> Vec<Op> {
             .about("A personal invitation (with `email`, sent at once) or a link for several people (`max_uses`).")
             .access(Access::Admin)
             .json(r("InviteInput"))
-            .ok(201, "Created; `invite_url` is shown once.", r("CreatedInvite")),
+            .ok(201, "Created; `invite_url` is shown once.", r("CreatedInvite"))
+            .errors(&[409]),
         get("/api/v1/admin/invites", "List invitations")
             .access(Access::Admin)
             .ok(200, "Every invitation, newest first.", array(r("Invite"))),
@@ -331,7 +332,8 @@ fn people() -> Vec<Op> {
         post("/api/v1/admin/members/{id}/two-factor/reset", "Turn a member's login codes off")
             .access(Access::Admin)
             .param(path_id("id", "The member's user id."))
-            .ok(200, "The record after.", r("MemberDetail")),
+            .ok(200, "The record after.", r("MemberDetail"))
+            .errors(&[409]),
         post("/api/v1/admin/members/{id}/access", "Send a member a way in")
             .about("`kind`: `claim_code` (an account never claimed) or `set_password`.")
             .access(Access::Admin)

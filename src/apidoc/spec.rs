@@ -246,21 +246,21 @@ pub fn query(name: &'static str, schema: Value, what: &'static str) -> Param {
     Param { name, location: In::Query, required: false, schema, description: what }
 }
 
+/// A whole number in `min..=max`, or empty (as a form leaves it) for the default.
+fn number_or_empty(min: i64, max: i64) -> Value {
+    json!({ "anyOf": [
+        { "type": "integer", "minimum": min, "maximum": max },
+        { "type": "string", "maxLength": 0 },
+    ] })
+}
+
 /// A page number from 1.
 pub fn page() -> Param {
-    query(
-        "page",
-        json!({ "type": "integer", "minimum": 1, "maximum": i64::MAX }),
-        "Page number, from 1.",
-    )
+    query("page", number_or_empty(1, i64::MAX), "Page number, from 1 (the first when empty).")
 }
 
 pub fn per_page(max: i64) -> Param {
-    query(
-        "per_page",
-        json!({ "type": "integer", "minimum": 1, "maximum": max }),
-        "Entries per page.",
-    )
+    query("per_page", number_or_empty(1, max), "Entries per page (the list's default when empty).")
 }
 
 impl Op {

@@ -42,15 +42,20 @@ impl From<MessageInput> for PostCmd {
     }
 }
 
-/// `?all=true`: admins also list the groups they are not in.
+/// `?all=true`: admins also list the groups they are not in. Read here rather than as an
+/// `Option<bool>`, which Rocket would quietly turn into "no" for a value it cannot read.
 #[get("/conversations?<all>")]
 async fn list(
     member: ActiveMember,
-    all: Option<bool>,
+    all: Option<&str>,
     app: App,
 ) -> Result<Json<Vec<SummaryView>>, AppError> {
     let actor = member.actor();
-    let all = all.unwrap_or(false);
+    let all = match all.map(str::trim) {
+        None | Some("") | Some("false" | "0" | "no" | "off") => false,
+        Some("true" | "1" | "yes" | "on") => true,
+        Some(_) => return Err(AppError::invalid_field("all", "Say true or false.")),
+    };
     Ok(Json(app.read(move |tx, _| service::list(tx, &actor, all)).await?))
 }
 

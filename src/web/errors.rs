@@ -181,12 +181,15 @@ enum Caught {
 }
 
 /// Every error status ends here: the error a guard stashed, or one made from the status. An
-/// API address that exists but not for this method is a 405 with `Allow`, not a 404.
+/// API address that exists but not for this method is a 405 with `Allow`, not a 404 or 422.
 #[catch(default)]
 async fn default_catcher(status: Status, req: &Request<'_>) -> Caught {
     let stashed = StashedError::take(req);
     let api = is_api_path(req.uri().path().as_str());
-    if stashed.is_none() && api && status == Status::NotFound {
+    // No route at all (404), or only routes whose typed parameter could not read this
+    // segment (422: `GET /admin/members/import` against `/admin/members/<id>`).
+    let unrouted = status == Status::NotFound || status == Status::UnprocessableEntity;
+    if stashed.is_none() && api && unrouted {
         let allowed = allowed_methods(req);
         if !allowed.is_empty() && !allowed.iter().any(|m| m == req.method().as_str()) {
             let err = AppError::new(

@@ -237,6 +237,15 @@ async fn an_api_address_asked_with_a_method_it_does_not_answer_is_a_405_listing_
     assert_eq!(response.headers().get_one("Allow"), Some("GET, HEAD"));
     let response = app.client.req(Method::Delete, "/api/v1/conversations/direct").dispatch().await;
     assert_eq!(response.headers().get_one("Allow"), Some("POST"));
+    // A literal route wins over a typed parameter that could not read the segment ...
+    let response = app.client.get("/api/v1/admin/members/import").dispatch().await;
+    assert_eq!(response.status(), Status::MethodNotAllowed);
+    assert_eq!(response.headers().get_one("Allow"), Some("POST"));
+    let response = app.client.put("/api/v1/activities/export.csv").dispatch().await;
+    assert_eq!(response.headers().get_one("Allow"), Some("GET, HEAD"));
+    // ... while a segment that is simply not an id stays a 422.
+    let (status, _) = app.json("/api/v1/activities/abc").await;
+    assert_eq!(status, Status::UnprocessableEntity);
     // An address the API does not have at all is still a 404.
     let response = app.client.req(Method::Trace, "/api/v1/nothing-here").dispatch().await;
     assert_eq!(response.status(), Status::NotFound);
@@ -288,4 +297,17 @@ async fn an_optional_body_that_is_not_json_is_refused_not_ignored() {
     let response = app.client.post(path).header(ContentType::JSON).dispatch().await;
     assert_ne!(response.status(), Status::BadRequest);
     assert_ne!(response.status(), Status::UnprocessableEntity);
+}
+
+#[rocket::async_test]
+async fn a_flag_that_is_neither_true_nor_false_is_refused_not_read_as_false() {
+    let app = TestApp::spawn().await;
+    app.as_admin().await;
+    let (status, body) = app.json("/api/v1/conversations?all=-7.7e307").await;
+    assert_eq!(status, Status::UnprocessableEntity, "{body}");
+    assert!(body["error"]["fields"]["all"].is_string(), "{body}");
+    for ok in ["true", "false", ""] {
+        let (status, _) = app.json(&format!("/api/v1/conversations?all={ok}")).await;
+        assert_eq!(status, Status::Ok, "all={ok}");
+    }
 }
