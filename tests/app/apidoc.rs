@@ -241,7 +241,8 @@ async fn an_api_address_asked_with_a_method_it_does_not_answer_is_a_405_listing_
     let response = app.client.get("/api/v1/admin/members/import").dispatch().await;
     assert_eq!(response.status(), Status::MethodNotAllowed);
     assert_eq!(response.headers().get_one("Allow"), Some("POST"));
-    let response = app.client.put("/api/v1/activities/export.csv").dispatch().await;
+    let response =
+        app.client.put("/api/v1/activities/export.csv").header(ContentType::JSON).dispatch().await;
     assert_eq!(response.headers().get_one("Allow"), Some("GET, HEAD"));
     // ... while a segment that is simply not an id stays a 422.
     let (status, _) = app.json("/api/v1/activities/abc").await;
