@@ -124,34 +124,38 @@ def seed(token):
     past = time.strftime("%Y-%m-%dT10:00:00Z", time.gmtime(time.time() - 86400))
     close = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 20 * 86400))
     day = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 30 * 86400))
-    steps = [
-        ("POST", "/api/v1/admin/invites", {"roles": ["member"], "max_uses": 5}),
-        ("POST", "/api/v1/admin/invites", {"name": "Ida", "email": "ida@example.org", "roles": ["member"]}),
-        ("POST", "/api/v1/admin/members", {"email": "kim@example.org", "first_name": "Kim", "last_name": "Lee", "roles": ["member"]}),
-        ("POST", "/api/v1/admin/profile-fields", {"key": "shoe_size", "label": "Shoe size", "kind": "number", "visibility": "members"}),
-        ("PUT", "/api/v1/admin/agreement", {"title": "Club rules", "body": "Be kind."}),
-        ("POST", "/api/v1/admin/services", {"name": "Coaching", "duration_minutes": 60}),
-        ("POST", "/api/v1/bookings", {"service_id": 1, "requested_start": soon}),
-        ("POST", "/api/v1/bookings", {"service_id": 1, "requested_start": soon, "notes": "second"}),
-        ("POST", "/api/v1/admin/bookings/2/confirm", {"message": "See you"}),
-        ("POST", "/api/v1/activities", {"started_at": past, "duration_minutes": 45, "type": "training", "format": "solo"}),
-        ("POST", "/api/v1/card/share", None),
-        ("POST", "/api/v1/calendar-feed", None),
-        ("POST", "/api/v1/conversations", {"name": "Committee", "member_ids": []}),
-        ("POST", "/api/v1/conversations/1/messages", {"content": "Hello"}),
-        ("POST", "/api/v1/admin/messages", {"subject": "Welcome", "body": "Hello all", "email": False}),
-        ("POST", "/api/v1/exchanges", {"name": "Winter gifts", "registration_close_date": close, "exchange_date": day}),
-        ("POST", "/api/v1/exchanges/1/open", None),
-        ("POST", "/api/v1/exchanges/winter-gifts/register", {"name": "Ann", "email": "ann@example.org"}),
-        ("POST", "/api/v1/exchanges/winter-gifts/register", {"name": "Bo", "email": "bo@example.org"}),
-        ("POST", "/api/v1/exchanges/winter-gifts/join", {"gift_ideas": "Books"}),
-        ("POST", "/api/v1/exchanges/1/exclusions", {"participant_a": 1, "participant_b": 2}),
-        ("POST", "/api/v1/admin/backups", None),
-    ]
-    for method, path, body in steps:
-        status, answer = call(method, path, body if body is not None else {}, token=token)
-        mark = "ok " if status < 400 else "n/a"
-        print(f"  seed {mark} {status} {method} {path}")
+
+    def step(method, path, body=None):
+        body = body if body is not None or method == "GET" else {}
+        status, answer = call(method, path, body, token=token)
+        print(f"  seed {'ok ' if status < 400 else 'n/a'} {status} {method} {path}")
+        return answer if status < 400 else {}
+
+    step("POST", "/api/v1/admin/invites", {"roles": ["member"], "max_uses": 5})
+    step("POST", "/api/v1/admin/invites", {"name": "Ida", "email": "ida@example.org", "roles": ["member"]})
+    step("POST", "/api/v1/admin/members", {"email": "kim@example.org", "first_name": "Kim", "last_name": "Lee", "roles": ["member"]})
+    step("POST", "/api/v1/admin/profile-fields", {"key": "shoe_size", "label": "Shoe size", "kind": "number", "visibility": "members"})
+    step("PUT", "/api/v1/admin/agreement", {"title": "Club rules", "body": "Be kind."})
+    step("POST", "/api/v1/admin/services", {"name": "Coaching", "duration_minutes": 60})
+    step("POST", "/api/v1/bookings", {"service_id": 1, "requested_start": soon})
+    step("POST", "/api/v1/bookings", {"service_id": 1, "requested_start": soon, "notes": "second"})
+    step("POST", "/api/v1/admin/bookings/2/confirm", {"message": "See you"})
+    types = step("GET", "/api/v1/activity-types")
+    kind = types[0]["key"] if isinstance(types, list) and types else "training"
+    step("POST", "/api/v1/activities", {"started_at": past, "duration_minutes": 45, "type": kind, "format": "solo"})
+    step("POST", "/api/v1/card/share")
+    step("POST", "/api/v1/calendar-feed")
+    step("POST", "/api/v1/conversations", {"name": "Committee", "member_ids": []})
+    step("POST", "/api/v1/conversations/1/messages", {"content": "Hello"})
+    step("POST", "/api/v1/admin/messages", {"subject": "Welcome", "body": "Hello all", "to": "all", "email": False})
+    exchange = step("POST", "/api/v1/exchanges", {"name": "Winter gifts", "registration_close_date": close, "exchange_date": day})
+    slug = exchange.get("slug", "none")
+    step("POST", "/api/v1/exchanges/1/open")
+    step("POST", f"/api/v1/exchanges/{slug}/register", {"name": "Ann", "email": "ann@example.org"})
+    step("POST", f"/api/v1/exchanges/{slug}/register", {"name": "Bo", "email": "bo@example.org"})
+    step("POST", f"/api/v1/exchanges/{slug}/join", {"gift_ideas": "Books"})
+    step("POST", "/api/v1/exchanges/1/exclusions", {"participant_a": 1, "participant_b": 2})
+    step("POST", "/api/v1/admin/backups")
 
 
 try:
@@ -161,25 +165,39 @@ except ImportError:  # run as the setup script without schemathesis installed
 
 if schemathesis is not None:
 
-    @schemathesis.auth(refresh_interval=1, retry_on=[])
-    class FuzzerToken:
-        """Every second, checks the token still works and signs in again if not. A 401 is
-        not a reason to sign in again by itself: most are the answers under test."""
+    # The fuzzer's token, when it was last seen working, and whether a request made with it
+    # was just refused as an invalid token.
+    STATE = {"token": None, "checked": 0.0, "stale": True}
 
-        def __init__(self):
-            self.token = None
+    @schemathesis.auth(refresh_interval=None, retry_on=[])
+    class FuzzerToken:
+        """The same token for every request while it works. Once a request made with it is
+        refused as `invalid_token` (the fuzzer logged itself out, revoked its sessions, ...),
+        the next request checks it and signs in again if it is really gone. A 401 alone is no
+        reason to sign in again: most are the answers under test."""
 
         def get(self, case, ctx):
-            if self.token:
-                status, _ = call("GET", "/api/v1/auth/check", token=self.token)
-                if status == 200:
-                    return self.token
-            self.token = sign_in()
-            return self.token
+            now = time.monotonic()
+            if STATE["token"] and not STATE["stale"] and now - STATE["checked"] < 5:
+                return STATE["token"]
+            if STATE["token"]:
+                status, _ = call("GET", "/api/v1/auth/check", token=STATE["token"])
+                if status != 200:
+                    STATE["token"] = None
+            if not STATE["token"]:
+                STATE["token"] = sign_in()
+            STATE.update(checked=now, stale=False)
+            return STATE["token"]
 
         def set(self, case, data, ctx):
             case.headers = case.headers or {}
             case.headers["Authorization"] = f"Bearer {data}"
+
+    @schemathesis.hook
+    def after_call(context, case, response):
+        sent = (case.headers or {}).get("Authorization")
+        if response.status_code == 401 and STATE["token"] and sent == f"Bearer {STATE['token']}":
+            STATE["stale"] = True
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["setup"]:

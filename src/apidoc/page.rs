@@ -159,7 +159,11 @@ fn operation(doc: &Value, path: &str, method: &str, op: &Value) -> Operation {
         .into_iter()
         .flatten()
         .map(|p| Field {
-            name: format!("{} ({})", p["name"].as_str().unwrap_or_default(), p["in"].as_str().unwrap_or_default()),
+            name: format!(
+                "{} ({})",
+                p["name"].as_str().unwrap_or_default(),
+                p["in"].as_str().unwrap_or_default()
+            ),
             ty: type_of(&p["schema"]),
             required: p["required"].as_bool().unwrap_or(false),
             description: spans(p["description"].as_str().unwrap_or_default()),
@@ -179,7 +183,10 @@ fn operation(doc: &Value, path: &str, method: &str, op: &Value) -> Operation {
                 status: status.clone(),
                 description: spans(resp["description"].as_str().unwrap_or_default()),
                 content: contents(&resp["content"]),
-                headers: resp["headers"].as_object().map(|h| h.keys().cloned().collect()).unwrap_or_default(),
+                headers: resp["headers"]
+                    .as_object()
+                    .map(|h| h.keys().cloned().collect())
+                    .unwrap_or_default(),
             }
         })
         .collect();
@@ -354,7 +361,9 @@ mod tests {
 
     #[test]
     fn types_read_as_words_with_links_to_schemas() {
-        let t = type_of(&serde_json::json!({ "type": "array", "items": { "$ref": "#/components/schemas/Activity" } }));
+        let t = type_of(
+            &serde_json::json!({ "type": "array", "items": { "$ref": "#/components/schemas/Activity" } }),
+        );
         assert_eq!(t[0].text, "array of ");
         assert_eq!(t[1].link.as_deref(), Some("#schema-Activity"));
         let t = type_of(&serde_json::json!({ "type": ["string", "null"], "format": "date-time" }));

@@ -35,15 +35,19 @@ pub fn all() -> Vec<Op> {
 
 const CSV: &str = "text/csv";
 
-/// A date filter; left empty (as a form leaves it) it filters nothing.
+/// A filter's values, or empty: a filter left empty (as a form leaves it) filters nothing.
+fn or_empty(schema: serde_json::Value) -> serde_json::Value {
+    json!({ "anyOf": [schema, { "type": "string", "maxLength": 0 }] })
+}
+
 fn date_or_empty() -> serde_json::Value {
-    json!({ "anyOf": [date(), { "type": "string", "maxLength": 0 }] })
+    or_empty(date())
 }
 
 /// `pending` or `pending,confirmed`.
 fn booking_statuses() -> serde_json::Value {
     let one = "(pending|confirmed|declined|cancelled|completed)";
-    json!({ "type": "string", "pattern": format!("^{one}(,{one})*$") })
+    or_empty(json!({ "type": "string", "pattern": format!("^{one}(,{one})*$") }))
 }
 
 fn accounts() -> Vec<Op> {
@@ -248,15 +252,18 @@ fn people() -> Vec<Op> {
     let t = "People (admin)";
     let list_query = |op: Op| {
         op.param(query("q", string(), "Words to look for in names, usernames and email addresses."))
-            .param(query("role", one_of_strings(&["admin", "coach", "member", "guardian", "guest", "organizer"]), "Only people with this role."))
-            .param(query("status", one_of_strings(&["invited", "onboarding", "pending_contract", "pending_review", "active", "disabled"]), "Only people with this status."))
-            .param(query("sort", json!({ "type": "string", "pattern": "^-?(name|email|status|joined|member_since|last_login)$" }), "A column (`name`, `email`, `status`, `joined`, `member_since`, `last_login`), `-` first for the reverse order."))
+            .param(query("role", or_empty(one_of_strings(&["admin", "coach", "member", "guardian", "guest", "organizer"])), "Only people with this role."))
+            .param(query("status", or_empty(one_of_strings(&["invited", "onboarding", "pending_contract", "pending_review", "active", "disabled"])), "Only people with this status."))
+            .param(query("sort", or_empty(json!({ "type": "string", "pattern": "^-?(name|email|status|joined|member_since|last_login)$" })), "A column (`name`, `email`, `status`, `joined`, `member_since`, `last_login`), `-` first for the reverse order; by name when empty."))
     };
     let import = Body {
         required: true,
         content: vec![
             ("application/json", r("CsvInput")),
-            ("text/csv", json!({ "type": "string", "description": "Columns email, first_name, last_name, phone, roles; a header row first." })),
+            (
+                "text/csv",
+                json!({ "type": "string", "description": "Columns email, first_name, last_name, phone, roles; a header row first." }),
+            ),
         ],
     };
     vec![
@@ -385,9 +392,11 @@ fn club() -> Vec<Op> {
             .access(Access::Admin)
             .param(path_id("id", "The field."))
             .answer(204, "Removed.", None),
-        get("/api/v1/admin/agreement", "The agreement and its versions")
-            .access(Access::Admin)
-            .ok(200, "The current version (if any) and every version.", r("AgreementAdmin")),
+        get("/api/v1/admin/agreement", "The agreement and its versions").access(Access::Admin).ok(
+            200,
+            "The current version (if any) and every version.",
+            r("AgreementAdmin"),
+        ),
         put("/api/v1/admin/agreement", "Publish a new agreement version")
             .about("Members who signed an earlier version are asked to sign again.")
             .access(Access::Admin)
@@ -406,10 +415,18 @@ fn club() -> Vec<Op> {
 fn activities() -> Vec<Op> {
     let t = "Activities";
     let filters = |op: Op| {
-        op.param(query("from", date_or_empty(), "First day (`YYYY-MM-DD`, in the member's time zone); empty for no limit."))
-            .param(query("to", date_or_empty(), "Last day, included; empty for no limit."))
-            .param(query("type", string(), "An activity type's key."))
-            .param(query("member_id", json!({ "type": "integer", "minimum": 1, "maximum": i64::MAX }), "Whose log (yourself unless you coach them or are an admin)."))
+        op.param(query(
+            "from",
+            date_or_empty(),
+            "First day (`YYYY-MM-DD`, in the member's time zone); empty for no limit.",
+        ))
+        .param(query("to", date_or_empty(), "Last day, included; empty for no limit."))
+        .param(query("type", string(), "An activity type's key."))
+        .param(query(
+            "member_id",
+            json!({ "type": "integer", "minimum": 1, "maximum": i64::MAX }),
+            "Whose log (yourself unless you coach them or are an admin).",
+        ))
     };
     vec![
         post("/api/v1/activities", "Record an activity")
@@ -479,12 +496,16 @@ fn activities() -> Vec<Op> {
 fn bookings() -> Vec<Op> {
     let t = "Bookings";
     vec![
-        get("/api/v1/services", "Services a member can book")
-            .access(Access::Member)
-            .ok(200, "Services not archived.", array(r("Service"))),
-        get("/api/v1/admin/services", "List services")
-            .access(Access::Admin)
-            .ok(200, "Every service, with its number of bookings.", array(r("Service"))),
+        get("/api/v1/services", "Services a member can book").access(Access::Member).ok(
+            200,
+            "Services not archived.",
+            array(r("Service")),
+        ),
+        get("/api/v1/admin/services", "List services").access(Access::Admin).ok(
+            200,
+            "Every service, with its number of bookings.",
+            array(r("Service")),
+        ),
         post("/api/v1/admin/services", "Add a service")
             .access(Access::Admin)
             .json(r("ServiceInput"))
@@ -507,7 +528,11 @@ fn bookings() -> Vec<Op> {
             .errors(&[409]),
         get("/api/v1/bookings", "My bookings")
             .access(Access::Member)
-            .param(query("status", booking_statuses(), "Only bookings in these states: one, or several separated by commas."))
+            .param(query(
+                "status",
+                booking_statuses(),
+                "Only bookings in these states: one, or several separated by commas.",
+            ))
             .ok(200, "Newest first.", array(r("Booking"))),
         get("/api/v1/bookings/{id}", "One of my bookings")
             .access(Access::Member)
@@ -520,8 +545,16 @@ fn bookings() -> Vec<Op> {
             .errors(&[409]),
         get("/api/v1/admin/bookings", "Every member's bookings")
             .access(Access::Admin)
-            .param(query("status", booking_statuses(), "Only bookings in these states: one, or several separated by commas."))
-            .param(query("from", date_or_empty(), "First day (`YYYY-MM-DD`, club time zone); empty for no limit."))
+            .param(query(
+                "status",
+                booking_statuses(),
+                "Only bookings in these states: one, or several separated by commas.",
+            ))
+            .param(query(
+                "from",
+                date_or_empty(),
+                "First day (`YYYY-MM-DD`, club time zone); empty for no limit.",
+            ))
             .param(query("to", date_or_empty(), "Last day, included; empty for no limit."))
             .ok(200, "With the member of each.", array(r("Booking"))),
         post("/api/v1/admin/bookings/{id}/confirm", "Confirm a booking")
@@ -543,9 +576,11 @@ fn bookings() -> Vec<Op> {
             .json(r("CompleteInput"))
             .ok(200, "Completed, with the activity's id.", r("Booking"))
             .errors(&[409]),
-        get("/api/v1/calendar-feed", "My calendar feed address")
-            .access(Access::Member)
-            .ok(200, "The address, or nulls when there is none.", r("Feed")),
+        get("/api/v1/calendar-feed", "My calendar feed address").access(Access::Member).ok(
+            200,
+            "The address, or nulls when there is none.",
+            r("Feed"),
+        ),
         post("/api/v1/calendar-feed", "Create my calendar feed address")
             .access(Access::Member)
             .ok(201, "Created.", r("Feed"))
@@ -562,16 +597,20 @@ fn bookings() -> Vec<Op> {
 fn cards() -> Vec<Op> {
     let t = "Member card";
     vec![
-        get("/api/v1/card", "My card")
-            .access(Access::Member)
-            .ok(200, "The card, and whether (and where) it is shared.", r("OwnCard")),
+        get("/api/v1/card", "My card").access(Access::Member).ok(
+            200,
+            "The card, and whether (and where) it is shared.",
+            r("OwnCard"),
+        ),
         post("/api/v1/card/share", "Share my card")
             .about("The same link on every call until it is revoked.")
             .access(Access::Member)
             .ok(200, "The link.", r("Shared")),
-        delete("/api/v1/card/share", "Stop sharing my card")
-            .access(Access::Member)
-            .ok(200, "The old link stops working.", r("Status")),
+        delete("/api/v1/card/share", "Stop sharing my card").access(Access::Member).ok(
+            200,
+            "The old link stops working.",
+            r("Status"),
+        ),
         put("/api/v1/card/contact-preference", "How I prefer to be contacted")
             .about("`email`, `text`, `phone`, `social`, or null (or empty) for none.")
             .access(Access::Member)
@@ -597,9 +636,11 @@ fn notices() -> Vec<Op> {
             .param(page())
             .param(per_page(100))
             .ok(200, "A page of notices, newest first, and how many are unread.", r("NoticeList")),
-        get("/api/v1/messages/settings", "My notice settings")
-            .access(Access::Member)
-            .ok(200, "Whether notices are also emailed.", r("NoticeSettings")),
+        get("/api/v1/messages/settings", "My notice settings").access(Access::Member).ok(
+            200,
+            "Whether notices are also emailed.",
+            r("NoticeSettings"),
+        ),
         put("/api/v1/messages/settings", "Change my notice settings")
             .access(Access::Member)
             .json(r("NoticeSettingsInput"))
@@ -625,7 +666,11 @@ fn notices() -> Vec<Op> {
         post("/api/v1/admin/messages", "Send a notice")
             .access(Access::Admin)
             .json(r("NoticeInput"))
-            .ok(201, "Sent (and emailed to those who want it, when `email` is not false).", r("SentNotice")),
+            .ok(
+                201,
+                "Sent (and emailed to those who want it, when `email` is not false).",
+                r("SentNotice"),
+            ),
         get("/api/v1/admin/messages", "Notices sent")
             .access(Access::Admin)
             .param(page())
@@ -654,7 +699,11 @@ fn chat() -> Vec<Op> {
     vec![
         get("/api/v1/conversations", "My conversations")
             .access(Access::Member)
-            .param(query("all", json!({ "type": "boolean" }), "Admins: also groups they are not in."))
+            .param(query(
+                "all",
+                json!({ "type": "boolean" }),
+                "Admins: also groups they are not in.",
+            ))
             .ok(200, "Most recent activity first.", array(r("ConversationSummary"))),
         post("/api/v1/conversations", "Start a group")
             .access(Access::Member)
@@ -697,8 +746,16 @@ fn chat() -> Vec<Op> {
             .about("Reading the newest page moves your read marker.")
             .access(Access::Member)
             .param(id())
-            .param(query("before", json!({ "type": "integer", "minimum": 1, "maximum": i64::MAX }), "Messages older than this id."))
-            .param(query("limit", json!({ "type": "integer", "minimum": 1, "maximum": 200 }), "How many (50 unless asked)."))
+            .param(query(
+                "before",
+                json!({ "type": "integer", "minimum": 1, "maximum": i64::MAX }),
+                "Messages older than this id.",
+            ))
+            .param(query(
+                "limit",
+                json!({ "type": "integer", "minimum": 1, "maximum": 200 }),
+                "How many (50 unless asked).",
+            ))
             .ok(200, "Oldest first; `next_before` pages back.", r("History")),
         post("/api/v1/conversations/{id}/messages", "Post a message")
             .access(Access::Member)
@@ -895,9 +952,11 @@ fn admin() -> Vec<Op> {
             .about("Organizers get the gift-exchange part only.")
             .access(Access::Organizer)
             .ok(200, "Counts, charts and (admins) the system's state.", r("Dashboard")),
-        get("/api/v1/admin/settings", "Club settings")
-            .access(Access::Admin)
-            .ok(200, "The settings.", r("Settings")),
+        get("/api/v1/admin/settings", "Club settings").access(Access::Admin).ok(
+            200,
+            "The settings.",
+            r("Settings"),
+        ),
         put("/api/v1/admin/settings", "Change club settings")
             .about("Only the fields sent change.")
             .access(Access::Admin)
@@ -905,7 +964,11 @@ fn admin() -> Vec<Op> {
             .ok(200, "The settings after.", r("Settings")),
         get("/api/v1/admin/outbox", "The email outbox")
             .access(Access::Admin)
-            .param(query("status", one_of_strings(&["queued", "sent", "failed"]), "Only emails in this state."))
+            .param(query(
+                "status",
+                or_empty(one_of_strings(&["queued", "sent", "failed"])),
+                "Only emails in this state.",
+            ))
             .param(page())
             .ok(200, "A page of emails, newest first, with counts per state.", r("OutboxList")),
         post("/api/v1/admin/outbox/{id}/resend", "Send an email again")
@@ -914,7 +977,9 @@ fn admin() -> Vec<Op> {
             .ok(200, "Queued again.", r("OutboxItem"))
             .errors(&[409]),
         post("/api/v1/admin/outbox/{id}/link", "Read the link an email carries")
-            .about("For handing a link over by other means when email fails; audited, hence a POST.")
+            .about(
+                "For handing a link over by other means when email fails; audited, hence a POST.",
+            )
             .access(Access::Admin)
             .param(path_id("id", "The email."))
             .ok(200, "The link (and code), and whether it still works.", r("CopiedLink"))
@@ -923,9 +988,11 @@ fn admin() -> Vec<Op> {
             .access(Access::Admin)
             .json(r("TestEmailInput"))
             .ok(200, "Sent, or why not, with advice.", r("TestEmailResult")),
-        audit_filter(get("/api/v1/admin/audit", "The audit log"))
-            .access(Access::Admin)
-            .ok(200, "A page of entries, newest first.", r("AuditList")),
+        audit_filter(get("/api/v1/admin/audit", "The audit log")).access(Access::Admin).ok(
+            200,
+            "A page of entries, newest first.",
+            r("AuditList"),
+        ),
         audit_filter(get("/api/v1/admin/audit/export.csv", "Export the audit log as CSV"))
             .about("The export itself is audited.")
             .access(Access::Admin)
@@ -938,9 +1005,11 @@ fn admin() -> Vec<Op> {
             .access(Access::Admin)
             .json(r("RetentionInput"))
             .ok(200, "Saved.", r("Retention")),
-        get("/api/v1/admin/backups", "Backups")
-            .access(Access::Admin)
-            .ok(200, "The backups kept, the schedule and where they are.", r("Backups")),
+        get("/api/v1/admin/backups", "Backups").access(Access::Admin).ok(
+            200,
+            "The backups kept, the schedule and where they are.",
+            r("Backups"),
+        ),
         post("/api/v1/admin/backups", "Back up now")
             .access(Access::Admin)
             .ok(201, "Made and verified.", r("Backup"))
@@ -949,7 +1018,11 @@ fn admin() -> Vec<Op> {
             .about("The download is audited.")
             .access(Access::Admin)
             .param(path_text("name", "The backup's file name."))
-            .answer(200, "The SQLite file.", Some(("application/vnd.sqlite3", json!({ "type": "string", "format": "binary" }))))
+            .answer(
+                200,
+                "The SQLite file.",
+                Some(("application/vnd.sqlite3", json!({ "type": "string", "format": "binary" }))),
+            )
             .headers(&[("Content-Disposition", "`attachment` with the file name.")]),
     ]
     .into_iter()
@@ -958,7 +1031,8 @@ fn admin() -> Vec<Op> {
 }
 
 fn realtime() -> Vec<Op> {
-    let cursor = |what| query("x", json!({ "type": "integer", "minimum": 0, "maximum": i64::MAX }), what);
+    let cursor =
+        |what| query("x", json!({ "type": "integer", "minimum": 0, "maximum": i64::MAX }), what);
     vec![get("/api/v1/ws", "Open the real-time socket")
         .tag("Real time")
         .about("A WebSocket handshake. The server sends `{\"type\":\"ready\"}`, then, when the client named the last ids it saw, the events it missed (or `{\"type\":\"resync\"}` when there were too many), then live events. From a browser, only Clubroom's own pages may open it (403 `cross_origin`).")
@@ -972,11 +1046,16 @@ fn realtime() -> Vec<Op> {
 fn apidoc() -> Vec<Op> {
     let t = "API description";
     vec![
-        get("/api/v1/openapi.json", "This document")
-            .ok(200, "The OpenAPI 3.1 description of the JSON API.", r("OpenApiDocument")),
-        get("/api/docs", "The readable API reference")
-            .access(Access::Optional)
-            .answer(200, "An HTML page made from this document.", Some(("text/html", string()))),
+        get("/api/v1/openapi.json", "This document").ok(
+            200,
+            "The OpenAPI 3.1 description of the JSON API.",
+            r("OpenApiDocument"),
+        ),
+        get("/api/docs", "The readable API reference").access(Access::Optional).answer(
+            200,
+            "An HTML page made from this document.",
+            Some(("text/html", string())),
+        ),
     ]
     .into_iter()
     .map(|op| op.tag(t))

@@ -479,7 +479,8 @@ impl Op {
             responses.insert(a.status.to_string(), resp);
         }
         for status in self.shared_errors() {
-            let mut resp = json!({ "$ref": format!("#/components/responses/{}", error_name(status)) });
+            let mut resp =
+                json!({ "$ref": format!("#/components/responses/{}", error_name(status)) });
             if status == 403 {
                 if let Some(why) = self.access.forbidden() {
                     resp = json!({

@@ -119,7 +119,9 @@ fn from_status(status: Status) -> AppError {
         401 => AppError::unauthenticated(),
         403 => AppError::forbidden("You do not have access to this."),
         404 => AppError::not_found("We could not find what you were looking for."),
-        405 => AppError::new(ErrorKind::MethodNotAllowed, "This address does not answer this method."),
+        405 => {
+            AppError::new(ErrorKind::MethodNotAllowed, "This address does not answer this method.")
+        }
         413 => AppError::new(ErrorKind::PayloadTooLarge, "The request is too large."),
         415 => AppError::new(
             ErrorKind::UnsupportedMediaType,
@@ -158,7 +160,7 @@ fn allowed_methods(req: &Request<'_>) -> Vec<String> {
         .rocket()
         .routes()
         .filter_map(|route| {
-            route_match(&route.uri.path().to_string(), &path)
+            route_match(route.uri.path(), &path)
                 .map(|literal| (literal, route.method.as_str().to_string()))
         })
         .collect();
@@ -194,7 +196,11 @@ async fn default_catcher(status: Status, req: &Request<'_>) -> Caught {
         if !allowed.is_empty() && !allowed.iter().any(|m| m == req.method().as_str()) {
             let err = AppError::new(
                 ErrorKind::MethodNotAllowed,
-                format!("This address does not answer {}; it answers {}.", req.method(), allowed.join(", ")),
+                format!(
+                    "This address does not answer {}; it answers {}.",
+                    req.method(),
+                    allowed.join(", ")
+                ),
             );
             return Caught::NotAllowed(err, Header::new("Allow", allowed.join(", ")));
         }
