@@ -1409,11 +1409,18 @@ fn inputs() -> Vec<(&'static str, Value)> {
                     ("body", opt_string()),
                     (
                         "to",
-                        json!({ "description": "Who receives it: `\"all\"`, `{\"role\": \"coach\"}` or `{\"members\": [ids]}`; everyone when left out." }),
+                        json!({
+                            "description": "Who receives it: every active member, those with a role, or the members named.",
+                            "oneOf": [
+                                { "type": "string", "const": "all" },
+                                { "type": "object", "additionalProperties": false, "required": ["role"], "properties": { "role": { "type": "string" } } },
+                                { "type": "object", "additionalProperties": false, "required": ["member_ids"], "properties": { "member_ids": array(whole()) } },
+                            ],
+                        }),
                     ),
                     ("email", nullable(boolean())),
                 ],
-                &[],
+                &["to"],
             ),
         ),
         ("ReplyInput", input(&[("body", opt_string())], &[])),
