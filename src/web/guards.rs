@@ -423,11 +423,14 @@ impl App {
 
 /// A query parameter given more than once. Rocket reads a repeated optional parameter as
 /// absent, which would quietly drop a filter the client asked for, so the API refuses it.
-fn repeated_parameter(req: &Request<'_>) -> Option<String> {
-    let mut seen = std::collections::BTreeSet::new();
-    req.query_fields()
-        .map(|field| field.name.source().to_string())
-        .find(|name| !seen.insert(name.clone()))
+/// Every API request passes here, so the names are borrowed, not copied.
+fn repeated_parameter<'r>(req: &'r Request<'_>) -> Option<&'r str> {
+    let mut seen: Vec<&str> = Vec::new();
+    req.query_fields().map(|field| field.name.source().as_str()).find(|name| {
+        let again = seen.contains(name);
+        seen.push(name);
+        again
+    })
 }
 
 #[rocket::async_trait]
@@ -437,7 +440,7 @@ impl<'r> FromRequest<'r> for App {
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, AppError> {
         if is_api_path(req.uri().path().as_str()) {
             if let Some(name) = repeated_parameter(req) {
-                return fail(req, AppError::invalid_field(&name, "Give this parameter once."));
+                return fail(req, AppError::invalid_field(name, "Give this parameter once."));
             }
         }
         let rocket = req.rocket();
