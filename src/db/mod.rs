@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use r2d2::{Pool, PooledConnection};
 use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::error::AppError;
@@ -98,8 +99,14 @@ fn watch_auth_tables(conn: &Connection, changes: AuthChanges) -> rusqlite::Resul
 const STATEMENT_CACHE: usize = 128;
 
 /// Settings every pooled connection gets when it is opened.
+///
+/// The query planner stability guarantee keeps one plan per statement. Without it SQLite
+/// plans a statement with a bound LIMIT or LIKE pattern for the value bound, and so compiles
+/// every cached page or search query again at each run. Clubroom's plans never depend on
+/// those values (no statistics are gathered; searches match anywhere in a name).
 fn init_connection(conn: &mut Connection) -> rusqlite::Result<()> {
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     conn.execute_batch(
         "PRAGMA foreign_keys = ON;
          PRAGMA busy_timeout = 5000;
@@ -333,5 +340,59 @@ mod tests {
             db.write(move |tx| Ok(tx.execute(sql, [])?)).await.unwrap();
             assert!(db.auth_changes().current() > before, "{sql}");
         }
+    }
+}
+
+#[cfg(test)]
+mod statement_reuse {
+    use super::*;
+    use rusqlite::{params, StatementStatus};
+
+    /// How often the cached `sql` was compiled again while it ran with each of `binds`.
+    fn recompiles(conn: &Connection, sql: &str, binds: &[(Option<&str>, i64, i64)]) -> i32 {
+        for (q, limit, offset) in binds {
+            let mut stmt = conn.prepare_cached(sql).unwrap();
+            let rows = stmt.query_map(params![q, limit, offset], |r| r.get::<_, i64>(0)).unwrap();
+            assert!(rows.count() <= *limit as usize);
+        }
+        conn.prepare_cached(sql).unwrap().get_status(StatementStatus::RePrepare)
+    }
+
+    #[test]
+    fn cached_pages_and_searches_run_without_being_compiled_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db"), 1, Duration::from_secs(5)).unwrap();
+        let conn = db.conn().unwrap();
+        conn.execute_batch(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30)
+             INSERT INTO users (username, email, created_at, updated_at)
+             SELECT 'u' || i, 'u' || i || '@example.org', i, i FROM n;",
+        )
+        .unwrap();
+        // A bound LIMIT and a bound LIKE pattern each let SQLite plan for the value bound,
+        // and so compile the statement again at every run, unless the plan is kept stable.
+        let page = "SELECT id FROM users WHERE ?1 IS NULL OR username LIKE ?1
+                    ORDER BY created_at DESC LIMIT ?2 OFFSET ?3";
+        let binds = [(None, 10, 0), (Some("%1%"), 10, 0), (Some("%2%"), 5, 5), (None, 10, 10)];
+        assert_eq!(recompiles(&conn, page, &binds), 0);
+    }
+}
+
+#[cfg(test)]
+mod build_options {
+    use rusqlite::Connection;
+
+    fn used(conn: &Connection, option: &str) -> bool {
+        conn.query_row("SELECT sqlite_compileoption_used(?1)", [option], |r| r.get(0)).unwrap()
+    }
+
+    /// `.cargo/config.toml` builds SQLite without the global locks pooled readers would queue
+    /// on: one page cache shared by every connection, and the count of SQLite's memory.
+    #[test]
+    fn sqlite_is_built_without_its_global_locks() {
+        let conn = Connection::open_in_memory().unwrap();
+        assert!(!used(&conn, "ENABLE_MEMORY_MANAGEMENT"), "one page cache for all connections");
+        assert!(used(&conn, "DEFAULT_MEMSTATUS=0"), "SQLite counts its memory under a lock");
+        assert!(used(&conn, "THREADSAFE=1"));
     }
 }
