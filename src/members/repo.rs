@@ -180,7 +180,7 @@ fn field_row(r: &Row<'_>) -> rusqlite::Result<ProfileField> {
 /// Every club field in the order the club chose.
 pub fn list_fields(conn: &Connection) -> Result<Vec<ProfileField>, AppError> {
     let sql = format!("SELECT {FIELD_COLUMNS} FROM profile_fields ORDER BY position, id");
-    let mut stmt = conn.prepare(&sql)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([], field_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -508,7 +508,7 @@ fn directory_sql() -> String {
 pub fn count_directory(conn: &Connection, q: Option<&str>) -> Result<i64, AppError> {
     let filter = directory_filter(&name_sql("u"));
     let sql = format!("SELECT count(*) FROM users u WHERE {filter}");
-    Ok(conn.query_row(&sql, [q.map(like_pattern)], |r| r.get(0))?)
+    Ok(conn.prepare_cached(&sql)?.query_row([q.map(like_pattern)], |r| r.get(0))?)
 }
 
 /// `limit` active members (guests excluded) whose name or username contains `q`, after
@@ -519,7 +519,7 @@ pub fn directory(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<DirectoryRow>, AppError> {
-    let mut stmt = conn.prepare(&directory_sql())?;
+    let mut stmt = conn.prepare_cached(&directory_sql())?;
     let rows = stmt.query_map(params![q.map(like_pattern), limit, offset], |r| {
         Ok(DirectoryRow {
             user_id: r.get(0)?,
@@ -533,18 +533,14 @@ pub fn directory(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// The query of `shared_answers` for `n` user ids.
-fn shared_answers_sql(n: usize) -> String {
-    let marks = vec!["?"; n].join(", ");
-    format!(
-        "SELECT v.user_id, v.field_id, v.value FROM profile_values v
-         JOIN profile_fields f ON f.id = v.field_id AND f.visibility IN ('members', 'public')
-         WHERE v.user_id IN ({marks})"
-    )
-}
+/// The query of `shared_answers`: `?1` is a JSON array of user ids.
+const SHARED_ANSWERS_SQL: &str = "SELECT v.user_id, v.field_id, v.value FROM profile_values v
+     JOIN profile_fields f ON f.id = v.field_id AND f.visibility IN ('members', 'public')
+     WHERE v.user_id IN (SELECT value FROM json_each(?1))";
 
 /// The answers of the members `user_ids` to fields visible to members (or the public):
-/// (user id, field id, value). One query for a page of the directory.
+/// (user id, field id, value). One query for a page of the directory; the ids go in as one
+/// JSON array, so every page size shares one compiled statement.
 pub fn shared_answers(
     conn: &Connection,
     user_ids: &[i64],
@@ -552,10 +548,9 @@ pub fn shared_answers(
     if user_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut stmt = conn.prepare(&shared_answers_sql(user_ids.len()))?;
-    let rows = stmt.query_map(rusqlite::params_from_iter(user_ids), |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-    })?;
+    let ids = serde_json::to_string(user_ids).map_err(AppError::internal)?;
+    let mut stmt = conn.prepare_cached(SHARED_ANSWERS_SQL)?;
+    let rows = stmt.query_map([ids], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -638,7 +633,13 @@ mod tests {
     #[test]
     fn shared_answers_of_a_page_use_the_primary_key_of_the_answers() {
         let conn = migrated();
-        let found = plan(&conn, &shared_answers_sql(3));
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {SHARED_ANSWERS_SQL}")).unwrap();
+        let found = stmt
+            .query_map(["[1, 2, 3]"], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap()
+            .join("\n");
         assert!(found.contains("SEARCH v USING PRIMARY KEY (user_id=?)"), "{found}");
     }
 }
