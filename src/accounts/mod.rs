@@ -3,6 +3,7 @@
 pub mod api;
 pub mod codes;
 pub mod common_passwords;
+pub mod hash_threads;
 pub mod input;
 pub mod model;
 pub mod pages;

@@ -18,6 +18,7 @@ use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::hash_threads::HashThreads;
 use crate::error::AppError;
 
 /// How long a sign-in refused for being one too many waits before hearing so.
@@ -36,6 +37,8 @@ pub struct Passwords {
     /// time as "wrong password".
     dummy: OnceLock<String>,
     permits: Arc<Semaphore>,
+    /// Where hashes run, below the priority of the rest of the server.
+    threads: HashThreads,
     waiting: AtomicUsize,
     max_waiting: usize,
     verifications: AtomicU64,
@@ -59,6 +62,7 @@ impl Passwords {
             slots: concurrency,
             dummy: OnceLock::new(),
             permits: Arc::new(Semaphore::new(concurrency)),
+            threads: HashThreads::new(concurrency),
             waiting: AtomicUsize::new(0),
             max_waiting: concurrency * 16,
             verifications: AtomicU64::new(0),
@@ -85,6 +89,15 @@ impl Passwords {
         self.waiting.fetch_sub(1, Ordering::SeqCst);
         let permit = permit.map_err(AppError::internal)?;
         Ok(HashPermit { _permit: permit })
+    }
+
+    /// Runs `f`, which hashes or verifies, on a hashing thread. Take a `permit` first.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        self.threads.run(f).await
     }
 
     /// Argon2 verifications run so far (real or dummy): lets tests prove that every failed

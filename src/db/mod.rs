@@ -160,20 +160,24 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, AppError> + Send + 'static,
     {
-        let (pool, changes) = (self.pool.clone(), self.changes.clone());
-        tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get()?;
-            CHANGED_AUTH.with(|c| c.set(false));
-            let out = f(&mut conn);
-            // Once more after the commit: a read that began before it and ended after it must
-            // not be taken for current.
-            if CHANGED_AUTH.with(|c| c.replace(false)) {
-                changes.bump();
-            }
-            out
-        })
-        .await
-        .map_err(AppError::internal)?
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.call_here(f)).await.map_err(AppError::internal)?
+    }
+
+    /// `call` on the current thread, for callers already on a thread that may block.
+    pub fn call_here<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut Connection) -> Result<T, AppError>,
+    {
+        let mut conn = self.pool.get()?;
+        CHANGED_AUTH.with(|c| c.set(false));
+        let out = f(&mut conn);
+        // Once more after the commit: a read that began before it and ended after it must
+        // not be taken for current.
+        if CHANGED_AUTH.with(|c| c.replace(false)) {
+            self.changes.bump();
+        }
+        out
     }
 
     /// Runs read-only `f` in one snapshot (a deferred transaction, which never blocks writers

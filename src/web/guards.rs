@@ -409,15 +409,17 @@ impl App {
         &self.hub
     }
 
-    /// Like `call`, after waiting for a password-hashing slot: for the service calls that hash
-    /// or verify a password (503 `busy` when too many are waiting).
+    /// Like `call`, after waiting for a password-hashing slot, and on a hashing thread (below
+    /// the priority of the rest of the server): for the service calls that hash or verify a
+    /// password (503 `busy` when too many are waiting).
     pub async fn hashing<T, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection, &Ctx) -> Result<T, AppError> + Send + 'static,
     {
         let _permit = self.ctx.passwords.permit().await?;
-        self.call(f).await
+        let (db, ctx) = (self.db.clone(), self.ctx.clone());
+        self.ctx.passwords.run(move || db.call_here(|conn| f(conn, &ctx))).await?
     }
 }
 
