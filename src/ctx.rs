@@ -24,6 +24,8 @@ pub struct Ctx {
     pub secret: Arc<Vec<u8>>,
     /// Sessions recently resolved, valid while nothing they depend on changes.
     pub sessions: Arc<crate::accounts::session_cache::SessionCache>,
+    /// The directory's order of all members, valid while nothing it depends on changes.
+    pub directory_order: Arc<crate::members::order_cache::DirectoryOrder>,
     /// The newest backup's time, remembered so `/health` need not list the folder each time.
     pub newest_backup: Arc<NewestBackup>,
 }
@@ -49,6 +51,7 @@ impl Ctx {
             limits: Arc::new(limits),
             secret: Arc::new(secret),
             sessions: Arc::default(),
+            directory_order: Arc::default(),
             clock,
             config,
             emails: Arc::new(EmailTemplates::load()?),

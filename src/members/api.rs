@@ -71,7 +71,8 @@ async fn directory(
     query: DirectoryQuery,
     app: App,
 ) -> Result<Json<DirectoryList>, AppError> {
-    Ok(Json(app.read(move |tx, _| service::directory(tx, &query)).await?))
+    let generation = app.db.auth_changes().current();
+    Ok(Json(app.read(move |tx, ctx| service::directory(tx, ctx, generation, &query)).await?))
 }
 
 // ----- admin -----

@@ -7,6 +7,7 @@ pub mod api;
 pub mod input;
 pub mod manage;
 pub mod model;
+pub mod order_cache;
 pub mod pages;
 pub mod repo;
 pub mod service;

@@ -194,7 +194,8 @@ async fn directory(
     app: App,
 ) -> Result<PageResponse, AppError> {
     let typed = query.q.clone().unwrap_or_default();
-    match app.read(move |tx, _| service::directory_page(tx, &query)).await {
+    let generation = app.db.auth_changes().current();
+    match app.read(move |tx, ctx| service::directory_page(tx, ctx, generation, &query)).await {
         Ok(page) => Ok(PageResponse::page(shell.render(DIRECTORY, &page))),
         Err(err) => {
             // The search stays in the box, with nobody listed, so it can be corrected.

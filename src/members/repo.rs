@@ -487,21 +487,40 @@ fn directory_filter(name: &str) -> String {
     )
 }
 
-/// The directory query: one page (`?2` rows after `?3`) of the members `directory_filter`
-/// keeps, by name without regard to case, then id, so that pages never overlap.
-fn directory_sql() -> String {
+/// What the directory shows of each member of `users u`, in the order `directory_row` reads.
+fn directory_columns() -> String {
     let name = name_sql("u");
-    let filter = directory_filter(&name);
     format!(
-        "SELECT u.id, u.username, {name} AS name,
-                (SELECT group_concat(role) FROM user_roles WHERE user_id = u.id) AS roles,
-                CASE WHEN u.show_email THEN u.email END,
-                CASE WHEN u.show_phone AND u.phone <> '' THEN u.phone END
-         FROM users u
-         WHERE {filter}
-         ORDER BY name COLLATE NOCASE, u.id
-         LIMIT ?2 OFFSET ?3"
+        "u.id, u.username, {name} AS name,
+         (SELECT group_concat(role) FROM user_roles WHERE user_id = u.id) AS roles,
+         CASE WHEN u.show_email THEN u.email END,
+         CASE WHEN u.show_phone AND u.phone <> '' THEN u.phone END"
     )
+}
+
+fn directory_row(r: &Row<'_>) -> rusqlite::Result<DirectoryRow> {
+    Ok(DirectoryRow {
+        user_id: r.get(0)?,
+        username: r.get(1)?,
+        name: r.get(2)?,
+        roles: parse_roles(r.get::<_, Option<String>>(3)?.as_deref()),
+        email: r.get(4)?,
+        phone: r.get(5)?,
+    })
+}
+
+/// The directory's order: by name without regard to case, then id, so that pages never
+/// overlap. The `users_directory` index holds it.
+fn directory_order_sql() -> String {
+    format!("ORDER BY {} COLLATE NOCASE, u.id", name_sql("u"))
+}
+
+/// The directory query: one page (`?2` rows after `?3`) of the members `directory_filter`
+/// keeps, in directory order.
+fn directory_sql() -> String {
+    let (columns, order) = (directory_columns(), directory_order_sql());
+    let filter = directory_filter(&name_sql("u"));
+    format!("SELECT {columns} FROM users u WHERE {filter} {order} LIMIT ?2 OFFSET ?3")
 }
 
 /// How many active members (guests excluded) have a name or username containing `q`.
@@ -512,7 +531,7 @@ pub fn count_directory(conn: &Connection, q: Option<&str>) -> Result<i64, AppErr
 }
 
 /// `limit` active members (guests excluded) whose name or username contains `q`, after
-/// `offset` of them, by name, then id.
+/// `offset` of them, in directory order.
 pub fn directory(
     conn: &Connection,
     q: Option<&str>,
@@ -520,17 +539,36 @@ pub fn directory(
     offset: i64,
 ) -> Result<Vec<DirectoryRow>, AppError> {
     let mut stmt = conn.prepare_cached(&directory_sql())?;
-    let rows = stmt.query_map(params![q.map(like_pattern), limit, offset], |r| {
-        Ok(DirectoryRow {
-            user_id: r.get(0)?,
-            username: r.get(1)?,
-            name: r.get(2)?,
-            roles: parse_roles(r.get::<_, Option<String>>(3)?.as_deref()),
-            email: r.get(4)?,
-            phone: r.get(5)?,
-        })
-    })?;
+    let rows = stmt.query_map(params![q.map(like_pattern), limit, offset], directory_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The ids of every active member (guests excluded), in directory order.
+pub fn directory_ids(conn: &Connection) -> Result<Vec<i64>, AppError> {
+    let (active, order) = (active_member_sql("u"), directory_order_sql());
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT u.id FROM users u WHERE {active} {order}"))?;
+    let ids = stmt.query_map([], |r| r.get(0))?;
+    Ok(ids.collect::<Result<_, _>>()?)
+}
+
+/// The directory entries of the members `user_ids`, in that order. Anyone no longer an active
+/// member is left out.
+pub fn directory_rows(conn: &Connection, user_ids: &[i64]) -> Result<Vec<DirectoryRow>, AppError> {
+    if user_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (columns, active) = (directory_columns(), active_member_sql("u"));
+    let sql = format!(
+        "SELECT {columns} FROM users u
+         WHERE u.id IN (SELECT value FROM json_each(?1)) AND {active}"
+    );
+    let ids = serde_json::to_string(user_ids).map_err(AppError::internal)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows: Vec<DirectoryRow> =
+        stmt.query_map([ids], directory_row)?.collect::<Result<_, _>>()?;
+    rows.sort_by_key(|row| user_ids.iter().position(|id| *id == row.user_id));
+    Ok(rows)
 }
 
 /// The query of `shared_answers`: `?1` is a JSON array of user ids.
@@ -607,6 +645,32 @@ mod tests {
         conn.execute_batch("DROP INDEX users_directory").unwrap();
         let without = plan(&conn, &directory_sql());
         assert!(without.contains("USE TEMP B-TREE FOR ORDER BY"), "without it: {without}");
+    }
+
+    #[test]
+    fn directory_ids_and_rows_give_the_active_members_in_order() {
+        let conn = migrated();
+        conn.execute_batch(
+            "INSERT INTO users (id, username, email, first_name, status, created_at, updated_at)
+             VALUES (1, 'a', 'a@x.org', 'cat', 'active', 0, 0),
+                    (2, 'b', 'b@x.org', 'Bee', 'active', 0, 0),
+                    (3, 'c', 'c@x.org', 'ant', 'active', 0, 0),
+                    (4, 'd', 'd@x.org', 'Ape', 'disabled', 0, 0),
+                    (5, 'e', 'e@x.org', 'Aal', 'active', 0, 0),
+                    (6, 'f', 'f@x.org', 'bee', 'active', 0, 0);
+             INSERT INTO user_roles (user_id, role)
+             VALUES (1, 'member'), (2, 'member'), (3, 'member'), (3, 'coach'), (4, 'member'),
+                    (5, 'guest'), (6, 'member');",
+        )
+        .unwrap();
+        assert_eq!(directory_ids(&conn).unwrap(), [3, 2, 6, 1], "by name, any case, then id");
+
+        // Rows come in the order asked for; someone no longer active is left out.
+        let rows = directory_rows(&conn, &[1, 4, 3, 5]).unwrap();
+        let found: Vec<(i64, &str)> = rows.iter().map(|r| (r.user_id, r.name.as_str())).collect();
+        assert_eq!(found, [(1, "cat"), (3, "ant")]);
+        assert_eq!(rows[1].roles.len(), 2);
+        assert!(directory_rows(&conn, &[]).unwrap().is_empty());
     }
 
     #[test]

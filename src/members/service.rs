@@ -452,13 +452,30 @@ fn read_directory_query(query: &DirectoryQuery) -> Result<(Option<String>, Pagin
 }
 
 /// One page of the members matching `q`, each with the club fields they share with members.
+/// Without a search the page is cut from the kept order of all members (`ctx.directory_order`,
+/// valid for `generation` of `db::AuthChanges`, read before `conn` was).
 fn directory_list(
     conn: &Connection,
+    ctx: &Ctx,
+    generation: u64,
     q: Option<&str>,
     paging: &Paging,
 ) -> Result<DirectoryList, AppError> {
-    let total = repo::count_directory(conn, q)?;
-    let rows = repo::directory(conn, q, paging.per_page, paging.offset())?;
+    let (total, rows) = match q {
+        Some(_) => (
+            repo::count_directory(conn, q)?,
+            repo::directory(conn, q, paging.per_page, paging.offset())?,
+        ),
+        None => {
+            let order = ctx
+                .directory_order
+                .get_or_read(generation, ctx.now_unix(), || repo::directory_ids(conn))?;
+            let start = usize::try_from(paging.offset()).unwrap_or(usize::MAX).min(order.len());
+            let size = usize::try_from(paging.per_page).unwrap_or(0);
+            let page = &order[start..order.len().min(start.saturating_add(size))];
+            (order.len() as i64, repo::directory_rows(conn, page)?)
+        }
+    };
     let fields = repo::list_fields(conn)?;
     let shared: Vec<&ProfileField> =
         fields.iter().filter(|f| f.visibility >= Visibility::Members).collect();
@@ -503,20 +520,28 @@ fn directory_list(
 /// name, then id, so that paging never shows a member twice or skips one: names, roles, the
 /// club fields shared with members, and email or phone only where the member chose to show
 /// them. 422 naming `q` (over 100 characters), `page` (not a whole number from 1) or
-/// `per_page` (not 1 to 100; 50 when absent). A page past the end is empty.
-pub fn directory(conn: &Connection, query: &DirectoryQuery) -> Result<DirectoryList, AppError> {
+/// `per_page` (not 1 to 100; 50 when absent). A page past the end is empty. `generation` is
+/// the value of `db::AuthChanges` read before `conn` was.
+pub fn directory(
+    conn: &Connection,
+    ctx: &Ctx,
+    generation: u64,
+    query: &DirectoryQuery,
+) -> Result<DirectoryList, AppError> {
     let (q, paging) = read_directory_query(query)?;
-    directory_list(conn, q.as_deref(), &paging)
+    directory_list(conn, ctx, generation, q.as_deref(), &paging)
 }
 
 /// The directory page: `directory` with its position and the links to the other pages, which
 /// keep the search. Errors as for `directory`.
 pub fn directory_page(
     conn: &Connection,
+    ctx: &Ctx,
+    generation: u64,
     query: &DirectoryQuery,
 ) -> Result<DirectoryPage, AppError> {
     let (q, paging) = read_directory_query(query)?;
-    let list = directory_list(conn, q.as_deref(), &paging)?;
+    let list = directory_list(conn, ctx, generation, q.as_deref(), &paging)?;
     Ok(DirectoryPage::of(list, &paging))
 }
 

@@ -778,6 +778,66 @@ async fn the_directory_pages_fifty_members_at_a_time_without_repeating_or_skippi
     assert_eq!((&blank["page"], &blank["per_page"]), (&json!(1), &json!(50)), "blank: defaults");
 }
 
+/// The order of the whole directory is kept between views; every change to who is listed, or
+/// under which name, shows on the very next one.
+#[rocket::async_test]
+async fn the_kept_directory_order_follows_every_change_at_once() {
+    let app = TestApp::spawn().await;
+    let admin = app.restart().await;
+    admin.as_admin().await;
+    add_members(&app, 60).await;
+    app.create_user("viewer", &[Role::Member]).await;
+    app.login_as("viewer").await;
+    let usernames =
+        |page: &Value| -> Vec<String> { listed(page).into_iter().map(|m| m.0).collect() };
+    let order = app.ctx().directory_order.clone();
+
+    let (_, first) = app.json("/api/v1/directory?per_page=20&page=2").await;
+    let reads = order.reads();
+    let (_, again) = app.json("/api/v1/directory?per_page=20&page=2").await;
+    assert_eq!(again, first);
+    assert_eq!(get(&app, "/directory?page=2").await.status, Status::Ok);
+    assert_eq!(order.reads(), reads, "the order was kept for the next views, JSON or HTML");
+    assert_eq!(first["total"], json!(62));
+
+    // A new name moves the member at once.
+    let me = json!({"first_name": "Aaron", "last_name": "Aa"});
+    assert_eq!(put(&app, "/api/v1/me", me).await.0, Status::Ok);
+    let (_, top) = app.json("/api/v1/directory?per_page=1").await;
+    assert_eq!(listed(&top), [("viewer".to_string(), "Aaron Aa".to_string())]);
+
+    // Roles (through their trigger) and status, changed by an admin's own requests.
+    let id = |name: &'static str| {
+        let db = app.db();
+        async move {
+            db.read(move |tx| {
+                Ok(tx.query_row("SELECT id FROM users WHERE username = ?1", [name], |r| r.get(0))?)
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let (m001, m002): (i64, i64) = (id("m001").await, id("m002").await);
+    let path = format!("/api/v1/admin/members/{m001}/roles");
+    let (status, body) = admin.send_json(Method::Put, &path, json!({"roles": ["guest"]})).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    let path = format!("/api/v1/admin/members/{m002}/disable");
+    assert_eq!(admin.post_json(&path, json!({})).await.0, Status::Ok);
+    app.create_user("newcomer", &[Role::Member]).await;
+
+    let (_, all) = app.json("/api/v1/directory?per_page=100").await;
+    let now = usernames(&all);
+    assert_eq!(all["total"], json!(61), "{all}");
+    assert!(!now.contains(&"m001".to_string()) && !now.contains(&"m002".to_string()), "{now:?}");
+    assert!(now.contains(&"newcomer".to_string()), "{now:?}");
+    assert_eq!(now[0], "viewer");
+
+    // A change written by any request through the pool counts, even without a handler's help.
+    app.exec("UPDATE users SET first_name = 'Zed' WHERE username = 'viewer'").await;
+    let (_, all) = app.json("/api/v1/directory?per_page=100").await;
+    assert_eq!(usernames(&all).last().map(String::as_str), Some("viewer"), "{all}");
+}
+
 #[rocket::async_test]
 async fn a_search_of_the_directory_is_paged_over_its_matches_only() {
     let app = TestApp::spawn().await;
