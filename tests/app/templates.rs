@@ -48,6 +48,23 @@ fn assert_unique_ids(name: &str, html: &str) {
     }
 }
 
+/// The layout's three pieces came in order around the page: one document, one title that ends
+/// with the club's name (or Clubroom's, before there is a club) and starts with no blank, one
+/// main area.
+fn assert_whole_page(name: &str, html: &str) {
+    assert!(html.starts_with("<!doctype html>\n"), "{name}: {:?}", &html[..40.min(html.len())]);
+    assert!(html.trim_end().ends_with("</html>"), "{name} ends the document");
+    let head = html.split("</head>").next().unwrap_or_default();
+    assert_eq!(head.matches("<title>").count(), 1, "{name}: one title");
+    let title = head.split("<title>").nth(1).and_then(|t| t.split("</title>").next());
+    let title = title.unwrap_or_else(|| panic!("{name}: no title"));
+    let named = title.ends_with("Riverside Skating Club") || title.ends_with("Clubroom");
+    assert!(title.trim() == title && named, "{name}: {title:?}");
+    for tag in ["</head>", "<main ", "</main>", "<footer", "</html>"] {
+        assert_eq!(html.matches(tag).count(), 1, "{name}: {tag}");
+    }
+}
+
 #[test]
 fn every_page_template_renders_for_visitors_and_members_with_and_without_errors() {
     let fixtures = fixtures();
@@ -71,6 +88,7 @@ fn every_page_template_renders_for_visitors_and_members_with_and_without_errors(
                 let ctx = tera::Context::from_value(context).unwrap();
                 let html = tera.render(name, &ctx).unwrap_or_else(|e| panic!("{name}: {e:?}"));
                 assert!(html.contains("Riverside Skating Club"), "{name} uses the layout");
+                assert_whole_page(name, &html);
                 assert!(!html.contains("<script>"), "{name}: no inline script");
                 assert!(!html.contains("style=\""), "{name}: no inline style (CSP)");
                 assert_unique_ids(name, &html);
