@@ -1,6 +1,7 @@
 //! One single-use invitation, a hundred people registering with it at the same instant: exactly
-//! one account is made, everyone else is told the invitation is used up (never a 5xx), through
-//! the JSON API and through the join form alike.
+//! one account is made, everyone else is told the invitation is used up (never a 5xx but the
+//! deliberate "too many sign-ins at once, try again"), through the JSON API and through the join
+//! form alike.
 //!
 //! The HTTP races run against the real binary, whose runtime has a worker thread per core and
 //! serves every connection at once; Rocket's local client runs the app inside the test on one
@@ -90,19 +91,28 @@ fn accounts_and_uses(binary: &Binary) -> (Vec<String>, i64) {
     (accounts, uses)
 }
 
-/// No 5xx, one winner (its index), and everyone else refused with `refused(reply)` true.
+/// The deliberate answer to a sign-up past the queue for password hashing: 503, try again. A
+/// racer may get it when the machine is busy with other work (the hashes run at a lower
+/// priority), before it reaches the invitation at all.
+fn busy(reply: &Reply) -> bool {
+    reply.status == 503 && reply.body.contains("Too many sign-ins at once.")
+}
+
+/// No 5xx but `busy`, one winner (its index), and everyone else refused with `refused(reply)`
+/// true, or busy.
 fn one_winner(replies: &[Reply], won: u16, refused: impl Fn(&Reply) -> bool) -> usize {
     let server_errors: Vec<String> = replies
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.status >= 500)
+        .filter(|(_, r)| r.status >= 500 && !busy(r))
         .map(|(i, r)| format!("racer {i}: {} {}", r.status, r.body))
         .collect();
     assert!(server_errors.is_empty(), "server errors in the race:\n{server_errors:#?}");
     let winners: Vec<usize> = (0..replies.len()).filter(|&i| replies[i].status == won).collect();
     assert_eq!(winners.len(), 1, "exactly one registration succeeds: {winners:?}");
     for (i, reply) in replies.iter().enumerate().filter(|(i, _)| *i != winners[0]) {
-        assert!(refused(reply), "racer {i} got an unclear answer: {} {}", reply.status, reply.body);
+        let clear = refused(reply) || busy(reply);
+        assert!(clear, "racer {i} got an unclear answer: {} {}", reply.status, reply.body);
     }
     winners[0]
 }
