@@ -43,6 +43,7 @@ pub const KEYS: &[&str] = &[
     "access_token_minutes",
     "refresh_token_days",
     "login_attempts_per_minute",
+    "chat_messages_per_minute",
     "password_hash_memory_kib",
     "password_hash_iterations",
     "db_pool_size",
@@ -89,6 +90,7 @@ pub struct AppConfig {
     pub access_token_minutes: i64,
     pub refresh_token_days: i64,
     pub login_attempts_per_minute: u32,
+    pub chat_messages_per_minute: u32,
     pub password_hash_memory_kib: u32,
     pub password_hash_iterations: u32,
     pub db_pool_size: u32,
@@ -246,6 +248,9 @@ impl AppConfig {
         }
         if self.login_attempts_per_minute == 0 {
             problems.push("login_attempts_per_minute must be at least 1".to_string());
+        }
+        if self.chat_messages_per_minute == 0 {
+            problems.push("chat_messages_per_minute must be at least 1".to_string());
         }
         if self.password_hash_memory_kib < 8 || self.password_hash_iterations < 1 {
             problems.push(

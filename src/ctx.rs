@@ -44,7 +44,11 @@ impl Ctx {
             config.password_hash_iterations,
             Passwords::slots_for(cores),
         )?;
-        let limits = Limits::new(config.login_attempts_per_minute, clock.clone());
+        let limits = Limits::new(
+            config.login_attempts_per_minute,
+            config.chat_messages_per_minute,
+            clock.clone(),
+        );
         let newest_backup = NewestBackup::new(crate::backups::service::backups_dir(&config));
         Ok(Ctx {
             newest_backup: Arc::new(newest_backup),

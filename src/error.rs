@@ -152,10 +152,15 @@ impl AppError {
     }
 
     pub fn rate_limited(retry_after_secs: u64) -> Self {
-        let mut err = Self::new(
-            ErrorKind::RateLimited,
+        Self::rate_limited_saying(
+            retry_after_secs,
             "Too many attempts. Please wait a moment and try again.",
-        );
+        )
+    }
+
+    /// 429 with `message`, for a limit that is not about attempts.
+    pub fn rate_limited_saying(retry_after_secs: u64, message: impl Into<String>) -> Self {
+        let mut err = Self::new(ErrorKind::RateLimited, message);
         err.retry_after = Some(retry_after_secs.max(1));
         err
     }

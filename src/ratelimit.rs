@@ -107,10 +107,12 @@ pub struct Limits {
     pub verify_ip: RateLimiter,
     /// Registrations (and guest sign-ups) per client IP: 10 per hour.
     pub register_ip: RateLimiter,
+    /// Chat messages per member (`chat_messages_per_minute`).
+    pub chat_member: RateLimiter,
 }
 
 impl Limits {
-    pub fn new(login_per_minute: u32, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(login_per_minute: u32, chat_per_minute: u32, clock: Arc<dyn Clock>) -> Self {
         let limiter = |max, window| RateLimiter::new(max, window, clock.clone());
         Limits {
             login_ip: limiter(login_per_minute, 60),
@@ -121,6 +123,7 @@ impl Limits {
             email_ip: limiter(10, 60),
             verify_ip: limiter(10, 60),
             register_ip: limiter(10, 3600),
+            chat_member: limiter(chat_per_minute, 60),
         }
     }
 
@@ -134,6 +137,7 @@ impl Limits {
             &self.email_ip,
             &self.verify_ip,
             &self.register_ip,
+            &self.chat_member,
         ] {
             limiter.prune();
         }

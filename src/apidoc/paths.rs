@@ -762,7 +762,8 @@ fn chat() -> Vec<Op> {
             .param(id())
             .json(r("MessageInput"))
             .ok(201, "Stored and sent to the members' sockets.", r("ChatMessage"))
-            .errors(&[409]),
+            .errors(&[409])
+            .limited(),
         put("/api/v1/conversations/{id}/read", "Move my read marker")
             .access(Access::Member)
             .param(id())

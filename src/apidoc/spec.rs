@@ -350,7 +350,7 @@ impl Op {
         self
     }
 
-    /// Counts against a per-client allowance: 429 with `Retry-After` past it.
+    /// Counts against a allowance (per client, account or member): 429 with `Retry-After` past it.
     pub fn limited(mut self) -> Op {
         self.rate_limited = true;
         self
@@ -527,7 +527,7 @@ pub const ERRORS: &[(u16, &str, &str)] = &[
     (413, "PayloadTooLarge", "The body is larger than the limit (1 MiB of JSON)."),
     (415, "UnsupportedMediaType", "Not sent as `Content-Type: application/json` (`json_required`). Every write made with the session cookie must say it, body or not: that is the API's defence against cross-site requests."),
     (422, "ValidationFailed", "Invalid input: `error.fields` names every field (or query parameter) to fix, with a message for each."),
-    (429, "RateLimited", "Too many attempts from this client; `Retry-After` says how many seconds to wait."),
+    (429, "RateLimited", "Past an allowance (of this client, account or member); `Retry-After` says how many seconds to wait."),
     (503, "Unavailable", "The database is busy or unreachable; try again."),
 ];
 

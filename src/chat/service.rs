@@ -606,7 +606,8 @@ pub struct PostCmd {
 /// 404 unless the actor may see the conversation; 403 for an admin who is not in the group,
 /// and `direct_chat_disabled` in a one-to-one conversation while the club has them off; 422
 /// `content` when empty or over 4000 characters after trimming, `client_sent_at` when not
-/// RFC 3339.
+/// RFC 3339; 429 with the seconds to wait once the member has posted `chat_messages_per_minute`
+/// messages within a minute, in all conversations together.
 pub fn post(
     conn: &Connection,
     ctx: &Ctx,
@@ -640,6 +641,14 @@ pub fn post(
         );
     }
     v.finish()?;
+    // After the checks, so that a message refused for its content costs none of the allowance.
+    ctx.limits.chat_member.hit(&format!("user:{}", room.user_id)).map_err(|limited| {
+        let wait = limited.retry_after().unwrap_or(1);
+        AppError::rate_limited_saying(
+            wait,
+            format!("You are sending messages very fast. Wait {wait} s, then send this one again."),
+        )
+    })?;
     let sent_at = ctx.now_unix();
     let message_id =
         repo::insert_message(conn, id, room.user_id, &content, sent_at, client_sent_at)?;

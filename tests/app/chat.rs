@@ -666,6 +666,55 @@ async fn history_pages_back_with_before_and_limit() {
     assert_eq!(app.json(&format!("/api/v1/conversations/{team}")).await.1["unread"], 0);
 }
 
+/// Each member has `chat_messages_per_minute` messages a minute, across conversations and
+/// sessions; past it a post is refused with 429 and how long to wait, and nothing is stored.
+#[rocket::async_test]
+async fn a_member_posting_too_fast_is_told_to_wait_and_nobody_else_is() {
+    let app = TestApp::spawn_with(|c| c.chat_messages_per_minute = 3).await;
+    let c = club(&app).await;
+    let team = group(&app, "Team", &[c.kim, c.bo]).await;
+    let other = group(&app, "Other", &[c.kim]).await;
+    app.login_as("kim").await;
+    let path = format!("/api/v1/conversations/{team}/messages");
+
+    // A message refused for what it says costs none of the allowance.
+    let (status, _) = app.post_json(&path, json!({"content": "  "})).await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    say(&app, team, "One").await;
+    say(&app, other, "Two").await;
+    app.login_as("kim").await;
+    say(&app, team, "Three").await;
+
+    let response = app
+        .client
+        .post(path.clone())
+        .header(rocket::http::ContentType::JSON)
+        .body(json!({"content": "Four"}).to_string())
+        .dispatch()
+        .await;
+    assert_eq!(response.status(), Status::TooManyRequests);
+    let retry: u64 =
+        response.headers().get_one("Retry-After").expect("Retry-After").parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    let body: Value = serde_json::from_str(&response.into_string().await.unwrap()).unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited", "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains(&format!("Wait {retry} s")));
+
+    app.login_as("bo").await;
+    say(&app, team, "Bo is not held back").await;
+    app.login_as("kim").await;
+    app.advance(Duration::seconds(60));
+    say(&app, team, "Four, a minute later").await;
+    let (_, history) = app.json(&path).await;
+    let said: Vec<&str> = history["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(said, ["One", "Three", "Bo is not held back", "Four, a minute later"]);
+}
+
 #[rocket::async_test]
 async fn posting_keeps_the_server_time_and_the_client_time() {
     let app = TestApp::spawn().await;

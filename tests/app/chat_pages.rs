@@ -182,6 +182,27 @@ async fn the_post_form_adds_a_message_and_comes_back_to_the_room() {
 }
 
 #[rocket::async_test]
+async fn posting_too_fast_from_the_room_says_how_long_to_wait_and_keeps_the_text() {
+    let app = TestApp::spawn_with(|c| c.chat_messages_per_minute = 1).await;
+    let c = club(&app).await;
+    let team = group(&app, "Coaches", &[c.kim]).await;
+    app.login_as("kim").await;
+    let room = format!("/conversations/{team}");
+    let token = app.csrf_token(&room).await;
+
+    let fields = [("csrf_token", token.as_str()), ("content", "See you at 6")];
+    let response = app.post_form(&format!("{room}/messages"), &fields).await;
+    assert_eq!(response.status(), Status::SeeOther);
+    let fields = [("csrf_token", token.as_str()), ("content", "And bring skates")];
+    let response = app.post_form(&format!("{room}/messages"), &fields).await;
+    assert_eq!(response.status(), Status::TooManyRequests);
+    let html = response.into_string().await.unwrap();
+    assert!(html.contains("You are sending messages very fast. Wait "), "{html}");
+    assert!(html.contains("And bring skates"), "the text is not lost");
+    assert_eq!(messages_in(&app, team).await, 1);
+}
+
+#[rocket::async_test]
 async fn the_older_link_pages_back_through_the_history() {
     let app = TestApp::spawn().await;
     let c = club(&app).await;
