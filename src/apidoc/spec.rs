@@ -350,7 +350,7 @@ impl Op {
         self
     }
 
-    /// Counts against a allowance (per client, account or member): 429 with `Retry-After` past it.
+    /// Counts against an allowance (per client, account or member): 429 with `Retry-After` past it.
     pub fn limited(mut self) -> Op {
         self.rate_limited = true;
         self
