@@ -51,7 +51,7 @@ use crate::error::AppError;
 use crate::jobs::Scheduler;
 use crate::settings::SiteInfo;
 use crate::web::csrf::SecureCookies;
-use crate::web::{OutboxSignal, SetupLink};
+use crate::web::SetupLink;
 
 /// What the embedding program (the binary, or a test) decides beyond the configuration.
 pub struct Runtime {
@@ -179,8 +179,6 @@ struct Parts {
     ctx: Ctx,
     transport: Arc<Transport>,
     scheduler: Arc<Scheduler>,
-    outbox: OutboxSignal,
-    site: SiteInfo,
     setup: SetupLink,
     print_setup_link: bool,
 }
@@ -195,16 +193,16 @@ impl Parts {
             transport: self.transport.clone(),
             probe: web::health::DatabaseProbe::default(),
         };
+        let (hub, site) = (self.db.outlets().hub().clone(), self.db.outlets().site().clone());
         rocket
             .manage(health)
             .manage(self.db)
             .manage(self.ctx)
             .manage(self.transport)
             .manage(self.scheduler)
-            .manage(self.outbox)
             .manage(web::Background::default())
-            .manage(realtime::Hub::default())
-            .manage(self.site)
+            .manage(hub)
+            .manage(site)
             .manage(SecureCookies(secure))
             .manage(self.setup)
             .manage(PrintSetupLink(self.print_setup_link))
@@ -233,33 +231,21 @@ fn start_up(config: Arc<AppConfig>, runtime: Runtime) -> Result<Parts, AppError>
     let site = SiteInfo::load(&conn, &config)?;
     let setup_token = accounts::service::issue_setup_token(&mut conn, &ctx)?;
     drop(conn);
+    let db = db.with_outlets(db::Outlets::new(Arc::default(), realtime::Hub::default(), site));
     let setup = SetupLink(std::sync::Mutex::new(
         setup_token.map(|token| ctx.url(&format!("/setup/{token}"))),
     ));
     let scheduler = Arc::new(Scheduler::new(runtime.clock.clone()));
-    let outbox = register_jobs(&scheduler, &db, &ctx, &transport);
-    Ok(Parts {
-        db,
-        ctx,
-        transport,
-        scheduler,
-        outbox,
-        site,
-        setup,
-        print_setup_link: runtime.print_setup_link,
-    })
+    register_jobs(&scheduler, &db, &ctx, &transport);
+    Ok(Parts { db, ctx, transport, scheduler, setup, print_setup_link: runtime.print_setup_link })
 }
 
-/// The periodic work: sending email, purging expired sessions and tokens and old audit
-/// entries, pruning rate-limit state. Returns the signal that wakes the email job.
-fn register_jobs(
-    scheduler: &Scheduler,
-    db: &Db,
-    ctx: &Ctx,
-    transport: &Arc<Transport>,
-) -> OutboxSignal {
+/// The periodic work: sending email (also woken by every commit that queues some), purging
+/// expired sessions and tokens and old audit entries, pruning rate-limit state.
+fn register_jobs(scheduler: &Scheduler, db: &Db, ctx: &Ctx, transport: &Arc<Transport>) {
     let (db1, transport, ctx1) = (db.clone(), transport.clone(), ctx.clone());
-    let wake = scheduler.register("email_outbox", Duration::from_secs(10), move || {
+    let wake = db.outlets().mail().clone();
+    scheduler.register_woken_by("email_outbox", Duration::from_secs(10), wake, move || {
         let (db, transport, ctx) = (db1.clone(), transport.clone(), ctx1.clone());
         async move { email::deliver_due(&db, transport, ctx).await.map(|_| ()) }
     });
@@ -272,16 +258,10 @@ fn register_jobs(
     });
     // Reminders and the purge of finished exchanges. The scheduler runs every job once at
     // start-up, so a server that was down catches up at once.
-    let (db3, ctx3, outbox) = (db.clone(), ctx.clone(), wake.clone());
+    let (db3, ctx3) = (db.clone(), ctx.clone());
     scheduler.register("gift_schedule", Duration::from_secs(15 * 60), move || {
-        let (db, ctx, outbox) = (db3.clone(), ctx3.clone(), outbox.clone());
-        async move {
-            let queued = db.call(move |conn| gifts::schedule::run(conn, &ctx)).await?;
-            if queued > 0 {
-                outbox.notify_one();
-            }
-            Ok(())
-        }
+        let (db, ctx) = (db3.clone(), ctx3.clone());
+        async move { db.call(move |conn| gifts::schedule::run(conn, &ctx)).await.map(|_| ()) }
     });
     // Audit entries older than the retention period an admin set (a year by default).
     let (db4, ctx4) = (db.clone(), ctx.clone());
@@ -306,7 +286,6 @@ fn register_jobs(
         limits.prune();
         async { Ok(()) }
     });
-    OutboxSignal(wake)
 }
 
 fn lift_off(rocket: &Rocket<Orbit>) {

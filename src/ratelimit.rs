@@ -144,6 +144,44 @@ impl Limits {
     }
 }
 
+/// A kind of request that spends an allowance of one limit. Implemented where the request's
+/// command is defined, which makes that the one place deciding how the request is limited.
+pub trait Limited {
+    /// The limit this kind of request counts against.
+    fn limiter(limits: &Limits) -> &RateLimiter;
+    /// Whose allowance it spends (as a rule, the client's address: `ClientInfo::limit_key`).
+    fn limit_key(&self) -> String;
+}
+
+/// A request its limit let through. Only `admit` makes one, so a service that takes an
+/// `Admitted<C>` cannot run for a request no limit counted, whichever surface it came from.
+/// Admission is its own step, before the request waits for a password-hashing slot: a flood
+/// of refused requests must never fill that queue.
+pub struct Admitted<T>(T);
+
+impl<T: Limited> Admitted<T> {
+    /// Spends one attempt of `request`'s allowance; 429 with the seconds to wait when none is
+    /// left.
+    pub fn admit(limits: &Limits, request: T) -> Result<Admitted<T>, AppError> {
+        T::limiter(limits).hit(&request.limit_key())?;
+        Ok(Admitted(request))
+    }
+}
+
+impl<T> Admitted<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Admitted<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

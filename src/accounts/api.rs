@@ -5,18 +5,14 @@ use rocket::serde::json::Json;
 use rocket::{delete, get, post, put, routes, Route};
 use serde::Serialize;
 
-use super::codes::{
-    self, ClaimCommand, CreatedMember, EmailFlow, MagicProof, NewMember, VerifyCommand,
-};
+use super::codes::{self, CreatedMember, EmailFlow, NewMember};
 use super::input::*;
-use super::service::{
-    self, ChangePasswordCommand, ClientInfo, DevicesView, Grant, LoginCommand, LoginOutcome,
-    RegisterCommand,
-};
+use super::service::{self, ClientInfo, DevicesView, Grant, LoginOutcome};
+use super::shared;
 use super::tokens::{self, TokenPair};
 use super::views::{LoggedOutView, MessageView, RegisteredView, SessionView};
-use crate::error::{AppError, ErrorKind};
-use crate::invites::service as invites;
+use crate::error::AppError;
+use crate::ratelimit::Admitted;
 use crate::web::guards::{AdminUser, App, Client, CurrentUser, MaybeUser, SessionCookie};
 use crate::web::json::JsonBody;
 
@@ -50,12 +46,9 @@ async fn password_login(
     cookie: &SessionCookie<'_>,
     app: &App,
 ) -> Result<Json<LoginResponse>, AppError> {
-    app.ctx.limits.login_ip.hit(&client.limit_key())?;
     let replaces = if grant == Grant::Session { cookie.current() } else { None };
-    let cmd =
-        LoginCommand { login: input.login, password: input.password, client, replaces, grant };
+    let cmd = Admitted::admit(&app.ctx.limits, input.into_command(client, replaces, grant))?;
     let outcome = app.hashing(move |conn, ctx| service::login(conn, ctx, cmd)).await?;
-    app.wake_outbox();
     Ok(answer(outcome, cookie, "Login successful"))
 }
 
@@ -90,15 +83,9 @@ async fn verify(
     cookie: SessionCookie<'_>,
     app: App,
 ) -> Result<Json<LoginResponse>, AppError> {
-    app.ctx.limits.verify_ip.hit(&client.0.limit_key())?;
-    let input = input.into_inner();
-    let cmd = VerifyCommand {
-        challenge: input.challenge,
-        code: input.code,
-        client: client.0,
-        replaces: cookie.current(),
-        grants: vec![Grant::Session, Grant::Tokens],
-    };
+    let grants = vec![Grant::Session, Grant::Tokens];
+    let cmd = input.into_inner().into_command(client.0, cookie.current(), grants);
+    let cmd = Admitted::admit(&app.ctx.limits, cmd)?;
     let outcome = app.call(move |conn, ctx| codes::verify_two_factor(conn, ctx, cmd)).await?;
     Ok(answer(outcome, &cookie, "Login successful"))
 }
@@ -110,9 +97,8 @@ async fn refresh(
     client: Client,
     app: App,
 ) -> Result<Json<TokenPair>, AppError> {
-    app.ctx.limits.verify_ip.hit(&client.0.limit_key())?;
-    let token = input.into_inner().refresh_token;
-    Ok(Json(app.call(move |conn, ctx| tokens::refresh(conn, ctx, &token, &client.0)).await?))
+    let cmd = Admitted::admit(&app.ctx.limits, input.into_inner().into_command(client.0))?;
+    Ok(Json(app.call(move |conn, ctx| tokens::refresh(conn, ctx, cmd)).await?))
 }
 
 #[derive(Serialize)]
@@ -149,20 +135,6 @@ async fn logout(
     Ok(Json(MessageView::new("Logged out")))
 }
 
-impl RegisterInput {
-    pub fn into_command(self, token: Option<String>, client: ClientInfo) -> RegisterCommand {
-        RegisterCommand {
-            username: self.username,
-            email: self.email,
-            password: self.password,
-            invite_token: token.or(self.invite_token),
-            roles: self.roles,
-            phone: self.phone.unwrap_or_default(),
-            client,
-        }
-    }
-}
-
 /// `POST /api/v1/auth/register`: 201 and a session cookie.
 #[post("/auth/register", data = "<input>")]
 async fn register(
@@ -171,9 +143,8 @@ async fn register(
     cookie: SessionCookie<'_>,
     app: App,
 ) -> Result<(Status, Json<RegisteredView>), AppError> {
-    app.ctx.limits.register_ip.hit(&client.0.limit_key())?;
-    let cmd = input.into_inner().into_command(None, client.0);
-    let done = register_when_free(&app, cmd).await?;
+    let cmd = Admitted::admit(&app.ctx.limits, input.into_inner().into_command(None, client.0))?;
+    let done = shared::register_when_free(&app, cmd).await?;
     cookie.set(done.session.token);
     let view = RegisteredView {
         message: "Registration successful",
@@ -182,33 +153,6 @@ async fn register(
     };
     Ok((Status::Created, Json(view)))
 }
-
-/// Registers once a password-hashing slot is free. A sign-up refused for finding them all taken
-/// (503 `busy`) hears its invitation's own refusal instead when the invitation can no longer be
-/// used: when many people race for one single-use invitation, the slots fill with sign-ups
-/// that can never succeed, and "try again in a moment" would be wrong for all of them.
-pub(crate) async fn register_when_free(
-    app: &App,
-    cmd: RegisterCommand,
-) -> Result<service::Registered, AppError> {
-    let token = cmd.invite_token.clone();
-    match app.hashing(move |conn, ctx| service::register(conn, ctx, cmd)).await {
-        Err(busy) if busy.code() == "busy" => {
-            let refusal = app
-                .read(move |tx, ctx| Ok(invites::preflight(tx, ctx, token.as_deref()).err()))
-                .await?
-                .filter(|refusal| refusal.kind() == ErrorKind::Forbidden);
-            Err(refusal.unwrap_or(busy))
-        }
-        done => done,
-    }
-}
-
-pub const CLAIM_SENT: &str =
-    "If that email belongs to an account waiting to be claimed, a code has been sent to it.";
-pub const MAGIC_SENT: &str =
-    "If that email belongs to an account, a sign-in link has been sent to it.";
-pub const RESET_SENT: &str = "If that email is registered, a reset link has been sent.";
 
 /// `POST /api/v1/auth/claim/request` `{"email"}`: always the same answer.
 #[post("/auth/claim/request", data = "<input>")]
@@ -219,7 +163,7 @@ async fn claim_request(
 ) -> Result<Json<MessageView>, AppError> {
     let email = codes::admit(&app.ctx, EmailFlow::Claim, &input.into_inner().email, &client.0)?;
     app.write_later("claim code", move |tx, ctx| codes::request_claim(tx, ctx, &email))?;
-    Ok(Json(MessageView::new(CLAIM_SENT)))
+    Ok(Json(MessageView::new(shared::CLAIM_SENT)))
 }
 
 /// `POST /api/v1/auth/claim/complete` `{"email", "code", "password"}`: sets the password and
@@ -231,14 +175,7 @@ async fn claim_complete(
     cookie: SessionCookie<'_>,
     app: App,
 ) -> Result<Json<LoginResponse>, AppError> {
-    app.ctx.limits.verify_ip.hit(&client.0.limit_key())?;
-    let input = input.into_inner();
-    let cmd = ClaimCommand {
-        email: input.email,
-        code: input.code,
-        password: input.password,
-        client: client.0,
-    };
+    let cmd = Admitted::admit(&app.ctx.limits, input.into_inner().into_command(client.0))?;
     let outcome = app.hashing(move |conn, ctx| codes::complete_claim(conn, ctx, cmd)).await?;
     Ok(answer(outcome, &cookie, "Account claimed"))
 }
@@ -252,7 +189,7 @@ async fn magic_request(
 ) -> Result<Json<MessageView>, AppError> {
     let email = codes::admit(&app.ctx, EmailFlow::MagicLink, &input.into_inner().email, &client.0)?;
     app.write_later("sign-in link", move |tx, ctx| codes::request_magic_link(tx, ctx, &email))?;
-    Ok(Json(MessageView::new(MAGIC_SENT)))
+    Ok(Json(MessageView::new(shared::MAGIC_SENT)))
 }
 
 /// `POST /api/v1/auth/magic-link/verify` `{"token"}` or `{"email", "code"}`: signs in.
@@ -263,31 +200,9 @@ async fn magic_verify(
     cookie: SessionCookie<'_>,
     app: App,
 ) -> Result<Json<LoginResponse>, AppError> {
-    app.ctx.limits.verify_ip.hit(&client.0.limit_key())?;
-    let input = input.into_inner();
-    let proof = match (input.token, input.email, input.code) {
-        (Some(token), _, _) => MagicProof::Link(token),
-        (None, Some(email), Some(code)) => MagicProof::Code { email, code },
-        _ => {
-            return Err(AppError::invalid_field(
-                "token",
-                "Send the token from the link, or the email address and the code.",
-            ))
-        }
-    };
-    let replaces = cookie.current();
-    let outcome = app
-        .call(move |conn, ctx| {
-            codes::complete_magic_link(
-                conn,
-                ctx,
-                proof,
-                &client.0,
-                replaces.as_deref(),
-                Grant::Session,
-            )
-        })
-        .await?;
+    let cmd = input.into_inner().into_command(client.0, cookie.current())?;
+    let cmd = Admitted::admit(&app.ctx.limits, cmd)?;
+    let outcome = app.call(move |conn, ctx| codes::complete_magic_link(conn, ctx, cmd)).await?;
     Ok(answer(outcome, &cookie, "Login successful"))
 }
 
@@ -301,7 +216,7 @@ async fn forgot(
     let email =
         codes::admit(&app.ctx, EmailFlow::PasswordReset, &input.into_inner().email, &client.0)?;
     app.write_later("reset link", move |tx, ctx| codes::request_reset(tx, ctx, &email))?;
-    Ok(Json(MessageView::new(RESET_SENT)))
+    Ok(Json(MessageView::new(shared::RESET_SENT)))
 }
 
 /// `POST /api/v1/auth/password/reset` `{"token", "new_password"}`: ends every session.
@@ -311,13 +226,8 @@ async fn reset(
     client: Client,
     app: App,
 ) -> Result<Json<MessageView>, AppError> {
-    app.ctx.limits.verify_ip.hit(&client.0.limit_key())?;
-    let input = input.into_inner();
-    let token = input.token.unwrap_or_default();
-    app.hashing(move |conn, ctx| {
-        codes::reset_password(conn, ctx, &token, &input.new_password, &client.0)
-    })
-    .await?;
+    let cmd = Admitted::admit(&app.ctx.limits, input.into_inner().into_command(None, client.0))?;
+    app.hashing(move |conn, ctx| codes::reset_password(conn, ctx, cmd)).await?;
     Ok(Json(MessageView::new("Your password has been reset. Please log in.")))
 }
 
@@ -329,12 +239,7 @@ async fn change_password(
     client: Client,
     app: App,
 ) -> Result<Json<MessageView>, AppError> {
-    let input = input.into_inner();
-    let cmd = ChangePasswordCommand {
-        current_password: input.current_password,
-        new_password: input.new_password,
-        client: client.0,
-    };
+    let cmd = input.into_inner().into_command(client.0);
     app.hashing(move |conn, ctx| service::change_password(conn, ctx, &user.0, cmd)).await?;
     Ok(Json(MessageView::new("Password changed. Your other sessions have been ended.")))
 }
@@ -397,24 +302,10 @@ async fn guest(
     cookie: SessionCookie<'_>,
     app: App,
 ) -> Result<(Status, Json<MessageView>), AppError> {
-    app.ctx.limits.register_ip.hit(&client.0.limit_key())?;
-    let name = input.into_inner().display_name;
-    let session =
-        app.call(move |conn, ctx| service::create_guest(conn, ctx, &name, &client.0)).await?;
+    let cmd = Admitted::admit(&app.ctx.limits, input.into_inner().into_command(client.0))?;
+    let session = app.call(move |conn, ctx| service::create_guest(conn, ctx, cmd)).await?;
     cookie.set(session.token);
     Ok((Status::Created, Json(MessageView::new("Welcome, guest"))))
-}
-
-impl From<NewMemberInput> for NewMember {
-    fn from(input: NewMemberInput) -> Self {
-        NewMember {
-            email: input.email,
-            first_name: input.first_name,
-            last_name: input.last_name,
-            phone: input.phone.unwrap_or_default(),
-            roles: input.roles,
-        }
-    }
 }
 
 /// `POST /api/v1/admin/members`: pre-registers a member (status `invited`, no password).

@@ -24,6 +24,7 @@ use crate::db::write_tx;
 use crate::email;
 use crate::error::{AppError, ErrorKind, Validator};
 use crate::members::repo as members;
+use crate::ratelimit::{Admitted, Limited, Limits, RateLimiter};
 use crate::settings::{self, TwoFactorPolicy};
 
 /// Codes are compared without case, spaces or dashes.
@@ -188,14 +189,26 @@ pub struct VerifyCommand {
     pub grants: Vec<Grant>,
 }
 
+impl Limited for VerifyCommand {
+    fn limiter(limits: &Limits) -> &RateLimiter {
+        &limits.verify_ip
+    }
+
+    fn limit_key(&self) -> String {
+        self.client.limit_key()
+    }
+}
+
 /// Completes a login with the emailed code: a session or tokens, as the login asked for.
 /// 400 `invalid_code` for a wrong, expired or spent code or an unknown challenge; after
 /// `code_max_attempts` wrong codes the challenge dies and the login must start again.
+/// Admitted per client address (10 tries a minute).
 pub fn verify_two_factor(
     conn: &mut Connection,
     ctx: &Ctx,
-    cmd: VerifyCommand,
+    cmd: Admitted<VerifyCommand>,
 ) -> Result<LoginOutcome, AppError> {
+    let cmd = cmd.into_inner();
     write_tx(conn, |tx| {
         let now = ctx.now_unix();
         let found =
@@ -380,15 +393,27 @@ pub struct ClaimCommand {
     pub client: ClientInfo,
 }
 
+impl Limited for ClaimCommand {
+    fn limiter(limits: &Limits) -> &RateLimiter {
+        &limits.verify_ip
+    }
+
+    fn limit_key(&self) -> String {
+        self.client.limit_key()
+    }
+}
+
 /// Claims a pre-registered account: with the right code, sets the password, marks the account
 /// claimed, moves it to `onboarding` and signs in. 422 for a password against the policy (the
 /// code is not spent); 400 `invalid_code` for an unknown email, a wrong or expired code (wrong
-/// codes count; the code dies at the limit). Needs a hashing permit.
+/// codes count; the code dies at the limit). Admitted per client address (10 tries a minute).
+/// Needs a hashing permit.
 pub fn complete_claim(
     conn: &mut Connection,
     ctx: &Ctx,
-    cmd: ClaimCommand,
+    cmd: Admitted<ClaimCommand>,
 ) -> Result<LoginOutcome, AppError> {
+    let cmd = cmd.into_inner();
     let email = normalize_email(&cmd.email);
     let mut v = Validator::new();
     v.check(!email.is_empty(), "email", "Enter your email address.");
@@ -472,16 +497,34 @@ pub enum MagicProof {
     Code { email: String, code: String },
 }
 
+/// A sign-in with a link or its code.
+pub struct MagicCommand {
+    pub proof: MagicProof,
+    pub client: ClientInfo,
+    /// The session token the browser already had, ended on success.
+    pub replaces: Option<String>,
+}
+
+impl Limited for MagicCommand {
+    fn limiter(limits: &Limits) -> &RateLimiter {
+        &limits.verify_ip
+    }
+
+    fn limit_key(&self) -> String {
+        self.client.limit_key()
+    }
+}
+
 /// Signs in with a sign-in link or its code (single use; a wrong code counts toward the
-/// limit). 400 `invalid_code` otherwise; a disabled account cannot sign in this way either.
+/// limit): a session. 400 `invalid_code` otherwise; a disabled account cannot sign in this way
+/// either. Admitted per client address (10 tries a minute).
 pub fn complete_magic_link(
     conn: &mut Connection,
     ctx: &Ctx,
-    proof: MagicProof,
-    client: &ClientInfo,
-    replaces: Option<&str>,
-    grant: Grant,
+    cmd: Admitted<MagicCommand>,
 ) -> Result<LoginOutcome, AppError> {
+    let MagicCommand { proof, client, replaces } = cmd.into_inner();
+    let (client, replaces) = (&client, replaces.as_deref());
     write_tx(conn, |tx| {
         let now = ctx.now_unix();
         let user_id = match &proof {
@@ -513,7 +556,7 @@ pub fn complete_magic_link(
         if repo::find_status(tx, user_id)? == Some(UserStatus::Disabled) {
             return Ok(Err(invalid_code()));
         }
-        Ok(finish_login(tx, ctx, user_id, grant, client, replaces, "email_link"))
+        Ok(finish_login(tx, ctx, user_id, Grant::Session, client, replaces, "email_link"))
     })?
 }
 
@@ -566,16 +609,43 @@ pub fn check_reset_token(conn: &Connection, ctx: &Ctx, token: &str) -> Result<()
     }
 }
 
+/// A new password through a reset link.
+pub struct ResetCommand {
+    pub token: String,
+    pub new_password: String,
+    /// When given, it must repeat `new_password`.
+    pub new_password_confirm: Option<String>,
+    pub client: ClientInfo,
+}
+
+impl Limited for ResetCommand {
+    fn limiter(limits: &Limits) -> &RateLimiter {
+        &limits.verify_ip
+    }
+
+    fn limit_key(&self) -> String {
+        self.client.limit_key()
+    }
+}
+
 /// Sets a new password with a reset token (single use) and ends every session and API token
-/// of the account. 400 `invalid_token` for an invalid, expired or used token; 422 for a password
-/// against the policy (the token is not spent). Needs a hashing permit.
+/// of the account. 422 `new_password_confirm` when a confirmation is given and differs; 400
+/// `invalid_token` for an invalid, expired or used token; 422 for a password against the policy
+/// (the token is not spent). Admitted per client address (10 tries a minute). Needs a hashing
+/// permit.
 pub fn reset_password(
     conn: &mut Connection,
     ctx: &Ctx,
-    token: &str,
-    password: &str,
-    client: &ClientInfo,
+    cmd: Admitted<ResetCommand>,
 ) -> Result<(), AppError> {
+    let ResetCommand { token, new_password, new_password_confirm, client } = cmd.into_inner();
+    if new_password_confirm.as_deref().is_some_and(|c| c != new_password) {
+        return Err(AppError::invalid_field(
+            "new_password_confirm",
+            "The two passwords do not match.",
+        ));
+    }
+    let (token, password, client) = (token.as_str(), new_password.as_str(), &client);
     let live = repo::find_live_token(
         conn,
         TokenPurpose::PasswordReset,

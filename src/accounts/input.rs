@@ -5,6 +5,16 @@
 use rocket::FromForm;
 use serde::Deserialize;
 
+use super::codes::{
+    ClaimCommand, MagicCommand, MagicProof, NewMember, ResetCommand, VerifyCommand,
+};
+use super::service::{
+    ChangePasswordCommand, ClientInfo, Grant, GuestCommand, LoginCommand, RegisterCommand,
+    SetPasswordCommand, SetupCommand,
+};
+use super::tokens::RefreshCommand;
+use crate::error::AppError;
+
 #[derive(Default, Deserialize, FromForm)]
 #[serde(default, deny_unknown_fields)]
 pub struct LoginInput {
@@ -150,4 +160,141 @@ pub struct NewMemberInput {
     pub last_name: String,
     pub phone: Option<String>,
     pub roles: Vec<String>,
+}
+
+// ----- what each body becomes -----
+
+impl LoginInput {
+    pub fn into_command(
+        self,
+        client: ClientInfo,
+        replaces: Option<String>,
+        grant: Grant,
+    ) -> LoginCommand {
+        LoginCommand { login: self.login, password: self.password, client, replaces, grant }
+    }
+}
+
+impl VerifyInput {
+    /// `grants`: what the caller can hand out (pages only sessions, the API either).
+    pub fn into_command(
+        self,
+        client: ClientInfo,
+        replaces: Option<String>,
+        grants: Vec<Grant>,
+    ) -> VerifyCommand {
+        VerifyCommand { challenge: self.challenge, code: self.code, client, replaces, grants }
+    }
+}
+
+impl RegisterInput {
+    /// `token`: the invitation in the join page's address, which wins over one in the body.
+    pub fn into_command(self, token: Option<String>, client: ClientInfo) -> RegisterCommand {
+        RegisterCommand {
+            username: self.username,
+            email: self.email,
+            password: self.password,
+            invite_token: token.or(self.invite_token),
+            roles: self.roles,
+            phone: self.phone.unwrap_or_default(),
+            client,
+        }
+    }
+}
+
+impl SetupInput {
+    pub fn into_command(self, token: String, client: ClientInfo) -> SetupCommand {
+        SetupCommand {
+            token,
+            club_name: self.club_name,
+            username: self.username,
+            email: self.email,
+            password: self.password,
+            client,
+        }
+    }
+}
+
+impl SetPasswordInput {
+    pub fn into_command(self, token: String, client: ClientInfo) -> SetPasswordCommand {
+        SetPasswordCommand {
+            token,
+            password: self.password,
+            password_confirm: self.password_confirm,
+            client,
+        }
+    }
+}
+
+impl RefreshInput {
+    pub fn into_command(self, client: ClientInfo) -> RefreshCommand {
+        RefreshCommand { refresh_token: self.refresh_token, client }
+    }
+}
+
+impl ClaimInput {
+    pub fn into_command(self, client: ClientInfo) -> ClaimCommand {
+        ClaimCommand { email: self.email, code: self.code, password: self.password, client }
+    }
+}
+
+impl MagicInput {
+    /// The link's token, or the email address and the code; 422 `token` when neither is whole.
+    pub fn into_command(
+        self,
+        client: ClientInfo,
+        replaces: Option<String>,
+    ) -> Result<MagicCommand, AppError> {
+        let proof = match (self.token, self.email, self.code) {
+            (Some(token), _, _) => MagicProof::Link(token),
+            (None, Some(email), Some(code)) => MagicProof::Code { email, code },
+            _ => {
+                return Err(AppError::invalid_field(
+                    "token",
+                    "Send the token from the link, or the email address and the code.",
+                ))
+            }
+        };
+        Ok(MagicCommand { proof, client, replaces })
+    }
+}
+
+impl ResetInput {
+    /// `token`: the reset page's address carries it, which wins over one in the body.
+    pub fn into_command(self, token: Option<String>, client: ClientInfo) -> ResetCommand {
+        ResetCommand {
+            token: token.or(self.token).unwrap_or_default(),
+            new_password: self.new_password,
+            new_password_confirm: self.new_password_confirm,
+            client,
+        }
+    }
+}
+
+impl ChangePasswordInput {
+    pub fn into_command(self, client: ClientInfo) -> ChangePasswordCommand {
+        ChangePasswordCommand {
+            current_password: self.current_password,
+            new_password: self.new_password,
+            client,
+        }
+    }
+}
+
+impl GuestInput {
+    pub fn into_command(self, client: ClientInfo) -> GuestCommand {
+        GuestCommand { display_name: self.display_name, client }
+    }
+}
+
+impl From<NewMemberInput> for NewMember {
+    fn from(input: NewMemberInput) -> Self {
+        NewMember {
+            email: input.email,
+            first_name: input.first_name,
+            last_name: input.last_name,
+            phone: input.phone.unwrap_or_default(),
+            roles: input.roles,
+        }
+    }
 }

@@ -11,5 +11,6 @@ pub mod password;
 pub mod repo;
 pub mod service;
 pub mod session_cache;
+pub mod shared;
 pub mod tokens;
 pub mod views;

@@ -1,23 +1,20 @@
 //! HTML pages for signing in and out, first-run setup and set-password links.
 
-use rocket::{get, post, routes, Route, State};
+use rocket::{get, post, routes, Route};
 use rocket_dyn_templates::Template;
 
-use super::codes::{self, ClaimCommand, EmailFlow, MagicProof, VerifyCommand};
+use super::codes::{self, EmailFlow, MagicCommand, MagicProof};
 use super::input::*;
 use super::model::Role;
-use super::service::{
-    self, ChangePasswordCommand, Grant, LoginCommand, LoginOutcome, SetPasswordCommand,
-    SetupCommand,
-};
+use super::service::{self, Grant, LoginOutcome};
+use super::shared;
 use super::views::*;
 use crate::error::AppError;
 use crate::invites::service as invites;
-use crate::settings::SiteInfo;
+use crate::ratelimit::Admitted;
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::guards::{App, Client, CurrentUser, MaybeUser, SessionCookie};
 use crate::web::page::{safe_next, PageResponse, Shell};
-use crate::web::OutboxSignal;
 
 #[get("/login?<next>")]
 fn login_form(shell: Shell, next: Option<String>) -> PageResponse {
@@ -29,22 +26,12 @@ fn login_form(shell: Shell, next: Option<String>) -> PageResponse {
     PageResponse::page(shell.render("accounts/login.html", &page))
 }
 
-/// Runs `work` unless a rate limit already refused (the refusal is shown with the form).
-async fn unless_limited<T>(
-    allowed: Result<(), AppError>,
-    work: impl std::future::Future<Output = Result<T, AppError>>,
-) -> Result<T, AppError> {
-    allowed?;
-    work.await
-}
-
 /// After a sign-in step: a session goes to `next` with a greeting; a second-factor challenge
 /// shows the code form.
 fn signed_in(
     outcome: LoginOutcome,
     shell: &Shell,
     cookie: &SessionCookie<'_>,
-    app: &App,
     next: Option<String>,
 ) -> Result<PageResponse, AppError> {
     match outcome {
@@ -53,7 +40,6 @@ fn signed_in(
             Ok(PageResponse::done(next.unwrap_or_else(|| "/home".into()), "Welcome back!"))
         }
         LoginOutcome::TwoFactor { challenge } => {
-            app.wake_outbox();
             let page = TwoFactorPage { challenge, next: next.unwrap_or_default() };
             Ok(PageResponse::page(shell.render("accounts/two_factor.html", &page)))
         }
@@ -61,8 +47,7 @@ fn signed_in(
     }
 }
 
-/// The login form. Rate limiting happens here rather than in a guard so that the form is shown
-/// again with the reason.
+/// The login form; a refusal (the rate limit's included) shows the form again with the reason.
 #[post("/login", data = "<form>")]
 async fn login_submit(
     form: CsrfForm<LoginInput>,
@@ -74,18 +59,13 @@ async fn login_submit(
     let input = form.into_inner();
     let next = safe_next(input.next.as_deref());
     let page = LoginPage { login: input.login.clone(), next: next.clone().unwrap_or_default() };
-    let allowed = app.ctx.limits.login_ip.hit(&client.0.limit_key());
-    let cmd = LoginCommand {
-        login: input.login,
-        password: input.password,
-        client: client.0,
-        replaces: cookie.current(),
-        grant: Grant::Session,
+    let cmd = input.into_command(client.0, cookie.current(), Grant::Session);
+    let result = async {
+        let cmd = Admitted::admit(&app.ctx.limits, cmd)?;
+        app.hashing(move |conn, ctx| service::login(conn, ctx, cmd)).await
     };
-    let result =
-        unless_limited(allowed, app.hashing(move |conn, ctx| service::login(conn, ctx, cmd))).await;
-    match result {
-        Ok(outcome) => signed_in(outcome, &shell, &cookie, &app, next),
+    match result.await {
+        Ok(outcome) => signed_in(outcome, &shell, &cookie, next),
         Err(err) => shell.form_error("accounts/login.html", &page, err).map(PageResponse::from),
     }
 }
@@ -105,21 +85,13 @@ async fn login_verify(
         challenge: input.challenge.clone(),
         next: next.clone().unwrap_or_default(),
     };
-    let allowed = app.ctx.limits.verify_ip.hit(&client.0.limit_key());
-    let cmd = VerifyCommand {
-        challenge: input.challenge,
-        code: input.code,
-        client: client.0,
-        replaces: cookie.current(),
-        grants: vec![Grant::Session],
+    let cmd = input.into_command(client.0, cookie.current(), vec![Grant::Session]);
+    let result = async {
+        let cmd = Admitted::admit(&app.ctx.limits, cmd)?;
+        app.call(move |conn, ctx| codes::verify_two_factor(conn, ctx, cmd)).await
     };
-    let result = unless_limited(
-        allowed,
-        app.call(move |conn, ctx| codes::verify_two_factor(conn, ctx, cmd)),
-    )
-    .await;
-    match result {
-        Ok(outcome) => signed_in(outcome, &shell, &cookie, &app, next),
+    match result.await {
+        Ok(outcome) => signed_in(outcome, &shell, &cookie, next),
         Err(err) => {
             shell.form_error("accounts/two_factor.html", &page, err).map(PageResponse::from)
         }
@@ -146,7 +118,7 @@ async fn forgot_submit(
             app.write_later("reset link", move |tx, ctx| codes::request_reset(tx, ctx, &email))
         });
     match queued {
-        Ok(()) => Ok(PageResponse::done("/login", super::api::RESET_SENT)),
+        Ok(()) => Ok(PageResponse::done("/login", shared::RESET_SENT)),
         Err(err) => {
             let page = EmailPage { email: typed.trim().to_string() };
             shell.form_error("accounts/forgot.html", &page, err).map(PageResponse::from)
@@ -169,19 +141,13 @@ async fn reset_submit(
     client: Client,
     app: App,
 ) -> Result<PageResponse, AppError> {
-    let input = form.into_inner();
     let page = TokenPage { token: token.clone() };
-    if input.new_password_confirm.as_deref().is_some_and(|c| c != input.new_password) {
-        let err =
-            AppError::invalid_field("new_password_confirm", "The two passwords do not match.");
-        return shell.form_error("accounts/reset.html", &page, err).map(PageResponse::from);
-    }
-    let result = app
-        .hashing(move |conn, ctx| {
-            codes::reset_password(conn, ctx, &token, &input.new_password, &client.0)
-        })
-        .await;
-    match result {
+    let cmd = form.into_inner().into_command(Some(token), client.0);
+    let result = async {
+        let cmd = Admitted::admit(&app.ctx.limits, cmd)?;
+        app.hashing(move |conn, ctx| codes::reset_password(conn, ctx, cmd)).await
+    };
+    match result.await {
         Ok(()) => Ok(PageResponse::done(
             "/login",
             "Your password has been reset. Log in with the new one.",
@@ -230,17 +196,14 @@ async fn email_code_submit(
     app: App,
 ) -> Result<PageResponse, AppError> {
     let input = form.into_inner();
-    let email = input.email.unwrap_or_default();
-    let page = EmailPage { email: email.clone() };
-    let proof = MagicProof::Code { email, code: input.code.unwrap_or_default() };
-    let allowed = app.ctx.limits.verify_ip.hit(&client.0.limit_key());
-    let replaces = cookie.current();
-    let work = app.call(move |conn, ctx| {
-        codes::complete_magic_link(conn, ctx, proof, &client.0, replaces.as_deref(), Grant::Session)
-    });
-    let result = unless_limited(allowed, work).await;
-    match result {
-        Ok(outcome) => signed_in(outcome, &shell, &cookie, &app, None),
+    let page = EmailPage { email: input.email.clone().unwrap_or_default() };
+    let result = async {
+        let cmd = input.into_command(client.0, cookie.current())?;
+        let cmd = Admitted::admit(&app.ctx.limits, cmd)?;
+        app.call(move |conn, ctx| codes::complete_magic_link(conn, ctx, cmd)).await
+    };
+    match result.await {
+        Ok(outcome) => signed_in(outcome, &shell, &cookie, None),
         Err(err) => {
             shell.form_error("accounts/email_code.html", &page, err).map(PageResponse::from)
         }
@@ -264,20 +227,11 @@ async fn magic_submit(
     cookie: SessionCookie<'_>,
     app: App,
 ) -> Result<PageResponse, AppError> {
-    let replaces = cookie.current();
-    let outcome = app
-        .call(move |conn, ctx| {
-            codes::complete_magic_link(
-                conn,
-                ctx,
-                MagicProof::Link(token),
-                &client.0,
-                replaces.as_deref(),
-                Grant::Session,
-            )
-        })
-        .await?;
-    signed_in(outcome, &shell, &cookie, &app, None)
+    let proof = MagicProof::Link(token);
+    let cmd = MagicCommand { proof, client: client.0, replaces: cookie.current() };
+    let cmd = Admitted::admit(&app.ctx.limits, cmd)?;
+    let outcome = app.call(move |conn, ctx| codes::complete_magic_link(conn, ctx, cmd)).await?;
+    signed_in(outcome, &shell, &cookie, None)
 }
 
 // ----- claiming a pre-registered account -----
@@ -318,17 +272,13 @@ async fn claim_submit(
 ) -> Result<PageResponse, AppError> {
     let input = form.into_inner();
     let page = ClaimPage { email: input.email.clone(), code_sent: true };
-    let allowed = app.ctx.limits.verify_ip.hit(&client.0.limit_key());
-    let cmd = ClaimCommand {
-        email: input.email,
-        code: input.code,
-        password: input.password,
-        client: client.0,
+    let cmd = input.into_command(client.0);
+    let result = async {
+        let cmd = Admitted::admit(&app.ctx.limits, cmd)?;
+        app.hashing(move |conn, ctx| codes::complete_claim(conn, ctx, cmd)).await
     };
-    let work = app.hashing(move |conn, ctx| codes::complete_claim(conn, ctx, cmd));
-    let result = unless_limited(allowed, work).await;
-    match result {
-        Ok(outcome) => signed_in(outcome, &shell, &cookie, &app, Some("/home".into())),
+    match result.await {
+        Ok(outcome) => signed_in(outcome, &shell, &cookie, Some("/home".into())),
         Err(err) => shell.form_error("accounts/claim.html", &page, err).map(PageResponse::from),
     }
 }
@@ -348,12 +298,13 @@ async fn guest_submit(
     cookie: SessionCookie<'_>,
     app: App,
 ) -> Result<PageResponse, AppError> {
-    let name = form.into_inner().display_name;
-    let page = GuestPage { display_name: name.clone() };
-    let allowed = app.ctx.limits.register_ip.hit(&client.0.limit_key());
-    let work = app.call(move |conn, ctx| service::create_guest(conn, ctx, &name, &client.0));
-    let result = unless_limited(allowed, work).await;
-    match result {
+    let input = form.into_inner();
+    let page = GuestPage { display_name: input.display_name.clone() };
+    let result = async {
+        let cmd = Admitted::admit(&app.ctx.limits, input.into_command(client.0))?;
+        app.call(move |conn, ctx| service::create_guest(conn, ctx, cmd)).await
+    };
+    match result.await {
         Ok(session) => {
             cookie.set(session.token);
             Ok(PageResponse::done("/home", "Welcome! You are signed in as a guest."))
@@ -384,13 +335,8 @@ async fn account_password(
     client: Client,
     app: App,
 ) -> Result<PageResponse, AppError> {
-    let input = form.into_inner();
     let page = account_page(&app, &user).await?;
-    let cmd = ChangePasswordCommand {
-        current_password: input.current_password,
-        new_password: input.new_password,
-        client: client.0,
-    };
+    let cmd = form.into_inner().into_command(client.0);
     let u = user.0.clone();
     match app.hashing(move |conn, ctx| service::change_password(conn, ctx, &u, cmd)).await {
         Ok(()) => Ok(PageResponse::done(
@@ -471,7 +417,6 @@ async fn setup_form(token: String, shell: Shell, app: App) -> Result<Template, A
     Ok(shell.render("accounts/setup.html", &SetupPage { token, ..Default::default() }))
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/setup/<token>", data = "<form>")]
 async fn setup_submit(
     token: String,
@@ -480,8 +425,6 @@ async fn setup_submit(
     client: Client,
     cookie: SessionCookie<'_>,
     app: App,
-    site: &State<SiteInfo>,
-    outbox: &State<OutboxSignal>,
 ) -> Result<PageResponse, AppError> {
     let input = form.into_inner();
     let page = SetupPage {
@@ -490,18 +433,9 @@ async fn setup_submit(
         username: input.username.clone(),
         email: input.email.clone(),
     };
-    let cmd = SetupCommand {
-        token,
-        club_name: input.club_name,
-        username: input.username,
-        email: input.email,
-        password: input.password,
-        client: client.0,
-    };
+    let cmd = input.into_command(token, client.0);
     match app.hashing(move |conn, ctx| service::complete_setup(conn, ctx, cmd)).await {
         Ok(done) => {
-            site.set_club_name(&done.club_name);
-            outbox.wake();
             cookie.set(done.session.token);
             Ok(PageResponse::done("/admin", "Your club is ready. Welcome to Clubroom!"))
         }
@@ -525,14 +459,8 @@ async fn set_password_submit(
     cookie: SessionCookie<'_>,
     app: App,
 ) -> Result<PageResponse, AppError> {
-    let input = form.into_inner();
     let page = SetPasswordPage { token: token.clone(), username: String::new() };
-    let cmd = SetPasswordCommand {
-        token,
-        password: input.password,
-        password_confirm: input.password_confirm,
-        client: client.0,
-    };
+    let cmd = form.into_inner().into_command(token, client.0);
     match app.hashing(move |conn, ctx| service::set_password_with_token(conn, ctx, cmd)).await {
         Ok(session) => {
             cookie.set(session.token);
@@ -588,11 +516,13 @@ async fn join(
     page.email = input.email.clone();
     page.phone = input.phone.clone().unwrap_or_default();
     page.roles = input.roles.clone().unwrap_or_default();
-    let allowed = app.ctx.limits.register_ip.hit(&client.0.limit_key());
     // A form with every box unticked means "what the invitation grants".
     let cmd = input.into_command(token, client.0);
-    let result = unless_limited(allowed, super::api::register_when_free(&app, cmd)).await;
-    match result {
+    let result = async {
+        let cmd = Admitted::admit(&app.ctx.limits, cmd)?;
+        shared::register_when_free(&app, cmd).await
+    };
+    match result.await {
         Ok(done) => {
             cookie.set(done.session.token);
             // A new account starts by joining: the profile, the agreement, review.

@@ -18,6 +18,7 @@ use crate::email;
 use crate::error::{AppError, Validator};
 use crate::invites::service as invites;
 use crate::members::repo as members;
+use crate::ratelimit::{Admitted, Limited, Limits, RateLimiter};
 use crate::settings;
 
 /// A session just created; `token` goes into the cookie and is not stored anywhere.
@@ -248,6 +249,32 @@ pub struct LoginCommand {
     pub grant: Grant,
 }
 
+impl Limited for LoginCommand {
+    fn limiter(limits: &Limits) -> &RateLimiter {
+        &limits.login_ip
+    }
+
+    fn limit_key(&self) -> String {
+        self.client.limit_key()
+    }
+}
+
+/// A password-less guest sign-up.
+pub struct GuestCommand {
+    pub display_name: String,
+    pub client: ClientInfo,
+}
+
+impl Limited for GuestCommand {
+    fn limiter(limits: &Limits) -> &RateLimiter {
+        &limits.register_ip
+    }
+
+    fn limit_key(&self) -> String {
+        self.client.limit_key()
+    }
+}
+
 /// Signs `user_id` in: a new session or a new token pair, audited as `how`.
 pub fn finish_login(
     conn: &Connection,
@@ -285,12 +312,14 @@ pub fn finish_login(
 /// 15 minutes an account (or a typed name) gets 429 until the window frees up. A disabled account
 /// with the right password gets 403 `account_disabled`. Empty fields are 422. Every attempt is
 /// audited. When the club policy or the member asks for a second factor, the answer is a
-/// challenge and an emailed code instead of a session. The caller must hold a hashing permit.
+/// challenge and an emailed code instead of a session. Admitted per client address
+/// (`login_attempts_per_minute`, else 429). The caller must hold a hashing permit.
 pub fn login(
     conn: &mut Connection,
     ctx: &Ctx,
-    cmd: LoginCommand,
+    cmd: Admitted<LoginCommand>,
 ) -> Result<LoginOutcome, AppError> {
+    let cmd = cmd.into_inner();
     let login = cmd.login.trim().to_lowercase();
     let mut v = Validator::new();
     v.check(!login.is_empty(), "login", "Enter your username or email address.");
@@ -460,6 +489,7 @@ pub fn complete_setup(
         let user_id =
             create_user(tx, &username, &email, Some(&hash), &[Role::Admin, Role::Member], now)?;
         settings::set(tx, settings::CLUB_NAME, &club_name, now)?;
+        tx.set_club_name(&club_name);
         let session = start_session(tx, ctx, user_id, &cmd.client, None)?;
         let event = AuditEvent::new("setup_completed")
             .actor(user_id)
@@ -645,6 +675,16 @@ pub struct RegisterCommand {
     pub client: ClientInfo,
 }
 
+impl Limited for RegisterCommand {
+    fn limiter(limits: &Limits) -> &RateLimiter {
+        &limits.register_ip
+    }
+
+    fn limit_key(&self) -> String {
+        self.client.limit_key()
+    }
+}
+
 /// The roles a person may pick for themselves.
 const SELF_CHOSEN: [Role; 3] = [Role::Member, Role::Coach, Role::Guardian];
 
@@ -706,12 +746,13 @@ pub struct Registered {
 /// those the invitation grants; `minor` is refused). 409 naming the field for a taken username
 /// or email. The invitation's use is spent in the same transaction that creates the account,
 /// so it is spent only on success and never twice. The new account starts onboarding and is
-/// signed in. Needs a hashing permit.
+/// signed in. Admitted per client address (10 an hour). Needs a hashing permit.
 pub fn register(
     conn: &mut Connection,
     ctx: &Ctx,
-    cmd: RegisterCommand,
+    cmd: Admitted<RegisterCommand>,
 ) -> Result<Registered, AppError> {
+    let cmd = cmd.into_inner();
     let token =
         cmd.invite_token.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
     let granted = invites::preflight(conn, ctx, token.as_deref())?;
@@ -912,12 +953,14 @@ pub fn revoke_everything(conn: &Connection, ctx: &Ctx, user: &AuthUser) -> Resul
 
 /// Creates a password-less guest with a session, when the club allows guests (403 otherwise).
 /// Guests hold only the `guest` role: they reach what is shared with them and nothing else.
+/// Admitted as registrations are (10 an hour per client address).
 pub fn create_guest(
     conn: &mut Connection,
     ctx: &Ctx,
-    display_name: &str,
-    client: &ClientInfo,
+    cmd: Admitted<GuestCommand>,
 ) -> Result<StartedSession, AppError> {
+    let GuestCommand { display_name, client } = cmd.into_inner();
+    let client = &client;
     let name = display_name.trim();
     let mut v = Validator::new();
     v.check(

@@ -14,6 +14,7 @@ use crate::crypto::{random_token, token_hash};
 use crate::ctx::Ctx;
 use crate::db::write_tx;
 use crate::error::AppError;
+use crate::ratelimit::{Admitted, Limited, Limits, RateLimiter};
 
 /// `{"access_token", "refresh_token", "token_type": "Bearer", "expires_in"}`.
 #[derive(Debug, Serialize)]
@@ -91,15 +92,33 @@ fn invalid_refresh() -> AppError {
     .with_code("invalid_token")
 }
 
+/// A refresh token presented for a new pair.
+pub struct RefreshCommand {
+    pub refresh_token: String,
+    pub client: ClientInfo,
+}
+
+impl Limited for RefreshCommand {
+    fn limiter(limits: &Limits) -> &RateLimiter {
+        &limits.verify_ip
+    }
+
+    fn limit_key(&self) -> String {
+        self.client.limit_key()
+    }
+}
+
 /// Trades a refresh token for a new pair in the same family; the presented one stops working.
 /// A refresh token used a second time revokes its whole family (and is audited): whoever holds
 /// a copy, thief or owner, must log in again. 401 `invalid_token` for anything not live.
+/// Admitted per client address (10 tries a minute).
 pub fn refresh(
     conn: &mut Connection,
     ctx: &Ctx,
-    token: &str,
-    client: &ClientInfo,
+    cmd: Admitted<RefreshCommand>,
 ) -> Result<TokenPair, AppError> {
+    let RefreshCommand { refresh_token, client } = cmd.into_inner();
+    let (token, client) = (refresh_token.as_str(), &client);
     write_tx(conn, |tx| {
         let now = ctx.now_unix();
         let Some(record) = repo::find_refresh_token(tx, &token_hash(token))? else {

@@ -11,7 +11,6 @@ use super::views::{Dashboard, SettingsView};
 use crate::email::Transport;
 use crate::error::AppError;
 use crate::jobs::Scheduler;
-use crate::settings::{PublicInfo, SiteInfo};
 use crate::web::guards::{AdminUser, App, Client, OrganizerUser};
 use crate::web::json::JsonBody;
 
@@ -40,24 +39,12 @@ async fn update(
     input: JsonBody<SettingsInput>,
     app: App,
     client: Client,
-    site: &State<SiteInfo>,
 ) -> Result<Json<SettingsView>, AppError> {
     let (actor, input, ip) = (admin.actor(), input.into_inner(), client.0.ip);
     let view = app
         .write(move |tx, ctx| service::update_settings(tx, ctx, &actor, input, ip.as_deref()))
         .await?;
-    publish(site, &view);
     Ok(Json(view))
-}
-
-/// Hands the committed settings that every page shows to the in-memory copy.
-pub(super) fn publish(site: &SiteInfo, view: &SettingsView) {
-    site.set_club_name(&view.club_name);
-    site.set_public(PublicInfo {
-        description: view.club_description.clone(),
-        contact_email: view.contact_email.clone(),
-        session_absolute_minutes: view.session_absolute_minutes,
-    });
 }
 
 pub fn routes() -> Vec<Route> {

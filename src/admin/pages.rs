@@ -11,7 +11,6 @@ use super::views::{SettingsForm, SettingsPage};
 use crate::email::Transport;
 use crate::error::AppError;
 use crate::jobs::Scheduler;
-use crate::settings::SiteInfo;
 use crate::web::csrf::CsrfForm;
 use crate::web::guards::{AdminUser, App, Client, OrganizerUser};
 use crate::web::page::PageResponse;
@@ -46,7 +45,6 @@ async fn settings_submit(
     shell: Shell,
     app: App,
     client: Client,
-    site: &State<SiteInfo>,
 ) -> Result<PageResponse, AppError> {
     let mut input = form.into_inner();
     // An unticked checkbox is simply absent from the form.
@@ -59,10 +57,7 @@ async fn settings_submit(
         .write(move |tx, ctx| service::update_settings(tx, ctx, &actor, input, ip.as_deref()))
         .await;
     match saved {
-        Ok(view) => {
-            super::api::publish(site, &view);
-            Ok(PageResponse::done("/admin/settings", "Settings saved."))
-        }
+        Ok(_) => Ok(PageResponse::done("/admin/settings", "Settings saved.")),
         Err(err) => shell
             .form_error("admin/settings.html", &SettingsPage::new(echo), err)
             .map(PageResponse::from),

@@ -15,9 +15,10 @@ use crate::accounts::model::UserStatus;
 use crate::accounts::repo as accounts;
 use crate::audit::{self, AuditEvent};
 use crate::ctx::Ctx;
+use crate::db::Tx;
 use crate::email::outbox;
 use crate::error::{AppError, Validator};
-use crate::settings::{self, RegistrationMode, TwoFactorPolicy};
+use crate::settings::{self, PublicInfo, RegistrationMode, TwoFactorPolicy};
 
 /// The dashboard for `actor`: admins see everything; organizers (who run gift exchanges and
 /// activity types) see exchanges by state and the activity chart, never figures about people,
@@ -356,13 +357,13 @@ const MIN_SESSION_MINUTES: i64 = 5;
 /// absolute session limit also shortens the sessions already open. Returns the settings after
 /// the change.
 pub fn update_settings(
-    conn: &Connection,
+    tx: &Tx,
     ctx: &Ctx,
     actor: &Actor,
     input: SettingsInput,
     ip: Option<&str>,
 ) -> Result<SettingsView, AppError> {
-    let before = get_settings(conn, ctx, actor)?;
+    let before = get_settings(tx, ctx, actor)?;
     let mut v = Validator::new();
     let club_name = input.club_name.map(|n| n.trim().to_string());
     if let Some(name) = &club_name {
@@ -466,16 +467,23 @@ pub fn update_settings(
     ];
     for (key, new, old) in changes {
         let Some(new) = new.filter(|new| *new != old) else { continue };
-        settings::set(conn, key, &new, now)?;
+        settings::set(tx, key, &new, now)?;
         let event = AuditEvent::new("setting_changed")
             .actor_opt(actor.user_id())
             .target(key.to_string())
             .detail(json!({ "before": old, "after": new }))
             .ip(ip);
-        audit::record(conn, event, now)?;
+        audit::record(tx, event, now)?;
     }
     if let Some(minutes) = absolute.filter(|m| *m < before.session_absolute_minutes) {
-        accounts::cap_session_lifetimes(conn, minutes * 60)?;
+        accounts::cap_session_lifetimes(tx, minutes * 60)?;
     }
-    get_settings(conn, ctx, actor)
+    let after = get_settings(tx, ctx, actor)?;
+    tx.set_club_name(&after.club_name);
+    tx.set_public_info(PublicInfo {
+        description: after.club_description.clone(),
+        contact_email: after.contact_email.clone(),
+        session_absolute_minutes: after.session_absolute_minutes,
+    });
+    Ok(after)
 }

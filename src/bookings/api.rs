@@ -148,7 +148,6 @@ async fn confirm(
 ) -> Result<Json<BookingView>, AppError> {
     let (actor, message) = (admin.actor(), input.into_inner().message);
     let view = app.write(move |tx, ctx| service::confirm(tx, ctx, &actor, id, message)).await?;
-    app.wake_outbox();
     Ok(Json(view))
 }
 
@@ -161,7 +160,6 @@ async fn decline(
 ) -> Result<Json<BookingView>, AppError> {
     let (actor, message) = (admin.actor(), input.into_inner().message);
     let view = app.write(move |tx, ctx| service::decline(tx, ctx, &actor, id, message)).await?;
-    app.wake_outbox();
     Ok(Json(view))
 }
 

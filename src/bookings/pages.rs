@@ -219,9 +219,6 @@ async fn decide_from_list(
     let (actor, message) = (admin.actor(), form.into_inner().message);
     let echo = message.clone().unwrap_or_default();
     let result = app.write(move |tx, ctx| decide(tx, ctx, &actor, id, message)).await;
-    if result.is_ok() {
-        app.wake_outbox();
-    }
     after_decision((&app, &admin, &shell), result.map(drop), id, echo, note).await
 }
 

@@ -66,9 +66,7 @@ async fn create(
     app: App,
 ) -> Result<(Status, Json<ConversationView>), AppError> {
     let (actor, cmd) = (member.actor(), GroupCmd::from(input.into_inner()));
-    let (view, events) =
-        app.write(move |tx, ctx| service::create_group(tx, ctx, &actor, cmd)).await?;
-    app.publish(&events);
+    let view = app.write(move |tx, ctx| service::create_group(tx, ctx, &actor, cmd)).await?;
     Ok((Status::Created, Json(view)))
 }
 
@@ -80,9 +78,8 @@ async fn direct(
     app: App,
 ) -> Result<(Status, Json<ConversationView>), AppError> {
     let (actor, other) = (member.actor(), input.into_inner().member_id);
-    let (view, created, events) =
+    let (view, created) =
         app.write(move |tx, ctx| service::start_direct(tx, ctx, &actor, other)).await?;
-    app.publish(&events);
     Ok((if created { Status::Created } else { Status::Ok }, Json(view)))
 }
 
@@ -100,9 +97,7 @@ async fn rename(
     app: App,
 ) -> Result<Json<ConversationView>, AppError> {
     let (actor, cmd) = (member.actor(), RenameCmd::from(input.into_inner()));
-    let (view, events) =
-        app.write(move |tx, ctx| service::rename(tx, ctx, &actor, id, cmd)).await?;
-    app.publish(&events);
+    let view = app.write(move |tx, ctx| service::rename(tx, ctx, &actor, id, cmd)).await?;
     Ok(Json(view))
 }
 
@@ -114,9 +109,7 @@ async fn add_members(
     app: App,
 ) -> Result<Json<ConversationView>, AppError> {
     let (actor, ids) = (member.actor(), input.into_inner().member_ids);
-    let (view, events) =
-        app.write(move |tx, ctx| service::add_members(tx, ctx, &actor, id, ids)).await?;
-    app.publish(&events);
+    let view = app.write(move |tx, ctx| service::add_members(tx, ctx, &actor, id, ids)).await?;
     Ok(Json(view))
 }
 
@@ -128,17 +121,15 @@ async fn remove_member(
     app: App,
 ) -> Result<Json<ConversationView>, AppError> {
     let actor = member.actor();
-    let (view, events) =
+    let view =
         app.write(move |tx, ctx| service::remove_member(tx, ctx, &actor, id, user_id)).await?;
-    app.publish(&events);
     Ok(Json(view))
 }
 
 #[post("/conversations/<id>/leave")]
 async fn leave(member: ActiveMember, id: i64, app: App) -> Result<Json<LeftView>, AppError> {
     let actor = member.actor();
-    let (view, events) = app.write(move |tx, _| service::leave(tx, &actor, id)).await?;
-    app.publish(&events);
+    let view = app.write(move |tx, _| service::leave(tx, &actor, id)).await?;
     Ok(Json(view))
 }
 
@@ -162,8 +153,7 @@ async fn post_message(
     app: App,
 ) -> Result<(Status, Json<MessageView>), AppError> {
     let (actor, cmd) = (member.actor(), PostCmd::from(input.into_inner()));
-    let (view, events) = app.write(move |tx, ctx| service::post(tx, ctx, &actor, id, cmd)).await?;
-    app.publish(&events);
+    let view = app.write(move |tx, ctx| service::post(tx, ctx, &actor, id, cmd)).await?;
     Ok((Status::Created, Json(view)))
 }
 

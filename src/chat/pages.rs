@@ -64,10 +64,7 @@ async fn create(
     };
     let (actor, cmd) = (member.actor(), GroupCmd::from(input));
     match app.write(move |tx, ctx| service::create_group(tx, ctx, &actor, cmd)).await {
-        Ok((view, events)) => {
-            app.publish(&events);
-            Ok(PageResponse::done(room_path(view.id), "The group was created."))
-        }
+        Ok(view) => Ok(PageResponse::done(room_path(view.id), "The group was created.")),
         Err(err) => list_page((&app, &member, &shell), false, echo, None, Some(err)).await,
     }
 }
@@ -81,10 +78,7 @@ async fn direct(
 ) -> Result<PageResponse, AppError> {
     let (actor, other) = (member.actor(), form.into_inner().member_id);
     match app.write(move |tx, ctx| service::start_direct(tx, ctx, &actor, other)).await {
-        Ok((view, _, events)) => {
-            app.publish(&events);
-            Ok(PageResponse::redirect(room_path(view.id)))
-        }
+        Ok((view, _)) => Ok(PageResponse::redirect(room_path(view.id))),
         Err(err) => {
             let echo = GroupForm::default();
             list_page((&app, &member, &shell), false, echo, other, Some(err)).await
@@ -134,18 +128,15 @@ async fn room(
 async fn after(
     parts: (&App, &ActiveMember, &Shell),
     id: i64,
-    result: Result<Vec<crate::realtime::Broadcast>, AppError>,
+    result: Result<(), AppError>,
     note: Option<&str>,
     echo: Echo,
 ) -> Result<PageResponse, AppError> {
     match result {
-        Ok(events) => {
-            parts.0.publish(&events);
-            Ok(match note {
-                Some(note) => PageResponse::done(room_path(id), note),
-                None => PageResponse::redirect(room_path(id)),
-            })
-        }
+        Ok(()) => Ok(match note {
+            Some(note) => PageResponse::done(room_path(id), note),
+            None => PageResponse::redirect(room_path(id)),
+        }),
         Err(err) => room_page(parts, id, None, echo, Some(err)).await,
     }
 }
@@ -162,7 +153,7 @@ async fn post_message(
     let echo = Echo { content: cmd.content.clone(), rename: None };
     let actor = member.actor();
     let result = app.write(move |tx, ctx| service::post(tx, ctx, &actor, id, cmd)).await;
-    after((&app, &member, &shell), id, result.map(|(_, e)| e), None, echo).await
+    after((&app, &member, &shell), id, result.map(drop), None, echo).await
 }
 
 #[post("/conversations/<id>/rename", data = "<form>")]
@@ -181,7 +172,7 @@ async fn rename(
     let (actor, cmd) = (member.actor(), RenameCmd::from(input));
     let result = app.write(move |tx, ctx| service::rename(tx, ctx, &actor, id, cmd)).await;
     let echo = Echo { content: String::new(), rename: Some(rename) };
-    after((&app, &member, &shell), id, result.map(|(_, e)| e), Some("Saved."), echo).await
+    after((&app, &member, &shell), id, result.map(drop), Some("Saved."), echo).await
 }
 
 #[post("/conversations/<id>/members", data = "<form>")]
@@ -195,7 +186,7 @@ async fn add_members(
     let (actor, ids) = (member.actor(), form.into_inner().member_ids);
     let result = app.write(move |tx, ctx| service::add_members(tx, ctx, &actor, id, ids)).await;
     let note = Some("The members were added.");
-    after((&app, &member, &shell), id, result.map(|(_, e)| e), note, Echo::default()).await
+    after((&app, &member, &shell), id, result.map(drop), note, Echo::default()).await
 }
 
 #[post("/conversations/<id>/members/<user_id>/remove", data = "<_form>")]
@@ -211,7 +202,7 @@ async fn remove_member(
     let result =
         app.write(move |tx, ctx| service::remove_member(tx, ctx, &actor, id, user_id)).await;
     let note = Some("They were removed from the group.");
-    after((&app, &member, &shell), id, result.map(|(_, e)| e), note, Echo::default()).await
+    after((&app, &member, &shell), id, result.map(drop), note, Echo::default()).await
 }
 
 #[post("/conversations/<id>/leave", data = "<_form>")]
@@ -222,8 +213,7 @@ async fn leave(
     app: App,
 ) -> Result<PageResponse, AppError> {
     let actor = member.actor();
-    let (_, events) = app.write(move |tx, _| service::leave(tx, &actor, id)).await?;
-    app.publish(&events);
+    app.write(move |tx, _| service::leave(tx, &actor, id)).await?;
     Ok(PageResponse::done("/conversations", "You left the group."))
 }
 

@@ -21,6 +21,7 @@ use crate::accounts::model::Actor;
 use crate::audit::{self, AuditEvent};
 use crate::clock::{format_in, parse_rfc3339, zone};
 use crate::ctx::Ctx;
+use crate::db::Tx;
 use crate::error::{AppError, Validator};
 use crate::realtime::{Broadcast, Cursor, Event};
 use crate::settings;
@@ -400,11 +401,11 @@ pub struct GroupCmd {
 /// them ("added"). Admins only (403). 422 for a name outside 1..=100 characters, a description
 /// over 1000, and `member_ids` naming the ids that are not active members.
 pub fn create_group(
-    conn: &Connection,
+    tx: &Tx,
     ctx: &Ctx,
     actor: &Actor,
     cmd: GroupCmd,
-) -> Result<(ConversationView, Vec<Broadcast>), AppError> {
+) -> Result<ConversationView, AppError> {
     let me = viewer_id(actor)?;
     if !actor.is_admin() {
         return Err(AppError::forbidden("Only club admins can create groups."));
@@ -413,18 +414,18 @@ pub fn create_group(
     let mut v = Validator::new();
     check_name(&mut v, &name);
     check_description(&mut v, &description);
-    let others = check_people(conn, &mut v, &cmd.member_ids, Some(me))?;
+    let others = check_people(tx, &mut v, &cmd.member_ids, Some(me))?;
     v.finish()?;
     let now = ctx.now_unix();
-    let id = repo::insert_conversation(conn, Kind::Group, &name, &description, None, me, now)?;
-    repo::add_member(conn, id, me, MemberRole::Owner, now)?;
+    let id = repo::insert_conversation(tx, Kind::Group, &name, &description, None, me, now)?;
+    repo::add_member(tx, id, me, MemberRole::Owner, now)?;
     for other in &others {
-        repo::add_member(conn, id, *other, MemberRole::Member, now)?;
+        repo::add_member(tx, id, *other, MemberRole::Member, now)?;
     }
-    audit_change(conn, actor, "conversation_created", id, json!({ "member_ids": others }), now)?;
+    audit_change(tx, actor, "conversation_created", id, json!({ "member_ids": others }), now)?;
     let everyone: Vec<i64> = std::iter::once(me).chain(others).collect();
-    let broadcasts = change_for(conn, &everyone, id, "added")?.into_iter().collect();
-    Ok((view_of(conn, actor, id)?, broadcasts))
+    tx.publish(change_for(tx, &everyone, id, "added")?);
+    view_of(tx, actor, id)
 }
 
 /// Opens the one-to-one conversation between the actor and `member_id`: the existing one
@@ -432,34 +433,34 @@ pub fn create_group(
 /// the club has turned one-to-one chats off; 422 `member_id` when missing, the actor themselves,
 /// or not an active member (guests and disabled accounts included).
 pub fn start_direct(
-    conn: &Connection,
+    tx: &Tx,
     ctx: &Ctx,
     actor: &Actor,
     member_id: Option<i64>,
-) -> Result<(ConversationView, bool, Vec<Broadcast>), AppError> {
+) -> Result<(ConversationView, bool), AppError> {
     let me = viewer_id(actor)?;
-    if !direct_chat_enabled(conn)? {
+    if !direct_chat_enabled(tx)? {
         return Err(direct_chat_disabled());
     }
     let other = match member_id {
         None => Err("Choose who to chat with."),
         Some(other) if other == me => Err("You cannot start a chat with yourself."),
-        Some(other) if repo::active_among(conn, &[other])?.is_empty() => {
+        Some(other) if repo::active_among(tx, &[other])?.is_empty() => {
             Err("You can only chat with active members of the club.")
         }
         Some(other) => Ok(other),
     }
     .map_err(|why| AppError::invalid_field("member_id", why))?;
     let key = direct_key(me, other);
-    if let Some(id) = repo::by_direct_key(conn, &key)? {
-        return Ok((view_of(conn, actor, id)?, false, Vec::new()));
+    if let Some(id) = repo::by_direct_key(tx, &key)? {
+        return Ok((view_of(tx, actor, id)?, false));
     }
     let now = ctx.now_unix();
-    let id = repo::insert_conversation(conn, Kind::Direct, "", "", Some(&key), me, now)?;
-    repo::add_member(conn, id, me, MemberRole::Member, now)?;
-    repo::add_member(conn, id, other, MemberRole::Member, now)?;
-    let broadcasts = change_for(conn, &[me, other], id, "added")?.into_iter().collect();
-    Ok((view_of(conn, actor, id)?, true, broadcasts))
+    let id = repo::insert_conversation(tx, Kind::Direct, "", "", Some(&key), me, now)?;
+    repo::add_member(tx, id, me, MemberRole::Member, now)?;
+    repo::add_member(tx, id, other, MemberRole::Member, now)?;
+    tx.publish(change_for(tx, &[me, other], id, "added")?);
+    Ok((view_of(tx, actor, id)?, true))
 }
 
 /// Adds active members to a group; people already in it are left as they are. The added are
@@ -467,38 +468,30 @@ pub fn start_direct(
 /// one-to-one conversation; 403 unless an owner or admin; 422 `member_ids` when empty or naming
 /// the ids that are not active members.
 pub fn add_members(
-    conn: &Connection,
+    tx: &Tx,
     ctx: &Ctx,
     actor: &Actor,
     id: i64,
     member_ids: Vec<i64>,
-) -> Result<(ConversationView, Vec<Broadcast>), AppError> {
-    manage(conn, actor, id)?;
+) -> Result<ConversationView, AppError> {
+    manage(tx, actor, id)?;
     let mut v = Validator::new();
     v.check(!member_ids.is_empty(), "member_ids", "Choose at least one member to add.");
-    let people = check_people(conn, &mut v, &member_ids, None)?;
+    let people = check_people(tx, &mut v, &member_ids, None)?;
     v.finish()?;
     let now = ctx.now_unix();
     let mut added = Vec::new();
     for person in people {
-        if repo::add_member(conn, id, person, MemberRole::Member, now)? {
+        if repo::add_member(tx, id, person, MemberRole::Member, now)? {
             added.push(person);
         }
     }
-    let mut broadcasts = Vec::new();
     if !added.is_empty() {
-        audit_change(
-            conn,
-            actor,
-            "conversation_members_added",
-            id,
-            json!({ "added": added }),
-            now,
-        )?;
-        broadcasts.extend(change_for(conn, &added, id, "added")?);
-        broadcasts.extend(change_for_members(conn, id, "members", &added)?);
+        audit_change(tx, actor, "conversation_members_added", id, json!({ "added": added }), now)?;
+        tx.publish(change_for(tx, &added, id, "added")?);
+        tx.publish(change_for_members(tx, id, "members", &added)?);
     }
-    Ok((view_of(conn, actor, id)?, broadcasts))
+    view_of(tx, actor, id)
 }
 
 /// Takes a member out of a group: they are told "removed" and receive nothing of it from then
@@ -506,43 +499,31 @@ pub fn add_members(
 /// `user_id` is not in it; 409 for a one-to-one conversation and for removing yourself (leave
 /// instead); 403 unless an owner or admin.
 pub fn remove_member(
-    conn: &Connection,
+    tx: &Tx,
     ctx: &Ctx,
     actor: &Actor,
     id: i64,
     user_id: i64,
-) -> Result<(ConversationView, Vec<Broadcast>), AppError> {
-    let room = manage(conn, actor, id)?;
+) -> Result<ConversationView, AppError> {
+    let room = manage(tx, actor, id)?;
     if user_id == room.user_id {
         return Err(AppError::conflict("To take yourself out of the group, leave it."));
     }
-    if !repo::remove_member(conn, id, user_id)? {
+    if !repo::remove_member(tx, id, user_id)? {
         return Err(AppError::not_found("This person is not in the group."));
     }
     let now = ctx.now_unix();
-    audit_change(
-        conn,
-        actor,
-        "conversation_member_removed",
-        id,
-        json!({ "user_id": user_id }),
-        now,
-    )?;
-    let mut broadcasts = Vec::new();
-    broadcasts.extend(change_for(conn, &[user_id], id, "removed")?);
-    broadcasts.extend(change_for_members(conn, id, "members", &[])?);
-    Ok((view_of(conn, actor, id)?, broadcasts))
+    audit_change(tx, actor, "conversation_member_removed", id, json!({ "user_id": user_id }), now)?;
+    tx.publish(change_for(tx, &[user_id], id, "removed")?);
+    tx.publish(change_for_members(tx, id, "members", &[])?);
+    view_of(tx, actor, id)
 }
 
 /// The actor leaves a group (told "removed", the others "members"). The group stays, even
 /// without owners: admins manage it then. 404 unless the actor may see it; 409 for a one-to-one
 /// conversation; 403 for an admin who is not in it.
-pub fn leave(
-    conn: &Connection,
-    actor: &Actor,
-    id: i64,
-) -> Result<(LeftView, Vec<Broadcast>), AppError> {
-    let room = open(conn, actor, id)?;
+pub fn leave(tx: &Tx, actor: &Actor, id: i64) -> Result<LeftView, AppError> {
+    let room = open(tx, actor, id)?;
     if room.conv.kind == Kind::Direct {
         return Err(AppError::conflict("One-to-one conversations cannot be left.")
             .with_code("direct_conversation"));
@@ -550,11 +531,10 @@ pub fn leave(
     if !room.is_member() {
         return Err(AppError::forbidden("You are not a member of this group."));
     }
-    repo::remove_member(conn, id, room.user_id)?;
-    let mut broadcasts = Vec::new();
-    broadcasts.extend(change_for(conn, &[room.user_id], id, "removed")?);
-    broadcasts.extend(change_for_members(conn, id, "members", &[])?);
-    Ok((LeftView { conversation_id: id, left: true }, broadcasts))
+    repo::remove_member(tx, id, room.user_id)?;
+    tx.publish(change_for(tx, &[room.user_id], id, "removed")?);
+    tx.publish(change_for_members(tx, id, "members", &[])?);
+    Ok(LeftView { conversation_id: id, left: true })
 }
 
 /// A new name and description; absent ones stay.
@@ -567,13 +547,13 @@ pub struct RenameCmd {
 /// changed. 404 unless the actor may see it; 409 for a one-to-one conversation; 403 unless an
 /// owner or admin; 422 as for creating, and `name` when neither field is given.
 pub fn rename(
-    conn: &Connection,
+    tx: &Tx,
     ctx: &Ctx,
     actor: &Actor,
     id: i64,
     cmd: RenameCmd,
-) -> Result<(ConversationView, Vec<Broadcast>), AppError> {
-    let room = manage(conn, actor, id)?;
+) -> Result<ConversationView, AppError> {
+    let room = manage(tx, actor, id)?;
     if cmd.name.is_none() && cmd.description.is_none() {
         return Err(AppError::invalid_field("name", "Give a new name or description."));
     }
@@ -584,15 +564,14 @@ pub fn rename(
     check_name(&mut v, &name);
     check_description(&mut v, &description);
     v.finish()?;
-    let mut broadcasts = Vec::new();
     if name != room.conv.name || description != room.conv.description {
         let now = ctx.now_unix();
-        repo::update_details(conn, id, &name, &description)?;
+        repo::update_details(tx, id, &name, &description)?;
         let detail = json!({ "before": room.conv.name, "after": name });
-        audit_change(conn, actor, "conversation_renamed", id, detail, now)?;
-        broadcasts.extend(change_for_members(conn, id, "renamed", &[])?);
+        audit_change(tx, actor, "conversation_renamed", id, detail, now)?;
+        tx.publish(change_for_members(tx, id, "renamed", &[])?);
     }
-    Ok((view_of(conn, actor, id)?, broadcasts))
+    view_of(tx, actor, id)
 }
 
 /// A message as the member wrote it.
@@ -609,14 +588,14 @@ pub struct PostCmd {
 /// RFC 3339; 429 with the seconds to wait once the member has posted `chat_messages_per_minute`
 /// messages within a minute, in all conversations together.
 pub fn post(
-    conn: &Connection,
+    tx: &Tx,
     ctx: &Ctx,
     actor: &Actor,
     id: i64,
     cmd: PostCmd,
-) -> Result<(MessageView, Vec<Broadcast>), AppError> {
-    let room = joined(conn, actor, id, "post in it")?;
-    if room.conv.kind == Kind::Direct && !direct_chat_enabled(conn)? {
+) -> Result<MessageView, AppError> {
+    let room = joined(tx, actor, id, "post in it")?;
+    if room.conv.kind == Kind::Direct && !direct_chat_enabled(tx)? {
         return Err(direct_chat_disabled());
     }
     let content = normalize(&cmd.content);
@@ -650,13 +629,12 @@ pub fn post(
         )
     })?;
     let sent_at = ctx.now_unix();
-    let message_id =
-        repo::insert_message(conn, id, room.user_id, &content, sent_at, client_sent_at)?;
-    repo::mark_read(conn, id, room.user_id, message_id)?;
-    let message = repo::get_message(conn, message_id)?
+    let message_id = repo::insert_message(tx, id, room.user_id, &content, sent_at, client_sent_at)?;
+    repo::mark_read(tx, id, room.user_id, message_id)?;
+    let message = repo::get_message(tx, message_id)?
         .ok_or_else(|| AppError::internal("a stored message vanished"))?;
-    let broadcast = Broadcast::new(repo::recipients(conn, id)?, message_event(&message));
-    Ok((MessageView::of(&message), vec![broadcast]))
+    tx.publish([Broadcast::new(repo::recipients(tx, id)?, message_event(&message))]);
+    Ok(MessageView::of(&message))
 }
 
 // ----- pages -----

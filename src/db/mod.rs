@@ -2,6 +2,9 @@
 //! synchronous database work off the async workers.
 
 pub mod backup;
+mod effects;
+
+pub use effects::{Outlets, Tx};
 
 use std::cell::Cell;
 use std::path::Path;
@@ -27,6 +30,7 @@ pub type Conn = PooledConnection<SqliteConnectionManager>;
 pub struct Db {
     pool: Pool<SqliteConnectionManager>,
     changes: AuthChanges,
+    outlets: Outlets,
 }
 
 /// Tables whose rows decide who a session belongs to and what it may do. SQLite's update hook
@@ -83,12 +87,16 @@ pub fn quietly<T>(f: impl FnOnce() -> T) -> T {
     out
 }
 
-/// Reports every row change of `AUTH_TABLES` on `conn` to `changes`.
-fn watch_auth_tables(conn: &Connection, changes: AuthChanges) -> rusqlite::Result<()> {
-    conn.update_hook(Some(move |_: rusqlite::hooks::Action, _: &str, table: &str, _: i64| {
+/// Reports every row change of `AUTH_TABLES` on `conn` to `changes`, and every row the
+/// outbox gains or has changed to the bridge (which wakes the email worker).
+fn watch_tables(conn: &Connection, changes: AuthChanges) -> rusqlite::Result<()> {
+    use rusqlite::hooks::Action;
+    conn.update_hook(Some(move |action: Action, _: &str, table: &str, _: i64| {
         if AUTH_TABLES.contains(&table) && !QUIET.with(Cell::get) {
             changes.bump();
             CHANGED_AUTH.with(|c| c.set(true));
+        } else if table == effects::OUTBOX_TABLE && action != Action::SQLITE_DELETE {
+            effects::outbox_changed();
         }
     }))
 }
@@ -132,7 +140,7 @@ impl Db {
         let watcher = changes.clone();
         let manager = SqliteConnectionManager::file(path).with_init(move |conn| {
             init_connection(conn)?;
-            watch_auth_tables(conn, watcher.clone())
+            watch_tables(conn, watcher.clone())
         });
         let pool = Pool::builder()
             .max_size(pool_size)
@@ -140,7 +148,19 @@ impl Db {
             .connection_timeout(timeout)
             .build(manager)
             .map_err(AppError::internal)?;
-        Ok(Db { pool, changes })
+        Ok(Db { pool, changes, outlets: Outlets::default() })
+    }
+
+    /// This handle, performing committed effects through `outlets` (the server's email worker
+    /// and live sockets) instead of nowhere.
+    pub fn with_outlets(mut self, outlets: Outlets) -> Db {
+        self.outlets = outlets;
+        self
+    }
+
+    /// Where committed effects go.
+    pub fn outlets(&self) -> &Outlets {
+        &self.outlets
     }
 
     /// The counter of changes to the tables authentication reads.
@@ -164,7 +184,9 @@ impl Db {
         tokio::task::spawn_blocking(move || db.call_here(f)).await.map_err(AppError::internal)?
     }
 
-    /// `call` on the current thread, for callers already on a thread that may block.
+    /// `call` on the current thread, for callers already on a thread that may block. Every
+    /// database call of the server passes here: once `f` is done (and so has committed or
+    /// rolled back), the effects of what it committed are performed (see `effects`).
     pub fn call_here<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut Connection) -> Result<T, AppError>,
@@ -172,11 +194,13 @@ impl Db {
         let mut conn = self.pool.get()?;
         CHANGED_AUTH.with(|c| c.set(false));
         let out = f(&mut conn);
+        drop(conn);
         // Once more after the commit: a read that began before it and ended after it must
         // not be taken for current.
         if CHANGED_AUTH.with(|c| c.replace(false)) {
             self.changes.bump();
         }
+        self.outlets.perform_committed();
         out
     }
 
@@ -194,14 +218,15 @@ impl Db {
         .await
     }
 
-    /// Runs `f` in a `BEGIN IMMEDIATE` transaction, committed when `f` returns Ok.
+    /// Runs `f` in a `BEGIN IMMEDIATE` transaction, committed when `f` returns Ok; what `f`
+    /// recorded on the transaction happens after the commit.
     ///
     /// IMMEDIATE takes the write lock up front, so `busy_timeout` queues competing writers
     /// instead of failing a read-then-write transaction with SQLITE_BUSY.
     pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
-        F: FnOnce(&Transaction) -> Result<T, AppError> + Send + 'static,
+        F: FnOnce(&Tx) -> Result<T, AppError> + Send + 'static,
     {
         self.call(move |conn| write_tx(conn, f)).await
     }
@@ -223,12 +248,13 @@ impl Db {
     }
 }
 
-/// Runs `f` in an IMMEDIATE transaction on a connection the caller already holds.
+/// Runs `f` in an IMMEDIATE transaction on a connection the caller already holds; its effects
+/// are performed when the bridge's call ends.
 pub fn write_tx<T>(
     conn: &mut Connection,
-    f: impl FnOnce(&Transaction) -> Result<T, AppError>,
+    f: impl FnOnce(&Tx) -> Result<T, AppError>,
 ) -> Result<T, AppError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = Tx::new(conn.transaction_with_behavior(TransactionBehavior::Immediate)?);
     let out = f(&tx)?;
     tx.commit()?;
     Ok(out)

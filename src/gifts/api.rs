@@ -9,7 +9,7 @@ use super::input::{
     AccessRequestInput, ActionInput, DeleteInput, ExchangeInput, ExclusionInput, JoinInput,
     MeInput, OrganizerInput, RegisterInput,
 };
-use super::service::{self, ExchangeCmd, ExclusionCmd, JoinCmd, MeCmd, Registration};
+use super::service::{self, ExchangeCmd, ExclusionCmd, JoinCmd, MeCmd};
 use super::views::{
     AssignmentView, ExchangeList, ExchangeView, ExclusionView, MatchOutcome, MatchView,
     MessageView, MyExchangeView, OrganizerView, ParticipantView, PublicExchangeView, Registered,
@@ -17,6 +17,7 @@ use super::views::{
 };
 use crate::accounts::codes::{self, EmailFlow};
 use crate::error::AppError;
+use crate::ratelimit::Admitted;
 use crate::web::guards::{AdminUser, App, Client, CurrentUser, OrganizerUser};
 use crate::web::json::JsonBody;
 
@@ -167,7 +168,6 @@ async fn draw(
     let (actor, seed) = (user.actor(), input.into_inner().seed);
     let outcome =
         app.write(move |tx, ctx| service::match_exchange(tx, ctx, &actor, id, seed)).await?;
-    app.wake_outbox();
     Ok(outcome.into())
 }
 
@@ -183,7 +183,6 @@ async fn redraw(
     let (confirm, seed) = (input.confirm.unwrap_or(false), input.seed);
     let outcome =
         app.write(move |tx, ctx| service::rematch(tx, ctx, &actor, id, confirm, seed)).await?;
-    app.wake_outbox();
     Ok(outcome.into())
 }
 
@@ -340,16 +339,8 @@ async fn register(
     client: Client,
     app: App,
 ) -> Result<(Status, Json<Registered>), AppError> {
-    app.ctx.limits.email_ip.hit(&client.0.limit_key())?;
-    let i = input.into_inner();
-    let cmd = Registration {
-        name: i.name.unwrap_or_default(),
-        email: i.email.unwrap_or_default(),
-        gift_ideas: i.gift_ideas.unwrap_or_default(),
-        reminders: i.reminders.unwrap_or(true),
-    };
+    let cmd = Admitted::admit(&app.ctx.limits, input.into_inner().into_command(client.0, true))?;
     let done = app.write(move |tx, ctx| service::register(tx, ctx, &slug, cmd)).await?;
-    app.wake_outbox();
     Ok((Status::Created, Json(done)))
 }
 

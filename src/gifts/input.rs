@@ -3,6 +3,9 @@
 use rocket::FromForm;
 use serde::Deserialize;
 
+use super::service::Registration;
+use crate::accounts::service::ClientInfo;
+
 /// `POST /api/v1/exchanges`, `PUT /api/v1/exchanges/{id}` (the whole exchange) and the admin
 /// forms. Dates are `YYYY-MM-DD` in the exchange's zone.
 #[derive(Debug, Default, Deserialize, FromForm)]
@@ -45,6 +48,19 @@ pub struct RegisterInput {
     pub gift_ideas: Option<String>,
     /// Absent: on (the API); the form sends it only when ticked.
     pub reminders: Option<bool>,
+}
+
+impl RegisterInput {
+    /// `reminders_when_absent`: the API's default is on, while a form leaves an unticked box out.
+    pub fn into_command(self, client: ClientInfo, reminders_when_absent: bool) -> Registration {
+        Registration {
+            name: self.name.unwrap_or_default(),
+            email: self.email.unwrap_or_default(),
+            gift_ideas: self.gift_ideas.unwrap_or_default(),
+            reminders: self.reminders.unwrap_or(reminders_when_absent),
+            client,
+        }
+    }
 }
 
 /// One-click joining by someone signed in: name and email come from their account.

@@ -11,13 +11,14 @@ use super::input::{
     AccessInput, AccessRequestInput, ActionInput, DeleteInput, ExchangeInput, ExclusionInput,
     MeInput, OrganizerInput, RegisterInput,
 };
-use super::service::{self, ExchangeCmd, ExclusionCmd, JoinCmd, MeCmd, Registration};
+use super::service::{self, ExchangeCmd, ExclusionCmd, JoinCmd, MeCmd};
 use super::views::{
     AccessPage, DonePage, ExchangeForm, MatchOutcome, MatchProblem, MeForm, RegisterForm,
 };
-use crate::accounts::codes::{self, EmailFlow, MagicProof};
-use crate::accounts::service::{Grant, LoginOutcome};
+use crate::accounts::codes::{self, EmailFlow, MagicCommand, MagicProof};
+use crate::accounts::service::LoginOutcome;
 use crate::error::AppError;
+use crate::ratelimit::Admitted;
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::guards::{
     AdminUser, App, Client, CurrentUser, MaybeUser, OrganizerUser, SessionCookie,
@@ -219,7 +220,6 @@ async fn after_draw(
 ) -> Result<PageResponse, AppError> {
     match outcome {
         Ok(MatchOutcome::Matched(_)) => {
-            parts.0.wake_outbox();
             let note = "The names are drawn and every participant was emailed their recipient.";
             Ok(PageResponse::done(detail_url(id), note))
         }
@@ -382,30 +382,20 @@ async fn register_submit(
     shell: Shell,
     app: App,
 ) -> Result<PageResponse, AppError> {
-    let input = form.into_inner();
-    let cmd = Registration {
-        name: input.name.unwrap_or_default(),
-        email: input.email.unwrap_or_default(),
-        gift_ideas: input.gift_ideas.unwrap_or_default(),
-        reminders: input.reminders.unwrap_or(false),
-    };
+    let cmd = form.into_inner().into_command(client.0, false);
     let typed = RegisterForm {
         name: cmd.name.clone(),
         email: cmd.email.clone(),
         gift_ideas: cmd.gift_ideas.clone(),
         reminders: cmd.reminders,
     };
-    let allowed = app.ctx.limits.email_ip.hit(&client.0.limit_key());
     let target = slug.clone();
-    let result = match allowed {
-        Ok(()) => app.write(move |tx, ctx| service::register(tx, ctx, &target, cmd)).await,
-        Err(err) => Err(err),
+    let result = async {
+        let cmd = Admitted::admit(&app.ctx.limits, cmd)?;
+        app.write(move |tx, ctx| service::register(tx, ctx, &target, cmd)).await
     };
-    match result {
-        Ok(_) => {
-            app.wake_outbox();
-            Ok(PageResponse::redirect(format!("/exchange/{slug}/registered")))
-        }
+    match result.await {
+        Ok(_) => Ok(PageResponse::redirect(format!("/exchange/{slug}/registered"))),
         Err(err) => register_page(&app, &shell, slug, viewer, Some(typed), Some(err)).await,
     }
 }
@@ -493,19 +483,9 @@ async fn access_submit(
     app: App,
 ) -> Result<PageResponse, AppError> {
     let proof = MagicProof::Link(form.into_inner().token);
-    let replaces = cookie.current();
-    let outcome = app
-        .call(move |conn, ctx| {
-            codes::complete_magic_link(
-                conn,
-                ctx,
-                proof,
-                &client.0,
-                replaces.as_deref(),
-                Grant::Session,
-            )
-        })
-        .await?;
+    let cmd = MagicCommand { proof, client: client.0, replaces: cookie.current() };
+    let cmd = Admitted::admit(&app.ctx.limits, cmd)?;
+    let outcome = app.call(move |conn, ctx| codes::complete_magic_link(conn, ctx, cmd)).await?;
     match outcome {
         LoginOutcome::Session(session) => {
             cookie.set(session.token);

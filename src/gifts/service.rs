@@ -27,7 +27,7 @@ use super::views::{
 };
 use crate::accounts::model::{Actor, AuthUser, Role, TokenPurpose, UserStatus};
 use crate::accounts::repo::{self as accounts, NewCodeToken, NewUser};
-use crate::accounts::service::{check_email, normalize_email, GUEST_EMAIL_DOMAIN};
+use crate::accounts::service::{check_email, normalize_email, ClientInfo, GUEST_EMAIL_DOMAIN};
 use crate::activities::export::{cell, CsvFile};
 use crate::audit::{self, AuditEvent};
 use crate::clock::is_time_zone;
@@ -35,6 +35,7 @@ use crate::crypto::{random_code, random_token, token_hash};
 use crate::ctx::Ctx;
 use crate::email;
 use crate::error::{AppError, Validator};
+use crate::ratelimit::{Admitted, Limited, Limits, RateLimiter};
 use crate::settings;
 
 pub const NAME_MAX: usize = 100;
@@ -899,6 +900,18 @@ pub struct Registration {
     pub email: String,
     pub gift_ideas: String,
     pub reminders: bool,
+    pub client: ClientInfo,
+}
+
+/// A registration sends an email, so it spends the client's allowance for those.
+impl Limited for Registration {
+    fn limiter(limits: &Limits) -> &RateLimiter {
+        &limits.email_ip
+    }
+
+    fn limit_key(&self) -> String {
+        self.client.limit_key()
+    }
 }
 
 /// A password-less guest account for `email`, active, holding only the guest role: it signs
@@ -981,12 +994,14 @@ fn by_slug(conn: &Connection, slug: &str) -> Result<Exchange, AppError> {
 /// `email` when the address is already in this exchange; 404 for an unknown link. The
 /// participant is linked to the account with that address, or to a new guest account, and is
 /// emailed a sign-in link to their exchange page; the answer is the same either way.
+/// Admitted per client address as every request that sends an email (10 a minute).
 pub fn register(
     conn: &Connection,
     ctx: &Ctx,
     slug: &str,
-    cmd: Registration,
+    cmd: Admitted<Registration>,
 ) -> Result<Registered, AppError> {
+    let cmd = cmd.into_inner();
     let e = by_slug(conn, slug)?;
     if let Some(refused) = refusal(ctx, &e, repo::count_active(conn, e.id)?) {
         return Err(refused);

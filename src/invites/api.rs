@@ -11,7 +11,6 @@ use super::views::{CreatedInvite, InvitePreflight, InviteView};
 use crate::error::AppError;
 use crate::web::guards::{AdminUser, App};
 use crate::web::json::JsonBody;
-use crate::web::OutboxSignal;
 
 impl From<InviteInput> for CreateInvite {
     fn from(i: InviteInput) -> Self {
@@ -30,11 +29,9 @@ async fn create(
     admin: AdminUser,
     input: JsonBody<InviteInput>,
     app: App,
-    outbox: &rocket::State<OutboxSignal>,
 ) -> Result<(Status, Json<CreatedInvite>), AppError> {
     let (actor, cmd) = (admin.actor(), CreateInvite::from(input.into_inner()));
     let created = app.write(move |tx, ctx| service::create(tx, ctx, &actor, cmd)).await?;
-    outbox.wake();
     Ok((Status::Created, Json(created)))
 }
 
@@ -46,15 +43,9 @@ async fn list(admin: AdminUser, app: App) -> Result<Json<Vec<InviteView>>, AppEr
 
 /// A fresh link (and email, for personal invites); the previous link stops working.
 #[post("/admin/invites/<id>/resend")]
-async fn resend(
-    admin: AdminUser,
-    id: i64,
-    app: App,
-    outbox: &rocket::State<OutboxSignal>,
-) -> Result<Json<CreatedInvite>, AppError> {
+async fn resend(admin: AdminUser, id: i64, app: App) -> Result<Json<CreatedInvite>, AppError> {
     let actor = admin.actor();
     let created = app.write(move |tx, ctx| service::resend(tx, ctx, &actor, id)).await?;
-    outbox.wake();
     Ok(Json(created))
 }
 

@@ -2,7 +2,7 @@
 //! send a fresh link, revoke.
 
 use rocket::http::Status;
-use rocket::{get, post, routes, Route, State};
+use rocket::{get, post, routes, Route};
 
 use super::input::InviteInput;
 use super::service::{self, CreateInvite};
@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::guards::{AdminUser, App};
 use crate::web::page::{PageResponse, Shell};
-use crate::web::{qr, OutboxSignal};
+use crate::web::qr;
 
 const TEMPLATE: &str = "admin/invites.html";
 
@@ -49,7 +49,6 @@ async fn create(
     form: CsrfForm<InviteInput>,
     shell: Shell,
     app: App,
-    outbox: &State<OutboxSignal>,
 ) -> Result<PageResponse, AppError> {
     let input = form.into_inner();
     let echo = InviteForm {
@@ -63,7 +62,6 @@ async fn create(
     let emailed_to = Some(echo.email.trim().to_lowercase()).filter(|e| !e.is_empty());
     match app.write(move |tx, ctx| service::create(tx, ctx, &actor, cmd)).await {
         Ok(created) => {
-            outbox.wake();
             let view =
                 page(&app, &admin, Some(shown_once(created, emailed_to)), InviteForm::default())
                     .await?;
@@ -83,11 +81,9 @@ async fn resend(
     _form: CsrfForm<NoFields>,
     shell: Shell,
     app: App,
-    outbox: &State<OutboxSignal>,
 ) -> Result<PageResponse, AppError> {
     let actor = admin.actor();
     let created = app.write(move |tx, ctx| service::resend(tx, ctx, &actor, id)).await?;
-    outbox.wake();
     let emailed =
         app.read(move |tx, _| Ok(super::repo::get(tx, id)?.and_then(|i| i.email))).await?;
     let view =

@@ -59,21 +59,36 @@ impl Scheduler {
         }
     }
 
-    /// Registers `run` to be called every `every` (and whenever `wake(name)` is called).
-    /// Returns the handle that wakes it. Jobs registered after `start` are not run.
+    /// Registers `run` to be called every `every` (and whenever the returned handle is
+    /// notified). Jobs registered after `start` are not run.
     pub fn register<F, Fut>(&self, name: &'static str, every: Duration, run: F) -> Arc<Notify>
     where
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), AppError>> + Send + 'static,
     {
         let wake = Arc::new(Notify::new());
+        self.register_woken_by(name, every, wake.clone(), run);
+        wake
+    }
+
+    /// `register`, woken by a handle made beforehand (the email worker's, which the database
+    /// bridge holds to wake it after a commit that queued mail).
+    pub fn register_woken_by<F, Fut>(
+        &self,
+        name: &'static str,
+        every: Duration,
+        wake: Arc<Notify>,
+        run: F,
+    ) where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), AppError>> + Send + 'static,
+    {
         let run: JobFn = Arc::new(move || Box::pin(run()));
         lock(&self.status).insert(
             name,
             JobStatus { name: name.to_string(), every_secs: every.as_secs(), ..Default::default() },
         );
-        lock(&self.jobs).push(Job { name, every, run, wake: wake.clone() });
-        wake
+        lock(&self.jobs).push(Job { name, every, run, wake });
     }
 
     /// Starts one task per job on the current Tokio runtime. Each runs once right away.

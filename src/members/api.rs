@@ -30,7 +30,6 @@ async fn complete(
     let input = input.into_inner();
     let view =
         app.write(move |tx, ctx| service::complete_onboarding(tx, ctx, &user.0, input)).await?;
-    app.wake_outbox();
     Ok(Json(view))
 }
 
@@ -45,7 +44,6 @@ async fn sign(
     let view = app
         .write(move |tx, ctx| service::sign_agreement(tx, ctx, &user.0, input, ip.as_deref()))
         .await?;
-    app.wake_outbox();
     Ok(Json(view))
 }
 
@@ -98,7 +96,6 @@ async fn activate(
     let (actor, note) = (admin.actor(), note_of(input));
     let detail =
         app.write(move |tx, ctx| manage::activate(tx, ctx, &actor, id, note.as_deref())).await?;
-    app.wake_outbox();
     Ok(Json(detail))
 }
 
@@ -112,8 +109,6 @@ async fn disable(
     let (actor, note) = (admin.actor(), note_of(input));
     let detail =
         app.write(move |tx, ctx| manage::disable(tx, ctx, &actor, id, note.as_deref())).await?;
-    // Their sockets close now, not at the next heartbeat.
-    app.hub().disconnect_user(id);
     Ok(Json(detail))
 }
 
@@ -127,7 +122,6 @@ async fn enable(
     let (actor, note) = (admin.actor(), note_of(input));
     let detail =
         app.write(move |tx, ctx| manage::enable(tx, ctx, &actor, id, note.as_deref())).await?;
-    app.wake_outbox();
     Ok(Json(detail))
 }
 
@@ -180,7 +174,6 @@ async fn publish_agreement(
 ) -> Result<(Status, Json<AgreementAdminView>), AppError> {
     let (actor, input) = (admin.actor(), input.into_inner());
     let view = app.write(move |tx, ctx| manage::publish_agreement(tx, ctx, &actor, input)).await?;
-    app.wake_outbox();
     Ok((Status::Created, Json(view)))
 }
 
@@ -191,7 +184,6 @@ async fn retire_agreement(
 ) -> Result<Json<AgreementAdminView>, AppError> {
     let actor = admin.actor();
     let view = app.write(move |tx, ctx| manage::retire_agreement(tx, ctx, &actor)).await?;
-    app.wake_outbox();
     Ok(Json(view))
 }
 

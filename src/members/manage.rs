@@ -16,6 +16,7 @@ use crate::accounts::repo as accounts;
 use crate::audit::{self, AuditEvent};
 use crate::clock::rfc3339_at;
 use crate::ctx::Ctx;
+use crate::db::Tx;
 use crate::error::{AppError, Validator};
 
 fn member(conn: &Connection, user_id: i64) -> Result<repo::Profile, AppError> {
@@ -102,14 +103,14 @@ fn activation_gaps(conn: &Connection, p: &repo::Profile) -> Result<Vec<Step>, Ap
 /// step (profile, agreement) until they are done; 409 when already active or disabled (use
 /// enable). 404 for an unknown id.
 pub fn activate(
-    conn: &Connection,
+    tx: &Tx,
     ctx: &Ctx,
     actor: &Actor,
     user_id: i64,
     note: Option<&str>,
 ) -> Result<MemberDetail, AppError> {
     admin_only(actor)?;
-    let p = member(conn, user_id)?;
+    let p = member(tx, user_id)?;
     match p.status {
         UserStatus::Active => return Err(AppError::conflict("This member is already active.")),
         UserStatus::Disabled => {
@@ -117,13 +118,13 @@ pub fn activate(
         }
         _ => {}
     }
-    let gaps = activation_gaps(conn, &p)?;
+    let gaps = activation_gaps(tx, &p)?;
     if !gaps.is_empty() {
         return Err(blocked(&gaps));
     }
-    set_status(conn, ctx, &p, UserStatus::Active, actor.user_id(), clean_note(note).as_deref())?;
-    record(conn, ctx, actor, "member_activated", format!("user:{user_id}"))?;
-    detail(conn, ctx, actor, user_id)
+    set_status(tx, ctx, &p, UserStatus::Active, actor.user_id(), clean_note(note).as_deref())?;
+    record(tx, ctx, actor, "member_activated", format!("user:{user_id}"))?;
+    detail(tx, ctx, actor, user_id)
 }
 
 fn clean_note(note: Option<&str>) -> Option<String> {
@@ -134,14 +135,14 @@ fn clean_note(note: Option<&str>) -> Option<String> {
 /// Disables an account: it can no longer sign in, and its sessions and API tokens end at once.
 /// Admins cannot disable themselves (409). 404 for an unknown id.
 pub fn disable(
-    conn: &Connection,
+    tx: &Tx,
     ctx: &Ctx,
     actor: &Actor,
     user_id: i64,
     note: Option<&str>,
 ) -> Result<MemberDetail, AppError> {
     admin_only(actor)?;
-    let p = member(conn, user_id)?;
+    let p = member(tx, user_id)?;
     if actor.user_id() == Some(user_id) {
         return Err(AppError::conflict("You cannot disable your own account."));
     }
@@ -149,28 +150,30 @@ pub fn disable(
         return Err(AppError::conflict("This account is already disabled."));
     }
     let now = ctx.now_unix();
-    set_status(conn, ctx, &p, UserStatus::Disabled, actor.user_id(), clean_note(note).as_deref())?;
-    accounts::delete_user_sessions(conn, user_id, None)?;
-    accounts::revoke_user_tokens(conn, user_id, None, now)?;
-    record(conn, ctx, actor, "member_disabled", format!("user:{user_id}"))?;
-    detail(conn, ctx, actor, user_id)
+    set_status(tx, ctx, &p, UserStatus::Disabled, actor.user_id(), clean_note(note).as_deref())?;
+    accounts::delete_user_sessions(tx, user_id, None)?;
+    accounts::revoke_user_tokens(tx, user_id, None, now)?;
+    // Their open sockets close now, not at their next heartbeat.
+    tx.disconnect(user_id);
+    record(tx, ctx, actor, "member_disabled", format!("user:{user_id}"))?;
+    detail(tx, ctx, actor, user_id)
 }
 
 /// Re-enables a disabled account, returning it to the status it had before. 409 when it is not
 /// disabled. 404 for an unknown id.
 pub fn enable(
-    conn: &Connection,
+    tx: &Tx,
     ctx: &Ctx,
     actor: &Actor,
     user_id: i64,
     note: Option<&str>,
 ) -> Result<MemberDetail, AppError> {
     admin_only(actor)?;
-    let p = member(conn, user_id)?;
+    let p = member(tx, user_id)?;
     if p.status != UserStatus::Disabled {
         return Err(AppError::conflict("This account is not disabled."));
     }
-    let before = repo::status_before_disable(conn, user_id)?
+    let before = repo::status_before_disable(tx, user_id)?
         .and_then(|s| s.parse::<UserStatus>().ok())
         .filter(|s| *s != UserStatus::Disabled)
         .unwrap_or(if p.activated_at.is_some() {
@@ -178,10 +181,10 @@ pub fn enable(
         } else {
             UserStatus::Onboarding
         });
-    set_status(conn, ctx, &p, before, actor.user_id(), clean_note(note).as_deref())?;
-    service::advance(conn, ctx, user_id, actor.user_id())?;
-    record(conn, ctx, actor, "member_enabled", format!("user:{user_id}"))?;
-    detail(conn, ctx, actor, user_id)
+    set_status(tx, ctx, &p, before, actor.user_id(), clean_note(note).as_deref())?;
+    service::advance(tx, ctx, user_id, actor.user_id())?;
+    record(tx, ctx, actor, "member_enabled", format!("user:{user_id}"))?;
+    detail(tx, ctx, actor, user_id)
 }
 
 // ----- club fields -----

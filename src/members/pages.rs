@@ -99,10 +99,7 @@ async fn onboarding_profile(
     let typed = input.clone();
     let who = user.0.clone();
     match app.write(move |tx, ctx| service::complete_onboarding(tx, ctx, &who, input)).await {
-        Ok(view) => {
-            app.wake_outbox();
-            Ok(after_step(view.status, "Your profile is saved."))
-        }
+        Ok(view) => Ok(after_step(view.status, "Your profile is saved.")),
         Err(err) => {
             let page = onboarding_page(&app, &user.0, Some(&typed), None).await?;
             shell.form_error(ONBOARDING, &page, err).map(PageResponse::from)
@@ -125,10 +122,7 @@ async fn onboarding_agreement(
         .write(move |tx, ctx| service::sign_agreement(tx, ctx, &who, input, ip.as_deref()))
         .await;
     match signed {
-        Ok(view) => {
-            app.wake_outbox();
-            Ok(after_step(view.status, "Thank you for signing the agreement."))
-        }
+        Ok(view) => Ok(after_step(view.status, "Thank you for signing the agreement.")),
         Err(err) => {
             let page = onboarding_page(&app, &user.0, None, Some(full_name)).await?;
             shell.form_error(ONBOARDING, &page, err).map(PageResponse::from)
@@ -216,7 +210,7 @@ async fn member(admin: AdminUser, id: i64, shell: Shell, app: App) -> Result<Tem
 
 /// One of the admin's status changes (activate, disable, enable).
 type StatusChange = fn(
-    &rusqlite::Connection,
+    &crate::db::Tx,
     &crate::ctx::Ctx,
     &crate::accounts::model::Actor,
     i64,
@@ -235,13 +229,7 @@ async fn change_status(
 ) -> Result<PageResponse, AppError> {
     let (actor, note) = (admin.actor(), form.into_inner().note);
     match app.write(move |tx, ctx| change(tx, ctx, &actor, id, note.as_deref())).await {
-        Ok(detail) => {
-            app.wake_outbox();
-            if detail.profile.status == UserStatus::Disabled {
-                app.hub().disconnect_user(id);
-            }
-            Ok(PageResponse::done(format!("/admin/members/{id}"), done))
-        }
+        Ok(_) => Ok(PageResponse::done(format!("/admin/members/{id}"), done)),
         Err(err) if err.status() == 409 => record_with_error(&admin, &shell, &app, id, err).await,
         Err(err) => Err(err),
     }

@@ -87,9 +87,7 @@ async fn reply(
     app: App,
 ) -> Result<(Status, Json<ReplyView>), AppError> {
     let (actor, body) = (member.actor(), input.into_inner().body);
-    let (view, broadcasts) =
-        app.write(move |tx, ctx| service::reply(tx, ctx, &actor, id, body)).await?;
-    app.publish(&broadcasts);
+    let view = app.write(move |tx, ctx| service::reply(tx, ctx, &actor, id, body)).await?;
     Ok((Status::Created, Json(view)))
 }
 
@@ -102,9 +100,7 @@ async fn send(
     app: App,
 ) -> Result<(Status, Json<SentNoticeView>), AppError> {
     let (actor, cmd) = (admin.actor(), SendNotice::from(input.into_inner()));
-    let (view, broadcasts) = app.write(move |tx, ctx| service::send(tx, ctx, &actor, cmd)).await?;
-    app.wake_outbox();
-    app.publish(&broadcasts);
+    let view = app.write(move |tx, ctx| service::send(tx, ctx, &actor, cmd)).await?;
     Ok((Status::Created, Json(view)))
 }
 
@@ -130,9 +126,8 @@ async fn admin_reply(
     app: App,
 ) -> Result<(Status, Json<ReplyView>), AppError> {
     let (actor, body) = (admin.actor(), input.into_inner().body);
-    let (view, broadcasts) =
+    let view =
         app.write(move |tx, ctx| service::admin_reply(tx, ctx, &actor, id, user_id, body)).await?;
-    app.publish(&broadcasts);
     Ok((Status::Created, Json(view)))
 }
 

@@ -87,8 +87,7 @@ async fn reply(
     let body = form.into_inner().body;
     let (actor, typed) = (member.actor(), body.clone().unwrap_or_default());
     match app.write(move |tx, ctx| service::reply(tx, ctx, &actor, id, body)).await {
-        Ok((view, broadcasts)) => {
-            app.publish(&broadcasts);
+        Ok(view) => {
             let to = format!("/messages/{id}#reply-{}", view.id);
             Ok(PageResponse::done(to, "Your reply was sent to the club's admins."))
         }
@@ -166,9 +165,7 @@ async fn send(
     let (cmd, echo) = compose(form.into_inner());
     let actor = admin.actor();
     match app.write(move |tx, ctx| service::send(tx, ctx, &actor, cmd)).await {
-        Ok((view, broadcasts)) => {
-            app.wake_outbox();
-            app.publish(&broadcasts);
+        Ok(view) => {
             let s = if view.recipients == 1 { "" } else { "s" };
             let note = format!("Your notice was sent to {} member{s}.", view.recipients);
             Ok(PageResponse::done("/admin/messages", &note))
@@ -219,8 +216,7 @@ async fn admin_reply(
     let result =
         app.write(move |tx, ctx| service::admin_reply(tx, ctx, &actor, id, user_id, body)).await;
     match result {
-        Ok((_, broadcasts)) => {
-            app.publish(&broadcasts);
+        Ok(_) => {
             let to = format!("/admin/messages/{id}#member-{user_id}");
             Ok(PageResponse::done(to, "Your reply was sent; the notice shows as unread to them."))
         }

@@ -2,8 +2,8 @@
 //! email unless they turned those off), members read, delete and answer their copies, and the
 //! admins follow who read what and answer in each member's thread.
 //!
-//! Writes that others should see at once return `realtime::Broadcast`s; the handler publishes
-//! them after the commit.
+//! Writes that others should see at once publish `realtime::Broadcast`s on their transaction,
+//! which go out once it has committed.
 
 use rusqlite::{Connection, Transaction};
 use serde_json::json;
@@ -19,6 +19,7 @@ use crate::accounts::model::{Actor, Role};
 use crate::audit::{self, AuditEvent};
 use crate::clock::zone;
 use crate::ctx::Ctx;
+use crate::db::Tx;
 use crate::email;
 use crate::error::{AppError, Validator};
 use crate::paging::{Paging, Sizes};
@@ -185,24 +186,24 @@ fn audience(
 /// matches), `to.role` (not admin, coach, member or guardian) or `to.member_ids` (listing the
 /// ids that are not active members). Audited.
 pub fn send(
-    conn: &Connection,
+    tx: &Tx,
     ctx: &Ctx,
     actor: &Actor,
     cmd: SendNotice,
-) -> Result<(SentNoticeView, Vec<Broadcast>), AppError> {
+) -> Result<SentNoticeView, AppError> {
     admin_only(actor)?;
     let mut v = Validator::new();
     let subject = clean(cmd.subject);
     check_text(&mut v, "subject", &subject, SUBJECT_MAX, false, "Give the notice a subject.");
     let body = clean(cmd.body);
     check_text(&mut v, "body", &body, BODY_MAX, true, "Write what the notice says.");
-    let chosen = audience(conn, &mut v, cmd.to, actor.user_id())?;
+    let chosen = audience(tx, &mut v, cmd.to, actor.user_id())?;
     v.finish()?;
     let (audience, recipients) = chosen.ok_or_else(|| AppError::internal("audience lost"))?;
 
     let now = ctx.now_unix();
     let sender = match actor.user_id() {
-        Some(id) => repo::addressee(conn, id)?.map(|a| Person { id, name: a.name }),
+        Some(id) => repo::addressee(tx, id)?.map(|a| Person { id, name: a.name }),
         None => None,
     };
     let notice = NewNotice {
@@ -212,13 +213,12 @@ pub fn send(
         audience,
         email: cmd.email,
     };
-    let notice_id = repo::insert_notice(conn, &notice, now)?;
-    let club = club_name(conn)?;
-    let mut broadcasts = Vec::with_capacity(recipients.len());
+    let notice_id = repo::insert_notice(tx, &notice, now)?;
+    let club = club_name(tx)?;
     let mut emailed = 0;
     for &user_id in &recipients {
         let copy = Copy {
-            id: repo::insert_copy(conn, notice_id, user_id)?,
+            id: repo::insert_copy(tx, notice_id, user_id)?,
             notice_id,
             user_id,
             subject: subject.clone(),
@@ -229,11 +229,11 @@ pub fn send(
             deleted_at: None,
             replies: 0,
         };
-        broadcasts.push(Broadcast::new(vec![user_id], notice_event(&copy)));
+        tx.publish([Broadcast::new(vec![user_id], notice_event(&copy))]);
         if !cmd.email {
             continue;
         }
-        let Some(to) = repo::addressee(conn, user_id)? else { continue };
+        let Some(to) = repo::addressee(tx, user_id)? else { continue };
         if !to.notice_emails || to.email.is_empty() {
             continue;
         }
@@ -246,7 +246,7 @@ pub fn send(
             "url": ctx.url(&format!("/messages/{}", copy.id)),
             "settings_url": ctx.url("/messages#settings"),
         });
-        email::queue(conn, ctx, &to.email, "notice", &data)?;
+        email::queue(tx, ctx, &to.email, "notice", &data)?;
         emailed += 1;
     }
     let event = AuditEvent::new("notice_sent")
@@ -257,9 +257,9 @@ pub fn send(
             "recipients": recipients.len(),
             "emailed": emailed,
         }));
-    audit::record(conn, event, now)?;
-    let sent = repo::get_sent(conn, notice_id)?.ok_or_else(|| AppError::internal("notice lost"))?;
-    Ok((SentNoticeView::from(&sent), broadcasts))
+    audit::record(tx, event, now)?;
+    let sent = repo::get_sent(tx, notice_id)?.ok_or_else(|| AppError::internal("notice lost"))?;
+    Ok(SentNoticeView::from(&sent))
 }
 
 // ----- the member's side -----
@@ -330,25 +330,26 @@ pub fn delete(
 /// tells every active admin. 404 (and no change) for another member's notice, a deleted one,
 /// or an unknown id; 422 `body` when empty or over 5000 characters.
 pub fn reply(
-    conn: &Connection,
+    tx: &Tx,
     ctx: &Ctx,
     actor: &Actor,
     copy_id: i64,
     body: Option<String>,
-) -> Result<(ReplyView, Vec<Broadcast>), AppError> {
-    let copy = own_copy(conn, actor, copy_id)?;
+) -> Result<ReplyView, AppError> {
+    let copy = own_copy(tx, actor, copy_id)?;
     let body = clean(body);
     let mut v = Validator::new();
     check_text(&mut v, "body", &body, REPLY_MAX, true, "Write your reply.");
     v.finish()?;
     let now = ctx.now_unix();
     let reply = NewReply { copy_id, author_id: Some(copy.user_id), from_admin: false, body: &body };
-    let id = repo::insert_reply(conn, &reply, now)?;
-    repo::mark_read(conn, copy.user_id, copy_id, now)?;
-    let reply = repo::get_reply(conn, id)?.ok_or_else(|| AppError::internal("reply lost"))?;
-    let admins = repo::active_admins(conn)?;
+    let id = repo::insert_reply(tx, &reply, now)?;
+    repo::mark_read(tx, copy.user_id, copy_id, now)?;
+    let reply = repo::get_reply(tx, id)?.ok_or_else(|| AppError::internal("reply lost"))?;
+    let admins = repo::active_admins(tx)?;
     let event = reply_event(&copy, ReplyView::for_admin(&reply));
-    Ok((ReplyView::of(&reply), vec![Broadcast::new(admins, event)]))
+    tx.publish([Broadcast::new(admins, event)]);
+    Ok(ReplyView::of(&reply))
 }
 
 /// Whether the member gets an email with each new notice.
@@ -440,15 +441,15 @@ pub fn sent_notice(
 /// Admins only (403); 404 when the notice or that recipient of it is unknown; 409 when the
 /// member deleted their copy; 422 `body` when empty or over 5000 characters. Audited.
 pub fn admin_reply(
-    conn: &Connection,
+    tx: &Tx,
     ctx: &Ctx,
     actor: &Actor,
     notice_id: i64,
     user_id: i64,
     body: Option<String>,
-) -> Result<(ReplyView, Vec<Broadcast>), AppError> {
+) -> Result<ReplyView, AppError> {
     admin_only(actor)?;
-    let copy = repo::copy_of(conn, notice_id, user_id)?
+    let copy = repo::copy_of(tx, notice_id, user_id)?
         .ok_or_else(|| AppError::not_found("This member did not receive that notice."))?;
     if copy.deleted_at.is_some() {
         return Err(AppError::conflict(
@@ -462,21 +463,20 @@ pub fn admin_reply(
     let now = ctx.now_unix();
     let reply =
         NewReply { copy_id: copy.id, author_id: actor.user_id(), from_admin: true, body: &body };
-    let id = repo::insert_reply(conn, &reply, now)?;
-    repo::mark_unread(conn, copy.id)?;
-    repo::mark_replies_read(conn, notice_id, Some(copy.id), now)?;
+    let id = repo::insert_reply(tx, &reply, now)?;
+    repo::mark_unread(tx, copy.id)?;
+    repo::mark_replies_read(tx, notice_id, Some(copy.id), now)?;
     let event = AuditEvent::new("notice_replied")
         .actor_opt(actor.user_id())
         .target(format!("notice:{notice_id}"))
         .detail(json!({ "user_id": user_id }));
-    audit::record(conn, event, now)?;
+    audit::record(tx, event, now)?;
     let reply =
-        ReplyView::of(&repo::get_reply(conn, id)?.ok_or_else(|| AppError::internal("reply lost"))?);
-    let mut broadcasts = Vec::new();
-    if repo::is_active_member(conn, user_id)? {
-        broadcasts.push(Broadcast::new(vec![user_id], reply_event(&copy, reply.clone())));
+        ReplyView::of(&repo::get_reply(tx, id)?.ok_or_else(|| AppError::internal("reply lost"))?);
+    if repo::is_active_member(tx, user_id)? {
+        tx.publish([Broadcast::new(vec![user_id], reply_event(&copy, reply.clone()))]);
     }
-    Ok((reply, broadcasts))
+    Ok(reply)
 }
 
 // ----- pages -----

@@ -145,7 +145,6 @@ async fn import_csv(
             import::commit(tx, ctx, &actor, &preview.id, send_invites)
         })
         .await?;
-    app.wake_outbox();
     Ok(ImportAnswer::Committed((Status::Created, Json(result))))
 }
 
@@ -173,7 +172,6 @@ async fn import_commit(
     let actor = admin.actor();
     let send = input.into_inner().is_some_and(|i| i.send_invites);
     let result = app.write(move |tx, ctx| import::commit(tx, ctx, &actor, &id, send)).await?;
-    app.wake_outbox();
     Ok(Json(result))
 }
 
@@ -207,7 +205,6 @@ async fn end_sessions(
     let (actor, ip) = (admin.actor(), client.0.ip);
     let ended =
         app.write(move |tx, ctx| service::end_sessions(tx, ctx, &actor, id, ip.as_deref())).await?;
-    app.hub().disconnect_user(id);
     Ok(Json(ended))
 }
 
@@ -242,7 +239,6 @@ async fn send_access(
     let sent = app
         .write(move |tx, ctx| service::send_access(tx, ctx, &actor, id, &kind, ip.as_deref()))
         .await?;
-    app.wake_outbox();
     Ok((Status::Accepted, Json(sent)))
 }
 
@@ -266,7 +262,6 @@ async fn delete_member(
     let deleted = app
         .write(move |tx, ctx| service::delete(tx, ctx, &actor, id, &confirm, ip.as_deref()))
         .await?;
-    app.hub().disconnect_user(id);
     Ok(Json(deleted))
 }
 

@@ -14,6 +14,7 @@ use super::views::{
 use crate::accounts::model::Actor;
 use crate::activities::api::CsvDownload;
 use crate::ctx::Ctx;
+use crate::db::Tx;
 use crate::error::AppError;
 use crate::members::pages::record_with_error;
 use crate::web::csrf::{CsrfForm, NoFields};
@@ -128,7 +129,6 @@ async fn import_commit(
     let (actor, send) = (admin.actor(), form.into_inner().send_invites);
     let to = format!("/admin/members/import/{id}");
     let result = app.write(move |tx, ctx| import::commit(tx, ctx, &actor, &id, send)).await?;
-    app.wake_outbox();
     let message = if result.already_committed {
         "This import was already done: nobody new was added.".to_string()
     } else {
@@ -139,8 +139,7 @@ async fn import_commit(
 
 // ----- a member's account -----
 
-type Action =
-    Box<dyn FnOnce(&rusqlite::Connection, &Ctx, &Actor) -> Result<String, AppError> + Send>;
+type Action = Box<dyn FnOnce(&Tx, &Ctx, &Actor) -> Result<String, AppError> + Send>;
 
 /// Runs an account action from the member page: back to the record with a message, or the
 /// record again with the error when it is one the admin can act on.
@@ -153,10 +152,7 @@ async fn act(
 ) -> Result<PageResponse, AppError> {
     let actor = admin.actor();
     match app.write(move |tx, ctx| action(tx, ctx, &actor)).await {
-        Ok(message) => {
-            app.wake_outbox();
-            Ok(PageResponse::done(format!("/admin/members/{id}"), &message))
-        }
+        Ok(message) => Ok(PageResponse::done(format!("/admin/members/{id}"), &message)),
         Err(err) if err.is_form_error() => record_with_error(&admin, &shell, &app, id, err).await,
         Err(err) => Err(err),
     }
@@ -195,8 +191,7 @@ async fn end_sessions(
     app: App,
 ) -> Result<PageResponse, AppError> {
     let ip = client.0.ip;
-    let hub = app.hub().clone();
-    let response = act(
+    act(
         admin,
         id,
         shell,
@@ -209,9 +204,7 @@ async fn end_sessions(
             ))
         }),
     )
-    .await;
-    hub.disconnect_user(id);
-    response
+    .await
 }
 
 #[post("/admin/members/<id>/two-factor/reset", data = "<_form>")]
@@ -289,13 +282,10 @@ async fn delete_submit(
         .write(move |tx, ctx| service::delete(tx, ctx, &actor, id, &confirm, ip.as_deref()))
         .await
     {
-        Ok(deleted) => {
-            app.hub().disconnect_user(id);
-            Ok(PageResponse::done(
-                "/admin/members",
-                &format!("The account {} was deleted.", deleted.username),
-            ))
-        }
+        Ok(deleted) => Ok(PageResponse::done(
+            "/admin/members",
+            &format!("The account {} was deleted.", deleted.username),
+        )),
         Err(err) if err.is_form_error() => {
             let actor = admin.actor();
             let deletion = app.read(move |tx, _| service::deletion(tx, &actor, id)).await?;

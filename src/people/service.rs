@@ -17,6 +17,7 @@ use crate::audit::{self, AuditEvent};
 use crate::clock::rfc3339_at;
 use crate::crypto::{random_token, token_hash};
 use crate::ctx::Ctx;
+use crate::db::Tx;
 use crate::email;
 use crate::error::{AppError, Validator};
 use crate::settings;
@@ -238,20 +239,21 @@ pub fn set_roles(
 /// Ends every browser session and API login of a member: they must sign in again everywhere.
 /// Audited with how many ended.
 pub fn end_sessions(
-    conn: &Connection,
+    tx: &Tx,
     ctx: &Ctx,
     actor: &Actor,
     user_id: i64,
     ip: Option<&str>,
 ) -> Result<SessionsEnded, AppError> {
     admin_only(actor)?;
-    account_of(conn, user_id)?;
+    account_of(tx, user_id)?;
     let now = ctx.now_unix();
-    let api_logins_ended = repo::count_live_api_logins(conn, user_id, now)? as usize;
-    let sessions_ended = accounts::delete_user_sessions(conn, user_id, None)?;
-    accounts::revoke_user_tokens(conn, user_id, None, now)?;
+    let api_logins_ended = repo::count_live_api_logins(tx, user_id, now)? as usize;
+    let sessions_ended = accounts::delete_user_sessions(tx, user_id, None)?;
+    accounts::revoke_user_tokens(tx, user_id, None, now)?;
+    tx.disconnect(user_id);
     let detail = json!({ "sessions": sessions_ended, "api_logins": api_logins_ended });
-    record(conn, ctx, actor, "member_sessions_revoked", user_id, detail, ip)?;
+    record(tx, ctx, actor, "member_sessions_revoked", user_id, detail, ip)?;
     Ok(SessionsEnded { sessions_ended, api_logins_ended })
 }
 
@@ -455,14 +457,14 @@ pub fn deletion(conn: &Connection, actor: &Actor, user_id: i64) -> Result<Deleti
 /// otherwise; compared without case). 409 when `deletion` gives a refusal (own account, last
 /// admin). The audit log keeps the username, email and roles of the deleted account.
 pub fn delete(
-    conn: &Connection,
+    tx: &Tx,
     ctx: &Ctx,
     actor: &Actor,
     user_id: i64,
     confirm: &str,
     ip: Option<&str>,
 ) -> Result<Deleted, AppError> {
-    let view = deletion(conn, actor, user_id)?;
+    let view = deletion(tx, actor, user_id)?;
     if let Some(refusal) = view.refusal {
         return Err(AppError::conflict(refusal));
     }
@@ -472,13 +474,14 @@ pub fn delete(
             format!("Type the username {} to confirm.", view.username),
         ));
     }
-    let roles = account_of(conn, user_id)?.roles;
+    let roles = account_of(tx, user_id)?.roles;
     let detail = json!({
         "username": view.username,
         "email": view.email,
         "roles": roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
     });
-    repo::delete_user(conn, user_id)?;
-    record(conn, ctx, actor, "member_deleted", user_id, detail, ip)?;
+    repo::delete_user(tx, user_id)?;
+    tx.disconnect(user_id);
+    record(tx, ctx, actor, "member_deleted", user_id, detail, ip)?;
     Ok(Deleted { deleted: true, id: user_id, username: view.username })
 }

@@ -1,7 +1,7 @@
 //! Club-wide settings stored in the database, with an in-memory copy for the hot path (every
 //! page shows the club name).
 
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -193,10 +193,21 @@ pub fn set(conn: &Connection, key: &str, value: &str, now: i64) -> Result<(), Ap
     Ok(())
 }
 
-/// The settings every page needs, kept in memory and refreshed after a change is committed.
-pub struct SiteInfo {
+/// The settings every page needs, kept in memory and refreshed after a change is committed
+/// (the change records it on its transaction: `Tx::set_club_name`, `Tx::set_public_info`).
+/// Clones share one copy.
+#[derive(Clone)]
+pub struct SiteInfo(Arc<SiteCopy>);
+
+struct SiteCopy {
     club_name: RwLock<String>,
     public: RwLock<PublicInfo>,
+}
+
+impl Default for SiteInfo {
+    fn default() -> Self {
+        SiteInfo::new(DEFAULT_CLUB_NAME.to_string(), PublicInfo::default())
+    }
 }
 
 /// What members see of the club besides its name (the page footer), and how long the
@@ -222,22 +233,29 @@ impl SiteInfo {
     pub fn load(conn: &Connection, config: &AppConfig) -> Result<SiteInfo, AppError> {
         let name = get(conn, CLUB_NAME)?.unwrap_or_else(|| DEFAULT_CLUB_NAME.to_string());
         let public = PublicInfo::load(conn, config)?;
-        Ok(SiteInfo { club_name: RwLock::new(name), public: RwLock::new(public) })
+        Ok(SiteInfo::new(name, public))
+    }
+
+    fn new(club_name: String, public: PublicInfo) -> SiteInfo {
+        SiteInfo(Arc::new(SiteCopy {
+            club_name: RwLock::new(club_name),
+            public: RwLock::new(public),
+        }))
     }
 
     pub fn club_name(&self) -> String {
-        self.club_name.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.0.club_name.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     pub fn set_club_name(&self, name: &str) {
-        *self.club_name.write().unwrap_or_else(|e| e.into_inner()) = name.to_string();
+        *self.0.club_name.write().unwrap_or_else(|e| e.into_inner()) = name.to_string();
     }
 
     pub fn public(&self) -> PublicInfo {
-        self.public.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.0.public.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     pub fn set_public(&self, info: PublicInfo) {
-        *self.public.write().unwrap_or_else(|e| e.into_inner()) = info;
+        *self.0.public.write().unwrap_or_else(|e| e.into_inner()) = info;
     }
 }

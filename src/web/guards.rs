@@ -13,7 +13,7 @@ use super::is_api_path;
 use crate::accounts::model::{Actor, AuthUser};
 use crate::accounts::service::{self, ClientInfo, SessionState};
 use crate::ctx::Ctx;
-use crate::db::Db;
+use crate::db::{Db, Tx};
 use crate::error::AppError;
 
 pub const SESSION_COOKIE: &str = "clubroom_session";
@@ -339,13 +339,13 @@ impl<'r> FromRequest<'r> for Db {
 }
 
 /// The database and the service context, which nearly every handler needs together:
-/// `app.read(|tx, ctx| service::thing(tx, ctx, ...))`. Each call is one hop to a blocking thread.
+/// `app.read(|tx, ctx| service::thing(tx, ctx, ...))`. Each call is one hop to a blocking thread,
+/// and what a write committed (mail queued, live events) happens after it without a word from
+/// the handler (see `db::Tx`).
 pub struct App {
     pub db: Db,
     pub ctx: Ctx,
     background: super::Background,
-    outbox: std::sync::Arc<tokio::sync::Notify>,
-    hub: crate::realtime::Hub,
 }
 
 impl App {
@@ -363,7 +363,7 @@ impl App {
     pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
-        F: FnOnce(&Transaction, &Ctx) -> Result<T, AppError> + Send + 'static,
+        F: FnOnce(&Tx, &Ctx) -> Result<T, AppError> + Send + 'static,
     {
         let ctx = self.ctx.clone();
         self.db.write(move |tx| f(tx, &ctx)).await
@@ -379,34 +379,19 @@ impl App {
         self.db.call(move |conn| f(conn, &ctx)).await
     }
 
-    /// Runs a write after the response, waking the email worker when it is done: for requests
-    /// that must answer alike whether or not they had anything to do.
-    /// 503 when too much background work is already waiting.
+    /// Runs a write after the response: for requests that must answer alike whether or not
+    /// they had anything to do. 503 when too much background work is already waiting.
     pub fn write_later<F>(&self, what: &'static str, f: F) -> Result<(), AppError>
     where
-        F: FnOnce(&Transaction, &Ctx) -> Result<(), AppError> + Send + 'static,
+        F: FnOnce(&Tx, &Ctx) -> Result<(), AppError> + Send + 'static,
     {
-        let (db, ctx, outbox) = (self.db.clone(), self.ctx.clone(), self.outbox.clone());
-        self.background.spawn(what, async move {
-            db.write(move |tx| f(tx, &ctx)).await?;
-            outbox.notify_one();
-            Ok(())
-        })
+        let (db, ctx) = (self.db.clone(), self.ctx.clone());
+        self.background.spawn(what, async move { db.write(move |tx| f(tx, &ctx)).await })
     }
 
-    /// Wakes the email worker after a commit that queued mail.
-    pub fn wake_outbox(&self) {
-        self.outbox.notify_one();
-    }
-
-    /// Hands events to the connected sockets; call it after the commit that stored them.
-    pub fn publish(&self, broadcasts: &[crate::realtime::Broadcast]) {
-        self.hub.publish_all(broadcasts);
-    }
-
-    /// The real-time hub, for the socket endpoint and for ending a user's sockets.
+    /// The real-time hub, for the socket endpoint.
     pub fn hub(&self) -> &crate::realtime::Hub {
-        &self.hub
+        self.db.outlets().hub()
     }
 
     /// Like `call`, after waiting for a password-hashing slot, and on a hashing thread (below
@@ -446,22 +431,12 @@ impl<'r> FromRequest<'r> for App {
             }
         }
         let rocket = req.rocket();
-        match (
-            rocket.state::<Db>(),
-            rocket.state::<Ctx>(),
-            rocket.state::<super::Background>(),
-            rocket.state::<super::OutboxSignal>(),
-            rocket.state::<crate::realtime::Hub>(),
-        ) {
-            (Some(db), Some(ctx), Some(background), Some(outbox), Some(hub)) => {
-                Outcome::Success(App {
-                    db: db.clone(),
-                    ctx: ctx.clone(),
-                    background: background.clone(),
-                    outbox: outbox.0.clone(),
-                    hub: hub.clone(),
-                })
-            }
+        match (rocket.state::<Db>(), rocket.state::<Ctx>(), rocket.state::<super::Background>()) {
+            (Some(db), Some(ctx), Some(background)) => Outcome::Success(App {
+                db: db.clone(),
+                ctx: ctx.clone(),
+                background: background.clone(),
+            }),
             _ => fail(req, AppError::internal("application state not managed")),
         }
     }

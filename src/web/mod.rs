@@ -43,15 +43,6 @@ pub fn is_api_path(path: &str) -> bool {
     path == "/api" || path.starts_with("/api/")
 }
 
-/// Wakes the email worker after a commit that queued mail, so it goes out at once.
-pub struct OutboxSignal(pub std::sync::Arc<tokio::sync::Notify>);
-
-impl OutboxSignal {
-    pub fn wake(&self) {
-        self.0.notify_one();
-    }
-}
-
 /// Work a handler starts and does not wait for (sending a reset link, say), so that the answer
 /// takes the same time whether or not there was work to do. Counted, so tests and shutdown can
 /// wait for it.

@@ -14,6 +14,7 @@ use std::path::Path;
 use std::sync::{Arc, Barrier};
 
 use clubroom::accounts::service::{self, ClientInfo, RegisterCommand};
+use clubroom::ratelimit::Admitted;
 use rusqlite::{Connection, OpenFlags};
 use serde_json::json;
 
@@ -215,8 +216,9 @@ async fn the_registration_service_raced_from_many_threads_spends_a_single_use_in
                     invite_token: Some(invite),
                     roles: None,
                     phone: String::new(),
-                    client: ClientInfo::default(),
+                    client: ClientInfo { ip: Some(format!("10.0.0.{i}")), user_agent: None },
                 };
+                let cmd = Admitted::admit(&ctx.limits, cmd).expect("each racer has an allowance");
                 start.wait();
                 let mut conn = db.conn().expect("a pooled connection");
                 service::register(&mut conn, &ctx, cmd).map(|done| done.user_id)

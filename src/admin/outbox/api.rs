@@ -29,7 +29,6 @@ async fn resend(
     let (actor, ip) = (admin.actor(), client.0.ip);
     let item =
         app.write(move |tx, ctx| service::resend(tx, ctx, &actor, id, ip.as_deref())).await?;
-    app.wake_outbox();
     Ok(Json(item))
 }
 

@@ -67,7 +67,6 @@ async fn resend(
     let (actor, ip) = (admin.actor(), client.0.ip);
     let item =
         app.write(move |tx, ctx| service::resend(tx, ctx, &actor, id, ip.as_deref())).await?;
-    app.wake_outbox();
     let note = format!("The email to {} is queued again and will be sent shortly.", item.to);
     Ok(PageResponse::done("/admin/outbox", &note))
 }

@@ -1,0 +1,35 @@
+//! What the JSON handlers and the pages of accounts share: answers that must read the same on
+//! both, and the registration that waits for a password-hashing slot.
+
+use super::service::{self, RegisterCommand};
+use crate::error::{AppError, ErrorKind};
+use crate::invites::service as invites;
+use crate::ratelimit::Admitted;
+use crate::web::guards::App;
+
+pub const CLAIM_SENT: &str =
+    "If that email belongs to an account waiting to be claimed, a code has been sent to it.";
+pub const MAGIC_SENT: &str =
+    "If that email belongs to an account, a sign-in link has been sent to it.";
+pub const RESET_SENT: &str = "If that email is registered, a reset link has been sent.";
+
+/// Registers once a password-hashing slot is free. A sign-up refused for finding them all taken
+/// (503 `busy`) hears its invitation's own refusal instead when the invitation can no longer be
+/// used: when many people race for one single-use invitation, the slots fill with sign-ups
+/// that can never succeed, and "try again in a moment" would be wrong for all of them.
+pub async fn register_when_free(
+    app: &App,
+    cmd: Admitted<RegisterCommand>,
+) -> Result<service::Registered, AppError> {
+    let token = cmd.invite_token.clone();
+    match app.hashing(move |conn, ctx| service::register(conn, ctx, cmd)).await {
+        Err(busy) if busy.code() == "busy" => {
+            let refusal = app
+                .read(move |tx, ctx| Ok(invites::preflight(tx, ctx, token.as_deref()).err()))
+                .await?
+                .filter(|refusal| refusal.kind() == ErrorKind::Forbidden);
+            Err(refusal.unwrap_or(busy))
+        }
+        done => done,
+    }
+}
