@@ -16,6 +16,7 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod crypto;
+pub mod csv_file;
 pub mod ctx;
 pub mod datadir;
 pub mod db;

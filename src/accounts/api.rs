@@ -10,7 +10,9 @@ use super::input::*;
 use super::service::{self, ClientInfo, DevicesView, Grant, LoginOutcome};
 use super::shared;
 use super::tokens::{self, TokenPair};
-use super::views::{LoggedOutView, MessageView, RegisteredView, SessionView};
+use super::views::{
+    LoggedOutView, MessageView, RegisteredView, SessionView, CLAIM_SENT, MAGIC_SENT, RESET_SENT,
+};
 use crate::error::AppError;
 use crate::ratelimit::Admitted;
 use crate::web::guards::{AdminUser, App, Client, CurrentUser, MaybeUser, SessionCookie};
@@ -163,7 +165,7 @@ async fn claim_request(
 ) -> Result<Json<MessageView>, AppError> {
     let email = codes::admit(&app.ctx, EmailFlow::Claim, &input.into_inner().email, &client.0)?;
     app.write_later("claim code", move |tx, ctx| codes::request_claim(tx, ctx, &email))?;
-    Ok(Json(MessageView::new(shared::CLAIM_SENT)))
+    Ok(Json(MessageView::new(CLAIM_SENT)))
 }
 
 /// `POST /api/v1/auth/claim/complete` `{"email", "code", "password"}`: sets the password and
@@ -189,7 +191,7 @@ async fn magic_request(
 ) -> Result<Json<MessageView>, AppError> {
     let email = codes::admit(&app.ctx, EmailFlow::MagicLink, &input.into_inner().email, &client.0)?;
     app.write_later("sign-in link", move |tx, ctx| codes::request_magic_link(tx, ctx, &email))?;
-    Ok(Json(MessageView::new(shared::MAGIC_SENT)))
+    Ok(Json(MessageView::new(MAGIC_SENT)))
 }
 
 /// `POST /api/v1/auth/magic-link/verify` `{"token"}` or `{"email", "code"}`: signs in.
@@ -216,7 +218,7 @@ async fn forgot(
     let email =
         codes::admit(&app.ctx, EmailFlow::PasswordReset, &input.into_inner().email, &client.0)?;
     app.write_later("reset link", move |tx, ctx| codes::request_reset(tx, ctx, &email))?;
-    Ok(Json(MessageView::new(shared::RESET_SENT)))
+    Ok(Json(MessageView::new(RESET_SENT)))
 }
 
 /// `POST /api/v1/auth/password/reset` `{"token", "new_password"}`: ends every session.

@@ -118,7 +118,7 @@ async fn forgot_submit(
             app.write_later("reset link", move |tx, ctx| codes::request_reset(tx, ctx, &email))
         });
     match queued {
-        Ok(()) => Ok(PageResponse::done("/login", shared::RESET_SENT)),
+        Ok(()) => Ok(PageResponse::done("/login", RESET_SENT)),
         Err(err) => {
             let page = EmailPage { email: typed.trim().to_string() };
             shell.form_error("accounts/forgot.html", &page, err).map(PageResponse::from)

@@ -1,17 +1,11 @@
-//! What the JSON handlers and the pages of accounts share: answers that must read the same on
-//! both, and the registration that waits for a password-hashing slot.
+//! What the JSON handlers and the pages of accounts share: the registration that waits for a
+//! password-hashing slot.
 
 use super::service::{self, RegisterCommand};
 use crate::error::{AppError, ErrorKind};
 use crate::invites::service as invites;
 use crate::ratelimit::Admitted;
 use crate::web::guards::App;
-
-pub const CLAIM_SENT: &str =
-    "If that email belongs to an account waiting to be claimed, a code has been sent to it.";
-pub const MAGIC_SENT: &str =
-    "If that email belongs to an account, a sign-in link has been sent to it.";
-pub const RESET_SENT: &str = "If that email is registered, a reset link has been sent.";
 
 /// Registers once a password-hashing slot is free. A sign-up refused for finding them all taken
 /// (503 `busy`) hears its invitation's own refusal instead when the invitation can no longer be

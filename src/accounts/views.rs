@@ -4,6 +4,13 @@ use serde::Serialize;
 
 use super::model::{AuthUser, Role, UserStatus};
 
+/// The same sentence whether or not the address belongs to anyone.
+pub const CLAIM_SENT: &str =
+    "If that email belongs to an account waiting to be claimed, a code has been sent to it.";
+pub const MAGIC_SENT: &str =
+    "If that email belongs to an account, a sign-in link has been sent to it.";
+pub const RESET_SENT: &str = "If that email is registered, a reset link has been sent.";
+
 #[derive(Debug, Serialize)]
 pub struct MessageView {
     pub message: String,

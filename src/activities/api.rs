@@ -1,54 +1,20 @@
 //! JSON API of the activity log: `/api/v1/activities`, `/api/v1/activity-types`,
 //! `/api/v1/coach/members` and the admin's `/api/v1/admin/activity-types` and export.
 
-use rocket::http::{ContentType, Header, Status};
+use rocket::http::Status;
 use rocket::serde::json::Json;
-use rocket::{delete, get, post, put, routes, Responder, Route};
+use rocket::{delete, get, post, put, routes, Route};
 use serde::Serialize;
 
-use super::export::CsvFile;
 use super::input::{ActivityInput, ListQuery, NewTypeInput, TypeChangeInput};
-use super::service::{self, ActivityCommand, Start};
+use super::service::{self, ActivityCommand};
 use super::views::{
     ActivityList, ActivityView, AdminTypeView, CoachedMembers, TypeRemoval, TypeView,
 };
 use crate::error::AppError;
+use crate::web::download::CsvDownload;
 use crate::web::guards::{ActiveMember, AdminUser, App, OrganizerUser};
 use crate::web::json::JsonBody;
-
-impl From<ActivityInput> for ActivityCommand {
-    fn from(i: ActivityInput) -> Self {
-        ActivityCommand {
-            member_id: i.member_id,
-            started_at: Start::Instant(i.started_at.unwrap_or_default()),
-            duration_minutes: i.duration_minutes,
-            type_key: i.type_key.unwrap_or_default(),
-            format: i.format.unwrap_or_default(),
-            venue: i.venue.unwrap_or_default(),
-            coach_id: i.coach_id,
-            notes: i.notes.unwrap_or_default(),
-        }
-    }
-}
-
-/// A CSV file to save rather than show.
-#[derive(Responder)]
-pub struct CsvDownload {
-    body: (ContentType, Vec<u8>),
-    disposition: Header<'static>,
-}
-
-impl From<CsvFile> for CsvDownload {
-    fn from(file: CsvFile) -> Self {
-        CsvDownload {
-            body: (ContentType::CSV, file.body),
-            disposition: Header::new(
-                "Content-Disposition",
-                format!("attachment; filename=\"{}\"", file.filename),
-            ),
-        }
-    }
-}
 
 #[derive(Serialize)]
 struct Deleted {

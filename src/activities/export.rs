@@ -1,30 +1,10 @@
 //! CSV exports of the activity log.
-//!
-//! Spreadsheets run a cell that starts with `=`, `+`, `-` or `@` (and some also after a tab or
-//! carriage return) as a formula, so a note like `=HYPERLINK(...)` typed by a member could act
-//! on whoever opens the export. Such cells get a leading apostrophe, which spreadsheets show as
-//! text.
 
 use super::model::{Activity, Person};
 use super::views::LOCAL_FORMAT;
 use crate::clock::{format_in, rfc3339_at, zone};
+use crate::csv_file::{safe_filename_part, CsvFile};
 use crate::error::AppError;
-
-/// A finished CSV file and the name to save it under.
-#[derive(Debug, Clone)]
-pub struct CsvFile {
-    pub filename: String,
-    pub body: Vec<u8>,
-}
-
-/// `value`, made inert for spreadsheets.
-pub fn cell(value: &str) -> String {
-    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_string()
-    }
-}
 
 const ACTIVITY_COLUMNS: [&str; 12] = [
     "id",
@@ -63,32 +43,14 @@ fn activity_cells(a: &Activity) -> Vec<String> {
     ]
 }
 
-fn write(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<Vec<u8>, AppError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(header).map_err(AppError::internal)?;
-    for row in rows {
-        w.write_record(row.iter().map(|v| cell(v))).map_err(AppError::internal)?;
-    }
-    w.into_inner().map_err(|e| AppError::internal(e.to_string()))
-}
-
-/// Keeps a filename part to letters, digits, `-` and `_`, whatever a username holds.
-fn safe_filename_part(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
-        .collect()
-}
-
 fn today(now: i64) -> String {
     format_in(now, chrono_tz::UTC, "%Y-%m-%d")
 }
 
 /// One member's entries: `activities-<username>-<date>.csv`.
 pub fn member_csv(rows: &[Activity], username: &str, now: i64) -> Result<CsvFile, AppError> {
-    Ok(CsvFile {
-        filename: format!("activities-{}-{}.csv", safe_filename_part(username), today(now)),
-        body: write(&ACTIVITY_COLUMNS, rows.iter().map(activity_cells))?,
-    })
+    let filename = format!("activities-{}-{}.csv", safe_filename_part(username), today(now));
+    CsvFile::write(filename, &ACTIVITY_COLUMNS, rows.iter().map(activity_cells))
 }
 
 /// Entries of any members, each row naming its member: `activities-all-<date>.csv`.
@@ -103,28 +65,5 @@ pub fn club_csv(rows: &[Activity], now: i64) -> Result<CsvFile, AppError> {
         out.append(&mut row);
         out
     });
-    Ok(CsvFile {
-        filename: format!("activities-all-{}.csv", today(now)),
-        body: write(&header, cells)?,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formula_starts_are_neutralised_and_other_text_is_kept() {
-        for risky in ["=1+1", "+1", "-2", "@SUM(A1)", "\tx", "\rx"] {
-            assert_eq!(cell(risky), format!("'{risky}"));
-        }
-        for plain in ["Practice", "1 = 1", "", "ice rink, hall 2", "'quoted"] {
-            assert_eq!(cell(plain), plain);
-        }
-    }
-
-    #[test]
-    fn filenames_hold_only_safe_characters() {
-        assert_eq!(safe_filename_part("ann.b\"; x"), "ann_b___x");
-    }
+    CsvFile::write(format!("activities-all-{}.csv", today(now)), &header, cells)
 }

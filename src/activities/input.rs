@@ -7,6 +7,8 @@
 use rocket::FromForm;
 use serde::Deserialize;
 
+use super::service::{ActivityCommand, Start};
+
 /// `POST /api/v1/activities` and `PUT /api/v1/activities/<id>`. Missing fields are reported by
 /// the service with the other invalid ones, so one answer names everything to fix.
 #[derive(Debug, Default, Deserialize)]
@@ -81,4 +83,21 @@ pub struct TypeChangeInput {
     pub label: Option<String>,
     pub position: Option<i64>,
     pub archived: Option<bool>,
+}
+
+// ----- what each body becomes -----
+
+impl From<ActivityInput> for ActivityCommand {
+    fn from(i: ActivityInput) -> Self {
+        ActivityCommand {
+            member_id: i.member_id,
+            started_at: Start::Instant(i.started_at.unwrap_or_default()),
+            duration_minutes: i.duration_minutes,
+            type_key: i.type_key.unwrap_or_default(),
+            format: i.format.unwrap_or_default(),
+            venue: i.venue.unwrap_or_default(),
+            coach_id: i.coach_id,
+            notes: i.notes.unwrap_or_default(),
+        }
+    }
 }

@@ -10,7 +10,7 @@ use chrono::{NaiveDate, TimeZone};
 use rusqlite::Connection;
 use serde_json::json;
 
-use super::export::{self, CsvFile};
+use super::export;
 use super::model::{Activity, ActivityType, Filter, Format, Member, NewActivity};
 use super::repo;
 use super::views::{
@@ -20,6 +20,7 @@ use super::views::{
 use crate::accounts::model::{Actor, Role};
 use crate::audit::{self, AuditEvent};
 use crate::clock::{self, zone};
+use crate::csv_file::CsvFile;
 use crate::ctx::Ctx;
 use crate::error::{AppError, Validator};
 use crate::paging::{Paging, Sizes};

@@ -6,4 +6,5 @@ pub mod newest;
 pub mod pages;
 pub mod restore;
 pub mod service;
+pub mod shared;
 pub mod views;

@@ -3,10 +3,10 @@
 use rocket::{get, post, routes, Route};
 use rocket_dyn_templates::Template;
 
-use super::api::{send, BackupDownload};
-use super::service;
+use super::{service, shared};
 use crate::error::AppError;
 use crate::web::csrf::{CsrfForm, NoFields};
+use crate::web::download::BackupDownload;
 use crate::web::guards::{AdminUser, App, Client};
 use crate::web::page::{PageResponse, Shell};
 
@@ -48,7 +48,7 @@ async fn download(
     client: Client,
     name: &str,
 ) -> Result<BackupDownload, AppError> {
-    send(&admin, &app, &client, name.to_string()).await
+    shared::send(&admin, &app, &client, name.to_string()).await
 }
 
 pub fn routes() -> Vec<Route> {

@@ -13,29 +13,6 @@ use crate::error::AppError;
 use crate::web::guards::{ActiveMember, AdminUser, App};
 use crate::web::json::JsonBody;
 
-impl From<ServiceInput> for ServiceCmd {
-    fn from(i: ServiceInput) -> Self {
-        ServiceCmd {
-            name: i.name.unwrap_or_default(),
-            duration_minutes: i.duration_minutes,
-            notes: i.notes.unwrap_or_default(),
-            archived: i.archived,
-        }
-    }
-}
-
-impl From<ListQuery> for AdminFilter {
-    fn from(q: ListQuery) -> Self {
-        AdminFilter { status: q.status, from: q.from, to: q.to }
-    }
-}
-
-impl From<CompleteInput> for CompleteCmd {
-    fn from(i: CompleteInput) -> Self {
-        CompleteCmd { activity_type: i.activity_type, format: i.format }
-    }
-}
-
 /// The API reads `requested_start` as RFC 3339.
 fn api_request(i: BookingInput) -> RequestBooking {
     RequestBooking {

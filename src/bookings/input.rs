@@ -3,6 +3,8 @@
 use rocket::FromForm;
 use serde::Deserialize;
 
+use super::service::{AdminFilter, CompleteCmd, ServiceCmd};
+
 /// `POST /api/v1/admin/services`, `PUT /api/v1/admin/services/<id>` and the admin forms.
 #[derive(Debug, Default, Deserialize, FromForm)]
 #[serde(default, deny_unknown_fields)]
@@ -50,4 +52,29 @@ pub struct ListQuery {
     pub status: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
+}
+
+// ----- what each body becomes -----
+
+impl From<ServiceInput> for ServiceCmd {
+    fn from(i: ServiceInput) -> Self {
+        ServiceCmd {
+            name: i.name.unwrap_or_default(),
+            duration_minutes: i.duration_minutes,
+            notes: i.notes.unwrap_or_default(),
+            archived: i.archived,
+        }
+    }
+}
+
+impl From<ListQuery> for AdminFilter {
+    fn from(q: ListQuery) -> Self {
+        AdminFilter { status: q.status, from: q.from, to: q.to }
+    }
+}
+
+impl From<CompleteInput> for CompleteCmd {
+    fn from(i: CompleteInput) -> Self {
+        CompleteCmd { activity_type: i.activity_type, format: i.format }
+    }
 }

@@ -6,11 +6,11 @@ use rocket::{delete, get, post, put, routes, Route};
 use serde_json::{json, Value};
 
 use super::input::ContactPreferenceInput;
-use super::pages::NoIndex;
 use super::service;
 use super::views::{Card, ContactPreferenceView, OwnCard, Shared};
 use crate::error::AppError;
 use crate::web::guards::{ActiveMember, App};
+use crate::web::headers::NoIndex;
 use crate::web::json::JsonBody;
 
 #[get("/card")]

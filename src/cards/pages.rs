@@ -1,8 +1,7 @@
 //! Card pages: `/card`, where members preview, share and stop sharing their card, and
 //! `/cards/{token}`, the public page behind a share link.
 
-use rocket::http::Header;
-use rocket::{get, post, routes, Responder, Route};
+use rocket::{get, post, routes, Route};
 use rocket_dyn_templates::Template;
 
 use super::input::ContactPreferenceForm;
@@ -11,24 +10,11 @@ use super::views::{OwnCardPage, PublicCardPage};
 use crate::error::AppError;
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::guards::{ActiveMember, App};
+use crate::web::headers::NoIndex;
 use crate::web::page::{PageResponse, Shell};
 
 const OWN: &str = "cards/own.html";
 const PUBLIC: &str = "cards/public.html";
-
-/// A response search engines are asked to keep out of their index: shared cards are meant for
-/// the people a member hands the link to.
-#[derive(Responder)]
-pub struct NoIndex<T> {
-    inner: T,
-    robots: Header<'static>,
-}
-
-impl<T> NoIndex<T> {
-    pub fn new(inner: T) -> Self {
-        NoIndex { inner, robots: Header::new("X-Robots-Tag", "noindex") }
-    }
-}
 
 async fn own_page(app: &App, member: &ActiveMember) -> Result<OwnCardPage, AppError> {
     let actor = member.actor();

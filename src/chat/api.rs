@@ -14,34 +14,6 @@ use crate::error::AppError;
 use crate::web::guards::{ActiveMember, App};
 use crate::web::json::JsonBody;
 
-impl From<GroupInput> for GroupCmd {
-    fn from(i: GroupInput) -> Self {
-        GroupCmd {
-            name: i.name.unwrap_or_default(),
-            description: i.description.unwrap_or_default(),
-            member_ids: i.member_ids,
-        }
-    }
-}
-
-impl From<RenameInput> for RenameCmd {
-    fn from(i: RenameInput) -> Self {
-        RenameCmd { name: i.name, description: i.description }
-    }
-}
-
-impl From<HistoryQuery> for PageQuery {
-    fn from(q: HistoryQuery) -> Self {
-        PageQuery { before: q.before, limit: q.limit }
-    }
-}
-
-impl From<MessageInput> for PostCmd {
-    fn from(i: MessageInput) -> Self {
-        PostCmd { content: i.content.unwrap_or_default(), client_sent_at: i.client_sent_at }
-    }
-}
-
 /// `?all=true`: admins also list the groups they are not in. Read here rather than as an
 /// `Option<bool>`, which Rocket would quietly turn into "no" for a value it cannot read.
 #[get("/conversations?<all>")]

@@ -3,6 +3,8 @@
 use rocket::FromForm;
 use serde::Deserialize;
 
+use super::service::{GroupCmd, PageQuery, PostCmd, RenameCmd};
+
 /// `POST /api/v1/conversations` and the new-group form.
 #[derive(Debug, Default, Deserialize, FromForm)]
 #[serde(default, deny_unknown_fields)]
@@ -57,4 +59,34 @@ pub struct ReadInput {
 pub struct HistoryQuery {
     pub before: Option<String>,
     pub limit: Option<String>,
+}
+
+// ----- what each body becomes -----
+
+impl From<GroupInput> for GroupCmd {
+    fn from(i: GroupInput) -> Self {
+        GroupCmd {
+            name: i.name.unwrap_or_default(),
+            description: i.description.unwrap_or_default(),
+            member_ids: i.member_ids,
+        }
+    }
+}
+
+impl From<RenameInput> for RenameCmd {
+    fn from(i: RenameInput) -> Self {
+        RenameCmd { name: i.name, description: i.description }
+    }
+}
+
+impl From<HistoryQuery> for PageQuery {
+    fn from(q: HistoryQuery) -> Self {
+        PageQuery { before: q.before, limit: q.limit }
+    }
+}
+
+impl From<MessageInput> for PostCmd {
+    fn from(i: MessageInput) -> Self {
+        PostCmd { content: i.content.unwrap_or_default(), client_sent_at: i.client_sent_at }
+    }
 }

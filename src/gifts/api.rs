@@ -1,7 +1,7 @@
 //! JSON endpoints under /api/v1/exchanges: organizers' management, participants' own entry,
 //! the public registration; and the organizer right under /api/v1/admin/members.
 
-use rocket::http::{ContentType, Header, Status};
+use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{delete, get, post, put, routes, Responder, Route};
 
@@ -18,38 +18,9 @@ use super::views::{
 use crate::accounts::codes::{self, EmailFlow};
 use crate::error::AppError;
 use crate::ratelimit::Admitted;
+use crate::web::download::CsvDownload;
 use crate::web::guards::{AdminUser, App, Client, CurrentUser, OrganizerUser};
 use crate::web::json::JsonBody;
-
-impl From<ExchangeInput> for ExchangeCmd {
-    fn from(i: ExchangeInput) -> Self {
-        ExchangeCmd {
-            name: i.name.unwrap_or_default(),
-            description: i.description.unwrap_or_default(),
-            budget: i.budget.unwrap_or_default(),
-            max_participants: i.max_participants,
-            registration_close_date: i.registration_close_date.unwrap_or_default(),
-            exchange_date: i.exchange_date.unwrap_or_default(),
-            timezone: i.timezone.unwrap_or_default(),
-        }
-    }
-}
-
-impl From<ExclusionInput> for ExclusionCmd {
-    fn from(i: ExclusionInput) -> Self {
-        ExclusionCmd { participant_a: i.participant_a, participant_b: i.participant_b }
-    }
-}
-
-impl From<MeInput> for MeCmd {
-    fn from(i: MeInput) -> Self {
-        MeCmd { name: i.name, gift_ideas: i.gift_ideas, reminders: i.reminders }
-    }
-}
-
-/// The same sentence whatever happened behind it.
-pub const ACCESS_SENT: &str =
-    "If this address is registered for the exchange, a link to your exchange page is on its way.";
 
 /// The answer to match and rematch: the matched exchange, or 409 `no_match_possible` with the
 /// usual error body plus the explanation (`reason`, `participant`, `blamed`, `fix`).
@@ -257,35 +228,12 @@ async fn matches(user: OrganizerUser, id: i64, app: App) -> Result<Json<Vec<Matc
     Ok(Json(app.read(move |tx, _| service::matches(tx, &actor, id)).await?))
 }
 
-/// A confidential download, never cached on the way.
-#[derive(Responder)]
-pub struct CsvDownload {
-    body: Vec<u8>,
-    content_type: ContentType,
-    disposition: Header<'static>,
-    cache: Header<'static>,
-}
-
-impl CsvDownload {
-    pub fn of(file: crate::activities::export::CsvFile) -> Self {
-        CsvDownload {
-            body: file.body,
-            content_type: ContentType::CSV,
-            disposition: Header::new(
-                "Content-Disposition",
-                format!("attachment; filename=\"{}\"", file.filename),
-            ),
-            cache: Header::new("Cache-Control", "no-store"),
-        }
-    }
-}
-
 /// Written (not read) because the export is audited.
 #[get("/exchanges/<id>/matches.csv")]
 async fn matches_csv(user: OrganizerUser, id: i64, app: App) -> Result<CsvDownload, AppError> {
     let actor = user.actor();
     let file = app.write(move |tx, ctx| service::matches_csv(tx, ctx, &actor, id)).await?;
-    Ok(CsvDownload::of(file))
+    Ok(file.into())
 }
 
 // ----- participants -----
@@ -352,11 +300,7 @@ async fn join(
     input: JsonBody<JoinInput>,
     app: App,
 ) -> Result<(Status, Json<Registered>), AppError> {
-    let i = input.into_inner();
-    let cmd = JoinCmd {
-        gift_ideas: i.gift_ideas.unwrap_or_default(),
-        reminders: i.reminders.unwrap_or(true),
-    };
+    let cmd = JoinCmd::from(input.into_inner());
     let actor = user.actor();
     let done = app.write(move |tx, ctx| service::join(tx, ctx, &actor, &slug, cmd)).await?;
     Ok((Status::Created, Json(done)))
@@ -374,7 +318,7 @@ async fn request_access(
     app.write_later("exchange access link", move |tx, ctx| {
         service::request_access(tx, ctx, &slug, &email)
     })?;
-    Ok(Json(MessageView { message: ACCESS_SENT.into() }))
+    Ok(Json(MessageView { message: super::views::ACCESS_SENT.into() }))
 }
 
 // ----- the organizer right -----

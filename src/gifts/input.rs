@@ -3,7 +3,7 @@
 use rocket::FromForm;
 use serde::Deserialize;
 
-use super::service::Registration;
+use super::service::{ExchangeCmd, ExclusionCmd, JoinCmd, MeCmd, Registration};
 use crate::accounts::service::ClientInfo;
 
 /// `POST /api/v1/exchanges`, `PUT /api/v1/exchanges/{id}` (the whole exchange) and the admin
@@ -106,4 +106,42 @@ pub struct ExclusionInput {
 #[serde(deny_unknown_fields)]
 pub struct OrganizerInput {
     pub organizer: bool,
+}
+
+// ----- what each body becomes -----
+
+impl From<ExchangeInput> for ExchangeCmd {
+    fn from(i: ExchangeInput) -> Self {
+        ExchangeCmd {
+            name: i.name.unwrap_or_default(),
+            description: i.description.unwrap_or_default(),
+            budget: i.budget.unwrap_or_default(),
+            max_participants: i.max_participants,
+            registration_close_date: i.registration_close_date.unwrap_or_default(),
+            exchange_date: i.exchange_date.unwrap_or_default(),
+            timezone: i.timezone.unwrap_or_default(),
+        }
+    }
+}
+
+impl From<ExclusionInput> for ExclusionCmd {
+    fn from(i: ExclusionInput) -> Self {
+        ExclusionCmd { participant_a: i.participant_a, participant_b: i.participant_b }
+    }
+}
+
+impl From<MeInput> for MeCmd {
+    fn from(i: MeInput) -> Self {
+        MeCmd { name: i.name, gift_ideas: i.gift_ideas, reminders: i.reminders }
+    }
+}
+
+impl From<JoinInput> for JoinCmd {
+    /// Reminders are on unless turned off.
+    fn from(input: JoinInput) -> Self {
+        JoinCmd {
+            gift_ideas: input.gift_ideas.unwrap_or_default(),
+            reminders: input.reminders.unwrap_or(true),
+        }
+    }
 }

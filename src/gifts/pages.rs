@@ -6,7 +6,6 @@ use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, Route};
 
-use super::api::ACCESS_SENT;
 use super::input::{
     AccessInput, AccessRequestInput, ActionInput, DeleteInput, ExchangeInput, ExclusionInput,
     MeInput, OrganizerInput, RegisterInput,
@@ -450,7 +449,7 @@ async fn request_access(
                 service::request_access(tx, ctx, &slug, &email)
             })
         });
-    let page = DonePage { exchange_name: None, message: ACCESS_SENT.into() };
+    let page = DonePage { exchange_name: None, message: super::views::ACCESS_SENT.into() };
     match queued {
         Ok(()) => Ok(PageResponse::page(shell.render(DONE, &page))),
         Err(err) => {

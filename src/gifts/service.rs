@@ -28,10 +28,10 @@ use super::views::{
 use crate::accounts::model::{Actor, AuthUser, Role, TokenPurpose, UserStatus};
 use crate::accounts::repo::{self as accounts, NewCodeToken, NewUser};
 use crate::accounts::service::{check_email, normalize_email, ClientInfo, GUEST_EMAIL_DOMAIN};
-use crate::activities::export::{cell, CsvFile};
 use crate::audit::{self, AuditEvent};
 use crate::clock::is_time_zone;
 use crate::crypto::{random_code, random_token, token_hash};
+use crate::csv_file::CsvFile;
 use crate::ctx::Ctx;
 use crate::email;
 use crate::error::{AppError, Validator};
@@ -866,29 +866,15 @@ pub fn matches_csv(
     id: i64,
 ) -> Result<CsvFile, AppError> {
     let pairs = matches(conn, actor, id)?;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "giver_name",
-        "giver_email",
-        "receiver_name",
-        "receiver_email",
-        "receiver_gift_ideas",
-    ])
-    .map_err(AppError::internal)?;
-    for m in &pairs {
-        let row = [
-            &m.giver.name,
-            &m.giver.email,
-            &m.receiver.name,
-            &m.receiver.email,
-            &m.receiver_gift_ideas,
-        ];
-        w.write_record(row.iter().map(|v| cell(v))).map_err(AppError::internal)?;
-    }
-    let body = w.into_inner().map_err(|e| AppError::internal(e.to_string()))?;
+    let header =
+        ["giver_name", "giver_email", "receiver_name", "receiver_email", "receiver_gift_ideas"];
+    let rows = pairs.iter().map(|m| {
+        [&m.giver.name, &m.giver.email, &m.receiver.name, &m.receiver.email, &m.receiver_gift_ideas]
+    });
+    let file = CsvFile::write(format!("gift-exchange-{id}-matches.csv"), &header, rows)?;
     let detail = json!({ "pairs": pairs.len() });
     record(conn, ctx, actor.user_id(), "exchange_matches_exported", id, detail)?;
-    Ok(CsvFile { filename: format!("gift-exchange-{id}-matches.csv"), body })
+    Ok(file)
 }
 
 // ----- registration and access -----

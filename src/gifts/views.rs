@@ -15,6 +15,10 @@ pub fn human_date(date: &str) -> String {
 }
 
 /// An exchange as admins and organizers see it.
+/// The same sentence whatever happened behind it.
+pub const ACCESS_SENT: &str =
+    "If this address is registered for the exchange, a link to your exchange page is on its way.";
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ExchangeView {
     pub id: i64,

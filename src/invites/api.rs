@@ -12,18 +12,6 @@ use crate::error::AppError;
 use crate::web::guards::{AdminUser, App};
 use crate::web::json::JsonBody;
 
-impl From<InviteInput> for CreateInvite {
-    fn from(i: InviteInput) -> Self {
-        CreateInvite {
-            name: i.name.unwrap_or_default(),
-            email: i.email.unwrap_or_default(),
-            roles: i.roles,
-            max_uses: i.max_uses,
-            expires_in_days: i.expires_in_days,
-        }
-    }
-}
-
 #[post("/admin/invites", data = "<input>")]
 async fn create(
     admin: AdminUser,

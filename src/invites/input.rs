@@ -3,6 +3,8 @@
 use rocket::FromForm;
 use serde::Deserialize;
 
+use super::service::CreateInvite;
+
 /// `POST /api/v1/admin/invites` and the admin form. Leave `email` empty for a shareable link.
 #[derive(Debug, Default, Deserialize, FromForm)]
 #[serde(default, deny_unknown_fields)]
@@ -14,4 +16,18 @@ pub struct InviteInput {
     pub max_uses: Option<i64>,
     /// Empty or absent: 7 days.
     pub expires_in_days: Option<i64>,
+}
+
+// ----- what each body becomes -----
+
+impl From<InviteInput> for CreateInvite {
+    fn from(i: InviteInput) -> Self {
+        CreateInvite {
+            name: i.name.unwrap_or_default(),
+            email: i.email.unwrap_or_default(),
+            roles: i.roles,
+            max_uses: i.max_uses,
+            expires_in_days: i.expires_in_days,
+        }
+    }
 }

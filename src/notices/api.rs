@@ -6,7 +6,6 @@ use rocket::serde::json::Json;
 use rocket::{delete, get, post, put, routes, Route};
 
 use super::input::{NoticeInput, PageQuery, ReplyInput, SettingsInput};
-use super::model::Recipients;
 use super::service::{self, ListQuery, SendNotice};
 use super::views::{
     DeletedView, MessageDetail, MessageItem, MessageList, NoticeDetail, ReplyView, SentList,
@@ -15,23 +14,6 @@ use super::views::{
 use crate::error::AppError;
 use crate::web::guards::{ActiveMember, AdminUser, App};
 use crate::web::json::JsonBody;
-
-impl From<NoticeInput> for SendNotice {
-    fn from(i: NoticeInput) -> Self {
-        SendNotice {
-            subject: i.subject,
-            body: i.body,
-            to: Recipients::from_json(i.to.as_ref()),
-            email: i.email.unwrap_or(true),
-        }
-    }
-}
-
-impl From<PageQuery> for ListQuery {
-    fn from(q: PageQuery) -> Self {
-        ListQuery { page: q.page, per_page: q.per_page }
-    }
-}
 
 // ----- members -----
 

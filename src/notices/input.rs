@@ -5,6 +5,9 @@
 use rocket::FromForm;
 use serde::Deserialize;
 
+use super::model::Recipients;
+use super::service::{ListQuery, SendNotice};
+
 /// `POST /api/v1/admin/messages`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -52,4 +55,23 @@ pub struct SettingsInput {
 pub struct PageQuery {
     pub page: Option<String>,
     pub per_page: Option<String>,
+}
+
+// ----- what each body becomes -----
+
+impl From<NoticeInput> for SendNotice {
+    fn from(i: NoticeInput) -> Self {
+        SendNotice {
+            subject: i.subject,
+            body: i.body,
+            to: Recipients::from_json(i.to.as_ref()),
+            email: i.email.unwrap_or(true),
+        }
+    }
+}
+
+impl From<PageQuery> for ListQuery {
+    fn from(q: PageQuery) -> Self {
+        ListQuery { page: q.page, per_page: q.per_page }
+    }
 }

@@ -11,10 +11,10 @@ use super::service;
 use super::views::{
     AccessSent, Deleted, DeletionView, ImportPreview, ImportResult, PersonSummary, SessionsEnded,
 };
-use crate::activities::api::CsvDownload;
 use crate::error::{AppError, ErrorKind};
 use crate::members::manage;
 use crate::members::views::MemberDetail;
+use crate::web::download::CsvDownload;
 use crate::web::guards::{AdminUser, App, Client};
 use crate::web::json::{JsonBody, MaybeJson};
 

@@ -19,10 +19,10 @@ use super::views::{
 use crate::accounts::codes::{self, NewMember};
 use crate::accounts::model::{Actor, Role};
 use crate::accounts::service::{check_email, check_phone, normalize_email};
-use crate::activities::export::{cell, CsvFile};
 use crate::audit::{self, AuditEvent};
 use crate::clock::rfc3339_at;
 use crate::crypto::random_token;
+use crate::csv_file::CsvFile;
 use crate::ctx::Ctx;
 use crate::error::AppError;
 
@@ -328,7 +328,6 @@ pub fn export(conn: &Connection, actor: &Actor, query: &ListQuery) -> Result<Csv
     admin_only(actor)?;
     let q = parse_query(query)?;
     let rows = repo::list_people(conn, &q.filter, q.sort, q.descending, None, 0)?;
-    let mut w = csv::Writer::from_writer(Vec::new());
     let header = [
         "id",
         "username",
@@ -343,10 +342,9 @@ pub fn export(conn: &Connection, actor: &Actor, query: &ListQuery) -> Result<Csv
         "member_since",
         "last_login_at",
     ];
-    w.write_record(header).map_err(AppError::internal)?;
-    for r in rows {
+    let records = rows.into_iter().map(|r| {
         let roles = r.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" ");
-        let record = [
+        [
             r.user_id.to_string(),
             r.username,
             r.email,
@@ -359,9 +357,7 @@ pub fn export(conn: &Connection, actor: &Actor, query: &ListQuery) -> Result<Csv
             rfc3339_at(r.created_at),
             rfc3339_at(r.member_since),
             r.last_login_at.map(rfc3339_at).unwrap_or_default(),
-        ];
-        w.write_record(record.iter().map(|v| cell(v))).map_err(AppError::internal)?;
-    }
-    let body = w.into_inner().map_err(|e| AppError::internal(e.to_string()))?;
-    Ok(CsvFile { filename: "members.csv".into(), body })
+        ]
+    });
+    CsvFile::write("members.csv".into(), &header, records)
 }

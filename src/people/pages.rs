@@ -12,12 +12,12 @@ use super::views::{
     DeletionPage, ImportPage, ImportPreviewPage, ListFilter, MemberList, MembersPage,
 };
 use crate::accounts::model::Actor;
-use crate::activities::api::CsvDownload;
 use crate::ctx::Ctx;
 use crate::db::Tx;
 use crate::error::AppError;
 use crate::members::pages::record_with_error;
 use crate::web::csrf::{CsrfForm, NoFields};
+use crate::web::download::CsvDownload;
 use crate::web::guards::{AdminUser, App, Client};
 use crate::web::page::{PageResponse, Shell};
 

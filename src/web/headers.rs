@@ -1,10 +1,11 @@
-//! Fairings that give every response a request id and the security headers.
+//! Fairings that give every response a request id and the security headers, and the header
+//! that keeps a shared page out of search engines.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::Header;
-use rocket::{Data, Request, Response};
+use rocket::{Data, Request, Responder, Response};
 
 /// This request's id (also sent back as `X-Request-Id` and written next to logged errors).
 pub struct RequestId(pub String);
@@ -65,5 +66,19 @@ impl Fairing for SecurityHeaders {
             // Pages and API answers are personal; only assets opt into caching.
             res.set_header(Header::new("Cache-Control", "no-store"));
         }
+    }
+}
+
+/// A response search engines are asked to keep out of their index: shared cards are meant for
+/// the people a member hands the link to.
+#[derive(Responder)]
+pub struct NoIndex<T> {
+    inner: T,
+    robots: Header<'static>,
+}
+
+impl<T> NoIndex<T> {
+    pub fn new(inner: T) -> Self {
+        NoIndex { inner, robots: Header::new("X-Robots-Tag", "noindex") }
     }
 }

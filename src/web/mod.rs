@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod chart;
 pub mod csrf;
+pub mod download;
 pub mod errors;
 pub mod guards;
 pub mod headers;

@@ -7,8 +7,8 @@ use rocket::{get, put, routes, Route};
 use super::input::{AuditQuery, RetentionInput};
 use super::service;
 use super::views::{AuditList, RetentionView};
-use crate::activities::api::CsvDownload;
 use crate::error::AppError;
+use crate::web::download::CsvDownload;
 use crate::web::guards::{AdminUser, App, Client};
 use crate::web::json::JsonBody;
 

@@ -7,9 +7,9 @@ use super::input::AuditQuery;
 use super::repo::{self, Filter};
 use super::views::{AuditEntry, AuditList, FilterView, RetentionView};
 use crate::accounts::model::Actor;
-use crate::activities::export::{cell, CsvFile};
 use crate::audit::{self, AuditEvent};
 use crate::clock::{format_in, rfc3339_at};
+use crate::csv_file::CsvFile;
 use crate::ctx::Ctx;
 use crate::error::{AppError, Validator};
 use crate::settings;
@@ -107,11 +107,9 @@ pub fn export(
     admin_only(actor)?;
     let (filter, view, _) = parse_query(conn, q)?;
     let rows = repo::list(conn, &filter, EXPORT_LIMIT, 0)?;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["id", "at_utc", "actor_id", "actor", "kind", "target", "detail", "ip"])
-        .map_err(AppError::internal)?;
-    for r in &rows {
-        let record = [
+    let header = ["id", "at_utc", "actor_id", "actor", "kind", "target", "detail", "ip"];
+    let records = rows.iter().map(|r| {
+        [
             r.id.to_string(),
             rfc3339_at(r.at),
             r.actor_id.map(|id| id.to_string()).unwrap_or_default(),
@@ -120,11 +118,11 @@ pub fn export(
             r.target.clone().unwrap_or_default(),
             r.detail.clone().unwrap_or_default(),
             r.ip.clone().unwrap_or_default(),
-        ];
-        w.write_record(record.iter().map(|v| cell(v))).map_err(AppError::internal)?;
-    }
-    let body = w.into_inner().map_err(|e| AppError::internal(e.to_string()))?;
+        ]
+    });
     let now = ctx.now_unix();
+    let filename = format!("audit-{}.csv", format_in(now, chrono_tz::UTC, "%Y-%m-%d"));
+    let file = CsvFile::write(filename, &header, records)?;
     let event = AuditEvent::new("audit_exported")
         .actor_opt(actor.user_id())
         .detail(json!({
@@ -132,10 +130,7 @@ pub fn export(
         }))
         .ip(ip);
     audit::record(conn, event, now)?;
-    Ok(CsvFile {
-        filename: format!("audit-{}.csv", format_in(now, chrono_tz::UTC, "%Y-%m-%d")),
-        body,
-    })
+    Ok(file)
 }
 
 /// Sets how many days entries are kept (7 to 3650; 422 `days` otherwise, or when `days` is
