@@ -5,7 +5,7 @@ use rocket::serde::json::Json;
 use rocket::{delete, get, post, put, routes, Route};
 use serde::Serialize;
 
-use super::codes::{self, CreatedMember, EmailFlow, NewMember};
+use super::codes::{self, EmailFlow};
 use super::input::*;
 use super::service::{self, ClientInfo, DevicesView, Grant, LoginOutcome};
 use super::shared;
@@ -15,7 +15,7 @@ use super::views::{
 };
 use crate::error::AppError;
 use crate::ratelimit::Admitted;
-use crate::web::guards::{AdminUser, App, Client, CurrentUser, MaybeUser, SessionCookie};
+use crate::web::guards::{App, Client, CurrentUser, MaybeUser, SessionCookie};
 use crate::web::json::JsonBody;
 
 /// What a sign-in step answers: done, a second-factor challenge, or API tokens.
@@ -310,18 +310,6 @@ async fn guest(
     Ok((Status::Created, Json(MessageView::new("Welcome, guest"))))
 }
 
-/// `POST /api/v1/admin/members`: pre-registers a member (status `invited`, no password).
-#[post("/admin/members", data = "<input>")]
-async fn create_member(
-    admin: AdminUser,
-    input: JsonBody<NewMemberInput>,
-    app: App,
-) -> Result<(Status, Json<CreatedMember>), AppError> {
-    let (actor, cmd) = (admin.actor(), NewMember::from(input.into_inner()));
-    let created = app.write(move |tx, ctx| codes::create_member(tx, ctx, &actor, cmd)).await?;
-    Ok((Status::Created, Json(created)))
-}
-
 pub fn routes() -> Vec<Route> {
     routes![
         login,
@@ -344,7 +332,6 @@ pub fn routes() -> Vec<Route> {
         revoke_tokens,
         revoke_all,
         two_factor,
-        guest,
-        create_member
+        guest
     ]
 }

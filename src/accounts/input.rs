@@ -5,9 +5,7 @@
 use rocket::FromForm;
 use serde::Deserialize;
 
-use super::codes::{
-    ClaimCommand, MagicCommand, MagicProof, NewMember, ResetCommand, VerifyCommand,
-};
+use super::codes::{ClaimCommand, MagicCommand, MagicProof, ResetCommand, VerifyCommand};
 use super::service::{
     ChangePasswordCommand, ClientInfo, Grant, GuestCommand, LoginCommand, RegisterCommand,
     SetPasswordCommand, SetupCommand,
@@ -148,20 +146,6 @@ pub struct GuestInput {
     pub display_name: String,
 }
 
-/// `POST /api/v1/admin/members`: pre-register a member who then claims the account.
-#[derive(Default, Deserialize, FromForm)]
-#[serde(default, deny_unknown_fields)]
-pub struct NewMemberInput {
-    #[field(default = String::new())]
-    pub email: String,
-    #[field(default = String::new())]
-    pub first_name: String,
-    #[field(default = String::new())]
-    pub last_name: String,
-    pub phone: Option<String>,
-    pub roles: Vec<String>,
-}
-
 // ----- what each body becomes -----
 
 impl LoginInput {
@@ -284,17 +268,5 @@ impl ChangePasswordInput {
 impl GuestInput {
     pub fn into_command(self, client: ClientInfo) -> GuestCommand {
         GuestCommand { display_name: self.display_name, client }
-    }
-}
-
-impl From<NewMemberInput> for NewMember {
-    fn from(input: NewMemberInput) -> Self {
-        NewMember {
-            email: input.email,
-            first_name: input.first_name,
-            last_name: input.last_name,
-            phone: input.phone.unwrap_or_default(),
-            roles: input.roles,
-        }
     }
 }

@@ -7,9 +7,9 @@ use rocket::{get, post, routes, Route};
 use super::input::InviteInput;
 use super::service::{self, CreateInvite};
 use super::views::{CreatedInvite, CreatedLink, InviteForm, InvitesPage, NewMemberForm};
-use crate::accounts::codes::{self, NewMember};
-use crate::accounts::input::NewMemberInput;
 use crate::error::AppError;
+use crate::people::input::NewMemberInput;
+use crate::people::preregister::{self, NewMember};
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::guards::{AdminUser, App};
 use crate::web::page::{PageResponse, Shell};
@@ -122,7 +122,7 @@ async fn add_member(
         phone: input.phone.clone().unwrap_or_default(),
     };
     let (actor, cmd) = (admin.actor(), NewMember::from(input));
-    match app.write(move |tx, ctx| codes::create_member(tx, ctx, &actor, cmd)).await {
+    match app.write(move |tx, ctx| preregister::create_member(tx, ctx, &actor, cmd)).await {
         Ok(created) => {
             let note = format!(
                 "{} was added. They can claim the account at {} with the address {}.",

@@ -1,20 +1,18 @@
 //! JSON API of membership: onboarding and the agreement, the member's own profile, the
-//! directory, and the admin's member records, club fields and agreement.
+//! directory, and the club's fields and agreement as admins set them up.
 
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{delete, get, post, put, routes, Route};
 
-use super::input::{
-    AgreementInput, DirectoryQuery, FieldInput, ProfileInput, SignInput, StatusNoteInput,
-};
-use super::manage;
+use super::club_setup;
+use super::input::{AgreementInput, DirectoryQuery, FieldInput, ProfileInput, SignInput};
 use super::model::ProfileField;
 use super::service;
-use super::views::{AgreementAdminView, DirectoryList, MemberDetail, OnboardingView, ProfileView};
+use super::views::{AgreementAdminView, DirectoryList, OnboardingView, ProfileView};
 use crate::error::AppError;
 use crate::web::guards::{ActiveMember, AdminUser, App, Client, CurrentUser};
-use crate::web::json::{JsonBody, MaybeJson};
+use crate::web::json::JsonBody;
 
 #[get("/onboarding")]
 async fn onboarding(user: CurrentUser, app: App) -> Result<Json<OnboardingView>, AppError> {
@@ -75,60 +73,10 @@ async fn directory(
 
 // ----- admin -----
 
-#[get("/admin/members/<id>")]
-async fn member(admin: AdminUser, id: i64, app: App) -> Result<Json<MemberDetail>, AppError> {
-    let actor = admin.actor();
-    Ok(Json(app.read(move |tx, ctx| manage::detail(tx, ctx, &actor, id)).await?))
-}
-
-/// The body of a status change is optional: `{"note"?}` or nothing.
-fn note_of(input: MaybeJson<StatusNoteInput>) -> Option<String> {
-    input.into_inner().and_then(|i| i.note)
-}
-
-#[post("/admin/members/<id>/activate", data = "<input>")]
-async fn activate(
-    admin: AdminUser,
-    id: i64,
-    input: MaybeJson<StatusNoteInput>,
-    app: App,
-) -> Result<Json<MemberDetail>, AppError> {
-    let (actor, note) = (admin.actor(), note_of(input));
-    let detail =
-        app.write(move |tx, ctx| manage::activate(tx, ctx, &actor, id, note.as_deref())).await?;
-    Ok(Json(detail))
-}
-
-#[post("/admin/members/<id>/disable", data = "<input>")]
-async fn disable(
-    admin: AdminUser,
-    id: i64,
-    input: MaybeJson<StatusNoteInput>,
-    app: App,
-) -> Result<Json<MemberDetail>, AppError> {
-    let (actor, note) = (admin.actor(), note_of(input));
-    let detail =
-        app.write(move |tx, ctx| manage::disable(tx, ctx, &actor, id, note.as_deref())).await?;
-    Ok(Json(detail))
-}
-
-#[post("/admin/members/<id>/enable", data = "<input>")]
-async fn enable(
-    admin: AdminUser,
-    id: i64,
-    input: MaybeJson<StatusNoteInput>,
-    app: App,
-) -> Result<Json<MemberDetail>, AppError> {
-    let (actor, note) = (admin.actor(), note_of(input));
-    let detail =
-        app.write(move |tx, ctx| manage::enable(tx, ctx, &actor, id, note.as_deref())).await?;
-    Ok(Json(detail))
-}
-
 #[get("/admin/profile-fields")]
 async fn fields(admin: AdminUser, app: App) -> Result<Json<Vec<ProfileField>>, AppError> {
     let actor = admin.actor();
-    Ok(Json(app.read(move |tx, _| manage::fields(tx, &actor)).await?))
+    Ok(Json(app.read(move |tx, _| club_setup::fields(tx, &actor)).await?))
 }
 
 #[post("/admin/profile-fields", data = "<input>")]
@@ -138,7 +86,8 @@ async fn add_field(
     app: App,
 ) -> Result<(Status, Json<ProfileField>), AppError> {
     let (actor, input) = (admin.actor(), input.into_inner());
-    let field = app.write(move |tx, ctx| manage::save_field(tx, ctx, &actor, None, input)).await?;
+    let field =
+        app.write(move |tx, ctx| club_setup::save_field(tx, ctx, &actor, None, input)).await?;
     Ok((Status::Created, Json(field)))
 }
 
@@ -150,20 +99,22 @@ async fn change_field(
     app: App,
 ) -> Result<Json<ProfileField>, AppError> {
     let (actor, input) = (admin.actor(), input.into_inner());
-    Ok(Json(app.write(move |tx, ctx| manage::save_field(tx, ctx, &actor, Some(id), input)).await?))
+    Ok(Json(
+        app.write(move |tx, ctx| club_setup::save_field(tx, ctx, &actor, Some(id), input)).await?,
+    ))
 }
 
 #[delete("/admin/profile-fields/<id>")]
 async fn delete_field(admin: AdminUser, id: i64, app: App) -> Result<Status, AppError> {
     let actor = admin.actor();
-    app.write(move |tx, ctx| manage::delete_field(tx, ctx, &actor, id)).await?;
+    app.write(move |tx, ctx| club_setup::delete_field(tx, ctx, &actor, id)).await?;
     Ok(Status::NoContent)
 }
 
 #[get("/admin/agreement")]
 async fn agreement(admin: AdminUser, app: App) -> Result<Json<AgreementAdminView>, AppError> {
     let actor = admin.actor();
-    Ok(Json(app.read(move |tx, _| manage::agreement(tx, &actor)).await?))
+    Ok(Json(app.read(move |tx, _| club_setup::agreement(tx, &actor)).await?))
 }
 
 #[put("/admin/agreement", data = "<input>")]
@@ -173,7 +124,8 @@ async fn publish_agreement(
     app: App,
 ) -> Result<(Status, Json<AgreementAdminView>), AppError> {
     let (actor, input) = (admin.actor(), input.into_inner());
-    let view = app.write(move |tx, ctx| manage::publish_agreement(tx, ctx, &actor, input)).await?;
+    let view =
+        app.write(move |tx, ctx| club_setup::publish_agreement(tx, ctx, &actor, input)).await?;
     Ok((Status::Created, Json(view)))
 }
 
@@ -183,7 +135,7 @@ async fn retire_agreement(
     app: App,
 ) -> Result<Json<AgreementAdminView>, AppError> {
     let actor = admin.actor();
-    let view = app.write(move |tx, ctx| manage::retire_agreement(tx, ctx, &actor)).await?;
+    let view = app.write(move |tx, ctx| club_setup::retire_agreement(tx, ctx, &actor)).await?;
     Ok(Json(view))
 }
 
@@ -195,10 +147,6 @@ pub fn routes() -> Vec<Route> {
         me,
         update_me,
         directory,
-        member,
-        activate,
-        disable,
-        enable,
         fields,
         add_field,
         change_field,

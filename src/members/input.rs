@@ -183,13 +183,6 @@ pub struct AgreementInput {
     pub body: String,
 }
 
-/// An admin's note on a status change (activate, disable, re-enable).
-#[derive(Debug, Default, Deserialize, FromForm)]
-#[serde(default, deny_unknown_fields)]
-pub struct StatusNoteInput {
-    pub note: Option<String>,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,11 +1,13 @@
 //! Members: the onboarding lifecycle (profile, agreement, review, activation), profiles with
-//! club-defined fields, the directory, and the admin's member records.
+//! club-defined fields, and the directory.
 //!
-//! `service` holds what members do for themselves; `manage` what admins do.
+//! `service` holds what members do for themselves and the lifecycle rules; `club_setup` the
+//! fields and agreement admins set up for everyone. What an admin does to one member (the member
+//! record, activating, disabling) lives in `people`.
 
 pub mod api;
+pub mod club_setup;
 pub mod input;
-pub mod manage;
 pub mod model;
 pub mod order_cache;
 pub mod pages;

@@ -1,20 +1,19 @@
-//! Member pages: home, the onboarding wizard, the profile, the directory, and the admin's
-//! member list and record, club fields and agreement screens.
+//! Member pages: home, the onboarding wizard, the profile, the directory, and the admin's club
+//! fields and agreement screens.
 
 use rocket::{get, post, routes, Route};
 use rocket_dyn_templates::Template;
 
-use super::input::StatusNoteInput;
+use super::club_setup;
 use super::input::{
     AgreementInput, Answer, DirectoryQuery, FieldForm, FieldInput, ProfileInput, SignInput,
 };
-use super::manage;
 use super::model::FieldKind;
 use super::repo;
 use super::service;
 use super::views::{
-    AgreementPage, CoachView, DirectoryPage, FieldFormView, FieldsPage, HomeView, MemberPage,
-    OnboardingPage, ProfileChoices, ProfileForm, ProfilePage,
+    AgreementPage, CoachView, DirectoryPage, FieldFormView, FieldsPage, HomeView, OnboardingPage,
+    ProfileChoices, ProfileForm, ProfilePage,
 };
 use crate::accounts::model::{AuthUser, UserStatus};
 use crate::error::AppError;
@@ -201,86 +200,6 @@ async fn directory(
 
 // ----- admin -----
 
-#[get("/admin/members/<id>")]
-async fn member(admin: AdminUser, id: i64, shell: Shell, app: App) -> Result<Template, AppError> {
-    let actor = admin.actor();
-    let member = app.read(move |tx, ctx| manage::detail(tx, ctx, &actor, id)).await?;
-    Ok(shell.render("admin/member.html", &MemberPage { member }))
-}
-
-/// One of the admin's status changes (activate, disable, enable).
-type StatusChange = fn(
-    &crate::db::Tx,
-    &crate::ctx::Ctx,
-    &crate::accounts::model::Actor,
-    i64,
-    Option<&str>,
-) -> Result<super::views::MemberDetail, AppError>;
-
-/// Runs a status change from the member page and shows the result there.
-async fn change_status(
-    admin: AdminUser,
-    id: i64,
-    form: CsrfForm<StatusNoteInput>,
-    shell: Shell,
-    app: App,
-    change: StatusChange,
-    done: &str,
-) -> Result<PageResponse, AppError> {
-    let (actor, note) = (admin.actor(), form.into_inner().note);
-    match app.write(move |tx, ctx| change(tx, ctx, &actor, id, note.as_deref())).await {
-        Ok(_) => Ok(PageResponse::done(format!("/admin/members/{id}"), done)),
-        Err(err) if err.status() == 409 => record_with_error(&admin, &shell, &app, id, err).await,
-        Err(err) => Err(err),
-    }
-}
-
-/// The member's admin record again, showing why an action on it was refused.
-pub(crate) async fn record_with_error(
-    admin: &AdminUser,
-    shell: &Shell,
-    app: &App,
-    id: i64,
-    err: AppError,
-) -> Result<PageResponse, AppError> {
-    let actor = admin.actor();
-    let member = app.read(move |tx, ctx| manage::detail(tx, ctx, &actor, id)).await?;
-    shell.form_error("admin/member.html", &MemberPage { member }, err).map(PageResponse::from)
-}
-
-#[post("/admin/members/<id>/activate", data = "<form>")]
-async fn activate(
-    admin: AdminUser,
-    id: i64,
-    form: CsrfForm<StatusNoteInput>,
-    shell: Shell,
-    app: App,
-) -> Result<PageResponse, AppError> {
-    change_status(admin, id, form, shell, app, manage::activate, "Member activated.").await
-}
-
-#[post("/admin/members/<id>/disable", data = "<form>")]
-async fn disable(
-    admin: AdminUser,
-    id: i64,
-    form: CsrfForm<StatusNoteInput>,
-    shell: Shell,
-    app: App,
-) -> Result<PageResponse, AppError> {
-    change_status(admin, id, form, shell, app, manage::disable, "Account disabled.").await
-}
-
-#[post("/admin/members/<id>/enable", data = "<form>")]
-async fn enable(
-    admin: AdminUser,
-    id: i64,
-    form: CsrfForm<StatusNoteInput>,
-    shell: Shell,
-    app: App,
-) -> Result<PageResponse, AppError> {
-    change_status(admin, id, form, shell, app, manage::enable, "Account enabled again.").await
-}
-
 const FIELDS: &str = "admin/profile_fields.html";
 
 async fn fields_page(
@@ -289,7 +208,7 @@ async fn fields_page(
     form: FieldFormView,
 ) -> Result<FieldsPage, AppError> {
     let actor = admin.actor();
-    let fields = app.read(move |tx, _| manage::fields(tx, &actor)).await?;
+    let fields = app.read(move |tx, _| club_setup::fields(tx, &actor)).await?;
     let kinds = FieldKind::ALL.iter().map(|k| k.as_str()).collect();
     Ok(FieldsPage { fields, form, kinds })
 }
@@ -328,7 +247,7 @@ async fn save_field(
     let form = form.into_inner();
     let typed = FieldFormView::typed(id, &form);
     let (actor, input) = (admin.actor(), FieldInput::from(form));
-    match app.write(move |tx, ctx| manage::save_field(tx, ctx, &actor, id, input)).await {
+    match app.write(move |tx, ctx| club_setup::save_field(tx, ctx, &actor, id, input)).await {
         Ok(_) => Ok(PageResponse::done("/admin/profile-fields", "Field saved.")),
         Err(err) => {
             let page = fields_page(&app, &admin, typed).await?;
@@ -366,7 +285,7 @@ async fn delete_field(
     app: App,
 ) -> Result<PageResponse, AppError> {
     let actor = admin.actor();
-    app.write(move |tx, ctx| manage::delete_field(tx, ctx, &actor, id)).await?;
+    app.write(move |tx, ctx| club_setup::delete_field(tx, ctx, &actor, id)).await?;
     Ok(PageResponse::done("/admin/profile-fields", "Field deleted, with every answer to it."))
 }
 
@@ -378,7 +297,7 @@ async fn agreement_page(
     typed: Option<(String, String)>,
 ) -> Result<AgreementPage, AppError> {
     let actor = admin.actor();
-    let agreement = app.read(move |tx, _| manage::agreement(tx, &actor)).await?;
+    let agreement = app.read(move |tx, _| club_setup::agreement(tx, &actor)).await?;
     let (title, body) = typed.unwrap_or_else(|| {
         agreement.current.as_ref().map(|c| (c.title.clone(), c.body.clone())).unwrap_or_default()
     });
@@ -400,7 +319,7 @@ async fn publish_agreement(
     let input = form.into_inner();
     let typed = (input.title.clone(), input.body.clone());
     let actor = admin.actor();
-    match app.write(move |tx, ctx| manage::publish_agreement(tx, ctx, &actor, input)).await {
+    match app.write(move |tx, ctx| club_setup::publish_agreement(tx, ctx, &actor, input)).await {
         Ok(view) => {
             let version = view.current.map_or(0, |c| c.version);
             Ok(PageResponse::done("/admin/agreement", &format!("Version {version} published.")))
@@ -419,7 +338,7 @@ async fn retire_agreement(
     app: App,
 ) -> Result<PageResponse, AppError> {
     let actor = admin.actor();
-    app.write(move |tx, ctx| manage::retire_agreement(tx, ctx, &actor)).await?;
+    app.write(move |tx, ctx| club_setup::retire_agreement(tx, ctx, &actor)).await?;
     Ok(PageResponse::done("/admin/agreement", "The club no longer asks for an agreement."))
 }
 
@@ -432,10 +351,6 @@ pub fn routes() -> Vec<Route> {
         profile,
         save_profile,
         directory,
-        member,
-        activate,
-        disable,
-        enable,
         fields,
         edit_field,
         add_field,

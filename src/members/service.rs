@@ -83,7 +83,7 @@ pub fn advance(
 }
 
 /// Records a status change; on activation emails the member that they are in.
-pub(super) fn set_status(
+pub(crate) fn set_status(
     conn: &Connection,
     ctx: &Ctx,
     p: &Profile,
@@ -562,7 +562,7 @@ pub fn field_answers(fields: &[ProfileField], answers: &[(i64, String)]) -> Vec<
 }
 
 /// A 409 that names each missing step as a field, for activation.
-pub(super) fn blocked(steps: &[Step]) -> AppError {
+pub(crate) fn blocked(steps: &[Step]) -> AppError {
     let mut fields = FieldErrors::new();
     for step in steps {
         let message = match step {

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::model::{Agreement, FieldKind, ProfileField, Visibility};
-use super::repo::{Profile, StatusChange};
+use super::repo::Profile;
 use crate::accounts::model::{AuthUser, Role, UserStatus};
 use crate::clock::rfc3339_at;
 use crate::paging::{PageLink, Paging};
@@ -184,54 +184,6 @@ pub struct DirectoryList {
 }
 
 // ----- admin -----
-
-#[derive(Debug, Clone, Serialize)]
-pub struct SignatureView {
-    pub version: i64,
-    pub full_name: String,
-    pub ip: Option<String>,
-    pub signed_at: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct TimelineEntry {
-    pub from: Option<String>,
-    pub to: String,
-    pub actor_id: Option<i64>,
-    pub actor_name: Option<String>,
-    pub note: Option<String>,
-    pub at: String,
-}
-
-impl From<StatusChange> for TimelineEntry {
-    fn from(c: StatusChange) -> Self {
-        TimelineEntry {
-            from: c.from,
-            to: c.to,
-            actor_id: c.actor_id,
-            actor_name: c.actor_name,
-            note: c.note,
-            at: rfc3339_at(c.at),
-        }
-    }
-}
-
-/// `GET /api/v1/admin/members/{id}`: everything the club knows about one member.
-#[derive(Debug, Clone, Serialize)]
-pub struct MemberDetail {
-    pub profile: ProfileView,
-    pub joined_at: String,
-    pub onboarding_completed_at: Option<String>,
-    pub missing: Vec<&'static str>,
-    pub can_activate: bool,
-    /// The admin is looking at their own record (they cannot disable themselves).
-    pub is_self: bool,
-    pub current_agreement_version: Option<i64>,
-    pub signatures: Vec<SignatureView>,
-    pub timeline: Vec<TimelineEntry>,
-    /// How the member signs in and what admins did to the account.
-    pub account: crate::people::views::AccountView,
-}
 
 /// A club field as admins manage it.
 pub type FieldView = ProfileField;
@@ -415,11 +367,6 @@ impl DirectoryPage {
             first_url: "/directory".to_string(),
         }
     }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct MemberPage {
-    pub member: MemberDetail,
 }
 
 /// A club field as its form shows it.

@@ -6,14 +6,16 @@ use rocket::serde::json::Json;
 use rocket::{delete, get, post, put, routes, Responder, Route};
 
 use super::import::{self, MAX_BYTES};
-use super::input::{AccessInput, CommitInput, DeleteInput, ListQuery, RolesInput};
-use super::service;
-use super::views::{
-    AccessSent, Deleted, DeletionView, ImportPreview, ImportResult, PersonSummary, SessionsEnded,
+use super::input::{
+    AccessInput, CommitInput, DeleteInput, ListQuery, NewMemberInput, RolesInput, StatusNoteInput,
 };
+use super::preregister::{self, CreatedMember, NewMember};
+use super::views::{
+    AccessSent, Deleted, DeletionView, ImportPreview, ImportResult, MemberDetail, PersonSummary,
+    SessionsEnded,
+};
+use super::{record, service};
 use crate::error::{AppError, ErrorKind};
-use crate::members::manage;
-use crate::members::views::MemberDetail;
 use crate::web::download::CsvDownload;
 use crate::web::guards::{AdminUser, App, Client};
 use crate::web::json::{JsonBody, MaybeJson};
@@ -188,7 +190,7 @@ async fn roles(
     let detail = app
         .write(move |tx, ctx| {
             service::set_roles(tx, ctx, &actor, id, &roles, ip.as_deref())?;
-            manage::detail(tx, ctx, &actor, id)
+            record::detail(tx, ctx, &actor, id)
         })
         .await?;
     Ok(Json(detail))
@@ -220,7 +222,7 @@ async fn reset_two_factor(
     let detail = app
         .write(move |tx, ctx| {
             service::reset_two_factor(tx, ctx, &actor, id, ip.as_deref())?;
-            manage::detail(tx, ctx, &actor, id)
+            record::detail(tx, ctx, &actor, id)
         })
         .await?;
     Ok(Json(detail))
@@ -265,6 +267,71 @@ async fn delete_member(
     Ok(Json(deleted))
 }
 
+/// `POST /api/v1/admin/members`: pre-registers a member (status `invited`, no password).
+#[post("/admin/members", data = "<input>")]
+async fn create_member(
+    admin: AdminUser,
+    input: JsonBody<NewMemberInput>,
+    app: App,
+) -> Result<(Status, Json<CreatedMember>), AppError> {
+    let (actor, cmd) = (admin.actor(), NewMember::from(input.into_inner()));
+    let created =
+        app.write(move |tx, ctx| preregister::create_member(tx, ctx, &actor, cmd)).await?;
+    Ok((Status::Created, Json(created)))
+}
+
+// ----- the member record and its status -----
+
+#[get("/admin/members/<id>")]
+async fn member(admin: AdminUser, id: i64, app: App) -> Result<Json<MemberDetail>, AppError> {
+    let actor = admin.actor();
+    Ok(Json(app.read(move |tx, ctx| record::detail(tx, ctx, &actor, id)).await?))
+}
+
+/// The body of a status change is optional: `{"note"?}` or nothing.
+fn note_of(input: MaybeJson<StatusNoteInput>) -> Option<String> {
+    input.into_inner().and_then(|i| i.note)
+}
+
+#[post("/admin/members/<id>/activate", data = "<input>")]
+async fn activate(
+    admin: AdminUser,
+    id: i64,
+    input: MaybeJson<StatusNoteInput>,
+    app: App,
+) -> Result<Json<MemberDetail>, AppError> {
+    let (actor, note) = (admin.actor(), note_of(input));
+    let detail =
+        app.write(move |tx, ctx| record::activate(tx, ctx, &actor, id, note.as_deref())).await?;
+    Ok(Json(detail))
+}
+
+#[post("/admin/members/<id>/disable", data = "<input>")]
+async fn disable(
+    admin: AdminUser,
+    id: i64,
+    input: MaybeJson<StatusNoteInput>,
+    app: App,
+) -> Result<Json<MemberDetail>, AppError> {
+    let (actor, note) = (admin.actor(), note_of(input));
+    let detail =
+        app.write(move |tx, ctx| record::disable(tx, ctx, &actor, id, note.as_deref())).await?;
+    Ok(Json(detail))
+}
+
+#[post("/admin/members/<id>/enable", data = "<input>")]
+async fn enable(
+    admin: AdminUser,
+    id: i64,
+    input: MaybeJson<StatusNoteInput>,
+    app: App,
+) -> Result<Json<MemberDetail>, AppError> {
+    let (actor, note) = (admin.actor(), note_of(input));
+    let detail =
+        app.write(move |tx, ctx| record::enable(tx, ctx, &actor, id, note.as_deref())).await?;
+    Ok(Json(detail))
+}
+
 pub fn routes() -> Vec<Route> {
     routes![
         list,
@@ -277,6 +344,11 @@ pub fn routes() -> Vec<Route> {
         reset_two_factor,
         send_access,
         deletion,
-        delete_member
+        delete_member,
+        member,
+        activate,
+        disable,
+        enable,
+        create_member
     ]
 }

@@ -11,12 +11,13 @@ use rusqlite::Connection;
 use serde_json::json;
 
 use super::input::ListQuery;
+use super::preregister::{self, NewMember};
 use super::repo;
 use super::service::{admin_only, parse_query};
 use super::views::{
     ImportCounts, ImportPreview, ImportResult, ImportRow, ImportedMember, RowCheck,
 };
-use crate::accounts::codes::{self, NewMember};
+use crate::accounts::codes;
 use crate::accounts::model::{Actor, Role};
 use crate::accounts::service::{check_email, check_phone, normalize_email};
 use crate::audit::{self, AuditEvent};
@@ -283,7 +284,7 @@ pub fn commit(
             phone: c.row.phone.trim().to_string(),
             roles: role_names(&c.row.roles).map(str::to_string).collect(),
         };
-        let made = codes::create_member(conn, ctx, actor, member)?;
+        let made = preregister::create_member(conn, ctx, actor, member)?;
         if send_invites {
             codes::request_claim(conn, ctx, &made.email)?;
             invitations_sent += 1;

@@ -4,6 +4,8 @@ use rocket::fs::TempFile;
 use rocket::FromForm;
 use serde::Deserialize;
 
+use super::preregister::NewMember;
+
 /// `?q=&role=&status=&sort=&page=` of the member list and export. Every value arrives as text
 /// so that a bad one is a 422 naming it rather than silently ignored.
 #[derive(Debug, Clone, Default, FromForm)]
@@ -49,4 +51,37 @@ pub struct CommitInput {
 pub struct ImportForm<'r> {
     pub file: Option<TempFile<'r>>,
     pub text: Option<String>,
+}
+
+/// An admin's note on a status change (activate, disable, re-enable).
+#[derive(Debug, Default, Deserialize, FromForm)]
+#[serde(default, deny_unknown_fields)]
+pub struct StatusNoteInput {
+    pub note: Option<String>,
+}
+
+/// `POST /api/v1/admin/members`: pre-register a member who then claims the account.
+#[derive(Default, Deserialize, FromForm)]
+#[serde(default, deny_unknown_fields)]
+pub struct NewMemberInput {
+    #[field(default = String::new())]
+    pub email: String,
+    #[field(default = String::new())]
+    pub first_name: String,
+    #[field(default = String::new())]
+    pub last_name: String,
+    pub phone: Option<String>,
+    pub roles: Vec<String>,
+}
+
+impl From<NewMemberInput> for NewMember {
+    fn from(input: NewMemberInput) -> Self {
+        NewMember {
+            email: input.email,
+            first_name: input.first_name,
+            last_name: input.last_name,
+            phone: input.phone.unwrap_or_default(),
+            roles: input.roles,
+        }
+    }
 }

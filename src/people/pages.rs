@@ -6,16 +6,18 @@ use rocket::{get, post, routes, Route};
 use rocket_dyn_templates::Template;
 
 use super::import::{self, COLUMNS, MAX_ROWS};
-use super::input::{AccessInput, CommitInput, DeleteInput, ImportForm, ListQuery, RolesInput};
-use super::service;
-use super::views::{
-    DeletionPage, ImportPage, ImportPreviewPage, ListFilter, MemberList, MembersPage,
+use super::input::{
+    AccessInput, CommitInput, DeleteInput, ImportForm, ListQuery, RolesInput, StatusNoteInput,
 };
+use super::views::{
+    DeletionPage, ImportPage, ImportPreviewPage, ListFilter, MemberDetail, MemberList, MemberPage,
+    MembersPage,
+};
+use super::{record, service};
 use crate::accounts::model::Actor;
 use crate::ctx::Ctx;
 use crate::db::Tx;
 use crate::error::AppError;
-use crate::members::pages::record_with_error;
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::download::CsvDownload;
 use crate::web::guards::{AdminUser, App, Client};
@@ -296,6 +298,88 @@ async fn delete_submit(
     }
 }
 
+// ----- the member record and its status -----
+
+#[get("/admin/members/<id>")]
+async fn member(admin: AdminUser, id: i64, shell: Shell, app: App) -> Result<Template, AppError> {
+    let actor = admin.actor();
+    let member = app.read(move |tx, ctx| record::detail(tx, ctx, &actor, id)).await?;
+    Ok(shell.render("admin/member.html", &MemberPage { member }))
+}
+
+/// One of the admin's status changes (activate, disable, enable).
+type StatusChange = fn(
+    &crate::db::Tx,
+    &crate::ctx::Ctx,
+    &crate::accounts::model::Actor,
+    i64,
+    Option<&str>,
+) -> Result<MemberDetail, AppError>;
+
+/// Runs a status change from the member page and shows the result there.
+async fn change_status(
+    admin: AdminUser,
+    id: i64,
+    form: CsrfForm<StatusNoteInput>,
+    shell: Shell,
+    app: App,
+    change: StatusChange,
+    done: &str,
+) -> Result<PageResponse, AppError> {
+    let (actor, note) = (admin.actor(), form.into_inner().note);
+    match app.write(move |tx, ctx| change(tx, ctx, &actor, id, note.as_deref())).await {
+        Ok(_) => Ok(PageResponse::done(format!("/admin/members/{id}"), done)),
+        Err(err) if err.status() == 409 => record_with_error(&admin, &shell, &app, id, err).await,
+        Err(err) => Err(err),
+    }
+}
+
+/// The member's admin record again, showing why an action on it was refused.
+async fn record_with_error(
+    admin: &AdminUser,
+    shell: &Shell,
+    app: &App,
+    id: i64,
+    err: AppError,
+) -> Result<PageResponse, AppError> {
+    let actor = admin.actor();
+    let member = app.read(move |tx, ctx| record::detail(tx, ctx, &actor, id)).await?;
+    shell.form_error("admin/member.html", &MemberPage { member }, err).map(PageResponse::from)
+}
+
+#[post("/admin/members/<id>/activate", data = "<form>")]
+async fn activate(
+    admin: AdminUser,
+    id: i64,
+    form: CsrfForm<StatusNoteInput>,
+    shell: Shell,
+    app: App,
+) -> Result<PageResponse, AppError> {
+    change_status(admin, id, form, shell, app, record::activate, "Member activated.").await
+}
+
+#[post("/admin/members/<id>/disable", data = "<form>")]
+async fn disable(
+    admin: AdminUser,
+    id: i64,
+    form: CsrfForm<StatusNoteInput>,
+    shell: Shell,
+    app: App,
+) -> Result<PageResponse, AppError> {
+    change_status(admin, id, form, shell, app, record::disable, "Account disabled.").await
+}
+
+#[post("/admin/members/<id>/enable", data = "<form>")]
+async fn enable(
+    admin: AdminUser,
+    id: i64,
+    form: CsrfForm<StatusNoteInput>,
+    shell: Shell,
+    app: App,
+) -> Result<PageResponse, AppError> {
+    change_status(admin, id, form, shell, app, record::enable, "Account enabled again.").await
+}
+
 pub fn routes() -> Vec<Route> {
     routes![
         members,
@@ -309,6 +393,10 @@ pub fn routes() -> Vec<Route> {
         reset_two_factor,
         send_access,
         delete_page,
-        delete_submit
+        delete_submit,
+        member,
+        activate,
+        disable,
+        enable
     ]
 }
