@@ -307,6 +307,18 @@ impl Validator {
         self
     }
 
+    /// Keeps the value of a field read into a value type (`Email::parse`, say), or records the
+    /// error it was refused with.
+    pub fn parsed<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(message) => {
+                self.check(false, field, message);
+                None
+            }
+        }
+    }
+
     pub fn has_error(&self, field: &str) -> bool {
         self.fields.contains_key(field)
     }
@@ -318,4 +330,41 @@ impl Validator {
             Err(AppError::validation(self.fields))
         }
     }
+
+    /// `finish`, then the values `parsed` kept: all of them are there once no field was refused.
+    pub fn finish_with<P: Parsed>(self, parsed: P) -> Result<P::Values, AppError> {
+        self.finish()?;
+        parsed.values().ok_or_else(|| AppError::internal("a field passed without a value"))
+    }
 }
+
+/// Fields read with `Validator::parsed`, together: one `Option` or a tuple of them.
+pub trait Parsed {
+    type Values;
+    fn values(self) -> Option<Self::Values>;
+}
+
+impl<A> Parsed for Option<A> {
+    type Values = A;
+    fn values(self) -> Option<A> {
+        self
+    }
+}
+
+macro_rules! parsed_tuple {
+    ($($t:ident),+) => {
+        impl<$($t),+> Parsed for ($(Option<$t>,)+) {
+            type Values = ($($t,)+);
+            #[allow(non_snake_case)]
+            fn values(self) -> Option<Self::Values> {
+                let ($($t,)+) = self;
+                Some(($($t?,)+))
+            }
+        }
+    };
+}
+
+parsed_tuple!(A, B);
+parsed_tuple!(A, B, C);
+parsed_tuple!(A, B, C, D);
+parsed_tuple!(A, B, C, D, E);

@@ -30,9 +30,11 @@ pub mod members;
 pub mod notices;
 pub mod paging;
 pub mod people;
+pub mod personal_link;
 pub mod ratelimit;
 pub mod realtime;
 pub mod settings;
+pub mod values;
 pub mod web;
 
 use std::sync::Arc;

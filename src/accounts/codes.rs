@@ -11,9 +11,7 @@ use serde_json::json;
 use super::model::{Actor, TokenPurpose, UserStatus};
 use super::password::check_policy;
 use super::repo::{self, CodeToken, NewCodeToken};
-use super::service::{
-    account_limit_key, check_email, finish_login, normalize_email, ClientInfo, Grant, LoginOutcome,
-};
+use super::service::{account_limit_key, finish_login, ClientInfo, Grant, LoginOutcome};
 use crate::audit::{self, AuditEvent};
 use crate::crypto::{
     constant_time_eq, keyed_hash, random_code, random_digits, random_token, token_hash,
@@ -25,6 +23,7 @@ use crate::error::{AppError, ErrorKind, Validator};
 use crate::members::repo as members;
 use crate::ratelimit::{Admitted, Limited, Limits, RateLimiter};
 use crate::settings::{self, TwoFactorPolicy};
+use crate::values::Email;
 
 /// Codes are compared without case, spaces or dashes.
 pub fn normalize_code(code: &str) -> String {
@@ -83,7 +82,7 @@ fn account_for(
     conn: &Connection,
     email: &str,
 ) -> Result<Option<(i64, UserStatus, String)>, AppError> {
-    let email = normalize_email(email);
+    let email = Email::normalize(email);
     if email.ends_with(super::service::GUEST_EMAIL_DOMAIN) {
         return Ok(None);
     }
@@ -114,8 +113,8 @@ pub fn admit(
     email: &str,
     client: &ClientInfo,
 ) -> Result<String, AppError> {
-    let email = normalize_email(email);
-    check_email(&email).map_err(|message| AppError::invalid_field("email", message))?;
+    let email = Email::parse(email).map_err(|message| AppError::invalid_field("email", message))?;
+    let email = email.into_string();
     let limits = &ctx.limits;
     limits.email_ip.hit(&client.limit_key())?;
     match flow {
@@ -313,7 +312,7 @@ pub fn complete_claim(
     cmd: Admitted<ClaimCommand>,
 ) -> Result<LoginOutcome, AppError> {
     let cmd = cmd.into_inner();
-    let email = normalize_email(&cmd.email);
+    let email = Email::normalize(&cmd.email);
     let mut v = Validator::new();
     v.check(!email.is_empty(), "email", "Enter your email address.");
     v.check(!cmd.code.trim().is_empty(), "code", "Enter the code from the email.");

@@ -19,6 +19,7 @@ use crate::db::Tx;
 use crate::email::outbox;
 use crate::error::{AppError, Validator};
 use crate::settings::{self, PublicInfo, RegistrationMode, TwoFactorPolicy};
+use crate::values::{ClubName, Email};
 
 /// The dashboard for `actor`: admins see everything; organizers (who run gift exchanges and
 /// activity types) see exchanges by state and the activity chart, never figures about people,
@@ -365,14 +366,10 @@ pub fn update_settings(
 ) -> Result<SettingsView, AppError> {
     let before = get_settings(tx, ctx, actor)?;
     let mut v = Validator::new();
-    let club_name = input.club_name.map(|n| n.trim().to_string());
-    if let Some(name) = &club_name {
-        v.check(
-            !name.is_empty() && name.chars().count() <= 80 && !name.chars().any(char::is_control),
-            "club_name",
-            "Use 1 to 80 characters.",
-        );
-    }
+    let club_name = match input.club_name {
+        Some(name) => v.parsed("club_name", ClubName::parse(&name)).map(ClubName::into_string),
+        None => None,
+    };
     let description = input.club_description.map(|d| d.trim().to_string());
     if let Some(text) = &description {
         v.check(
@@ -383,7 +380,7 @@ pub fn update_settings(
     }
     let contact_email = input.contact_email.map(|e| e.trim().to_string());
     if let Some(email) = contact_email.as_deref().filter(|e| !e.is_empty()) {
-        v.result("contact_email", crate::accounts::service::check_email(email));
+        v.result("contact_email", Email::parse(email).map(drop));
     }
     let timezone = input.club_timezone.map(|z| z.trim().to_string());
     if let Some(zone) = &timezone {

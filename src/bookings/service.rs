@@ -17,11 +17,10 @@ use crate::accounts::model::Actor;
 use crate::activities::model::{Format, NewActivity};
 use crate::audit::{self, AuditEvent};
 use crate::clock::{format_in, parse_local, parse_rfc3339, rfc3339_at, zone};
-use crate::crypto::{keyed_hash, random_token};
 use crate::ctx::Ctx;
 use crate::email;
-use crate::email::seal::Sealer;
 use crate::error::{AppError, Validator};
+use crate::personal_link::{LinkRecord, PersonalLink};
 use crate::settings;
 
 pub const NAME_MAX: usize = 80;
@@ -413,8 +412,9 @@ pub fn member_page(
         services: bookable_services(conn)?,
         bookings,
         form,
-        feed_last_read: repo::feed_times(conn, user_id)?
-            .and_then(|(_, used)| used)
+        feed_last_read: PersonalLink::CalendarFeed
+            .current(conn, &ctx.secret, user_id)?
+            .and_then(|link| link.last_used_at)
             .map(|t| format_in(t, tz, "%a %-d %b %Y, %H:%M")),
         feed: feed(conn, ctx, actor)?,
         min_start: format_in(now, tz, "%Y-%m-%dT%H:%M"),
@@ -722,51 +722,45 @@ pub fn complete(
 
 // ----- calendar feeds -----
 
-fn feed_hash(ctx: &Ctx, token: &str) -> Vec<u8> {
-    keyed_hash(&ctx.secret, &[b"calendar feed", token.as_bytes()])
-}
-
 fn feed_url(ctx: &Ctx, token: &str) -> String {
     ctx.url(&format!("/calendar/{token}.ics"))
 }
 
-/// The member's calendar feed address, or none.
-pub fn feed(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<FeedView, AppError> {
-    let user_id = member_id(actor)?;
-    let Some(sealed) = repo::feed_token_sealed(conn, user_id)? else {
-        return Ok(FeedView { url: None, created_at: None, last_used_at: None });
-    };
-    let token = Sealer::for_purpose(&ctx.secret, "calendar feed").open(&sealed)?;
-    let (created, used) = repo::feed_times(conn, user_id)?.unwrap_or((0, None));
-    Ok(FeedView {
-        url: Some(feed_url(ctx, &token)),
-        created_at: Some(rfc3339_at(created)),
-        last_used_at: used.map(rfc3339_at),
-    })
+fn feed_view(ctx: &Ctx, link: Option<LinkRecord>) -> FeedView {
+    match link {
+        Some(link) => FeedView {
+            url: Some(feed_url(ctx, &link.token)),
+            created_at: Some(rfc3339_at(link.created_at)),
+            last_used_at: link.last_used_at.map(rfc3339_at),
+        },
+        None => FeedView { url: None, created_at: None, last_used_at: None },
+    }
 }
 
-/// Gives the member a private calendar feed address, or returns the one they have (the token
-/// is kept as a keyed hash for lookup and sealed so it can be shown again). The bool says
-/// whether it was created now.
+/// The member's calendar feed address, or none (also when the one they had no longer opens,
+/// after the server's secret key was replaced).
+pub fn feed(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<FeedView, AppError> {
+    let user_id = member_id(actor)?;
+    Ok(feed_view(ctx, PersonalLink::CalendarFeed.current(conn, &ctx.secret, user_id)?))
+}
+
+/// Gives the member a private calendar feed address (a `PersonalLink`), or returns the one they
+/// have. The bool says whether it was created now.
 pub fn create_feed(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
 ) -> Result<(FeedView, bool), AppError> {
     let user_id = member_id(actor)?;
-    if repo::feed_token_sealed(conn, user_id)?.is_some() {
-        return Ok((feed(conn, ctx, actor)?, false));
-    }
-    let token = random_token();
-    let sealed = Sealer::for_purpose(&ctx.secret, "calendar feed").seal(&token);
-    repo::insert_feed(conn, user_id, &feed_hash(ctx, &token), &sealed, ctx.now_unix())?;
-    Ok((feed(conn, ctx, actor)?, true))
+    let (link, created) =
+        PersonalLink::CalendarFeed.ensure(conn, &ctx.secret, user_id, ctx.now_unix())?;
+    Ok((feed_view(ctx, Some(link)), created))
 }
 
 /// Revokes the member's feed: its address answers 404 from now on. Doing it twice is harmless.
 pub fn revoke_feed(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<FeedView, AppError> {
     let user_id = member_id(actor)?;
-    if repo::delete_feed(conn, user_id)? {
+    if PersonalLink::CalendarFeed.revoke(conn, user_id)? {
         let event = AuditEvent::new("calendar_feed_revoked")
             .actor(user_id)
             .target(format!("user:{user_id}"));
@@ -780,13 +774,15 @@ pub fn revoke_feed(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<FeedVi
 /// active. Records when the feed was read.
 pub fn calendar(conn: &Connection, ctx: &Ctx, token: &str) -> Result<String, AppError> {
     let not_found = || AppError::not_found("No such calendar.");
-    let (user_id, _) = repo::feed_by_hash(conn, &feed_hash(ctx, token))?.ok_or_else(not_found)?;
+    let feed = PersonalLink::CalendarFeed;
+    let token = feed.read_token(token)?;
+    let user_id = feed.owner(conn, &ctx.secret, &token)?.ok_or_else(not_found)?;
     let member = repo::member(conn, user_id)?.ok_or_else(not_found)?;
     if !member.active {
         return Err(not_found());
     }
     let now = ctx.now_unix();
-    repo::touch_feed(conn, user_id, now)?;
+    feed.touch(conn, user_id, now)?;
     let filter = BookingFilter {
         user_id: Some(user_id),
         statuses: vec![BookingStatus::Confirmed, BookingStatus::Completed],

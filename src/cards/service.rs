@@ -4,7 +4,6 @@
 //! Every member-side call acts on the caller's own card only: there is no card id to change.
 
 use rusqlite::Connection;
-use uuid::Uuid;
 
 use super::model::{ContactPreference, Member, PublicAnswer};
 use super::repo;
@@ -13,10 +12,9 @@ use super::views::{Card, CardField, ContactPreferenceView, OwnCard, Shared};
 use crate::accounts::model::{Actor, Role};
 use crate::audit::{self, AuditEvent};
 use crate::clock;
-use crate::crypto::keyed_hash;
 use crate::ctx::Ctx;
-use crate::email::seal::Sealer;
 use crate::error::AppError;
+use crate::personal_link::PersonalLink;
 use crate::settings;
 
 /// The member making the call; the system has no card.
@@ -26,21 +24,6 @@ fn caller(actor: &Actor) -> Result<i64, AppError> {
 
 fn card_not_found() -> AppError {
     AppError::not_found("This card does not exist or is no longer shared.")
-}
-
-/// A share token as the link carries it: a UUID. Anything else is a 400, so a mistyped link
-/// is told apart from one that was revoked. Returned in its canonical lowercase form.
-pub fn parse_token(token: &str) -> Result<String, AppError> {
-    Uuid::try_parse(token.trim()).map(|uuid| uuid.hyphenated().to_string()).map_err(|_| {
-        AppError::bad_request("This card link is malformed: check that it was copied whole.")
-            .with_code("malformed_token")
-    })
-}
-
-/// The lookup key stored for a token: keyed with the server secret, so a copy of the database
-/// cannot be turned back into working links.
-fn token_key(ctx: &Ctx, token: &str) -> Vec<u8> {
-    keyed_hash(&ctx.secret, &[b"card share", token.as_bytes()])
 }
 
 fn share_url(ctx: &Ctx, token: &str) -> String {
@@ -102,20 +85,13 @@ fn build_card(
     })
 }
 
-/// The current token of the member's share. A token that no longer opens (the secret key was
-/// replaced, so its hash no longer matches any link either) counts as not shared.
-fn current_token(conn: &Connection, ctx: &Ctx, user_id: i64) -> Result<Option<String>, AppError> {
-    let Some(sealed) = repo::share_of(conn, user_id)? else { return Ok(None) };
-    Ok(Sealer::for_purpose(&ctx.secret, "card share").open(&sealed).ok())
-}
-
 /// The caller's own card with its share link when shared. 404 if the account is gone.
 pub fn own_card(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<OwnCard, AppError> {
     let user_id = caller(actor)?;
     let member =
         repo::member(conn, user_id)?.ok_or_else(|| AppError::not_found("No such member."))?;
     let card = build_card(conn, ctx, &member, repo::roles(conn, user_id)?)?;
-    let token = current_token(conn, ctx, user_id)?;
+    let token = PersonalLink::CardShare.current(conn, &ctx.secret, user_id)?.map(|l| l.token);
     Ok(OwnCard {
         card,
         shared: token.is_some(),
@@ -124,27 +100,17 @@ pub fn own_card(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<OwnCard, 
     })
 }
 
-/// Shares the caller's card: a new random UUID the first time, the same token on every later
-/// call until it is revoked (the token is kept sealed so it can be shown again; only a keyed
-/// hash is used for lookup). The first share is audited.
+/// Shares the caller's card through a `PersonalLink`: a new random UUID the first time, the
+/// same token on every later call until it is revoked. The first share is audited.
 pub fn share(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<Shared, AppError> {
     let user_id = caller(actor)?;
-    let token = match current_token(conn, ctx, user_id)? {
-        Some(token) => token,
-        None => {
-            let token = Uuid::new_v4().hyphenated().to_string();
-            let now = ctx.now_unix();
-            let sealed = Sealer::for_purpose(&ctx.secret, "card share").seal(&token);
-            // Clears a share left unreadable by a replaced secret key.
-            repo::delete_share(conn, user_id)?;
-            repo::insert_share(conn, user_id, &token_key(ctx, &token), &sealed, now)?;
-            let event =
-                AuditEvent::new("card_shared").actor(user_id).target(format!("user:{user_id}"));
-            audit::record(conn, event, now)?;
-            token
-        }
-    };
-    Ok(Shared { share_url: share_url(ctx, &token), share_token: token })
+    let now = ctx.now_unix();
+    let (link, made) = PersonalLink::CardShare.ensure(conn, &ctx.secret, user_id, now)?;
+    if made {
+        let event = AuditEvent::new("card_shared").actor(user_id).target(format!("user:{user_id}"));
+        audit::record(conn, event, now)?;
+    }
+    Ok(Shared { share_url: share_url(ctx, &link.token), share_token: link.token })
 }
 
 /// Stops sharing the caller's card: its link answers 404 from now on, and sharing again gives
@@ -152,7 +118,7 @@ pub fn share(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<Shared, AppE
 /// (only that is audited).
 pub fn revoke(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<bool, AppError> {
     let user_id = caller(actor)?;
-    let ended = repo::delete_share(conn, user_id)?;
+    let ended = PersonalLink::CardShare.revoke(conn, user_id)?;
     if ended {
         let event =
             AuditEvent::new("card_share_revoked").actor(user_id).target(format!("user:{user_id}"));
@@ -198,8 +164,9 @@ pub fn set_contact_preference(
 /// card is shared under it (never shared, or revoked) and when its member is no longer an
 /// active member (disabled, say), so a link tells nothing about why.
 pub fn public_card(conn: &Connection, ctx: &Ctx, token: &str) -> Result<Card, AppError> {
-    let token = parse_token(token)?;
-    let user_id = repo::owner_of(conn, &token_key(ctx, &token))?.ok_or_else(card_not_found)?;
+    let share = PersonalLink::CardShare;
+    let token = share.read_token(token)?;
+    let user_id = share.owner(conn, &ctx.secret, &token)?.ok_or_else(card_not_found)?;
     let member = repo::member(conn, user_id)?.ok_or_else(card_not_found)?;
     let roles = repo::roles(conn, user_id)?;
     if !is_active_member(&member, &roles) {
@@ -211,17 +178,6 @@ pub fn public_card(conn: &Connection, ctx: &Ctx, token: &str) -> Result<Card, Ap
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tokens_must_be_uuids_and_are_read_in_canonical_form() {
-        let uuid = "0f8fad5b-d9cb-469f-a165-70867728950e";
-        assert_eq!(parse_token(uuid).unwrap(), uuid);
-        assert_eq!(parse_token(&uuid.to_uppercase()).unwrap(), uuid);
-        for bad in ["", "abc", "0f8fad5b-d9cb-469f-a165-70867728950", "<script>", "../../etc"] {
-            let err = parse_token(bad).unwrap_err();
-            assert_eq!((err.status(), err.code()), (400, "malformed_token"), "{bad}");
-        }
-    }
 
     #[test]
     fn yes_no_answers_read_as_words() {

@@ -27,7 +27,7 @@ use super::views::{
 };
 use crate::accounts::model::{Actor, AuthUser, Role, TokenPurpose, UserStatus};
 use crate::accounts::repo::{self as accounts, NewCodeToken, NewUser};
-use crate::accounts::service::{check_email, normalize_email, ClientInfo, GUEST_EMAIL_DOMAIN};
+use crate::accounts::service::{ClientInfo, GUEST_EMAIL_DOMAIN};
 use crate::audit::{self, AuditEvent};
 use crate::clock::is_time_zone;
 use crate::crypto::{random_code, random_token, token_hash};
@@ -37,6 +37,7 @@ use crate::email;
 use crate::error::{AppError, Validator};
 use crate::ratelimit::{Admitted, Limited, Limits, RateLimiter};
 use crate::settings;
+use crate::values::Email;
 
 pub const NAME_MAX: usize = 100;
 pub const DESCRIPTION_MAX: usize = 2000;
@@ -171,7 +172,7 @@ fn check_gift_ideas(v: &mut Validator, ideas: &str) {
 
 /// A real address: guest placeholders (which receive no mail) are refused.
 fn check_participant_email(email: &str) -> Result<(), String> {
-    check_email(email)?;
+    Email::parse(email)?;
     if email.ends_with(GUEST_EMAIL_DOMAIN) {
         return Err("Enter an email address you can read.".into());
     }
@@ -993,7 +994,7 @@ pub fn register(
         return Err(refused);
     }
     let name = cmd.name.trim();
-    let email = normalize_email(&cmd.email);
+    let email = Email::normalize(&cmd.email);
     let mut v = Validator::new();
     check_person_name(&mut v, name);
     v.result("email", check_participant_email(&email));
@@ -1055,7 +1056,7 @@ pub fn join(
     if let Some(refused) = refusal(ctx, &e, repo::count_active(conn, e.id)?) {
         return Err(refused);
     }
-    let email = normalize_email(&user.email);
+    let email = Email::normalize(&user.email);
     let mut v = Validator::new();
     v.result("email", check_participant_email(&email));
     check_gift_ideas(&mut v, &cmd.gift_ideas);
@@ -1091,7 +1092,7 @@ pub fn request_access(
     email: &str,
 ) -> Result<(), AppError> {
     let Some(e) = repo::find_by_slug(conn, slug)? else { return Ok(()) };
-    let Some(p) = repo::active_by_email(conn, e.id, &normalize_email(email))? else {
+    let Some(p) = repo::active_by_email(conn, e.id, &Email::normalize(email))? else {
         return Ok(());
     };
     send_access(conn, ctx, &e, &p, "gift_access")
@@ -1136,7 +1137,7 @@ pub fn registration_page(
         None => false,
     };
     let join_name = match viewer {
-        Some(u) if check_participant_email(&normalize_email(&u.email)).is_ok() => {
+        Some(u) if check_participant_email(&Email::normalize(&u.email)).is_ok() => {
             Some(repo::member_name(conn, u.user_id)?)
         }
         _ => None,

@@ -7,6 +7,7 @@ use rocket::{get, post, routes, Route};
 use super::input::InviteInput;
 use super::service::{self, CreateInvite};
 use super::views::{CreatedInvite, CreatedLink, InviteForm, InvitesPage, NewMemberForm};
+use crate::accounts::model::Role;
 use crate::error::AppError;
 use crate::people::input::NewMemberInput;
 use crate::people::preregister::{self, NewMember};
@@ -25,7 +26,8 @@ async fn page(
 ) -> Result<InvitesPage, AppError> {
     let actor = admin.actor();
     let invites = app.read(move |tx, ctx| service::list(tx, ctx, &actor)).await?;
-    Ok(InvitesPage { invites, created, form, member: NewMemberForm::default() })
+    let member = NewMemberForm::default();
+    Ok(InvitesPage { invites, created, form, member, grantable_roles: &Role::ALL })
 }
 
 fn shown_once(created: CreatedInvite, emailed_to: Option<String>) -> CreatedLink {

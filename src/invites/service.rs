@@ -9,7 +9,6 @@ use super::repo::{self, NewInvite};
 use super::views::{CreatedInvite, InvitePreflight, InviteView};
 use crate::accounts::model::{Actor, Role};
 use crate::accounts::repo as accounts;
-use crate::accounts::service::{check_email, normalize_email};
 use crate::audit::{self, AuditEvent};
 use crate::clock::{from_unix, rfc3339};
 use crate::crypto::{random_token, token_hash};
@@ -17,6 +16,7 @@ use crate::ctx::Ctx;
 use crate::email;
 use crate::error::{AppError, Validator};
 use crate::settings::{self, RegistrationMode};
+use crate::values::{Email, RoleSet};
 
 pub const MAX_DAYS: i64 = 90;
 pub const MAX_USES: i64 = 10_000;
@@ -37,30 +37,6 @@ fn admin_only(actor: &Actor) -> Result<(), AppError> {
     } else {
         Err(AppError::forbidden("Only club admins can manage invitations."))
     }
-}
-
-fn parse_roles(v: &mut Validator, raw: &[String]) -> Vec<Role> {
-    let mut roles = Vec::new();
-    for name in raw {
-        match name.trim().parse::<Role>() {
-            Ok(role) if !roles.contains(&role) => roles.push(role),
-            Ok(_) => {}
-            Err(_) => {
-                v.check(
-                    false,
-                    "roles",
-                    format!(
-                        "Unknown role {name:?}. Choose from admin, coach, member, guardian, guest."
-                    ),
-                );
-            }
-        }
-    }
-    if roles.is_empty() && !v.has_error("roles") {
-        roles.push(Role::Member);
-    }
-    roles.sort();
-    roles
 }
 
 fn invite_url(ctx: &Ctx, token: &str) -> String {
@@ -104,14 +80,15 @@ pub fn create(
     cmd: CreateInvite,
 ) -> Result<CreatedInvite, AppError> {
     admin_only(actor)?;
-    let email = normalize_email(&cmd.email);
+    let email = Email::normalize(&cmd.email);
     let name = cmd.name.trim().to_string();
     let mut v = Validator::new();
     if !email.is_empty() {
-        v.result("email", check_email(&email));
+        v.result("email", Email::parse(&email).map(drop));
     }
     v.check(name.chars().count() <= 100, "name", "Use at most 100 characters.");
-    let roles = parse_roles(&mut v, &cmd.roles);
+    let roles = v.parsed("roles", RoleSet::parse(&cmd.roles)).unwrap_or_default().or(Role::Member);
+    let roles = roles.as_slice();
     let max_uses = match cmd.max_uses {
         Some(n) => {
             v.check(

@@ -67,6 +67,8 @@ pub struct InvitesPage {
     pub form: InviteForm,
     /// The "add a member" form, refilled after an error.
     pub member: NewMemberForm,
+    /// Every role, for the roles an invitation grants.
+    pub grantable_roles: &'static [Role],
 }
 
 #[derive(Debug, Default, Serialize)]

@@ -14,13 +14,13 @@ use super::views::{
     ProfileView, SharedField,
 };
 use crate::accounts::model::{AuthUser, UserStatus};
-use crate::accounts::service::check_phone;
 use crate::audit::{self, AuditEvent};
 use crate::ctx::Ctx;
 use crate::email;
 use crate::error::{AppError, ErrorKind, FieldErrors, Validator};
 use crate::paging::{Paging, Sizes};
 use crate::settings;
+use crate::values::{PersonName, Phone};
 
 // ----- the lifecycle -----
 
@@ -303,8 +303,15 @@ pub(super) fn apply_profile(
     completing: bool,
 ) -> Result<AnswerChanges, AppError> {
     let mut v = Validator::new();
-    text(&mut v, "first_name", input.first_name, 60, &mut p.first_name);
-    text(&mut v, "last_name", input.last_name, 60, &mut p.last_name);
+    for (field, value, target) in [
+        ("first_name", input.first_name, &mut p.first_name),
+        ("last_name", input.last_name, &mut p.last_name),
+    ] {
+        let given = value.map(|value| PersonName::parse_optional(value.as_str()));
+        if let Some(name) = given.and_then(|name| v.parsed(field, name)) {
+            *target = name.map(PersonName::into_string).unwrap_or_default();
+        }
+    }
     text(&mut v, "city", input.city, 80, &mut p.city);
     text(&mut v, "state", input.state, 80, &mut p.state);
     text(&mut v, "country", input.country, 80, &mut p.country);
@@ -322,12 +329,8 @@ pub(super) fn apply_profile(
         ("phone", input.phone, &mut p.phone),
         ("emergency_contact_phone", input.emergency_contact_phone, &mut p.emergency_contact_phone),
     ] {
-        if let Some(value) = value {
-            let value = value.as_str().trim().to_string();
-            if v.result(name, check_phone(&value)).has_error(name) {
-                continue;
-            }
-            *target = value;
+        if let Some(phone) = value.and_then(|value| v.parsed(name, Phone::parse(value.as_str()))) {
+            *target = phone.into_string();
         }
     }
     if let Some(zone) = input.timezone {

@@ -25,6 +25,7 @@ use crate::error::{AppError, Validator};
 use crate::paging::{Paging, Sizes};
 use crate::realtime::{Broadcast, Cursor, Event};
 use crate::settings;
+use crate::values::either;
 
 pub const SUBJECT_MAX: usize = 200;
 pub const BODY_MAX: usize = 20_000;
@@ -149,7 +150,8 @@ fn audience(
         Recipients::All => (Audience::All, others(repo::active_members(conn)?)),
         Recipients::Role(name) => {
             let Some(role) = AUDIENCE_ROLES.into_iter().find(|r| r.as_str() == name.trim()) else {
-                v.check(false, "to.role", "Choose admin, coach, member or guardian.");
+                let names: Vec<&str> = AUDIENCE_ROLES.iter().map(|r| r.as_str()).collect();
+                v.check(false, "to.role", format!("Choose {}.", either(&names)));
                 return Ok(None);
             };
             (Audience::Role(role), others(repo::active_members_with_role(conn, role.as_str())?))

@@ -5,7 +5,7 @@
 //! created is exactly what was previewed, re-checked at commit time, and a second commit of the
 //! same import answers with the first one's result instead of creating anyone twice.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use rusqlite::Connection;
 use serde_json::json;
@@ -18,14 +18,14 @@ use super::views::{
     ImportCounts, ImportPreview, ImportResult, ImportRow, ImportedMember, RowCheck,
 };
 use crate::accounts::codes;
-use crate::accounts::model::{Actor, Role};
-use crate::accounts::service::{check_email, check_phone, normalize_email};
+use crate::accounts::model::Actor;
 use crate::audit::{self, AuditEvent};
 use crate::clock::rfc3339_at;
 use crate::crypto::random_token;
 use crate::csv_file::CsvFile;
 use crate::ctx::Ctx;
 use crate::error::AppError;
+use crate::values::Email;
 
 /// Rows one import may hold.
 pub const MAX_ROWS: usize = 2000;
@@ -131,8 +131,15 @@ pub fn parse(text: &str) -> Result<Vec<ImportRow>, AppError> {
     Ok(rows)
 }
 
-fn role_names(raw: &str) -> impl Iterator<Item = &str> {
-    raw.split([' ', ';', '|', ',']).map(str::trim).filter(|r| !r.is_empty())
+/// A line as the member it adds; roles may be separated by spaces, commas, `;` or `|`.
+fn new_member(row: &ImportRow) -> NewMember {
+    NewMember {
+        email: row.email.clone(),
+        first_name: row.first_name.clone(),
+        last_name: row.last_name.clone(),
+        phone: row.phone.clone(),
+        roles: row.roles.split([' ', ';', '|', ',']).map(str::to_string).collect(),
+    }
 }
 
 /// Checks every row against the rules of pre-registration and against the accounts that exist
@@ -141,33 +148,14 @@ pub fn check(conn: &Connection, rows: &[ImportRow]) -> Result<Vec<RowCheck>, App
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        let mut errors = BTreeMap::new();
-        let email = normalize_email(&row.email);
-        if let Err(message) = check_email(&email) {
-            errors.insert("email".to_string(), message);
-        } else if let Some(first) = seen.get(&email) {
-            errors.insert("email".to_string(), format!("The same email is on line {first}."));
-        } else {
-            seen.insert(email.clone(), row.line);
-        }
-        let name_ok = |n: &str| !n.trim().is_empty() && n.chars().count() <= 60;
-        if !name_ok(&row.first_name) {
-            errors
-                .insert("first_name".into(), "Enter a first name (at most 60 characters).".into());
-        }
-        if !name_ok(&row.last_name) {
-            errors.insert("last_name".into(), "Enter a last name (at most 60 characters).".into());
-        }
-        if let Err(message) = check_phone(row.phone.trim()) {
-            errors.insert("phone".into(), message);
-        }
-        if let Some(bad) = role_names(&row.roles).find(|r| r.parse::<Role>().is_err()) {
-            errors.insert(
-                "roles".into(),
-                format!(
-                    "Unknown role {bad:?}: use admin, coach, member, guardian, guest or organizer."
-                ),
-            );
+        let mut errors = new_member(row).check().err().unwrap_or_default();
+        let email = Email::normalize(&row.email);
+        if !errors.contains_key("email") {
+            if let Some(first) = seen.get(&email) {
+                errors.insert("email".to_string(), format!("The same email is on line {first}."));
+            } else {
+                seen.insert(email.clone(), row.line);
+            }
         }
         let existing_id =
             if errors.contains_key("email") { None } else { repo::user_id_by_email(conn, &email)? };
@@ -277,14 +265,7 @@ pub fn commit(
     let mut created = Vec::new();
     let mut invitations_sent = 0;
     for c in checks.iter().filter(|c| c.outcome == "new") {
-        let member = NewMember {
-            email: c.row.email.clone(),
-            first_name: c.row.first_name.clone(),
-            last_name: c.row.last_name.clone(),
-            phone: c.row.phone.trim().to_string(),
-            roles: role_names(&c.row.roles).map(str::to_string).collect(),
-        };
-        let made = preregister::create_member(conn, ctx, actor, member)?;
+        let made = preregister::create_member(conn, ctx, actor, new_member(&c.row))?;
         if send_invites {
             codes::request_claim(conn, ctx, &made.email)?;
             invitations_sent += 1;

@@ -5,19 +5,53 @@ use rusqlite::Connection;
 
 use crate::accounts::model::{Actor, Role, UserStatus};
 use crate::accounts::repo::{self, NewUser};
-use crate::accounts::service::{check_email, check_phone, normalize_email};
 use crate::audit::{self, AuditEvent};
 use crate::crypto::random_code;
 use crate::ctx::Ctx;
-use crate::error::{AppError, Validator};
+use crate::error::{AppError, FieldErrors, Validator};
 use crate::members::repo as members;
+use crate::values::{Email, PersonName, Phone, RoleSet};
 
+/// A member as an admin adds them, by hand or as a line of an import.
 pub struct NewMember {
     pub email: String,
     pub first_name: String,
     pub last_name: String,
     pub phone: String,
     pub roles: Vec<String>,
+}
+
+/// A `NewMember` whose every field passed.
+pub struct CheckedMember {
+    pub email: Email,
+    pub first_name: PersonName,
+    pub last_name: PersonName,
+    pub phone: Phone,
+    /// Member when none was named.
+    pub roles: RoleSet,
+}
+
+impl NewMember {
+    /// The one check of a member added by an admin, for the form, the API and each line of an
+    /// import: the field errors, named, when anything is wrong.
+    pub fn check(&self) -> Result<CheckedMember, FieldErrors> {
+        let mut v = Validator::new();
+        let email = v.parsed("email", Email::parse(&self.email));
+        let first_name = v.parsed("first_name", PersonName::parse(&self.first_name));
+        let last_name = v.parsed("last_name", PersonName::parse(&self.last_name));
+        let phone = v.parsed("phone", Phone::parse(&self.phone));
+        let roles = v.parsed("roles", RoleSet::parse(&self.roles));
+        match v.finish_with((email, first_name, last_name, phone, roles)) {
+            Ok((email, first_name, last_name, phone, roles)) => Ok(CheckedMember {
+                email,
+                first_name,
+                last_name,
+                phone,
+                roles: roles.or(Role::Member),
+            }),
+            Err(err) => Err(err.fields().clone()),
+        }
+    }
 }
 
 /// A pre-registered member.
@@ -62,52 +96,31 @@ pub fn create_member(
     if !actor.is_admin() {
         return Err(AppError::forbidden("Only club admins can add members."));
     }
-    let email = normalize_email(&cmd.email);
-    let (first, last, phone) = (cmd.first_name.trim(), cmd.last_name.trim(), cmd.phone.trim());
-    let mut v = Validator::new();
-    v.result("email", check_email(&email));
-    v.check(
-        !first.is_empty() && first.chars().count() <= 60,
-        "first_name",
-        "Enter a first name (at most 60 characters).",
-    );
-    v.check(
-        !last.is_empty() && last.chars().count() <= 60,
-        "last_name",
-        "Enter a last name (at most 60 characters).",
-    );
-    v.result("phone", check_phone(phone));
-    let mut roles = Vec::new();
-    for name in &cmd.roles {
-        match name.parse::<Role>() {
-            Ok(role) if !roles.contains(&role) => roles.push(role),
-            Ok(_) => {}
-            Err(_) => {
-                v.check(false, "roles", format!("Unknown role {name:?}."));
-            }
-        }
-    }
-    v.finish()?;
-    if roles.is_empty() {
-        roles.push(Role::Member);
-    }
+    let m = cmd.check().map_err(AppError::validation)?;
+    let (email, first, last) = (m.email.as_str(), m.first_name.as_str(), m.last_name.as_str());
+    let (phone, roles) = (m.phone.as_str(), m.roles.as_slice());
     let now = ctx.now_unix();
     let username = username_for(conn, first, last)?;
     let display_name = format!("{first} {last}");
     let user = NewUser {
         username: &username,
-        email: &email,
+        email,
         display_name: &display_name,
         password_hash: None,
         status: UserStatus::Invited,
     };
     let user_id = repo::insert_user(conn, &user, now)?;
-    repo::add_roles(conn, user_id, &roles)?;
+    repo::add_roles(conn, user_id, roles)?;
     repo::set_profile_basics(conn, user_id, first, last, phone)?;
     members::record_initial_status(conn, user_id, UserStatus::Invited, actor.user_id(), now)?;
     let event = AuditEvent::new("member_preregistered")
         .actor_opt(actor.user_id())
         .target(format!("user:{user_id}"));
     audit::record(conn, event, now)?;
-    Ok(CreatedMember { user_id, username, email, status: UserStatus::Invited })
+    Ok(CreatedMember {
+        user_id,
+        username,
+        email: m.email.into_string(),
+        status: UserStatus::Invited,
+    })
 }

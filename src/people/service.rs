@@ -21,6 +21,7 @@ use crate::db::Tx;
 use crate::email;
 use crate::error::{AppError, Validator};
 use crate::settings;
+use crate::values::{either, RoleSet};
 
 /// People per page of the member list.
 pub const PER_PAGE: i64 = 50;
@@ -85,22 +86,13 @@ pub fn parse_query(query: &ListQuery) -> Result<Query, AppError> {
         crate::members::service::SEARCH_CONTROL_CHARACTERS,
     );
     let status = given(&query.status).and_then(|s| {
-        let parsed = s.parse::<UserStatus>().ok();
-        v.check(
-            parsed.is_some(),
-            "status",
-            "Choose invited, onboarding, pending_contract, pending_review, active or disabled.",
-        );
-        parsed
+        let statuses: Vec<&str> = UserStatus::ALL.iter().map(|s| s.as_str()).collect();
+        let choose = || format!("Choose {}.", either(&statuses));
+        v.parsed("status", s.parse::<UserStatus>().map_err(|_| choose()))
     });
     let role = given(&query.role).and_then(|r| {
-        let parsed = r.parse::<Role>().ok();
-        v.check(
-            parsed.is_some(),
-            "role",
-            "Choose admin, coach, member, guardian, guest or organizer.",
-        );
-        parsed
+        let parsed = r.parse::<Role>();
+        v.parsed("role", parsed.map_err(|_| RoleSet::unknown(r)))
     });
     let sort_text = given(&query.sort).unwrap_or("name");
     let (descending, key) = match sort_text.strip_prefix('-') {
@@ -207,17 +199,8 @@ pub fn set_roles(
 ) -> Result<(), AppError> {
     admin_only(actor)?;
     let a = account_of(conn, user_id)?;
-    let mut wanted: Vec<Role> = Vec::new();
-    for name in roles.iter().map(|r| r.trim()).filter(|r| !r.is_empty()) {
-        match name.parse::<Role>() {
-            Ok(role) => wanted.push(role),
-            Err(_) => {
-                return Err(AppError::invalid_field("roles", format!("Unknown role {name:?}.")))
-            }
-        }
-    }
-    wanted.sort();
-    wanted.dedup();
+    let wanted =
+        RoleSet::parse(roles).map_err(|why| AppError::invalid_field("roles", why))?.into_vec();
     if wanted.is_empty() {
         return Err(AppError::invalid_field("roles", "Give at least one role."));
     }

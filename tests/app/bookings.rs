@@ -934,3 +934,29 @@ async fn a_member_can_neither_see_nor_cancel_another_members_booking() {
         scalar(&app, format!("SELECT status FROM bookings WHERE id = {kims}")).await;
     assert_eq!(status, "confirmed");
 }
+
+#[rocket::async_test]
+async fn a_feed_that_can_no_longer_be_opened_counts_as_none_and_is_replaced() {
+    let app = TestApp::spawn().await;
+    let lesson = club(&app).await;
+    app.login_as("kim").await;
+    book(&app, lesson, &at(&app, 24), "").await;
+    let (_, feed) = app.post_json("/api/v1/calendar-feed", json!({})).await;
+    let old = path_of(feed["url"].as_str().unwrap());
+    // What a replaced secret key leaves behind: a sealed token that does not open.
+    app.exec("UPDATE calendar_feeds SET token_sealed = 'sealed:v1:AAAA', token_hash = x'00'").await;
+
+    let (status, none) = app.json("/api/v1/calendar-feed").await;
+    assert_eq!(status, Status::Ok, "{none}");
+    assert_eq!(none["url"], Value::Null);
+    let page = app.client.get("/bookings").dispatch().await;
+    assert_eq!(page.status(), Status::Ok, "the bookings page shows no feed rather than failing");
+    assert_eq!(fetch(&app, &old).await.0, Status::NotFound);
+
+    let (status, fresh) = app.post_json("/api/v1/calendar-feed", json!({})).await;
+    assert_eq!(status, Status::Created);
+    let new = path_of(fresh["url"].as_str().unwrap());
+    assert_ne!(new, old);
+    assert_eq!(fetch(&app, &new).await.0, Status::Ok);
+    assert_eq!(scalar::<i64>(&app, "SELECT count(*) FROM calendar_feeds".into()).await, 1);
+}

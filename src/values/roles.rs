@@ -1,0 +1,76 @@
+//! Roles asked for by name.
+
+use crate::accounts::model::Role;
+
+/// Roles named in a request: each a role Clubroom has, each once, in the order of `Role::ALL`.
+/// Reading the names is the one place that says which roles there are, so every refusal lists
+/// them all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoleSet(Vec<Role>);
+
+impl RoleSet {
+    /// Reads role names (surrounding blanks ignored, blank names skipped, repeats kept once); an
+    /// unknown name is refused with a sentence naming it and the roles there are.
+    pub fn parse<S: AsRef<str>>(names: &[S]) -> Result<RoleSet, String> {
+        let mut roles = Vec::new();
+        for name in names.iter().map(|n| n.as_ref().trim()).filter(|n| !n.is_empty()) {
+            let role = name.parse::<Role>().map_err(|_| RoleSet::unknown(name))?;
+            if !roles.contains(&role) {
+                roles.push(role);
+            }
+        }
+        roles.sort();
+        Ok(RoleSet(roles))
+    }
+
+    /// The refusal of an unknown role name.
+    pub fn unknown(name: &str) -> String {
+        let known: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        format!("Unknown role {name:?}. Choose {}.", super::either(&known))
+    }
+
+    /// These roles, or `role` alone when none was named.
+    pub fn or(self, role: Role) -> RoleSet {
+        if self.0.is_empty() {
+            RoleSet(vec![role])
+        } else {
+            self
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn as_slice(&self) -> &[Role] {
+        &self.0
+    }
+
+    pub fn into_vec(self) -> Vec<Role> {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_read_once_each_in_role_order() {
+        let set = RoleSet::parse(&[" coach", "admin", "coach", ""]).unwrap();
+        assert_eq!(set.as_slice(), [Role::Admin, Role::Coach]);
+        assert_eq!(
+            RoleSet::parse::<&str>(&[]).unwrap().or(Role::Member).as_slice(),
+            [Role::Member]
+        );
+    }
+
+    #[test]
+    fn an_unknown_name_is_refused_listing_every_role() {
+        let err = RoleSet::parse(&["member", "wizard"]).unwrap_err();
+        assert!(err.starts_with("Unknown role \"wizard\"."), "{err}");
+        for role in Role::ALL {
+            assert!(err.contains(role.as_str()), "{err} names {role}");
+        }
+    }
+}
