@@ -3,6 +3,7 @@
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{delete, get, post, put, routes, Route};
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::codes::{
@@ -21,11 +22,16 @@ use crate::web::guards::{AdminUser, App, Client, CurrentUser, MaybeUser, Session
 use crate::web::json::JsonBody;
 
 /// What a sign-in step answers: done, a second-factor challenge, or API tokens.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "LoginAnswer")]
 #[serde(untagged)]
 pub enum LoginResponse {
     Done(MessageView),
-    Challenge { two_factor_required: bool, challenge: String },
+    #[schemars(title = "TwoFactorChallenge")]
+    Challenge {
+        two_factor_required: bool,
+        challenge: String,
+    },
     Tokens(TokenPair),
 }
 
@@ -115,8 +121,9 @@ async fn refresh(
     Ok(Json(app.call(move |conn, ctx| tokens::refresh(conn, ctx, &token, &client.0)).await?))
 }
 
-#[derive(Serialize)]
-struct CheckView {
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Check")]
+pub(crate) struct CheckView {
     authenticated: bool,
     user: SessionView,
 }

@@ -6,6 +6,7 @@
 //! same whether or not the address is known; the handler runs them in the background.
 
 use rusqlite::Connection;
+use schemars::JsonSchema;
 use serde_json::json;
 
 use super::model::{Actor, Role, TokenPurpose, UserStatus};
@@ -254,7 +255,7 @@ pub struct NewMember {
 }
 
 /// A pre-registered member.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, JsonSchema)]
 pub struct CreatedMember {
     pub user_id: i64,
     pub username: String,

@@ -3,9 +3,10 @@
 //! "required" with the field named, the same way for both.
 
 use rocket::FromForm;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
-#[derive(Default, Deserialize, FromForm)]
+#[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct LoginInput {
     /// Username or email address.
@@ -32,7 +33,7 @@ pub struct SetupInput {
 }
 
 /// `POST /api/v1/auth/register` and the join form.
-#[derive(Default, Deserialize, FromForm)]
+#[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RegisterInput {
     #[field(default = String::new())]
@@ -58,7 +59,7 @@ pub struct SetPasswordInput {
 }
 
 /// `POST /api/v1/auth/login/verify` and the code form after a password.
-#[derive(Default, Deserialize, FromForm)]
+#[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct VerifyInput {
     #[field(default = String::new())]
@@ -70,21 +71,21 @@ pub struct VerifyInput {
     pub next: Option<String>,
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RefreshInput {
     pub refresh_token: String,
 }
 
 /// The body of requests that only name an email address (claim code, sign-in link, reset).
-#[derive(Default, Deserialize, FromForm)]
+#[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct EmailInput {
     #[field(default = String::new())]
     pub email: String,
 }
 
-#[derive(Default, Deserialize, FromForm)]
+#[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ClaimInput {
     #[field(default = String::new())]
@@ -96,7 +97,7 @@ pub struct ClaimInput {
 }
 
 /// A sign-in link's token, or the email address with the code from the email.
-#[derive(Default, Deserialize, FromForm)]
+#[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct MagicInput {
     pub token: Option<String>,
@@ -104,7 +105,7 @@ pub struct MagicInput {
     pub code: Option<String>,
 }
 
-#[derive(Default, Deserialize, FromForm)]
+#[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ResetInput {
     /// The reset page carries the token in its URL instead.
@@ -115,7 +116,7 @@ pub struct ResetInput {
     pub new_password_confirm: Option<String>,
 }
 
-#[derive(Default, Deserialize, FromForm)]
+#[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ChangePasswordInput {
     #[field(default = String::new())]
@@ -124,14 +125,14 @@ pub struct ChangePasswordInput {
     pub new_password: String,
 }
 
-#[derive(Default, Deserialize, FromForm)]
+#[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct TwoFactorInput {
     #[field(default = false)]
     pub enabled: bool,
 }
 
-#[derive(Default, Deserialize, FromForm)]
+#[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct GuestInput {
     #[field(default = String::new())]
@@ -139,7 +140,7 @@ pub struct GuestInput {
 }
 
 /// `POST /api/v1/admin/members`: pre-register a member who then claims the account.
-#[derive(Default, Deserialize, FromForm)]
+#[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NewMemberInput {
     #[field(default = String::new())]

@@ -1,10 +1,12 @@
 //! Response bodies and page contexts of the accounts pages (one type serves both).
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::model::{AuthUser, Role, UserStatus};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "Message")]
 pub struct MessageView {
     pub message: String,
 }
@@ -16,7 +18,8 @@ impl MessageView {
 }
 
 /// `GET /api/v1/auth/session` for a signed-in user.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "Session")]
 pub struct SessionView {
     pub logged_in: bool,
     pub user_id: i64,
@@ -27,6 +30,7 @@ pub struct SessionView {
     pub status: UserStatus,
     /// Whether they finished joining and may use the member area.
     pub onboarding_complete: bool,
+    #[schemars(extend("format" = "date-time"))]
     pub expires_at: String,
 }
 
@@ -48,8 +52,10 @@ impl SessionView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "LoggedOut")]
 pub struct LoggedOutView {
+    #[schemars(extend("const" = false))]
     pub logged_in: bool,
 }
 
@@ -70,7 +76,8 @@ pub struct SetupPage {
 }
 
 /// `201` answer to a registration.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "Registered")]
 pub struct RegisteredView {
     pub message: &'static str,
     pub user_id: i64,

@@ -4,6 +4,7 @@
 use rocket::http::{ContentType, Header, Status};
 use rocket::serde::json::Json;
 use rocket::{delete, get, post, put, routes, Responder, Route};
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::export::CsvFile;
@@ -50,8 +51,8 @@ impl From<CsvFile> for CsvDownload {
     }
 }
 
-#[derive(Serialize)]
-struct Deleted {
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct Deleted {
     deleted: bool,
 }
 

@@ -2,6 +2,7 @@
 
 use rocket::fs::TempFile;
 use rocket::FromForm;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 /// `?q=&role=&status=&sort=&page=` of the member list and export. Every value arrives as text
@@ -16,7 +17,7 @@ pub struct ListQuery {
 }
 
 /// `PUT /api/v1/admin/members/{id}/roles` and the role checkboxes of the member page.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RolesInput {
     pub roles: Vec<String>,
@@ -24,21 +25,23 @@ pub struct RolesInput {
 
 /// Which email gives a member a way in: `claim_code` (accounts waiting to be claimed) or
 /// `set_password` (a one-time link to choose a new password).
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AccessInput {
     pub kind: String,
 }
 
 /// Deleting an account: the member's username, typed again.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
+#[schemars(rename = "DeleteMemberInput")]
 #[serde(default, deny_unknown_fields)]
 pub struct DeleteInput {
+    /// The member's username, typed again.
     pub confirm: String,
 }
 
 /// Committing an import: whether to email claim codes to the new accounts.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CommitInput {
     pub send_invites: bool,
