@@ -6,6 +6,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use schemars::JsonSchema;
+use serde::Serialize;
+
 /// Field name -> message, shown next to form fields and returned as `error.fields` in JSON.
 pub type FieldErrors = BTreeMap<String, String>;
 
@@ -277,6 +280,31 @@ impl From<r2d2::Error> for AppError {
         let mut e = AppError::unavailable("The database is busy. Please try again.");
         e.cause = Some(Box::new(err));
         e
+    }
+}
+
+/// The JSON body of every error answer, whatever its status.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "Error")]
+pub struct ErrorBody<'a> {
+    pub error: ErrorDetail<'a>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ErrorDetail<'a> {
+    /// Stable, machine-readable, snake_case.
+    pub code: &'a str,
+    /// Safe to show to a person.
+    pub message: &'a str,
+    /// Field name -> what is wrong with it; empty when no field is to blame.
+    pub fields: &'a FieldErrors,
+}
+
+impl<'a> ErrorBody<'a> {
+    pub fn of(err: &'a AppError) -> Self {
+        ErrorBody {
+            error: ErrorDetail { code: err.code, message: &err.message, fields: &err.fields },
+        }
     }
 }
 

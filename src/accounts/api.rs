@@ -3,6 +3,7 @@
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{delete, get, post, put, routes, Route};
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::codes::{self, EmailFlow};
@@ -19,11 +20,16 @@ use crate::web::guards::{App, Client, CurrentUser, MaybeUser, SessionCookie};
 use crate::web::json::JsonBody;
 
 /// What a sign-in step answers: done, a second-factor challenge, or API tokens.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "LoginAnswer")]
 #[serde(untagged)]
 pub enum LoginResponse {
     Done(MessageView),
-    Challenge { two_factor_required: bool, challenge: String },
+    #[schemars(title = "TwoFactorChallenge")]
+    Challenge {
+        two_factor_required: bool,
+        challenge: String,
+    },
     Tokens(TokenPair),
 }
 
@@ -103,8 +109,9 @@ async fn refresh(
     Ok(Json(app.call(move |conn, ctx| tokens::refresh(conn, ctx, cmd)).await?))
 }
 
-#[derive(Serialize)]
-struct CheckView {
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Check")]
+pub(crate) struct CheckView {
     authenticated: bool,
     user: SessionView,
 }

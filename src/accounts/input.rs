@@ -3,6 +3,7 @@
 //! "required" with the field named, the same way for both.
 
 use rocket::FromForm;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::codes::{ClaimCommand, MagicCommand, MagicProof, ResetCommand, VerifyCommand};
@@ -13,7 +14,7 @@ use super::service::{
 use super::tokens::RefreshCommand;
 use crate::error::AppError;
 
-#[derive(Default, Deserialize, FromForm)]
+#[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct LoginInput {
     /// Username or email address.
@@ -40,7 +41,7 @@ pub struct SetupInput {
 }
 
 /// `POST /api/v1/auth/register` and the join form.
-#[derive(Default, Deserialize, FromForm)]
+#[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RegisterInput {
     #[field(default = String::new())]
@@ -66,7 +67,7 @@ pub struct SetPasswordInput {
 }
 
 /// `POST /api/v1/auth/login/verify` and the code form after a password.
-#[derive(Default, Deserialize, FromForm)]
+#[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct VerifyInput {
     #[field(default = String::new())]
@@ -78,21 +79,21 @@ pub struct VerifyInput {
     pub next: Option<String>,
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RefreshInput {
     pub refresh_token: String,
 }
 
 /// The body of requests that only name an email address (claim code, sign-in link, reset).
-#[derive(Default, Deserialize, FromForm)]
+#[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct EmailInput {
     #[field(default = String::new())]
     pub email: String,
 }
 
-#[derive(Default, Deserialize, FromForm)]
+#[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ClaimInput {
     #[field(default = String::new())]
@@ -104,7 +105,7 @@ pub struct ClaimInput {
 }
 
 /// A sign-in link's token, or the email address with the code from the email.
-#[derive(Default, Deserialize, FromForm)]
+#[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct MagicInput {
     pub token: Option<String>,
@@ -112,7 +113,7 @@ pub struct MagicInput {
     pub code: Option<String>,
 }
 
-#[derive(Default, Deserialize, FromForm)]
+#[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ResetInput {
     /// The reset page carries the token in its URL instead.
@@ -123,7 +124,7 @@ pub struct ResetInput {
     pub new_password_confirm: Option<String>,
 }
 
-#[derive(Default, Deserialize, FromForm)]
+#[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ChangePasswordInput {
     #[field(default = String::new())]
@@ -132,14 +133,14 @@ pub struct ChangePasswordInput {
     pub new_password: String,
 }
 
-#[derive(Default, Deserialize, FromForm)]
+#[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct TwoFactorInput {
     #[field(default = false)]
     pub enabled: bool,
 }
 
-#[derive(Default, Deserialize, FromForm)]
+#[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct GuestInput {
     #[field(default = String::new())]

@@ -2,6 +2,7 @@
 //! and set-password links. Permission and validity rules live here; no HTTP.
 
 use rusqlite::Connection;
+use schemars::JsonSchema;
 use serde_json::json;
 
 use super::codes;
@@ -786,10 +787,13 @@ pub fn change_password(
 }
 
 /// One signed-in device in `GET /api/v1/auth/sessions`.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, JsonSchema)]
+#[schemars(rename = "Device")]
 pub struct DeviceView {
     pub id: String,
+    #[schemars(extend("format" = "date-time"))]
     pub created_at: String,
+    #[schemars(extend("format" = "date-time"))]
     pub last_seen_at: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
@@ -797,7 +801,8 @@ pub struct DeviceView {
     pub current: bool,
 }
 
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, JsonSchema)]
+#[schemars(rename = "Devices")]
 pub struct DevicesView {
     pub sessions: Vec<DeviceView>,
     pub tokens: Vec<DeviceView>,

@@ -3,6 +3,7 @@
 //! refresh token that was already used means it was copied, so the whole family is revoked.
 
 use rusqlite::Connection;
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::json;
 
@@ -17,10 +18,11 @@ use crate::error::AppError;
 use crate::ratelimit::{Admitted, Limited, Limits, RateLimiter};
 
 /// `{"access_token", "refresh_token", "token_type": "Bearer", "expires_in"}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct TokenPair {
     pub access_token: String,
     pub refresh_token: String,
+    #[schemars(extend("const" = "Bearer"))]
     pub token_type: &'static str,
     /// Seconds the access token is valid.
     pub expires_in: i64,

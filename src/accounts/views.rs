@@ -1,5 +1,6 @@
 //! Response bodies and page contexts of the accounts pages (one type serves both).
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::model::{AuthUser, Role, UserStatus};
@@ -11,7 +12,8 @@ pub const MAGIC_SENT: &str =
     "If that email belongs to an account, a sign-in link has been sent to it.";
 pub const RESET_SENT: &str = "If that email is registered, a reset link has been sent.";
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "Message")]
 pub struct MessageView {
     pub message: String,
 }
@@ -23,7 +25,8 @@ impl MessageView {
 }
 
 /// `GET /api/v1/auth/session` for a signed-in user.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "Session")]
 pub struct SessionView {
     pub logged_in: bool,
     pub user_id: i64,
@@ -34,6 +37,7 @@ pub struct SessionView {
     pub status: UserStatus,
     /// Whether they finished joining and may use the member area.
     pub onboarding_complete: bool,
+    #[schemars(extend("format" = "date-time"))]
     pub expires_at: String,
 }
 
@@ -55,8 +59,10 @@ impl SessionView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "LoggedOut")]
 pub struct LoggedOutView {
+    #[schemars(extend("const" = false))]
     pub logged_in: bool,
 }
 
@@ -77,7 +83,8 @@ pub struct SetupPage {
 }
 
 /// `201` answer to a registration.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "Registered")]
 pub struct RegisteredView {
     pub message: &'static str,
     pub user_id: i64,

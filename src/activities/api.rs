@@ -4,6 +4,7 @@
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{delete, get, post, put, routes, Route};
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::input::{ActivityInput, ListQuery, NewTypeInput, TypeChangeInput};
@@ -16,8 +17,8 @@ use crate::web::download::CsvDownload;
 use crate::web::guards::{ActiveMember, AdminUser, App, OrganizerUser};
 use crate::web::json::JsonBody;
 
-#[derive(Serialize)]
-struct Deleted {
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct Deleted {
     deleted: bool,
 }
 

@@ -5,13 +5,14 @@
 //! the member's time zone) and every field as text. Both become the same service command.
 
 use rocket::FromForm;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::service::{ActivityCommand, Start};
 
 /// `POST /api/v1/activities` and `PUT /api/v1/activities/<id>`. Missing fields are reported by
 /// the service with the other invalid ones, so one answer names everything to fix.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ActivityInput {
     /// Coaches and admins recording for a member; absent for oneself.
@@ -64,7 +65,7 @@ pub struct ListQuery {
 }
 
 /// `POST /api/v1/admin/activity-types` and the add form.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NewTypeInput {
     #[field(default = String::new())]
@@ -77,7 +78,7 @@ pub struct NewTypeInput {
 
 /// `PUT /api/v1/admin/activity-types/<id>` and the rename form: only the fields given change.
 /// The key never changes, since scripts and exports refer to it.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct TypeChangeInput {
     pub label: Option<String>,

@@ -1,5 +1,6 @@
 //! What the activity log answers: the JSON bodies, which are also the pages' contexts.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::model::{Activity, ActivityType, CoachedMember, Member, Person};
@@ -15,7 +16,8 @@ pub fn zone_name(timezone: &str) -> String {
     zone(timezone).name().to_string()
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "PersonRef")]
 pub struct PersonView {
     pub id: i64,
     pub username: String,
@@ -29,11 +31,13 @@ impl From<&Person> for PersonView {
 }
 
 /// One activity.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "Activity")]
 pub struct ActivityView {
     pub id: i64,
     pub member: PersonView,
     /// RFC 3339, UTC.
+    #[schemars(extend("format" = "date-time"))]
     pub started_at: String,
     /// The start in the member's time zone, `YYYY-MM-DD HH:MM`.
     pub started_local: String,
@@ -47,7 +51,9 @@ pub struct ActivityView {
     pub coach: Option<PersonView>,
     pub notes: String,
     pub recorded_by: Option<PersonView>,
+    #[schemars(extend("format" = "date-time"))]
     pub created_at: String,
+    #[schemars(extend("format" = "date-time"))]
     pub updated_at: String,
     /// Whether the one asking may edit or delete it.
     pub can_edit: bool,
@@ -78,7 +84,7 @@ impl ActivityView {
 }
 
 /// `GET /api/v1/activities`: one page of a member's log, newest first.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct ActivityList {
     pub items: Vec<ActivityView>,
     pub page: i64,
@@ -94,7 +100,8 @@ pub struct ActivityList {
 }
 
 /// An activity type as members choose it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "ActivityType")]
 pub struct TypeView {
     pub id: i64,
     pub key: String,
@@ -116,14 +123,17 @@ impl From<&ActivityType> for TypeView {
 }
 
 /// An activity type as admins manage it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "AdminActivityType")]
 pub struct AdminTypeView {
     pub id: i64,
     pub key: String,
     pub label: String,
     pub position: i64,
     pub archived: bool,
+    #[schemars(extend("format" = "date-time"))]
     pub archived_at: Option<String>,
+    #[schemars(extend("format" = "date-time"))]
     pub created_at: String,
     /// Entries of this type; a type in use can be archived but not deleted.
     pub activity_count: i64,
@@ -145,7 +155,7 @@ impl AdminTypeView {
 }
 
 /// `DELETE /api/v1/admin/activity-types/<id>`: deleted, or archived because it is in use.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct TypeRemoval {
     pub deleted: bool,
     pub archived: bool,
@@ -155,13 +165,15 @@ pub struct TypeRemoval {
 }
 
 /// A member a coach coaches, with their totals.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "CoachedMember")]
 pub struct CoachedMemberView {
     pub id: i64,
     pub username: String,
     pub name: String,
     pub activity_count: i64,
     pub total_minutes: i64,
+    #[schemars(extend("format" = "date-time"))]
     pub last_started_at: Option<String>,
     /// The last start in the member's time zone.
     pub last_started_local: Option<String>,
@@ -183,7 +195,7 @@ impl From<&CoachedMember> for CoachedMemberView {
 }
 
 /// `GET /api/v1/coach/members`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct CoachedMembers {
     pub members: Vec<CoachedMemberView>,
 }

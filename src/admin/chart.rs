@@ -2,6 +2,7 @@
 //! `aria-label`; the page shows the same numbers in a table for readers who cannot see the
 //! picture.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::web::chart::{draw, Bar, Chart, Layout};
@@ -17,7 +18,8 @@ const LAYOUT: Layout = Layout {
 };
 
 /// One bar: its label on the axis, its long label for the tooltip and table, its value.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, JsonSchema)]
+#[schemars(rename = "ChartPoint")]
 pub struct Point {
     pub label: String,
     pub long_label: String,

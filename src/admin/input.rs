@@ -1,11 +1,14 @@
 //! Request bodies of the admin panel.
 
+use std::borrow::Cow;
+
 use rocket::form::{self, FromFormField, ValueField};
 use rocket::FromForm;
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::Deserialize;
 
 /// `PUT /api/v1/admin/settings` and the settings form: only the fields given change.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SettingsInput {
     pub club_name: Option<String>,
@@ -52,6 +55,26 @@ impl<'de> Deserialize<'de> for Number {
         Ok(match Raw::deserialize(d)? {
             Raw::Int(n) => Number(n.to_string()),
             Raw::Text(s) => Number(s),
+        })
+    }
+}
+
+/// What `deserialize` above takes: an integer that fits in 64 bits, or any text.
+impl JsonSchema for Number {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "Number".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": ["integer", "string"],
+            "minimum": i64::MIN,
+            "maximum": i64::MAX,
+            "description": "A whole number, as a JSON number or as text.",
         })
     }
 }

@@ -1,16 +1,17 @@
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::chart::Point;
 use crate::jobs::JobStatus;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Count {
     pub label: String,
     pub count: i64,
 }
 
 /// One figure on the dashboard and the list it stands for.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Tile {
     /// A stable name for scripts: `active`, `pending_invites`, `registration_open`...
     pub key: String,
@@ -21,7 +22,8 @@ pub struct Tile {
 }
 
 /// A bar chart: its data (the JSON API's figures) and, on the page, the drawing.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "Chart")]
 pub struct ChartView {
     pub key: &'static str,
     pub title: &'static str,
@@ -35,7 +37,8 @@ pub struct ChartView {
 }
 
 /// How the server itself is doing: mail, background jobs, the address members use.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "System")]
 pub struct SystemView {
     pub mail_mode: String,
     pub base_url: String,
@@ -43,17 +46,19 @@ pub struct SystemView {
     pub roles: Vec<Count>,
     pub outbox: Vec<Count>,
     pub jobs: Vec<JobView>,
-    /// Seconds since the newest backup, and the same in words; None before the first one.
+    /// Seconds since the newest backup, and the same in words; null before the first one.
     pub last_backup_age_secs: Option<i64>,
     pub last_backup_age: Option<String>,
 }
 
 /// The admin dashboard (`GET /admin`, `GET /api/v1/admin/dashboard`). Organizers see only
 /// what they manage: the parts about people, mail and the server are `null` for them.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Dashboard {
     /// `admin` or `organizer`: how much of the dashboard the caller may see.
+    #[schemars(extend("enum" = ["admin", "organizer"]))]
     pub scope: &'static str,
+    #[schemars(extend("format" = "date-time"))]
     pub generated_at: String,
     /// Members (guests left out) per account status.
     pub members_by_status: Option<Vec<Tile>>,
@@ -84,7 +89,8 @@ impl Dashboard {
 }
 
 /// The club settings as the API returns them and the settings page shows them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "Settings")]
 pub struct SettingsView {
     pub club_name: String,
     pub club_description: String,
@@ -156,11 +162,13 @@ impl SettingsPage {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "Job")]
 pub struct JobView {
     pub name: String,
     pub every_secs: u64,
     pub runs: u64,
+    #[schemars(extend("format" = "date-time"))]
     pub last_run_at: Option<String>,
     pub last_error: Option<String>,
 }

@@ -1,9 +1,11 @@
 //! The description of the JSON API: an OpenAPI 3.1 document at `GET /api/v1/openapi.json`
 //! and a readable page made from it at `GET /api/docs`, both public.
 //!
-//! The document is written by hand in `paths` (one entry per operation) with the shapes in
-//! `schemas`; `spec` holds the vocabulary and adds what every operation of a kind shares. It
-//! is built once, on first use.
+//! The operations are listed by hand in `paths` (one entry per operation); `spec` holds the
+//! vocabulary they are written in and adds what every operation of a kind shares. The shapes
+//! of the bodies they answer with and read are not written here: `schemas` generates them from
+//! the Rust types themselves, so the document follows any change to a view or an input. It is
+//! built once, on first use.
 
 pub mod page;
 pub mod paths;
@@ -39,10 +41,7 @@ fn build() -> Value {
         let entry = paths.entry(op.path.to_string()).or_insert_with(|| json!({}));
         entry[op.method] = op.to_json();
     }
-    let mut schemas = Map::new();
-    for (name, schema) in schemas::all() {
-        schemas.insert(name.to_string(), schema);
-    }
+    let schemas = schemas::all();
     let mut responses = Map::new();
     for (status, name, description) in spec::ERRORS {
         let mut resp = json!({

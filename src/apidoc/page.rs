@@ -231,12 +231,12 @@ fn type_of(schema: &Value) -> Vec<TypePart> {
     if let Some(name) = schema["$ref"].as_str().and_then(|r| r.rsplit('/').next()) {
         return vec![TypePart { text: name.to_string(), link: Some(format!("#schema-{name}")) }];
     }
-    for key in ["oneOf", "anyOf"] {
+    for (key, joint) in [("oneOf", " or "), ("anyOf", " or "), ("allOf", " and ")] {
         if let Some(options) = schema[key].as_array() {
             let mut parts = Vec::new();
             for (i, option) in options.iter().enumerate() {
                 if i > 0 {
-                    parts.push(text(" or "));
+                    parts.push(text(joint));
                 }
                 parts.extend(type_of(option));
             }
@@ -278,7 +278,11 @@ fn type_of(schema: &Value) -> Vec<TypePart> {
                 if let Some(format) = schema["format"].as_str() {
                     word.push_str(&format!(" ({format})"));
                 }
-                let range = match (schema["minimum"].as_i64(), schema["maximum"].as_i64()) {
+                let bounds = (schema["minimum"].as_i64(), schema["maximum"].as_i64());
+                let range = match bounds {
+                    // Bounds apply to numbers only; those of a whole 64-bit integer say nothing.
+                    _ if !matches!(other, "integer" | "number") => String::new(),
+                    (Some(i64::MIN), Some(i64::MAX)) => String::new(),
                     (Some(min), Some(max)) if max < 1_000_000_000 => format!(", {min} to {max}"),
                     (Some(min), _) => format!(", from {min}"),
                     _ => String::new(),
@@ -315,13 +319,16 @@ fn fields(schema: &Value, prefix: &str) -> Vec<Field> {
         } else {
             (prop, format!("{full}."))
         };
-        let nested = match inner.0["oneOf"].as_array() {
-            Some(options) => options.iter().find(|o| o["type"] != "null").cloned(),
-            None => Some(inner.0.clone()),
+        let nested: Vec<&Value> = match (inner.0["oneOf"].as_array(), inner.0["allOf"].as_array()) {
+            (Some(options), _) => {
+                options.iter().find(|o| o["type"] != "null").into_iter().collect()
+            }
+            (None, Some(parts)) => parts.iter().collect(),
+            (None, None) => vec![inner.0],
         };
-        if let Some(nested) = nested {
+        for nested in nested {
             if nested["properties"].is_object() {
-                rows.extend(fields(&nested, &inner.1));
+                rows.extend(fields(nested, &inner.1));
             }
         }
     }
@@ -369,6 +376,17 @@ mod tests {
         let t = type_of(&serde_json::json!({ "type": ["string", "null"], "format": "date-time" }));
         let words: String = t.iter().map(|p| p.text.as_str()).collect();
         assert_eq!(words, "string (date-time) or null");
+    }
+
+    #[test]
+    fn bounds_are_shown_for_numbers_unless_they_are_those_of_any_64_bit_integer() {
+        let words = |schema| type_of(&schema).iter().map(|p| p.text.clone()).collect::<String>();
+        let any = serde_json::json!({ "type": "integer", "format": "int64", "minimum": i64::MIN, "maximum": i64::MAX });
+        assert_eq!(words(any), "integer (int64)");
+        let text = serde_json::json!({ "type": ["integer", "string"], "minimum": 1, "maximum": 9 });
+        assert_eq!(words(text), "integer, 1 to 9 or string");
+        let both = serde_json::json!({ "allOf": [{ "$ref": "#/components/schemas/A" }, { "type": "object" }] });
+        assert_eq!(words(both), "A and object");
     }
 
     #[test]

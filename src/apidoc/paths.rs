@@ -821,7 +821,7 @@ fn gifts() -> Vec<Op> {
             .access(Access::Organizer)
             .param(id())
             .json(r("ExchangeDeleteInput"))
-            .ok(200, "Deleted.", r("Message")),
+            .ok(200, "Deleted.", r("ExchangeMessage")),
         post("/api/v1/exchanges/{id}/open", "Open registration")
             .access(Access::Organizer)
             .param(id())
@@ -872,7 +872,7 @@ fn gifts() -> Vec<Op> {
             .access(Access::Organizer)
             .param(id())
             .param(path_id("xid", "The exclusion."))
-            .ok(200, "Removed.", r("Message"))
+            .ok(200, "Removed.", r("ExchangeMessage"))
             .errors(&[409]),
         get("/api/v1/exchanges/{id}/matches", "Who gives to whom")
             .access(Access::Organizer)
@@ -931,7 +931,7 @@ fn gifts() -> Vec<Op> {
             .about("Always the same answer; the work happens after it.")
             .param(slug())
             .json(r("AccessRequestInput"))
-            .ok(200, "A link is on its way if the address is registered.", r("Message"))
+            .ok(200, "A link is on its way if the address is registered.", r("ExchangeMessage"))
             .errors(&[503])
             .limited(),
     ]

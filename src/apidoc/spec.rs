@@ -119,41 +119,12 @@ pub fn r(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
 
-/// `schema`, or null.
-pub fn nullable(schema: Value) -> Value {
-    match schema.get("type").cloned() {
-        Some(Value::String(t)) if schema.get("$ref").is_none() => {
-            let mut s = schema;
-            s["type"] = json!([t, "null"]);
-            s
-        }
-        _ => json!({ "oneOf": [schema, { "type": "null" }] }),
-    }
-}
-
 pub fn string() -> Value {
     json!({ "type": "string" })
 }
 
-pub fn int() -> Value {
-    json!({ "type": "integer", "format": "int64" })
-}
-
-pub fn boolean() -> Value {
-    json!({ "type": "boolean" })
-}
-
-pub fn number() -> Value {
-    json!({ "type": "number" })
-}
-
 pub fn array(items: Value) -> Value {
     json!({ "type": "array", "items": items })
-}
-
-/// An RFC 3339 timestamp, as every answer writes them.
-pub fn datetime() -> Value {
-    json!({ "type": "string", "format": "date-time" })
 }
 
 /// A calendar date, `YYYY-MM-DD`.
@@ -163,52 +134,6 @@ pub fn date() -> Value {
 
 pub fn one_of_strings(values: &[&str]) -> Value {
     json!({ "type": "string", "enum": values })
-}
-
-/// An object whose properties are all present in every answer (`required` = all of them).
-pub fn object(props: &[(&str, Value)]) -> Value {
-    let mut properties = Map::new();
-    for (name, schema) in props {
-        properties.insert(name.to_string(), schema.clone());
-    }
-    let required: Vec<&str> = props.iter().map(|(n, _)| *n).collect();
-    json!({ "type": "object", "required": required, "properties": properties })
-}
-
-/// `object` with some properties that may be missing.
-pub fn object_with_optional(props: &[(&str, Value)], optional: &[(&str, Value)]) -> Value {
-    let mut schema = object(props);
-    for (name, s) in optional {
-        schema["properties"][*name] = s.clone();
-    }
-    schema
-}
-
-/// A request body: every property optional unless named in `required`, nothing else allowed
-/// (the server rejects unknown fields with 422).
-pub fn input(props: &[(&str, Value)], required: &[&str]) -> Value {
-    let mut properties = Map::new();
-    for (name, schema) in props {
-        properties.insert(name.to_string(), schema.clone());
-    }
-    let mut schema =
-        json!({ "type": "object", "additionalProperties": false, "properties": properties });
-    if !required.is_empty() {
-        schema["required"] = json!(required);
-    }
-    schema
-}
-
-/// Merges the properties of `extra` into `base` (for views that flatten another one).
-pub fn extend(base: Value, extra: &[(&str, Value)]) -> Value {
-    let mut schema = base;
-    for (name, s) in extra {
-        schema["properties"][*name] = s.clone();
-        if let Some(required) = schema["required"].as_array_mut() {
-            required.push(json!(name));
-        }
-    }
-    schema
 }
 
 pub fn path_id(name: &'static str, what: &'static str) -> Param {

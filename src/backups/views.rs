@@ -1,10 +1,13 @@
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// One backup file as the list shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "Backup")]
 pub struct BackupView {
     pub name: String,
     /// When it was made (UTC, RFC 3339).
+    #[schemars(extend("format" = "date-time"))]
     pub created_at: String,
     pub size_bytes: u64,
     /// The size in words ("2.4 MB").
@@ -12,11 +15,13 @@ pub struct BackupView {
     /// The copy passed `PRAGMA integrity_check` when it was written.
     pub verified: bool,
     /// The time it was verified, when it was.
+    #[schemars(extend("format" = "date-time"))]
     pub verified_at: Option<String>,
 }
 
 /// The backups page and `GET /api/v1/admin/backups`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "Backups")]
 pub struct BackupsView {
     pub backups: Vec<BackupView>,
     pub interval_hours: i64,

@@ -1,12 +1,13 @@
 //! Request bodies for services, bookings and decisions: each is a JSON body and an HTML form.
 
 use rocket::FromForm;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::service::{AdminFilter, CompleteCmd, ServiceCmd};
 
 /// `POST /api/v1/admin/services`, `PUT /api/v1/admin/services/<id>` and the admin forms.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServiceInput {
     pub name: Option<String>,
@@ -18,7 +19,7 @@ pub struct ServiceInput {
 
 /// `POST /api/v1/bookings` and the request form. The API takes `requested_start` as RFC 3339;
 /// the form sends a `datetime-local` value read in the member's time zone.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct BookingInput {
     pub service_id: Option<i64>,
@@ -27,14 +28,14 @@ pub struct BookingInput {
 }
 
 /// Confirming or declining: an optional message for the member.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct DecisionInput {
     pub message: Option<String>,
 }
 
 /// Marking a booking completed: how to record the activity.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CompleteInput {
     /// An activity type key; absent: the club's first activity type.

@@ -2,6 +2,7 @@
 
 use std::str::FromStr;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// Something members can book (a lesson, a fitting, a walk), with its usual length.
@@ -18,7 +19,7 @@ pub struct Service {
 }
 
 /// Where a booking is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum BookingStatus {
     /// Requested by the member, waiting for an admin.

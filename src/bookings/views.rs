@@ -1,20 +1,24 @@
 //! What the API answers and the pages render (the same structs).
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::model::{ActivityType, Booking, BookingStatus, Service};
 use crate::clock::{format_in, rfc3339_at};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "Service")]
 pub struct ServiceView {
     pub id: i64,
     pub name: String,
     pub duration_minutes: i64,
     pub notes: String,
     pub archived: bool,
+    #[schemars(extend("format" = "date-time"))]
     pub archived_at: Option<String>,
     /// How many bookings it has (admin lists only).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "i64")]
     pub bookings: Option<i64>,
 }
 
@@ -33,42 +37,51 @@ impl ServiceView {
 }
 
 /// The answer to deleting a service: deleted when it was never booked, archived otherwise.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct RemovedService {
     pub id: i64,
     /// `deleted` or `archived`.
+    #[schemars(extend("enum" = ["deleted", "archived"]))]
     pub result: &'static str,
     pub message: String,
 }
 
 /// Who a booking is for (admin lists).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "BookingMember")]
 pub struct MemberRef {
     pub id: i64,
     pub name: String,
     pub username: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "Booking")]
 pub struct BookingView {
     pub id: i64,
     pub status: BookingStatus,
     pub service_id: i64,
     pub service_name: String,
+    #[schemars(extend("format" = "date-time"))]
     pub requested_start: String,
+    #[schemars(extend("format" = "date-time"))]
     pub ends_at: String,
     pub duration_minutes: i64,
     pub notes: String,
     /// What the admin wrote when confirming or declining.
     pub admin_message: String,
+    #[schemars(extend("format" = "date-time"))]
     pub decided_at: Option<String>,
+    #[schemars(extend("format" = "date-time"))]
     pub completed_at: Option<String>,
     /// The activity recorded when it was completed.
     pub activity_id: Option<i64>,
+    #[schemars(extend("format" = "date-time"))]
     pub created_at: String,
     /// Whether the member may still cancel it.
     pub can_cancel: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "MemberRef")]
     pub member: Option<MemberRef>,
 }
 
@@ -130,11 +143,14 @@ impl BookingRow {
 }
 
 /// `GET`/`POST`/`DELETE /api/v1/calendar-feed`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "Feed")]
 pub struct FeedView {
     /// The private address to subscribe to, or null when the member has none.
     pub url: Option<String>,
+    #[schemars(extend("format" = "date-time"))]
     pub created_at: Option<String>,
+    #[schemars(extend("format" = "date-time"))]
     pub last_used_at: Option<String>,
 }
 

@@ -5,14 +5,17 @@
 //! string for its "none" choice.
 
 use rocket::FromForm;
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer};
 
 /// `PUT /api/v1/card/contact-preference`: `{"contact_preference": "email" | ... | null}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("required" = ["contact_preference"]))]
 pub struct ContactPreferenceInput {
     /// Outer None: the field is missing; inner None: `null`.
     #[serde(default, deserialize_with = "present")]
+    #[schemars(description = "`email`, `text`, `phone` or `social`, or null for none.")]
     pub contact_preference: Option<Option<String>>,
 }
 

@@ -2,11 +2,13 @@
 
 use std::str::FromStr;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// How a member likes to be contacted. The public card shows only its label, never an
 /// address or number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[schemars(rename = "ContactPreferenceKind")]
 #[serde(rename_all = "lowercase")]
 pub enum ContactPreference {
     Email,

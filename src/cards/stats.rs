@@ -6,6 +6,7 @@
 
 use chrono::{Datelike, Duration, NaiveDate, TimeZone};
 use chrono_tz::Tz;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::activities::model::Format;
@@ -26,7 +27,8 @@ pub struct Session {
 }
 
 /// Percent of sessions per format, summing to 100 (or all zero without sessions).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[schemars(rename = "FormatShare")]
 pub struct Share {
     pub coached: i64,
     pub group: i64,
@@ -34,7 +36,7 @@ pub struct Share {
 }
 
 /// The numbers shared by the lifetime and recent stats.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Summary {
     pub total_sessions: i64,
     /// One decimal.
@@ -46,15 +48,17 @@ pub struct Summary {
     pub share: Share,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A member's activities since the first one.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct LifetimeStats {
-    /// The local date of the first activity; None without any.
+    /// The local date of the first activity; null without any.
     pub active_since: Option<NaiveDate>,
     #[serde(flatten)]
     pub summary: Summary,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A member's activities in the recent window: this month and the three before it.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct RecentStats {
     /// The first day of the window (local date).
     pub since: NaiveDate,
@@ -63,7 +67,7 @@ pub struct RecentStats {
 }
 
 /// Minutes in one week (Monday to Sunday, local time).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct WeekMinutes {
     pub week_start: NaiveDate,
     pub minutes: i64,

@@ -1,6 +1,7 @@
 //! What the card endpoints answer. The JSON body and the template context are the same types.
 
 use chrono::NaiveDate;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::chart;
@@ -9,7 +10,7 @@ use super::stats::{LifetimeStats, RecentStats, WeekMinutes};
 use crate::accounts::model::Role;
 
 /// One public club question with the member's answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CardField {
     pub label: String,
     pub value: String,
@@ -17,7 +18,7 @@ pub struct CardField {
 
 /// The card as anyone with its link sees it (`GET /api/v1/cards/{token}`). Holds no email
 /// address or phone number: only how the member likes to be contacted.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Card {
     pub name: String,
     pub city: String,
@@ -35,7 +36,7 @@ pub struct Card {
 }
 
 /// The member's own card (`GET /api/v1/card`): the public card plus its share link.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct OwnCard {
     #[serde(flatten)]
     pub card: Card,
@@ -45,14 +46,15 @@ pub struct OwnCard {
 }
 
 /// `POST /api/v1/card/share`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Shared {
     pub share_token: String,
     pub share_url: String,
 }
 
 /// `PUT /api/v1/card/contact-preference`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "ContactPreference")]
 pub struct ContactPreferenceView {
     pub contact_preference: Option<ContactPreference>,
     pub contact_label: Option<&'static str>,

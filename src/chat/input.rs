@@ -1,12 +1,13 @@
 //! Request bodies for conversations: each is a JSON body and an HTML form.
 
 use rocket::FromForm;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::service::{GroupCmd, PageQuery, PostCmd, RenameCmd};
 
 /// `POST /api/v1/conversations` and the new-group form.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct GroupInput {
     pub name: Option<String>,
@@ -16,21 +17,21 @@ pub struct GroupInput {
 }
 
 /// `POST /api/v1/conversations/direct` and the start-a-chat form.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct DirectInput {
     pub member_id: Option<i64>,
 }
 
 /// `POST /api/v1/conversations/{id}/members` and the add form.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct MembersInput {
     pub member_ids: Vec<i64>,
 }
 
 /// `PATCH /api/v1/conversations/{id}` and the rename form: only the fields given change.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RenameInput {
     pub name: Option<String>,
@@ -38,7 +39,7 @@ pub struct RenameInput {
 }
 
 /// `POST /api/v1/conversations/{id}/messages` and the post form.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct MessageInput {
     pub content: Option<String>,
@@ -47,7 +48,7 @@ pub struct MessageInput {
 }
 
 /// `PUT /api/v1/conversations/{id}/read`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ReadInput {
     pub message_id: Option<i64>,

@@ -2,10 +2,12 @@
 
 use std::str::FromStr;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// A group the admins set up, or a one-to-one conversation between two members.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[schemars(rename = "ConversationKind")]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     Group,
@@ -33,7 +35,7 @@ impl FromStr for Kind {
 }
 
 /// What a member may do in a group: owners manage it like admins do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum MemberRole {
     Owner,

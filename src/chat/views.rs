@@ -1,5 +1,6 @@
 //! What the API answers, the real-time events carry and the pages render (the same structs).
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::model::{Kind, Member, MemberRole, Message, Summary};
@@ -11,14 +12,16 @@ pub const PREVIEW_CHARS: usize = 120;
 /// What a person who left no name behind is called.
 pub const FORMER_MEMBER: &str = "Former member";
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "ChatPerson")]
 pub struct PersonView {
     pub id: i64,
     pub name: String,
 }
 
 /// A message, the same in the history, the post answer and the "message" event.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "ChatMessage")]
 pub struct MessageView {
     pub id: i64,
     pub conversation_id: i64,
@@ -26,6 +29,7 @@ pub struct MessageView {
     pub author: Option<PersonView>,
     pub content: String,
     /// Server time, RFC 3339: the order of record.
+    #[schemars(extend("format" = "date-time"))]
     pub sent_at: String,
     /// What the sender's device said, as given.
     pub client_sent_at: Option<String>,
@@ -67,12 +71,14 @@ pub struct ChangeEvent {
 }
 
 /// The newest message of a conversation, as a list shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "LastMessage")]
 pub struct LastMessageView {
     pub id: i64,
     pub author: Option<PersonView>,
     /// The start of the content on one line.
     pub preview: String,
+    #[schemars(extend("format" = "date-time"))]
     pub sent_at: String,
 }
 
@@ -88,7 +94,8 @@ pub fn preview(content: &str) -> String {
 }
 
 /// A line of `GET /api/v1/conversations`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "ConversationSummary")]
 pub struct SummaryView {
     pub id: i64,
     pub kind: Kind,
@@ -101,6 +108,7 @@ pub struct SummaryView {
     /// False for groups an admin sees without being in them.
     pub is_member: bool,
     /// The newest message's time, or the creation time.
+    #[schemars(extend("format" = "date-time"))]
     pub last_activity_at: String,
 }
 
@@ -133,11 +141,13 @@ pub fn title(kind: Kind, name: &str, other: Option<&str>) -> String {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "ConversationMember")]
 pub struct MemberView {
     pub id: i64,
     pub name: String,
     pub role: MemberRole,
+    #[schemars(extend("format" = "date-time"))]
     pub joined_at: String,
     /// False for an account that is disabled now (it receives nothing).
     pub active: bool,
@@ -156,12 +166,14 @@ impl MemberView {
 }
 
 /// `GET /api/v1/conversations/{id}` and the answer to every change.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "Conversation")]
 pub struct ConversationView {
     pub id: i64,
     pub kind: Kind,
     pub name: String,
     pub description: String,
+    #[schemars(extend("format" = "date-time"))]
     pub created_at: String,
     pub members: Vec<MemberView>,
     /// Your role, or null when you see the group as an admin without being in it.
@@ -176,7 +188,8 @@ pub struct ConversationView {
 }
 
 /// `GET /api/v1/conversations/{id}/messages`: one page, oldest first.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "History")]
 pub struct HistoryView {
     pub conversation_id: i64,
     pub messages: Vec<MessageView>,
@@ -187,7 +200,8 @@ pub struct HistoryView {
 }
 
 /// The answer to `PUT /api/v1/conversations/{id}/read`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "ReadMarker")]
 pub struct ReadView {
     pub conversation_id: i64,
     pub last_read_id: i64,
@@ -195,7 +209,8 @@ pub struct ReadView {
 }
 
 /// The answer to leaving a group.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "Left")]
 pub struct LeftView {
     pub conversation_id: i64,
     pub left: bool,

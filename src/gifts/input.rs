@@ -1,6 +1,7 @@
 //! Request bodies for exchanges: each is a JSON body and an HTML form.
 
 use rocket::FromForm;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::service::{ExchangeCmd, ExclusionCmd, JoinCmd, MeCmd, Registration};
@@ -8,7 +9,7 @@ use crate::accounts::service::ClientInfo;
 
 /// `POST /api/v1/exchanges`, `PUT /api/v1/exchanges/{id}` (the whole exchange) and the admin
 /// forms. Dates are `YYYY-MM-DD` in the exchange's zone.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ExchangeInput {
     pub name: Option<String>,
@@ -25,7 +26,7 @@ pub struct ExchangeInput {
 /// The body of reopen, match and rematch: `confirm` acknowledges that the drawn cycle is thrown
 /// away; `seed` makes a draw reproducible (the same seed, participants and exclusions give the
 /// same cycle).
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ActionInput {
     pub confirm: Option<bool>,
@@ -33,14 +34,16 @@ pub struct ActionInput {
 }
 
 /// `DELETE /api/v1/exchanges/{id}` and the delete form: `confirm` must be `DELETE`.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
+#[schemars(rename = "ExchangeDeleteInput")]
 #[serde(default, deny_unknown_fields)]
 pub struct DeleteInput {
     pub confirm: Option<String>,
 }
 
 /// Registration through the public page or `POST /api/v1/exchanges/{slug}/register`.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
+#[schemars(rename = "ExchangeRegisterInput")]
 #[serde(default, deny_unknown_fields)]
 pub struct RegisterInput {
     pub name: Option<String>,
@@ -64,7 +67,7 @@ impl RegisterInput {
 }
 
 /// One-click joining by someone signed in: name and email come from their account.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct JoinInput {
     pub gift_ideas: Option<String>,
@@ -72,7 +75,7 @@ pub struct JoinInput {
 }
 
 /// `POST .../request-access`: the address registered with.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AccessRequestInput {
     pub email: String,
@@ -85,7 +88,7 @@ pub struct AccessInput {
 }
 
 /// `PUT /api/v1/exchanges/{id}/me` and the dashboard form: only the fields given change.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct MeInput {
     pub name: Option<String>,
@@ -94,7 +97,7 @@ pub struct MeInput {
 }
 
 /// `POST /api/v1/exchanges/{id}/exclusions` and the form: two participant ids.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ExclusionInput {
     pub participant_a: Option<i64>,
@@ -102,7 +105,7 @@ pub struct ExclusionInput {
 }
 
 /// `PUT /api/v1/admin/members/{id}/organizer` and the form on the member page.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrganizerInput {
     pub organizer: bool,

@@ -4,12 +4,13 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::clock::zone;
 
 /// Where an exchange is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ExchangeState {
     /// Being prepared; nobody can register yet.
@@ -75,7 +76,8 @@ impl FromStr for ExchangeState {
 }
 
 /// The moves between states; each is one admin action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[schemars(rename = "ExchangeAction")]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     Open,

@@ -2,6 +2,7 @@
 //! following their global preferences and each exchange's overrides.
 
 use rusqlite::{params, Connection, OptionalExtension};
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::json;
 
@@ -71,7 +72,7 @@ impl NoticeKind {
 }
 
 /// On/off for each kind of notice: the club-wide preferences, or an exchange's effective ones.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct NotifyPrefs {
     pub registration: bool,
     pub withdrawal: bool,
@@ -96,8 +97,8 @@ impl NotifyPrefs {
     }
 }
 
-/// Per-exchange overrides: `None` follows the club-wide preference.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+/// Per-exchange overrides: null follows the club-wide preference.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct NotifyOverrides {
     pub registration: Option<bool>,
     pub withdrawal: Option<bool>,

@@ -1,6 +1,7 @@
 //! What the API answers and the pages render (the same structs).
 
 use chrono::NaiveDate;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::model::{Action, Exchange, ExchangeState, Participant};
@@ -19,7 +20,8 @@ pub fn human_date(date: &str) -> String {
 pub const ACCESS_SENT: &str =
     "If this address is registered for the exchange, a link to your exchange page is on its way.";
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "Exchange")]
 pub struct ExchangeView {
     pub id: i64,
     pub slug: String,
@@ -27,7 +29,9 @@ pub struct ExchangeView {
     pub description: String,
     pub budget: String,
     pub max_participants: Option<i64>,
+    #[schemars(extend("format" = "date"))]
     pub registration_close_date: String,
+    #[schemars(extend("format" = "date"))]
     pub exchange_date: String,
     pub timezone: String,
     pub state: ExchangeState,
@@ -41,9 +45,13 @@ pub struct ExchangeView {
     pub actions: Vec<Action>,
     /// Whether the fields can still be changed (not once matched).
     pub editable: bool,
+    #[schemars(extend("format" = "date-time"))]
     pub created_at: String,
+    #[schemars(extend("format" = "date-time"))]
     pub updated_at: String,
+    #[schemars(extend("format" = "date-time"))]
     pub matched_at: Option<String>,
+    #[schemars(extend("format" = "date-time"))]
     pub completed_at: Option<String>,
     /// Days left before a completed exchange is purged.
     pub purge_in_days: Option<i64>,
@@ -89,7 +97,7 @@ impl ExchangeView {
 }
 
 /// How many exchanges are in each state.
-#[derive(Debug, Default, Clone, Serialize)]
+#[derive(Debug, Default, Clone, Serialize, JsonSchema)]
 pub struct StateCounts {
     pub draft: i64,
     pub registration_open: i64,
@@ -111,7 +119,7 @@ impl StateCounts {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct StateGroup {
     pub state: ExchangeState,
     pub label: &'static str,
@@ -120,7 +128,7 @@ pub struct StateGroup {
 }
 
 /// `GET /api/v1/exchanges`: every exchange, grouped by state (in lifecycle order).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ExchangeList {
     pub total: usize,
     pub counts: StateCounts,
@@ -128,7 +136,8 @@ pub struct ExchangeList {
 }
 
 /// A participant as admins and organizers see them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "Participant")]
 pub struct ParticipantView {
     pub id: i64,
     pub name: String,
@@ -138,7 +147,9 @@ pub struct ParticipantView {
     /// active, withdrew or removed.
     pub status: &'static str,
     pub user_id: Option<i64>,
+    #[schemars(extend("format" = "date-time"))]
     pub registered_at: String,
+    #[schemars(extend("format" = "date-time"))]
     pub removed_at: Option<String>,
 }
 
@@ -159,7 +170,8 @@ impl ParticipantView {
 }
 
 /// A participant by id and name.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "ParticipantRef")]
 pub struct PersonRef {
     pub id: i64,
     pub name: String,
@@ -172,16 +184,17 @@ impl PersonRef {
 }
 
 /// Two participants who must not draw each other.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "Exclusion")]
 pub struct ExclusionView {
-    /// None in a matching problem for a pair that is not stored (cannot happen in practice).
+    /// Null in a matching problem for a pair that is not stored (cannot happen in practice).
     pub id: Option<i64>,
     pub participant_a: PersonRef,
     pub participant_b: PersonRef,
 }
 
 /// `DELETE /api/v1/exchanges/{id}/participants/{pid}`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct RemovedParticipant {
     pub participant: ParticipantView,
     /// True when the exchange was matched: the cycle was deleted and registration is closed.
@@ -191,20 +204,23 @@ pub struct RemovedParticipant {
 }
 
 /// An answer that is only a sentence (deletions, access requests).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "ExchangeMessage")]
 pub struct MessageView {
     pub message: String,
 }
 
 /// Who gives to whom: for admins and organizers only.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "Match")]
 pub struct MatchView {
     pub giver: Contact,
     pub receiver: Contact,
     pub receiver_gift_ideas: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "MatchContact")]
 pub struct Contact {
     pub id: i64,
     pub name: String,
@@ -218,7 +234,7 @@ impl Contact {
 }
 
 /// Why the cycle cannot be drawn, in plain words and as data.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct MatchProblem {
     /// too_few, isolated or no_cycle.
     pub reason: &'static str,
@@ -241,14 +257,16 @@ pub enum MatchOutcome {
 // ----- participants -----
 
 /// Whom a participant gives to.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "Assignment")]
 pub struct AssignmentView {
     pub recipient_name: String,
     pub gift_ideas: String,
 }
 
 /// The participant's own entry.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "MyEntry")]
 pub struct MeView {
     pub participant_id: i64,
     pub name: String,
@@ -259,13 +277,16 @@ pub struct MeView {
 
 /// An exchange as one of its participants sees it: everyone's names, their own entry, and once
 /// drawn their own recipient (never anyone else's).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "MyExchange")]
 pub struct MyExchangeView {
     pub id: i64,
     pub name: String,
     pub description: String,
     pub budget: String,
+    #[schemars(extend("format" = "date"))]
     pub registration_close_date: String,
+    #[schemars(extend("format" = "date"))]
     pub exchange_date: String,
     pub timezone: String,
     pub closes_on: String,
@@ -281,7 +302,7 @@ pub struct MyExchangeView {
 }
 
 /// `POST /api/v1/exchanges/{id}/withdraw`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Withdrawn {
     pub exchange_id: i64,
     pub withdrawn: bool,
@@ -289,13 +310,16 @@ pub struct Withdrawn {
 }
 
 /// What anyone with the link sees of an exchange.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "PublicExchange")]
 pub struct PublicExchangeView {
     pub slug: String,
     pub name: String,
     pub description: String,
     pub budget: String,
+    #[schemars(extend("format" = "date"))]
     pub registration_close_date: String,
+    #[schemars(extend("format" = "date"))]
     pub exchange_date: String,
     pub timezone: String,
     pub closes_on: String,
@@ -307,14 +331,16 @@ pub struct PublicExchangeView {
 }
 
 /// `POST /api/v1/exchanges/{slug}/register` and `/join`: the same answer whoever registers.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "ExchangeRegistered")]
 pub struct Registered {
     pub exchange_name: String,
     pub message: String,
 }
 
 /// `PUT /api/v1/admin/members/{id}/organizer`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "Organizer")]
 pub struct OrganizerView {
     pub user_id: i64,
     pub organizer: bool,

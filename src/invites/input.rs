@@ -1,12 +1,13 @@
 //! Request bodies for invitations.
 
 use rocket::FromForm;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::service::CreateInvite;
 
 /// `POST /api/v1/admin/invites` and the admin form. Leave `email` empty for a shareable link.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct InviteInput {
     pub name: Option<String>,

@@ -1,5 +1,6 @@
 //! An invitation and its state.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::accounts::model::Role;
@@ -22,7 +23,7 @@ pub struct Invite {
     pub lifetime_days: i64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum InviteStatus {
     Pending,

@@ -1,3 +1,4 @@
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::model::{Invite, InviteStatus};
@@ -5,16 +6,19 @@ use crate::accounts::model::Role;
 use crate::clock::{from_unix, rfc3339};
 
 /// `201` answer to creating (or resending) an invitation; the only place its link appears.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct CreatedInvite {
     pub invite_id: i64,
     pub invite_url: String,
+    #[schemars(extend("format" = "date-time"))]
     pub expires_at: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "Invite")]
 pub struct InviteView {
     pub id: i64,
+    #[schemars(extend("enum" = ["personal", "link"]))]
     pub kind: &'static str,
     pub name: String,
     pub email: Option<String>,
@@ -23,8 +27,11 @@ pub struct InviteView {
     pub uses: i64,
     pub max_uses: Option<i64>,
     pub uses_left: Option<i64>,
+    #[schemars(extend("format" = "date-time"))]
     pub expires_at: String,
+    #[schemars(extend("format" = "date-time"))]
     pub created_at: String,
+    #[schemars(extend("format" = "date-time"))]
     pub last_sent_at: Option<String>,
 }
 
@@ -48,12 +55,14 @@ impl InviteView {
 }
 
 /// `GET /api/v1/auth/invites/{token}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct InvitePreflight {
     pub valid: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub email: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub name: Option<String>,
     pub roles: Vec<Role>,
 }

@@ -1,10 +1,12 @@
 //! Request bodies of the member area. One struct serves the JSON API and the HTML form.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
 use rocket::form::{self, FromFormField, ValueField};
 use rocket::FromForm;
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
@@ -53,6 +55,24 @@ impl<'de> Deserialize<'de> for Answer {
     }
 }
 
+/// The scalars the visitor above takes.
+impl JsonSchema for Answer {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "Answer".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": ["string", "number", "boolean", "null"],
+            "description": "Any JSON scalar (stored as its text); null or empty clears the answer.",
+        })
+    }
+}
+
 #[rocket::async_trait]
 impl<'v> FromFormField<'v> for Answer {
     fn from_value(field: ValueField<'v>) -> form::Result<'v, Self> {
@@ -68,7 +88,7 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Answer>, D::Error> 
 /// The profile: `PUT /api/v1/onboarding`, `PUT /api/v1/me` and their forms. Absent fields stay
 /// as they are; `null` or an empty value clears one. Anything else (roles, status, email) is
 /// refused with 422 naming it.
-#[derive(Debug, Clone, Default, Deserialize, FromForm)]
+#[derive(Debug, Clone, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ProfileInput {
     #[serde(deserialize_with = "present")]
@@ -119,7 +139,7 @@ pub struct DirectoryQuery {
 }
 
 /// `POST /api/v1/onboarding/agreement` and the agreement form.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SignInput {
     pub full_name: String,
@@ -129,7 +149,7 @@ pub struct SignInput {
 }
 
 /// A club field as the admin defines it.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct FieldInput {
     pub key: Option<String>,
@@ -176,7 +196,7 @@ impl From<FieldForm> for FieldInput {
 }
 
 /// `PUT /api/v1/admin/agreement`: a new version of the club agreement.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AgreementInput {
     pub title: String,

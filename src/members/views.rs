@@ -1,5 +1,6 @@
 //! What the member API answers and the member pages show (the same structs).
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::model::{Agreement, FieldKind, ProfileField, Visibility};
@@ -37,20 +38,21 @@ impl HomeView {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "Coach")]
 pub struct CoachView {
     pub id: i64,
     pub name: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct EmergencyContact {
     pub name: String,
     pub phone: String,
 }
 
 /// A club field with the member's answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct FieldAnswer {
     pub key: String,
     pub label: String,
@@ -62,7 +64,8 @@ pub struct FieldAnswer {
 }
 
 /// A member's profile as they (and admins) see it: `GET /api/v1/me`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "Profile")]
 pub struct ProfileView {
     pub id: i64,
     pub username: String,
@@ -84,6 +87,7 @@ pub struct ProfileView {
     pub show_phone: bool,
     pub roles: Vec<Role>,
     pub status: UserStatus,
+    #[schemars(extend("format" = "date-time"))]
     pub member_since: Option<String>,
     pub fields: Vec<FieldAnswer>,
 }
@@ -121,19 +125,21 @@ impl ProfileView {
 }
 
 /// The current agreement and the member's standing with it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct AgreementStatus {
     pub version: i64,
     pub title: String,
     pub body: String,
     /// The newest version they signed, if any.
     pub signed_version: Option<i64>,
+    #[schemars(extend("format" = "date-time"))]
     pub signed_at: Option<String>,
     pub needs_signature: bool,
 }
 
 /// `GET /api/v1/onboarding`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "Onboarding")]
 pub struct OnboardingView {
     pub status: UserStatus,
     pub onboarding_complete: bool,
@@ -150,7 +156,7 @@ pub struct OnboardingView {
 }
 
 /// A club field shared with other members.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct SharedField {
     pub key: String,
     pub label: String,
@@ -158,7 +164,7 @@ pub struct SharedField {
 }
 
 /// One member in the directory.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct DirectoryEntry {
     pub id: i64,
     pub username: String,
@@ -171,7 +177,7 @@ pub struct DirectoryEntry {
 }
 
 /// `GET /api/v1/directory`: one page of the directory, by name.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct DirectoryList {
     pub items: Vec<DirectoryEntry>,
     /// The search as understood (trimmed; empty for everybody).
@@ -188,12 +194,14 @@ pub struct DirectoryList {
 /// A club field as admins manage it.
 pub type FieldView = ProfileField;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct AgreementVersion {
     pub version: i64,
     pub title: String,
     pub body: String,
+    #[schemars(extend("format" = "date-time"))]
     pub created_at: String,
+    #[schemars(extend("format" = "date-time"))]
     pub retired_at: Option<String>,
     pub signatures: i64,
 }
@@ -212,7 +220,8 @@ impl AgreementVersion {
 }
 
 /// `GET /api/v1/admin/agreement`: the current version (if any) and the history.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "AgreementAdmin")]
 pub struct AgreementAdminView {
     pub current: Option<AgreementVersion>,
     pub versions: Vec<AgreementVersion>,

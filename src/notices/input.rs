@@ -3,22 +3,51 @@
 //! select and member checkboxes; both become the same `SendNotice` command.
 
 use rocket::FromForm;
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::Deserialize;
 
 use super::model::Recipients;
 use super::service::{ListQuery, SendNotice};
 
 /// `POST /api/v1/admin/messages`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
+#[schemars(extend("required" = ["to"]))]
 pub struct NoticeInput {
     pub subject: Option<String>,
     pub body: Option<String>,
     /// `"all"`, `{"role": "coach"}` or `{"member_ids": [12, 15]}`; read by
     /// `Recipients::from_json` so that a wrong shape is a 422 naming `to`.
+    #[schemars(
+        schema_with = "recipients",
+        description = "Who receives it: every active member, those with a role, or the members named."
+    )]
     pub to: Option<serde_json::Value>,
     /// Absent: true.
     pub email: Option<bool>,
+}
+
+/// The shapes `Recipients::from_json` reads, since `to` itself is any JSON to serde.
+fn recipients(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "oneOf": [
+            { "type": "string", "const": "all" },
+            {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["role"],
+                "properties": { "role": { "type": "string" } },
+            },
+            {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["member_ids"],
+                "properties": {
+                    "member_ids": { "type": "array", "items": { "type": "integer", "format": "int64" } },
+                },
+            },
+        ],
+    })
 }
 
 /// The compose form on `/admin/messages`.
@@ -36,7 +65,7 @@ pub struct ComposeInput {
 
 /// A reply in a notice thread: `POST /api/v1/messages/<id>/reply`, the admin's reply and
 /// both reply forms.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ReplyInput {
     pub body: Option<String>,
@@ -44,7 +73,8 @@ pub struct ReplyInput {
 
 /// `PUT /api/v1/messages/settings` and the inbox's settings form (where an unticked box sends
 /// nothing, meaning off).
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
+#[schemars(rename = "NoticeSettingsInput")]
 #[serde(default, deny_unknown_fields)]
 pub struct SettingsInput {
     pub email_notices: Option<bool>,

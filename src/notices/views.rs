@@ -1,6 +1,7 @@
 //! What the API answers and the pages render (the same structs). Times are RFC 3339; pages
 //! show them in the viewer's zone (`time_zone`) with Tera's `date` filter.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::model::{Copy, Person, Recipient, Reply, SentNotice};
@@ -9,7 +10,8 @@ use crate::clock::rfc3339_at;
 /// How long the list's preview of a body is, in characters.
 const PREVIEW_CHARS: usize = 140;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "Sender")]
 pub struct PersonRef {
     pub id: i64,
     pub name: String,
@@ -37,7 +39,8 @@ fn preview(body: &str) -> String {
 
 /// A notice in the member's inbox (`GET /api/v1/messages`) and in the "notice" event.
 /// `id` is the member's copy.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "Notice")]
 pub struct MessageItem {
     pub id: i64,
     pub notice_id: i64,
@@ -45,8 +48,10 @@ pub struct MessageItem {
     pub preview: String,
     /// Null once the sender's account is gone.
     pub sender: Option<PersonRef>,
+    #[schemars(extend("format" = "date-time"))]
     pub sent_at: String,
     pub unread: bool,
+    #[schemars(extend("format" = "date-time"))]
     pub read_at: Option<String>,
     /// Messages in the thread, the member's and the admins'.
     pub replies: i64,
@@ -69,7 +74,8 @@ impl From<&Copy> for MessageItem {
 }
 
 /// `GET /api/v1/messages`: one page of the inbox, newest first.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "NoticeList")]
 pub struct MessageList {
     pub items: Vec<MessageItem>,
     pub page: i64,
@@ -82,7 +88,8 @@ pub struct MessageList {
 }
 
 /// One message of a thread.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "Reply")]
 pub struct ReplyView {
     pub id: i64,
     /// The member's copy the thread belongs to.
@@ -91,9 +98,11 @@ pub struct ReplyView {
     /// Null once the author's account is gone.
     pub author: Option<PersonRef>,
     pub body: String,
+    #[schemars(extend("format" = "date-time"))]
     pub sent_at: String,
     /// Admins' views only: a member's reply no admin had read before this view.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "bool")]
     pub new: Option<bool>,
 }
 
@@ -116,7 +125,8 @@ impl ReplyView {
 }
 
 /// `GET /api/v1/messages/<id>`: the notice in full with its thread.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "NoticeDetail")]
 pub struct MessageDetail {
     #[serde(flatten)]
     pub message: MessageItem,
@@ -138,21 +148,24 @@ pub struct NoticeEvent {
     pub message: MessageItem,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "NoticeDeleted")]
 pub struct DeletedView {
     pub id: i64,
     pub deleted: bool,
 }
 
 /// `GET`/`PUT /api/v1/messages/settings`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "NoticeSettings")]
 pub struct SettingsView {
     /// An email arrives with each new notice.
     pub email_notices: bool,
 }
 
 /// A sent notice with its counts, for admins.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "SentNotice")]
 pub struct SentNoticeView {
     pub id: i64,
     pub subject: String,
@@ -163,6 +176,7 @@ pub struct SentNoticeView {
     /// An email went to recipients who have not turned notice emails off.
     pub email: bool,
     pub sender: Option<PersonRef>,
+    #[schemars(extend("format" = "date-time"))]
     pub sent_at: String,
     pub recipients: i64,
     pub read: i64,
@@ -195,7 +209,7 @@ impl From<&SentNotice> for SentNoticeView {
 }
 
 /// `GET /api/v1/admin/messages`: one page of sent notices, newest first.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct SentList {
     pub items: Vec<SentNoticeView>,
     pub page: i64,
@@ -207,7 +221,8 @@ pub struct SentList {
 }
 
 /// One recipient of a sent notice, with their copy's state and thread.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "Recipient")]
 pub struct RecipientView {
     pub user_id: i64,
     pub name: String,
@@ -215,9 +230,11 @@ pub struct RecipientView {
     /// Their copy's id (the id they see).
     pub message_id: i64,
     pub read: bool,
+    #[schemars(extend("format" = "date-time"))]
     pub read_at: Option<String>,
     /// They deleted their copy; it is kept for the admins.
     pub deleted: bool,
+    #[schemars(extend("format" = "date-time"))]
     pub deleted_at: Option<String>,
     pub thread: Vec<ReplyView>,
 }
@@ -239,7 +256,8 @@ impl RecipientView {
 }
 
 /// `GET /api/v1/admin/messages/<id>`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "SentNoticeDetail")]
 pub struct NoticeDetail {
     pub notice: SentNoticeView,
     pub recipients: Vec<RecipientView>,

@@ -4,6 +4,7 @@ use rocket::data::{Data, ToByteUnit};
 use rocket::http::{ContentType, Header, Status};
 use rocket::serde::json::Json;
 use rocket::{delete, get, post, put, routes, Responder, Route};
+use schemars::JsonSchema;
 
 use super::import::{self, MAX_BYTES};
 use super::input::{
@@ -73,9 +74,10 @@ fn flag(name: &str, value: Option<&str>, default: bool) -> Result<bool, AppError
 
 /// `{"csv": "..."}`: the JSON form of an import, for clients signed in with a cookie (whose
 /// writes must be JSON) and for anyone who prefers it.
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, JsonSchema)]
+#[schemars(rename = "CsvInput")]
 #[serde(deny_unknown_fields)]
-struct CsvBody {
+pub(crate) struct CsvBody {
     csv: String,
 }
 

@@ -2,6 +2,7 @@
 
 use rocket::fs::TempFile;
 use rocket::FromForm;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::preregister::NewMember;
@@ -18,7 +19,7 @@ pub struct ListQuery {
 }
 
 /// `PUT /api/v1/admin/members/{id}/roles` and the role checkboxes of the member page.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RolesInput {
     pub roles: Vec<String>,
@@ -26,21 +27,23 @@ pub struct RolesInput {
 
 /// Which email gives a member a way in: `claim_code` (accounts waiting to be claimed) or
 /// `set_password` (a one-time link to choose a new password).
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AccessInput {
     pub kind: String,
 }
 
 /// Deleting an account: the member's username, typed again.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
+#[schemars(rename = "DeleteMemberInput")]
 #[serde(default, deny_unknown_fields)]
 pub struct DeleteInput {
+    /// The member's username, typed again.
     pub confirm: String,
 }
 
 /// Committing an import: whether to email claim codes to the new accounts.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CommitInput {
     pub send_invites: bool,
@@ -54,14 +57,14 @@ pub struct ImportForm<'r> {
 }
 
 /// An admin's note on a status change (activate, disable, re-enable).
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct StatusNoteInput {
     pub note: Option<String>,
 }
 
 /// `POST /api/v1/admin/members`: pre-register a member who then claims the account.
-#[derive(Default, Deserialize, FromForm)]
+#[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NewMemberInput {
     #[field(default = String::new())]

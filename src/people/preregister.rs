@@ -55,7 +55,7 @@ impl NewMember {
 }
 
 /// A pre-registered member.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
 pub struct CreatedMember {
     pub user_id: i64,
     pub username: String,

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::repo::PersonRow;
@@ -11,7 +12,7 @@ use crate::members::repo::StatusChange;
 use crate::members::views::ProfileView;
 
 /// One line of `GET /api/v1/admin/members` and of the member list page.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct PersonSummary {
     pub id: i64,
     pub username: String,
@@ -19,10 +20,14 @@ pub struct PersonSummary {
     pub email: String,
     pub status: UserStatus,
     pub roles: Vec<Role>,
+    #[schemars(extend("format" = "date-time"))]
     pub joined_at: String,
     /// When they first became active; when they joined for accounts created active.
+    #[schemars(extend("format" = "date-time"))]
     pub member_since: String,
+    #[schemars(extend("format" = "date-time"))]
     pub last_login_at: Option<String>,
+    #[schemars(extend("format" = "date-time"))]
     pub onboarding_completed_at: Option<String>,
     pub signed_version: Option<i64>,
 }
@@ -91,16 +96,20 @@ pub struct MembersPage {
 }
 
 /// An entry of the admin actions taken on an account.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "AccountEvent")]
 pub struct HistoryEntry {
     pub kind: String,
     pub actor_name: Option<String>,
+    /// Free-form JSON the event recorded, or null.
     pub detail: Option<serde_json::Value>,
+    #[schemars(extend("format" = "date-time"))]
     pub at: String,
 }
 
 /// The account side of a member's record: how they sign in and what admins did to it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "MemberAccount")]
 pub struct AccountView {
     /// Browser sessions that have not ended.
     pub sessions: i64,
@@ -108,8 +117,11 @@ pub struct AccountView {
     pub api_logins: i64,
     pub has_password: bool,
     pub two_factor_enabled: bool,
+    #[schemars(extend("format" = "date-time"))]
     pub claimed_at: Option<String>,
+    #[schemars(extend("format" = "date-time"))]
     pub last_login_at: Option<String>,
+    #[schemars(extend("format" = "date-time"))]
     pub member_since: String,
     /// The only admin who can still sign in: their admin role cannot be taken away, nor can
     /// the account be deleted.
@@ -117,20 +129,22 @@ pub struct AccountView {
     /// The account waits to be claimed: a claim code can be emailed.
     pub can_send_claim_code: bool,
     /// Every role, for the role form.
+    #[schemars(with = "Vec<Role>")]
     pub all_roles: Vec<&'static str>,
     /// Admin actions and security events about this account, newest first.
     pub history: Vec<HistoryEntry>,
 }
 
 /// A kind of data, how many rows of it the account has, and what becomes of it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct DataItem {
     pub label: String,
     pub rows: i64,
 }
 
 /// `GET /api/v1/admin/members/{id}/deletion`: what deleting the account removes and keeps.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "Deletion")]
 pub struct DeletionView {
     pub id: i64,
     pub username: String,
@@ -150,7 +164,8 @@ pub struct DeletionPage {
 }
 
 /// `DELETE /api/v1/admin/members/{id}`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "DeletedMember")]
 pub struct Deleted {
     pub deleted: bool,
     pub id: i64,
@@ -158,15 +173,16 @@ pub struct Deleted {
 }
 
 /// `DELETE /api/v1/admin/members/{id}/sessions`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct SessionsEnded {
     pub sessions_ended: usize,
     pub api_logins_ended: usize,
 }
 
 /// `POST /api/v1/admin/members/{id}/access`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct AccessSent {
+    #[schemars(extend("enum" = ["claim_code", "set_password"]))]
     pub kind: &'static str,
     pub to: String,
 }
@@ -174,7 +190,7 @@ pub struct AccessSent {
 // ----- import -----
 
 /// A CSV row as read, kept between preview and commit.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
 pub struct ImportRow {
     /// The line of the file the row is on (the header is line 1).
     pub line: u64,
@@ -187,17 +203,19 @@ pub struct ImportRow {
 
 /// What the import will do with a row: `new` (created on commit), `exists` (an account has
 /// this email: skipped) or `invalid` (see `errors`: skipped).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "ImportRowCheck")]
 pub struct RowCheck {
     #[serde(flatten)]
     pub row: ImportRow,
+    #[schemars(extend("enum" = ["new", "exists", "invalid"]))]
     pub outcome: &'static str,
     pub errors: BTreeMap<String, String>,
     /// The account that already has this email, when `outcome` is `exists`.
     pub existing_id: Option<i64>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct ImportCounts {
     pub new: usize,
     pub exists: usize,
@@ -205,7 +223,7 @@ pub struct ImportCounts {
 }
 
 /// An account created by an import.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ImportedMember {
     pub line: u64,
     pub id: i64,
@@ -214,12 +232,13 @@ pub struct ImportedMember {
 }
 
 /// The outcome of committing an import.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ImportResult {
     pub created: Vec<ImportedMember>,
     pub skipped_existing: usize,
     pub skipped_invalid: usize,
     pub invitations_sent: usize,
+    #[schemars(extend("format" = "date-time"))]
     pub committed_at: String,
     /// This answer is the one of an earlier commit of the same import: nothing new was done.
     #[serde(default)]
@@ -227,9 +246,10 @@ pub struct ImportResult {
 }
 
 /// A dry run: every row with what would happen to it, and the id to commit it with.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ImportPreview {
     pub id: String,
+    #[schemars(extend("format" = "date-time"))]
     pub expires_at: String,
     pub counts: ImportCounts,
     pub rows: Vec<RowCheck>,
@@ -342,21 +362,24 @@ impl MembersPage {
 
 // ----- the member record -----
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "Signature")]
 pub struct SignatureView {
     pub version: i64,
     pub full_name: String,
     pub ip: Option<String>,
+    #[schemars(extend("format" = "date-time"))]
     pub signed_at: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct TimelineEntry {
     pub from: Option<String>,
     pub to: String,
     pub actor_id: Option<i64>,
     pub actor_name: Option<String>,
     pub note: Option<String>,
+    #[schemars(extend("format" = "date-time"))]
     pub at: String,
 }
 
@@ -374,10 +397,12 @@ impl From<StatusChange> for TimelineEntry {
 }
 
 /// `GET /api/v1/admin/members/{id}`: everything the club knows about one member.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct MemberDetail {
     pub profile: ProfileView,
+    #[schemars(extend("format" = "date-time"))]
     pub joined_at: String,
+    #[schemars(extend("format" = "date-time"))]
     pub onboarding_completed_at: Option<String>,
     pub missing: Vec<&'static str>,
     pub can_activate: bool,

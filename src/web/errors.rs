@@ -15,17 +15,11 @@ use super::guards::{MaybeUser, StashedError};
 use super::headers::request_id;
 use super::is_api_path;
 use super::page::{context, encode_query_value, error_page_user, Site};
-use crate::error::{AppError, ErrorKind};
+use crate::error::{AppError, ErrorBody, ErrorKind};
 
 /// The JSON error body: `{"error": {"code", "message", "fields"}}`.
 pub fn error_body(err: &AppError) -> serde_json::Value {
-    json!({
-        "error": {
-            "code": err.code(),
-            "message": err.message(),
-            "fields": err.fields(),
-        }
-    })
+    json!(ErrorBody::of(err))
 }
 
 fn status_of(err: &AppError) -> Status {

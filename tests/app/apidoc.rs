@@ -3,7 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use rocket::http::{ContentType, Method, Status};
+use clubroom::accounts::model::Role;
+use rocket::http::{ContentType, Method, Status, StatusClass};
 use serde_json::{json, Value};
 
 use crate::support::TestApp;
@@ -315,4 +316,185 @@ async fn a_flag_that_is_neither_true_nor_false_is_refused_not_read_as_false() {
         let (status, _) = app.json(&format!("/api/v1/conversations?all={ok}")).await;
         assert_eq!(status, Status::Ok, "all={ok}");
     }
+}
+
+// The answers the server really writes, held to the schemas the document gives them.
+
+/// The schema of the `status` answer of `method path` (the path as the document writes it),
+/// as a document of its own that closes every object to properties it does not name: a field
+/// the server writes that the schema leaves out fails, as does a missing or null one.
+fn closed_answer_schema(doc: &Value, method: &str, path: &str, status: u16) -> Value {
+    let op = &doc["paths"][path][method.to_lowercase()];
+    let mut answer = &op["responses"][status.to_string()];
+    if let Some(target) = answer["$ref"].as_str() {
+        answer = doc.pointer(target.trim_start_matches('#')).expect("a shared answer");
+    }
+    let schema = answer["content"]["application/json"]["schema"].clone();
+    assert!(schema.is_object(), "{method} {path} has no JSON {status} answer");
+    let mut components = doc["components"]["schemas"].clone();
+    close(&mut components);
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "allOf": [schema],
+        "components": { "schemas": components },
+    })
+}
+
+fn close(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if map.contains_key("properties") && !map.contains_key("additionalProperties") {
+                map.insert("unevaluatedProperties".into(), Value::Bool(false));
+            }
+            for (key, v) in map.iter_mut() {
+                if key != "enum" && key != "const" {
+                    close(v);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(close),
+        _ => {}
+    }
+}
+
+/// Fails with every way `body` departs from the schema of its answer.
+fn assert_answers_as_documented(method: &str, path: &str, status: Status, body: &Value) {
+    let doc = clubroom::apidoc::document();
+    let schema = closed_answer_schema(doc, method, path, status.code);
+    let validator = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap_or_else(|e| panic!("{method} {path}: the schema does not compile: {e}"));
+    let errors: Vec<String> =
+        validator.iter_errors(body).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "{method} {path} {status}: {errors:#?}\n{body:#}");
+}
+
+/// Sends a request that must succeed and checks its answer; `template` is the path as the
+/// document writes it.
+async fn answered_as_documented(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    template: &str,
+    body: Value,
+) -> Value {
+    let (status, answer) = match method {
+        Method::Get => app.json(path).await,
+        _ => app.send_json(method, path, body).await,
+    };
+    assert_eq!(status.class(), StatusClass::Success, "{method} {path}: {status} {answer}");
+    assert_answers_as_documented(method.as_str(), template, status, &answer);
+    answer
+}
+
+#[rocket::async_test]
+async fn real_answers_match_the_schemas_the_document_gives_them() {
+    let app = TestApp::spawn().await;
+    let admin = app.as_admin().await;
+    let kim = app.create_user("kim", &[Role::Member]).await;
+
+    // Records of each kind, each answer checked as it comes.
+    let invites = "/api/v1/admin/invites";
+    let personal = json!({ "name": "Ida", "email": "ida@example.org", "roles": ["member"] });
+    answered_as_documented(&app, Method::Post, invites, invites, personal).await;
+    let link = json!({ "roles": ["member"], "max_uses": 3 });
+    answered_as_documented(&app, Method::Post, invites, invites, link).await;
+    let conversations = "/api/v1/conversations";
+    let group = json!({ "name": "Committee", "member_ids": [kim] });
+    let group =
+        answered_as_documented(&app, Method::Post, conversations, conversations, group).await;
+    let messages = format!("/api/v1/conversations/{}/messages", group["id"]);
+    let template = "/api/v1/conversations/{id}/messages";
+    answered_as_documented(&app, Method::Post, &messages, template, json!({ "content": "Hello" }))
+        .await;
+    let notices = "/api/v1/admin/messages";
+    let notice = json!({ "subject": "Welcome", "body": "Hello all", "to": "all", "email": false });
+    answered_as_documented(&app, Method::Post, notices, notices, notice).await;
+    let types = "/api/v1/activity-types";
+    let types = answered_as_documented(&app, Method::Get, types, types, Value::Null).await;
+    let activity = json!({
+        "started_at": "2026-01-10T18:00:00Z",
+        "duration_minutes": 45,
+        "type": types[0]["key"],
+        "format": "solo",
+    });
+    let activities = "/api/v1/activities";
+    answered_as_documented(&app, Method::Post, activities, activities, activity).await;
+    let (exchange, _) = crate::gifts::create(&app, "Winter gifts").await;
+
+    let group = &group["id"];
+    let reads = [
+        ("/api/v1/auth/session".to_string(), "/api/v1/auth/session"),
+        ("/api/v1/auth/check".to_string(), "/api/v1/auth/check"),
+        ("/api/v1/auth/sessions".to_string(), "/api/v1/auth/sessions"),
+        ("/api/v1/onboarding".to_string(), "/api/v1/onboarding"),
+        ("/api/v1/me".to_string(), "/api/v1/me"),
+        ("/api/v1/directory?per_page=1".to_string(), "/api/v1/directory"),
+        ("/api/v1/admin/members".to_string(), "/api/v1/admin/members"),
+        (format!("/api/v1/admin/members/{admin}"), "/api/v1/admin/members/{id}"),
+        (format!("/api/v1/admin/members/{kim}/deletion"), "/api/v1/admin/members/{id}/deletion"),
+        (invites.to_string(), invites),
+        (conversations.to_string(), conversations),
+        (format!("/api/v1/conversations/{group}"), "/api/v1/conversations/{id}"),
+        (messages.clone(), template),
+        ("/api/v1/messages".to_string(), "/api/v1/messages"),
+        (notices.to_string(), notices),
+        (activities.to_string(), activities),
+        ("/api/v1/card".to_string(), "/api/v1/card"),
+        ("/api/v1/exchanges".to_string(), "/api/v1/exchanges"),
+        (format!("/api/v1/exchanges/{exchange}"), "/api/v1/exchanges/{id}"),
+        (format!("/api/v1/exchanges/{exchange}/schedule"), "/api/v1/exchanges/{id}/schedule"),
+        ("/api/v1/admin/dashboard".to_string(), "/api/v1/admin/dashboard"),
+        ("/api/v1/admin/settings".to_string(), "/api/v1/admin/settings"),
+        ("/api/v1/admin/outbox".to_string(), "/api/v1/admin/outbox"),
+        ("/api/v1/admin/audit".to_string(), "/api/v1/admin/audit"),
+    ];
+    for (path, template) in reads {
+        answered_as_documented(&app, Method::Get, &path, template, Value::Null).await;
+    }
+
+    // An error is answered with the error body the document describes.
+    let (status, answer) = app.json("/api/v1/activities/abc").await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    assert_answers_as_documented("GET", "/api/v1/activities/{id}", status, &answer);
+}
+
+#[test]
+fn a_field_the_schema_does_not_name_or_a_null_it_does_not_allow_is_caught() {
+    let session = json!({
+        "logged_in": true,
+        "user_id": 1,
+        "username": "kim",
+        "email": "kim@example.org",
+        "display_name": "Kim",
+        "roles": ["member"],
+        "status": "active",
+        "onboarding_complete": true,
+        "expires_at": "2026-01-10T18:00:00Z",
+    });
+    let check = |body: &Value| {
+        let doc = clubroom::apidoc::document();
+        let schema = closed_answer_schema(doc, "GET", "/api/v1/auth/session", 200);
+        jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .should_validate_formats(true)
+            .build(&schema)
+            .unwrap()
+            .is_valid(body)
+    };
+    assert!(check(&session));
+    let mut extra = session.clone();
+    extra["surprise"] = json!(1);
+    assert!(!check(&extra), "an unnamed field");
+    let mut null = session.clone();
+    null["email"] = Value::Null;
+    assert!(!check(&null), "null where the struct holds no Option");
+    let mut missing = session.clone();
+    missing.as_object_mut().unwrap().remove("roles");
+    assert!(!check(&missing), "a field always written");
+    let mut wrong = session;
+    wrong["expires_at"] = json!("tomorrow");
+    assert!(!check(&wrong), "a time that is not RFC 3339");
 }

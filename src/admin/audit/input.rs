@@ -1,6 +1,7 @@
 //! Queries and bodies of the audit log screen.
 
 use rocket::FromForm;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 /// `?actor=&target=&kind=&page=`. Text, so that a bad value is a 422 naming it.
@@ -15,7 +16,7 @@ pub struct AuditQuery {
 }
 
 /// `PUT /api/v1/admin/audit/retention`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetentionInput {
     pub days: i64,

@@ -1,24 +1,27 @@
 //! What the audit log screen and its API show.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
 use super::repo::AuditRow;
 use crate::clock::rfc3339_at;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "AuditActor")]
 pub struct ActorView {
     pub id: i64,
-    /// None when the account was deleted since.
+    /// Null when the account was deleted since.
     pub username: Option<String>,
 }
 
 /// One entry.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct AuditEntry {
     pub id: i64,
+    #[schemars(extend("format" = "date-time"))]
     pub at: String,
-    /// None for the system (scheduled jobs) and for people not signed in (a failed login).
+    /// Null for the system (scheduled jobs) and for people not signed in (a failed login).
     pub actor: Option<ActorView>,
     pub kind: String,
     pub target: Option<String>,
@@ -42,7 +45,8 @@ impl AuditEntry {
 }
 
 /// The filter as given, echoed back (and kept in the page's links).
-#[derive(Debug, Default, Clone, Serialize)]
+#[derive(Debug, Default, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "AuditFilter")]
 pub struct FilterView {
     pub actor: String,
     pub target: String,
@@ -50,7 +54,7 @@ pub struct FilterView {
 }
 
 /// A page of the log, as `GET /api/v1/admin/audit` returns it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct AuditList {
     pub items: Vec<AuditEntry>,
     pub filter: FilterView,
@@ -63,7 +67,8 @@ pub struct AuditList {
     pub retention_days: i64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "Retention")]
 pub struct RetentionView {
     pub days: i64,
 }

@@ -4,13 +4,15 @@
 //! without a network; `Facts::of` reads those facts from lettre's error, and the integration
 //! tests drive it against fake servers on loopback.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::config::SmtpTls;
 use crate::email::transport::SendFailure;
 
 /// What went wrong, in the categories an admin can fix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[schemars(rename = "MailProblem")]
 #[serde(rename_all = "snake_case")]
 pub enum Problem {
     /// Nothing listens on that host and port, or a firewall rejects the connection.
@@ -154,7 +156,7 @@ pub fn classify(f: &Facts) -> Problem {
 }
 
 /// A diagnosis to show: the problem, a headline and what to do.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Diagnosis {
     pub problem: Problem,
     pub title: String,

@@ -1,6 +1,7 @@
 //! Request bodies and queries of the outbox screen.
 
 use rocket::FromForm;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 /// `?status=&page=` of the list. Text, so that a bad value is a 422 naming it.
@@ -12,7 +13,7 @@ pub struct OutboxQuery {
 }
 
 /// `POST /api/v1/admin/outbox/test` and the test email form.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TestEmailInput {
     #[field(default = String::new())]

@@ -1,5 +1,6 @@
 //! What the outbox screen and its API show.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::diagnose::Diagnosis;
@@ -7,7 +8,7 @@ use super::repo::OutboxRow;
 use crate::clock::rfc3339_at;
 
 /// One message in the list.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct OutboxItem {
     pub id: i64,
     pub to: String,
@@ -16,9 +17,12 @@ pub struct OutboxItem {
     pub status: String,
     pub attempts: i64,
     pub last_error: Option<String>,
+    #[schemars(extend("format" = "date-time"))]
     pub created_at: String,
+    #[schemars(extend("format" = "date-time"))]
     pub sent_at: Option<String>,
     /// When the worker tries next (queued messages only).
+    #[schemars(extend("format" = "date-time"))]
     pub next_attempt_at: Option<String>,
     /// Whether it carries a sign-in, invitation or reset link an admin may copy.
     pub has_link: bool,
@@ -42,7 +46,7 @@ impl OutboxItem {
 }
 
 /// A page of the list, as `GET /api/v1/admin/outbox` returns it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct OutboxList {
     pub items: Vec<OutboxItem>,
     /// The status filter ("" for all).
@@ -55,14 +59,14 @@ pub struct OutboxList {
     pub counts: Vec<StatusCount>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct StatusCount {
     pub status: String,
     pub count: i64,
 }
 
 /// The link of a sign-in, invitation or reset email, shown to an admin.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct CopiedLink {
     pub email_id: i64,
     pub to: String,
@@ -76,7 +80,7 @@ pub struct CopiedLink {
 }
 
 /// What a test email did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct TestEmailResult {
     pub to: String,
     /// smtp | console | memory

@@ -1,12 +1,13 @@
 //! Request bodies of the notification and schedule settings.
 
 use rocket::FromForm;
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 /// `PUT /api/v1/exchanges/notifications` and the notifications form: only the kinds given
 /// change.
-#[derive(Debug, Default, Deserialize, FromForm)]
+#[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NotificationsInput {
     pub registration: Option<bool>,
@@ -15,18 +16,21 @@ pub struct NotificationsInput {
 }
 
 /// `PUT /api/v1/exchanges/{id}/schedule`: only the parts given change.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ScheduleInput {
     /// Read by the service so that every mistake is reported on `reminder_days` itself.
     #[serde(deserialize_with = "present")]
+    #[schemars(
+        description = "Days before the exchange to remind participants: a list of whole numbers, or null for the default."
+    )]
     pub reminder_days: Option<Value>,
     pub notify: Option<NotifyInput>,
 }
 
 /// Per-exchange overrides: `true` or `false` decide for this exchange, `null` follows the
 /// club-wide preference, an absent key stays as it is.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NotifyInput {
     #[serde(deserialize_with = "present")]

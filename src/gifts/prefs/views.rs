@@ -1,16 +1,20 @@
 //! What the API returns and the pages show: the JSON body and the template context share types.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::gifts::notify::{NotifyOverrides, NotifyPrefs};
 
 /// `GET /api/v1/exchanges/{id}/schedule`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "Schedule")]
 pub struct ScheduleView {
     pub exchange_id: i64,
     pub name: String,
+    #[schemars(with = "crate::gifts::model::ExchangeState")]
     pub state: String,
     /// YYYY-MM-DD in the exchange's own time zone.
+    #[schemars(extend("format" = "date"))]
     pub exchange_date: String,
     pub timezone: String,
     /// Days before the exchange date, furthest first.
@@ -22,15 +26,18 @@ pub struct ScheduleView {
     pub reminders_sent: Vec<SentView>,
     /// Whether the schedule can still change (until the exchange is completed).
     pub editable: bool,
+    #[schemars(extend("format" = "date-time"))]
     pub completed_at: Option<String>,
     /// Whole days until a completed exchange is purged; null until it is completed.
     pub purge_in_days: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "SentReminder")]
 pub struct SentView {
     pub days_before: i64,
     /// RFC 3339.
+    #[schemars(extend("format" = "date-time"))]
     pub sent_at: String,
     /// The same time in the exchange's zone, for people.
     pub sent_local: String,
