@@ -212,7 +212,8 @@ pub fn verify_two_factor(
         let found =
             repo::find_code_token(tx, TokenPurpose::TwoFactor, &token_hash(&cmd.challenge), now)?;
         let Some(token) = found else { return Ok(Err(invalid_code())) };
-        let (Some(user_id), grant) = (token.user_id, Grant::parse(token.grants.as_deref())) else {
+        let (Some(user_id), grant) = (token.user_id, Grant::from_stored(token.grants.as_deref()))
+        else {
             return Ok(Err(invalid_code()));
         };
         if !cmd.grants.contains(&grant) {

@@ -1,92 +1,33 @@
 //! People and their standing: roles, statuses, and the signed-in user a request acts as.
 
-use std::fmt;
-use std::str::FromStr;
-
-use schemars::JsonSchema;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Admin,
-    Coach,
-    Member,
-    Guardian,
-    Guest,
-    /// Runs gift exchanges (and, later, activities) without seeing people management.
-    Organizer,
+crate::values::string_enum! {
+    #[derive(PartialOrd, Ord)]
+    pub enum Role("role") {
+        Admin = "admin",
+        Coach = "coach",
+        Member = "member",
+        Guardian = "guardian",
+        Guest = "guest",
+        /// Runs gift exchanges (and, later, activities) without seeing people management.
+        Organizer = "organizer",
+    }
 }
 
 impl Role {
-    pub const ALL: [Role; 6] =
-        [Role::Admin, Role::Coach, Role::Member, Role::Guardian, Role::Guest, Role::Organizer];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Coach => "coach",
-            Role::Member => "member",
-            Role::Guardian => "guardian",
-            Role::Guest => "guest",
-            Role::Organizer => "organizer",
-        }
-    }
+    /// The roles a person may choose for themselves when registering.
+    pub const SELF_CHOSEN: [Role; 3] = [Role::Member, Role::Coach, Role::Guardian];
 }
 
-impl FromStr for Role {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| format!("unknown role {s:?}"))
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum UserStatus {
-    Invited,
-    Onboarding,
-    PendingContract,
-    PendingReview,
-    Active,
-    Disabled,
-}
-
-impl UserStatus {
-    pub const ALL: [UserStatus; 6] = [
-        UserStatus::Invited,
-        UserStatus::Onboarding,
-        UserStatus::PendingContract,
-        UserStatus::PendingReview,
-        UserStatus::Active,
-        UserStatus::Disabled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UserStatus::Invited => "invited",
-            UserStatus::Onboarding => "onboarding",
-            UserStatus::PendingContract => "pending_contract",
-            UserStatus::PendingReview => "pending_review",
-            UserStatus::Active => "active",
-            UserStatus::Disabled => "disabled",
-        }
-    }
-}
-
-impl FromStr for UserStatus {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        UserStatus::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("unknown status {s:?}"))
+crate::values::string_enum! {
+    pub enum UserStatus("status") {
+        Invited = "invited",
+        Onboarding = "onboarding",
+        PendingContract = "pending_contract",
+        PendingReview = "pending_review",
+        Active = "active",
+        Disabled = "disabled",
     }
 }
 
@@ -217,30 +158,18 @@ impl Actor {
     }
 }
 
-/// Purposes of rows in `one_time_tokens`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenPurpose {
-    Setup,
-    SetPassword,
-    /// A code that lets a pre-registered member set their password.
-    Claim,
-    /// A sign-in link with its code.
-    MagicLink,
-    /// A second-factor challenge with its emailed code.
-    TwoFactor,
-    PasswordReset,
-}
-
-impl TokenPurpose {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TokenPurpose::Setup => "setup",
-            TokenPurpose::SetPassword => "set_password",
-            TokenPurpose::Claim => "claim",
-            TokenPurpose::MagicLink => "magic_link",
-            TokenPurpose::TwoFactor => "two_factor",
-            TokenPurpose::PasswordReset => "password_reset",
-        }
+crate::values::string_enum! {
+    /// Purposes of rows in `one_time_tokens`.
+    pub enum TokenPurpose("token purpose") {
+        Setup = "setup",
+        SetPassword = "set_password",
+        /// A code that lets a pre-registered member set their password.
+        Claim = "claim",
+        /// A sign-in link with its code.
+        MagicLink = "magic_link",
+        /// A second-factor challenge with its emailed code.
+        TwoFactor = "two_factor",
+        PasswordReset = "password_reset",
     }
 }
 

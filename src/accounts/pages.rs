@@ -476,12 +476,8 @@ async fn set_password_submit(
 async fn join_page(app: &App, token: Option<String>) -> Result<JoinPage, AppError> {
     let t = token.clone();
     let offer = app.read(move |tx, ctx| invites::preflight(tx, ctx, t.as_deref())).await?;
-    let choosable_roles: Vec<Role> = offer
-        .roles
-        .iter()
-        .copied()
-        .filter(|r| matches!(r, Role::Member | Role::Coach | Role::Guardian))
-        .collect();
+    let choosable_roles: Vec<Role> =
+        offer.roles.iter().copied().filter(|r| Role::SELF_CHOSEN.contains(r)).collect();
     Ok(JoinPage {
         token: token.unwrap_or_default(),
         email: offer.email.clone().unwrap_or_default(),

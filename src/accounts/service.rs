@@ -155,27 +155,18 @@ pub fn account_limit_key(user_id: i64) -> String {
     format!("user:{user_id}")
 }
 
-/// What a successful sign-in yields: a browser session, or API tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Grant {
-    Session,
-    Tokens,
+crate::values::string_enum! {
+    /// What a successful sign-in yields: a browser session, or API tokens.
+    pub enum Grant("grant") {
+        Session = "session",
+        Tokens = "tokens",
+    }
 }
 
 impl Grant {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Grant::Session => "session",
-            Grant::Tokens => "tokens",
-        }
-    }
-
-    pub fn parse(s: Option<&str>) -> Grant {
-        if s == Some("tokens") {
-            Grant::Tokens
-        } else {
-            Grant::Session
-        }
+    /// What a stored challenge grants; challenges from before grants were recorded give a session.
+    pub fn from_stored(s: Option<&str>) -> Grant {
+        s.and_then(|s| s.parse().ok()).unwrap_or(Grant::Session)
     }
 }
 
@@ -437,9 +428,9 @@ pub fn complete_setup(
             return Err(setup_gone());
         }
         let user_id =
-            create_user(tx, &username, &email, Some(&hash), &[Role::Admin, Role::Member], now)?;
-        settings::set(tx, settings::CLUB_NAME, &club_name, now)?;
-        tx.set_club_name(&club_name);
+            create_user(tx, username, email, Some(&hash), &[Role::Admin, Role::Member], now)?;
+        settings::set(tx, settings::CLUB_NAME, club_name, now)?;
+        tx.set_club_name(club_name);
         let session = start_session(tx, ctx, user_id, &cmd.client, None)?;
         let event = AuditEvent::new("setup_completed")
             .actor(user_id)
@@ -453,7 +444,7 @@ pub fn complete_setup(
             "login_url": ctx.url("/login"),
             "admin_url": ctx.url("/admin"),
         });
-        email::queue(tx, ctx, &email, "welcome_admin", &mail)?;
+        email::queue(tx, ctx, email, "welcome_admin", &mail)?;
         Ok(SetupDone { session, club_name: club_name.to_string() })
     })
 }
@@ -511,7 +502,7 @@ pub fn create_admin(
     write_tx(conn, |tx| {
         let now = ctx.now_unix();
         let user_id =
-            create_user(tx, &username, &email, hash.as_deref(), &[Role::Admin, Role::Member], now)?;
+            create_user(tx, username, email, hash.as_deref(), &[Role::Admin, Role::Member], now)?;
         let event = AuditEvent::new("admin_created")
             .target(format!("user:{user_id}"))
             .detail(json!({ "username": username, "via": "command line" }));
@@ -536,7 +527,7 @@ pub fn create_admin(
                 "url": url,
                 "valid_hours": ctx.config.setup_token_hours,
             });
-            email::queue(tx, ctx, &email, "set_password", &mail)?;
+            email::queue(tx, ctx, email, "set_password", &mail)?;
             Some(url)
         } else {
             None
@@ -636,9 +627,6 @@ impl Limited for RegisterCommand {
     }
 }
 
-/// The roles a person may pick for themselves.
-const SELF_CHOSEN: [Role; 3] = [Role::Member, Role::Coach, Role::Guardian];
-
 fn chosen_roles(v: &mut Validator, requested: Option<&[String]>, granted: &[Role]) -> Vec<Role> {
     let Some(requested) = requested.filter(|r| !r.is_empty()) else {
         return granted.to_vec();
@@ -653,7 +641,7 @@ fn chosen_roles(v: &mut Validator, requested: Option<&[String]>, granted: &[Role
     }
     let Some(roles) = v.parsed("roles", RoleSet::parse(requested)) else { return Vec::new() };
     for &role in roles.as_slice() {
-        if !SELF_CHOSEN.contains(&role) {
+        if !Role::SELF_CHOSEN.contains(&role) {
             v.check(false, "roles", format!("You cannot choose the role {role} yourself."));
         } else if !granted.contains(&role) {
             v.check(false, "roles", format!("This invitation does not grant the role {role}."));
@@ -709,15 +697,15 @@ pub fn register(
     write_tx(conn, |tx| {
         let now = ctx.now_unix();
         let user = NewUser {
-            username: &username,
-            email: &email,
+            username,
+            email,
             display_name: "",
             password_hash: Some(&hash),
             status: UserStatus::Onboarding,
         };
         let user_id = repo::insert_user(tx, &user, now)?;
         repo::add_roles(tx, user_id, &roles)?;
-        repo::set_phone(tx, user_id, &phone)?;
+        repo::set_phone(tx, user_id, phone)?;
         members::record_initial_status(tx, user_id, user.status, Some(user_id), now)?;
         let invite_id = match &token {
             Some(token) => {

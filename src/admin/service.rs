@@ -392,16 +392,16 @@ pub fn update_settings(
     }
     if let Some(mode) = &input.registration_mode {
         v.check(
-            RegistrationMode::parse(mode).is_some(),
+            mode.parse::<RegistrationMode>().is_ok(),
             "registration_mode",
-            "Choose invite_only, open or closed.",
+            format!("Choose {}.", RegistrationMode::choices()),
         );
     }
     if let Some(policy) = &input.two_factor_policy {
         v.check(
-            TwoFactorPolicy::parse(policy).is_some(),
+            policy.parse::<TwoFactorPolicy>().is_ok(),
             "two_factor_policy",
-            "Choose off, admins or everyone.",
+            format!("Choose {}.", TwoFactorPolicy::choices()),
         );
     }
     let mut number = |field: &'static str, value: &Option<Number>, range: RangeInclusive<i64>| {

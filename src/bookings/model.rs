@@ -1,8 +1,5 @@
 //! Services the club offers, members' bookings of them, and calendar feeds.
 
-use std::str::FromStr;
-
-use schemars::JsonSchema;
 use serde::Serialize;
 
 /// Something members can book (a lesson, a fitting, a walk), with its usual length.
@@ -18,47 +15,17 @@ pub struct Service {
     pub updated_at: i64,
 }
 
-/// Where a booking is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum BookingStatus {
-    /// Requested by the member, waiting for an admin.
-    Pending,
-    Confirmed,
-    Declined,
-    /// Withdrawn by the member.
-    Cancelled,
-    /// Took place; an activity was recorded for it.
-    Completed,
-}
-
-impl BookingStatus {
-    pub const ALL: [BookingStatus; 5] = [
-        BookingStatus::Pending,
-        BookingStatus::Confirmed,
-        BookingStatus::Declined,
-        BookingStatus::Cancelled,
-        BookingStatus::Completed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BookingStatus::Pending => "pending",
-            BookingStatus::Confirmed => "confirmed",
-            BookingStatus::Declined => "declined",
-            BookingStatus::Cancelled => "cancelled",
-            BookingStatus::Completed => "completed",
-        }
-    }
-}
-
-impl FromStr for BookingStatus {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        BookingStatus::ALL
-            .into_iter()
-            .find(|st| st.as_str() == s)
-            .ok_or_else(|| "Choose pending, confirmed, declined, cancelled or completed.".into())
+crate::values::string_enum! {
+    /// Where a booking is in its life.
+    pub enum BookingStatus("booking status") {
+        /// Requested by the member, waiting for an admin.
+        Pending = "pending",
+        Confirmed = "confirmed",
+        Declined = "declined",
+        /// Withdrawn by the member.
+        Cancelled = "cancelled",
+        /// Took place; an activity was recorded for it.
+        Completed = "completed",
     }
 }
 

@@ -1,39 +1,18 @@
 //! What a card is made of: the member's own columns, and how they like to be contacted.
 
-use std::str::FromStr;
-
-use schemars::JsonSchema;
-use serde::Serialize;
-
-/// How a member likes to be contacted. The public card shows only its label, never an
-/// address or number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
-#[schemars(rename = "ContactPreferenceKind")]
-#[serde(rename_all = "lowercase")]
-pub enum ContactPreference {
-    Email,
-    Text,
-    Phone,
-    Social,
+crate::values::string_enum! {
+    /// How a member likes to be contacted. The public card shows only its label, never an
+    /// address or number.
+    #[schemars(rename = "ContactPreferenceKind")]
+    pub enum ContactPreference("contact preference") {
+        Email = "email",
+        Text = "text",
+        Phone = "phone",
+        Social = "social",
+    }
 }
 
 impl ContactPreference {
-    pub const ALL: [ContactPreference; 4] = [
-        ContactPreference::Email,
-        ContactPreference::Text,
-        ContactPreference::Phone,
-        ContactPreference::Social,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ContactPreference::Email => "email",
-            ContactPreference::Text => "text",
-            ContactPreference::Phone => "phone",
-            ContactPreference::Social => "social",
-        }
-    }
-
     /// The words the card shows.
     pub fn label(self) -> &'static str {
         match self {
@@ -42,16 +21,6 @@ impl ContactPreference {
             ContactPreference::Phone => "Prefers a phone call",
             ContactPreference::Social => "Prefers social media",
         }
-    }
-}
-
-impl FromStr for ContactPreference {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ContactPreference::ALL
-            .into_iter()
-            .find(|p| p.as_str() == s)
-            .ok_or_else(|| "Choose email, text, phone or social, or null for none.".to_string())
     }
 }
 

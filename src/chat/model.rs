@@ -1,64 +1,19 @@
 //! Conversations, their members and their messages.
 
-use std::str::FromStr;
-
-use schemars::JsonSchema;
-use serde::Serialize;
-
-/// A group the admins set up, or a one-to-one conversation between two members.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
-#[schemars(rename = "ConversationKind")]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    Group,
-    Direct,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Group => "group",
-            Kind::Direct => "direct",
-        }
+crate::values::string_enum! {
+    /// A group the admins set up, or a one-to-one conversation between two members.
+    #[schemars(rename = "ConversationKind")]
+    pub enum Kind("conversation kind") {
+        Group = "group",
+        Direct = "direct",
     }
 }
 
-impl FromStr for Kind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "group" => Ok(Kind::Group),
-            "direct" => Ok(Kind::Direct),
-            _ => Err(format!("unknown conversation kind {s:?}")),
-        }
-    }
-}
-
-/// What a member may do in a group: owners manage it like admins do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum MemberRole {
-    Owner,
-    Member,
-}
-
-impl MemberRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MemberRole::Owner => "owner",
-            MemberRole::Member => "member",
-        }
-    }
-}
-
-impl FromStr for MemberRole {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "owner" => Ok(MemberRole::Owner),
-            "member" => Ok(MemberRole::Member),
-            _ => Err(format!("unknown conversation role {s:?}")),
-        }
+crate::values::string_enum! {
+    /// What a member may do in a group: owners manage it like admins do.
+    pub enum MemberRole("conversation role") {
+        Owner = "owner",
+        Member = "member",
     }
 }
 

@@ -1,47 +1,24 @@
 //! Exchanges, their states and the moves between them, participants, exclusions.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, NaiveDate, Utc};
-use schemars::JsonSchema;
-use serde::Serialize;
 
 use crate::clock::zone;
 
-/// Where an exchange is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ExchangeState {
-    /// Being prepared; nobody can register yet.
-    Draft,
-    RegistrationOpen,
-    RegistrationClosed,
-    /// The gift cycle is drawn and everyone knows whom they give to.
-    Matched,
-    /// Over; purged some days later.
-    Completed,
+crate::values::string_enum! {
+    /// Where an exchange is in its life.
+    pub enum ExchangeState("exchange state") {
+        /// Being prepared; nobody can register yet.
+        Draft = "draft",
+        RegistrationOpen = "registration_open",
+        RegistrationClosed = "registration_closed",
+        /// The gift cycle is drawn and everyone knows whom they give to.
+        Matched = "matched",
+        /// Over; purged some days later.
+        Completed = "completed",
+    }
 }
 
 impl ExchangeState {
-    pub const ALL: [ExchangeState; 5] = [
-        ExchangeState::Draft,
-        ExchangeState::RegistrationOpen,
-        ExchangeState::RegistrationClosed,
-        ExchangeState::Matched,
-        ExchangeState::Completed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ExchangeState::Draft => "draft",
-            ExchangeState::RegistrationOpen => "registration_open",
-            ExchangeState::RegistrationClosed => "registration_closed",
-            ExchangeState::Matched => "matched",
-            ExchangeState::Completed => "completed",
-        }
-    }
-
     /// How pages show it.
     pub fn label(self) -> &'static str {
         match self {
@@ -59,56 +36,20 @@ impl ExchangeState {
     }
 }
 
-impl fmt::Display for ExchangeState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+crate::values::string_enum! {
+    /// The moves between states; each is one admin action.
+    #[schemars(rename = "ExchangeAction")]
+    pub enum Action("action") {
+        Open = "open",
+        Close = "close",
+        Reopen = "reopen",
+        Match = "match",
+        Rematch = "rematch",
+        Complete = "complete",
     }
-}
-
-impl FromStr for ExchangeState {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ExchangeState::ALL
-            .into_iter()
-            .find(|st| st.as_str() == s)
-            .ok_or_else(|| format!("unknown exchange state {s:?}"))
-    }
-}
-
-/// The moves between states; each is one admin action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
-#[schemars(rename = "ExchangeAction")]
-#[serde(rename_all = "lowercase")]
-pub enum Action {
-    Open,
-    Close,
-    Reopen,
-    Match,
-    Rematch,
-    Complete,
 }
 
 impl Action {
-    pub const ALL: [Action; 6] = [
-        Action::Open,
-        Action::Close,
-        Action::Reopen,
-        Action::Match,
-        Action::Rematch,
-        Action::Complete,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Open => "open",
-            Action::Close => "close",
-            Action::Reopen => "reopen",
-            Action::Match => "match",
-            Action::Rematch => "rematch",
-            Action::Complete => "complete",
-        }
-    }
-
     /// Whether the action may start from `state`.
     pub fn allowed_from(self, state: ExchangeState) -> bool {
         use ExchangeState::*;
@@ -194,30 +135,13 @@ impl Exchange {
     }
 }
 
-/// How a participant left an exchange.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RemovedHow {
-    /// By themselves.
-    Withdrew,
-    /// By an admin or organizer.
-    Removed,
-}
-
-impl RemovedHow {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RemovedHow::Withdrew => "withdrew",
-            RemovedHow::Removed => "removed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<RemovedHow> {
-        match s {
-            "withdrew" => Some(RemovedHow::Withdrew),
-            "removed" => Some(RemovedHow::Removed),
-            _ => None,
-        }
+crate::values::string_enum! {
+    /// How a participant left an exchange.
+    pub enum RemovedHow("removed how") {
+        /// By themselves.
+        Withdrew = "withdrew",
+        /// By an admin or organizer.
+        Removed = "removed",
     }
 }
 

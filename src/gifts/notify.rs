@@ -24,33 +24,22 @@ pub enum AdminNotice {
     Matched,
 }
 
-/// The three kinds of notice, each with its global setting, its per-exchange column and its
-/// email.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NoticeKind {
-    Registration,
-    Withdrawal,
-    Matched,
+crate::values::string_enum! {
+    /// The three kinds of notice, each with its global setting, its per-exchange column and its
+    /// email.
+    pub enum NoticeKind("notice kind") {
+        Registration = "registration",
+        Withdrawal = "withdrawal",
+        Matched = "matched",
+    }
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 3] =
-        [NoticeKind::Registration, NoticeKind::Withdrawal, NoticeKind::Matched];
-
     pub fn of(notice: AdminNotice) -> Self {
         match notice {
             AdminNotice::Registered { .. } => NoticeKind::Registration,
             AdminNotice::Withdrew { .. } => NoticeKind::Withdrawal,
             AdminNotice::Matched => NoticeKind::Matched,
-        }
-    }
-
-    /// The name used in the API (`registration`, `withdrawal`, `matched`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NoticeKind::Registration => "registration",
-            NoticeKind::Withdrawal => "withdrawal",
-            NoticeKind::Matched => "matched",
         }
     }
 

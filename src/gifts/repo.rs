@@ -174,7 +174,7 @@ fn participant_from_row(r: &Row<'_>) -> rusqlite::Result<Participant> {
         created_at: r.get(7)?,
         updated_at: r.get(8)?,
         removed_at: r.get(9)?,
-        removed_how: how.as_deref().and_then(RemovedHow::parse),
+        removed_how: how.and_then(|how| how.parse().ok()),
     })
 }
 

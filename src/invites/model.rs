@@ -1,8 +1,5 @@
 //! An invitation and its state.
 
-use schemars::JsonSchema;
-use serde::Serialize;
-
 use crate::accounts::model::Role;
 
 #[derive(Debug, Clone)]
@@ -23,13 +20,14 @@ pub struct Invite {
     pub lifetime_days: i64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum InviteStatus {
-    Pending,
-    Used,
-    Expired,
-    Revoked,
+crate::values::string_enum! {
+    /// Where an invitation stands.
+    pub enum InviteStatus("invitation status") {
+        Pending = "pending",
+        Used = "used",
+        Expired = "expired",
+        Revoked = "revoked",
+    }
 }
 
 impl Invite {
@@ -55,25 +53,14 @@ impl Invite {
     }
 }
 
-/// What an invite's history records.
-#[derive(Debug, Clone, Copy)]
-pub enum InviteEvent {
-    Created,
-    Reissued,
-    Sent,
-    Used,
-    Revoked,
-}
-
-impl InviteEvent {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InviteEvent::Created => "created",
-            InviteEvent::Reissued => "reissued",
-            InviteEvent::Sent => "sent",
-            InviteEvent::Used => "used",
-            InviteEvent::Revoked => "revoked",
-        }
+crate::values::string_enum! {
+    /// What an invite's history records.
+    pub enum InviteEvent("invite event") {
+        Created = "created",
+        Reissued = "reissued",
+        Sent = "sent",
+        Used = "used",
+        Revoked = "revoked",
     }
 }
 

@@ -125,7 +125,7 @@ pub fn create(
         token_hash: &hash,
         name: &name,
         email: email.as_deref(),
-        roles: &roles,
+        roles,
         max_uses,
         lifetime_days: days,
         expires_at: now + days * 86_400,
@@ -147,7 +147,7 @@ pub fn create(
     let url = invite_url(ctx, &token);
     send_email(conn, ctx, &invite, &url, actor)?;
     let audit_event = AuditEvent::new("invite_created").target(format!("invite:{id}")).detail(
-        json!({ "email": invite.email, "roles": repo::join_roles(&roles), "max_uses": max_uses }),
+        json!({ "email": invite.email, "roles": repo::join_roles(roles), "max_uses": max_uses }),
     );
     audit::record(conn, audit_event.actor_opt(actor.user_id()), now)?;
     Ok(CreatedInvite {

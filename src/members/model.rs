@@ -1,43 +1,21 @@
 //! Member profiles, the questions a club adds to them, and the steps of joining.
 
-use std::str::FromStr;
-
 use schemars::JsonSchema;
 use serde::Serialize;
 
-/// The type of a club-defined profile field, which decides how answers are checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum FieldKind {
-    Text,
-    LongText,
-    Number,
-    Date,
-    YesNo,
-    Choice,
+crate::values::string_enum! {
+    /// The type of a club-defined profile field, which decides how answers are checked.
+    pub enum FieldKind("field kind") {
+        Text = "text",
+        LongText = "long_text",
+        Number = "number",
+        Date = "date",
+        YesNo = "yes_no",
+        Choice = "choice",
+    }
 }
 
 impl FieldKind {
-    pub const ALL: [FieldKind; 6] = [
-        FieldKind::Text,
-        FieldKind::LongText,
-        FieldKind::Number,
-        FieldKind::Date,
-        FieldKind::YesNo,
-        FieldKind::Choice,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FieldKind::Text => "text",
-            FieldKind::LongText => "long_text",
-            FieldKind::Number => "number",
-            FieldKind::Date => "date",
-            FieldKind::YesNo => "yes_no",
-            FieldKind::Choice => "choice",
-        }
-    }
-
     /// The longest answer accepted, in characters.
     pub fn max_len(self) -> usize {
         match self {
@@ -47,47 +25,16 @@ impl FieldKind {
     }
 }
 
-impl FromStr for FieldKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        FieldKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| "Choose text, long_text, number, date, yes_no or choice.".to_string())
-    }
-}
-
-/// Who may see a member's answer to a field (the member and admins always can).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Visibility {
-    /// The member and admins.
-    Private,
-    /// Also other active members, in the directory.
-    Members,
-    /// Also anyone with the member's card link.
-    Public,
-}
-
-impl Visibility {
-    pub const ALL: [Visibility; 3] = [Visibility::Private, Visibility::Members, Visibility::Public];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Visibility::Private => "private",
-            Visibility::Members => "members",
-            Visibility::Public => "public",
-        }
-    }
-}
-
-impl FromStr for Visibility {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Visibility::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .ok_or_else(|| "Choose private, members or public.".to_string())
+crate::values::string_enum! {
+    /// Who may see a member's answer to a field (the member and admins always can).
+    #[derive(PartialOrd, Ord)]
+    pub enum Visibility("visibility") {
+        /// The member and admins.
+        Private = "private",
+        /// Also other active members, in the directory.
+        Members = "members",
+        /// Also anyone with the member's card link.
+        Public = "public",
     }
 }
 
@@ -188,25 +135,15 @@ pub fn active_member_sql(alias: &str) -> String {
     )
 }
 
-/// What still stands between a member and the member area.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Step {
-    /// The profile (names and required club fields) is not saved yet.
-    Profile,
-    /// The current club agreement is not signed.
-    Agreement,
-    /// An admin has not reviewed them yet.
-    Review,
-}
-
-impl Step {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Step::Profile => "profile",
-            Step::Agreement => "agreement",
-            Step::Review => "review",
-        }
+crate::values::string_enum! {
+    /// What still stands between a member and the member area.
+    pub enum Step("step") {
+        /// The profile (names and required club fields) is not saved yet.
+        Profile = "profile",
+        /// The current club agreement is not signed.
+        Agreement = "agreement",
+        /// An admin has not reviewed them yet.
+        Review = "review",
     }
 }
 

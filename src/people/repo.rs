@@ -7,42 +7,19 @@ use crate::error::AppError;
 use crate::members::model::name_sql;
 use crate::members::repo::like_pattern;
 
-/// The order of the member list, always ending with the id so pages never overlap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortKey {
-    Name,
-    Email,
-    Status,
-    Joined,
-    MemberSince,
-    LastLogin,
+crate::values::string_enum! {
+    /// The order of the member list, always ending with the id so pages never overlap.
+    pub enum SortKey("sort key") {
+        Name = "name",
+        Email = "email",
+        Status = "status",
+        Joined = "joined",
+        MemberSince = "member_since",
+        LastLogin = "last_login",
+    }
 }
 
 impl SortKey {
-    pub const ALL: [SortKey; 6] = [
-        SortKey::Name,
-        SortKey::Email,
-        SortKey::Status,
-        SortKey::Joined,
-        SortKey::MemberSince,
-        SortKey::LastLogin,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SortKey::Name => "name",
-            SortKey::Email => "email",
-            SortKey::Status => "status",
-            SortKey::Joined => "joined",
-            SortKey::MemberSince => "member_since",
-            SortKey::LastLogin => "last_login",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<SortKey> {
-        SortKey::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
     /// The SQL ordering term; people who never logged in come last either way.
     fn sql(self, descending: bool) -> String {
         let dir = if descending { "DESC" } else { "ASC" };

@@ -21,7 +21,7 @@ use crate::db::Tx;
 use crate::email;
 use crate::error::{AppError, Validator};
 use crate::settings;
-use crate::values::{either, RoleSet};
+use crate::values::RoleSet;
 
 /// People per page of the member list.
 pub const PER_PAGE: i64 = 50;
@@ -86,9 +86,8 @@ pub fn parse_query(query: &ListQuery) -> Result<Query, AppError> {
         crate::members::service::SEARCH_CONTROL_CHARACTERS,
     );
     let status = given(&query.status).and_then(|s| {
-        let statuses: Vec<&str> = UserStatus::ALL.iter().map(|s| s.as_str()).collect();
-        let choose = || format!("Choose {}.", either(&statuses));
-        v.parsed("status", s.parse::<UserStatus>().map_err(|_| choose()))
+        let choose = |_| format!("Choose {}.", UserStatus::choices());
+        v.parsed("status", s.parse::<UserStatus>().map_err(choose))
     });
     let role = given(&query.role).and_then(|r| {
         let parsed = r.parse::<Role>();
@@ -99,7 +98,7 @@ pub fn parse_query(query: &ListQuery) -> Result<Query, AppError> {
         Some(key) => (true, key),
         None => (false, sort_text),
     };
-    let sort = SortKey::parse(key);
+    let sort = key.parse::<SortKey>().ok();
     v.check(
         sort.is_some(),
         "sort",

@@ -28,64 +28,26 @@ pub const DEFAULT_BACKUP_INTERVAL_HOURS: i64 = 24;
 /// ... and the newest seven are kept.
 pub const DEFAULT_BACKUP_KEEP: i64 = 7;
 
-/// Who may create an account by themselves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RegistrationMode {
-    /// Only with a valid invitation (the default).
-    InviteOnly,
-    /// Anyone; an invitation still grants its roles.
-    Open,
-    /// Nobody, invitations included; admins can still pre-register members.
-    Closed,
-}
-
-impl RegistrationMode {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "invite_only" => Some(Self::InviteOnly),
-            "open" => Some(Self::Open),
-            "closed" => Some(Self::Closed),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::InviteOnly => "invite_only",
-            Self::Open => "open",
-            Self::Closed => "closed",
-        }
+crate::values::string_enum! {
+    /// Who may create an account by themselves.
+    pub enum RegistrationMode("registration mode") {
+        /// Only with a valid invitation (the default).
+        InviteOnly = "invite_only",
+        /// Anyone; an invitation still grants its roles.
+        Open = "open",
+        /// Nobody, invitations included; admins can still pre-register members.
+        Closed = "closed",
     }
 }
 
-/// Who must confirm a password login with an emailed code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TwoFactorPolicy {
-    /// Only members who turned it on for themselves.
-    Off,
-    /// Admins always (the default), others when they turned it on.
-    Admins,
-    Everyone,
-}
-
-impl TwoFactorPolicy {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "off" => Some(Self::Off),
-            "admins" => Some(Self::Admins),
-            "everyone" => Some(Self::Everyone),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Off => "off",
-            Self::Admins => "admins",
-            Self::Everyone => "everyone",
-        }
+crate::values::string_enum! {
+    /// Who must confirm a password login with an emailed code.
+    pub enum TwoFactorPolicy("two factor policy") {
+        /// Only members who turned it on for themselves.
+        Off = "off",
+        /// Admins always (the default), others when they turned it on.
+        Admins = "admins",
+        Everyone = "everyone",
     }
 }
 
@@ -103,10 +65,10 @@ pub struct AccountSettings {
 
 pub fn account_settings(conn: &Connection) -> Result<AccountSettings, AppError> {
     let registration_mode = get(conn, REGISTRATION_MODE)?
-        .and_then(|v| RegistrationMode::parse(&v))
+        .and_then(|v| v.parse().ok())
         .unwrap_or(RegistrationMode::InviteOnly);
     let two_factor_policy = get(conn, TWO_FACTOR_POLICY)?
-        .and_then(|v| TwoFactorPolicy::parse(&v))
+        .and_then(|v| v.parse().ok())
         .unwrap_or(TwoFactorPolicy::Admins);
     let guest_accounts = get(conn, GUEST_ACCOUNTS)?.is_some_and(|v| v == "on");
     let member_review = get(conn, MEMBER_REVIEW)?.is_none_or(|v| v != "off");

@@ -24,7 +24,7 @@ pub use username::Username;
 
 /// Declares an enum whose values are stored in the database and sent in JSON as fixed text:
 /// `as_str`, `ALL` (in declaration order), `FromStr` (unknown text is an error naming what
-/// was expected), `Display`, and serde both ways as that text.
+/// was expected), `Display`, serde both ways as that text, and its JSON schema (those texts).
 ///
 /// ```ignore
 /// string_enum! {
@@ -42,8 +42,18 @@ macro_rules! string_enum {
             $( $(#[$vmeta:meta])* $variant:ident = $text:literal ),+ $(,)?
         }
     ) => {
+        #[derive(
+            Debug,
+            Clone,
+            Copy,
+            PartialEq,
+            Eq,
+            Hash,
+            serde::Serialize,
+            serde::Deserialize,
+            schemars::JsonSchema,
+        )]
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
         $vis enum $name {
             $( $(#[$vmeta])* #[serde(rename = $text)] $variant ),+
         }
@@ -59,6 +69,12 @@ macro_rules! string_enum {
                 match self {
                     $($name::$variant => $text),+
                 }
+            }
+
+            /// Every value's text as a refusal offers them: `a, b or c`.
+            #[allow(dead_code)]
+            pub fn choices() -> String {
+                $crate::values::either(&[$($text),+])
             }
         }
 
@@ -128,6 +144,7 @@ mod tests {
             assert_eq!(serde_json::from_str::<Colour>(&json).unwrap(), colour);
         }
         assert_eq!(Colour::ALL, [Colour::Red, Colour::DeepBlue]);
+        assert_eq!(Colour::choices(), "red or deep_blue");
         assert!(Colour::Red < Colour::DeepBlue, "extra derives apply");
     }
 

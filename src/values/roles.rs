@@ -25,8 +25,7 @@ impl RoleSet {
 
     /// The refusal of an unknown role name.
     pub fn unknown(name: &str) -> String {
-        let known: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
-        format!("Unknown role {name:?}. Choose {}.", super::either(&known))
+        format!("Unknown role {name:?}. Choose {}.", Role::choices())
     }
 
     /// These roles, or `role` alone when none was named.

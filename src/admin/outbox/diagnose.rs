@@ -10,27 +10,27 @@ use serde::Serialize;
 use crate::config::SmtpTls;
 use crate::email::transport::SendFailure;
 
-/// What went wrong, in the categories an admin can fix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
-#[schemars(rename = "MailProblem")]
-#[serde(rename_all = "snake_case")]
-pub enum Problem {
-    /// Nothing listens on that host and port, or a firewall rejects the connection.
-    ConnectionRefused,
-    /// No answer at all: a firewall drops the packets (many hosts block outgoing mail ports).
-    TimedOut,
-    /// The host name does not resolve.
-    HostNotFound,
-    /// STARTTLS against an implicit-TLS port, or the other way round.
-    TlsMismatch,
-    /// The server refused the username or password, or offers no way to log in.
-    AuthRejected,
-    /// The server's certificate is not trusted (self-signed, expired or for another name).
-    Certificate,
-    /// The server refused the sender or the recipient.
-    AddressRefused,
-    /// Anything else; the server's own words are shown.
-    Other,
+crate::values::string_enum! {
+    /// What went wrong, in the categories an admin can fix.
+    #[schemars(rename = "MailProblem")]
+    pub enum Problem("mail problem") {
+        /// Nothing listens on that host and port, or a firewall rejects the connection.
+        ConnectionRefused = "connection_refused",
+        /// No answer at all: a firewall drops the packets (many hosts block outgoing mail ports).
+        TimedOut = "timed_out",
+        /// The host name does not resolve.
+        HostNotFound = "host_not_found",
+        /// STARTTLS against an implicit-TLS port, or the other way round.
+        TlsMismatch = "tls_mismatch",
+        /// The server refused the username or password, or offers no way to log in.
+        AuthRejected = "auth_rejected",
+        /// The server's certificate is not trusted (self-signed, expired or for another name).
+        Certificate = "certificate",
+        /// The server refused the sender or the recipient.
+        AddressRefused = "address_refused",
+        /// Anything else; the server's own words are shown.
+        Other = "other",
+    }
 }
 
 /// lettre's own category of the failure.
