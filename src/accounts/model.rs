@@ -4,7 +4,7 @@ use serde::Serialize;
 
 crate::values::string_enum! {
     #[derive(PartialOrd, Ord)]
-    pub enum Role("role") {
+    pub enum Role {
         Admin = "admin",
         Coach = "coach",
         Member = "member",
@@ -21,7 +21,7 @@ impl Role {
 }
 
 crate::values::string_enum! {
-    pub enum UserStatus("status") {
+    pub enum UserStatus {
         Invited = "invited",
         Onboarding = "onboarding",
         PendingContract = "pending_contract",
@@ -160,7 +160,7 @@ impl Actor {
 
 crate::values::string_enum! {
     /// Purposes of rows in `one_time_tokens`.
-    pub enum TokenPurpose("token purpose") {
+    pub enum TokenPurpose {
         Setup = "setup",
         SetPassword = "set_password",
         /// A code that lets a pre-registered member set their password.

@@ -2,7 +2,7 @@
 
 crate::values::string_enum! {
     /// How an activity was done.
-    pub enum Format("format") {
+    pub enum Format {
         Coached = "coached",
         Group = "group",
         Solo = "solo",

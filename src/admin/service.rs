@@ -391,18 +391,10 @@ pub fn update_settings(
         );
     }
     if let Some(mode) = &input.registration_mode {
-        v.check(
-            mode.parse::<RegistrationMode>().is_ok(),
-            "registration_mode",
-            format!("Choose {}.", RegistrationMode::choices()),
-        );
+        v.parsed("registration_mode", mode.parse::<RegistrationMode>());
     }
     if let Some(policy) = &input.two_factor_policy {
-        v.check(
-            policy.parse::<TwoFactorPolicy>().is_ok(),
-            "two_factor_policy",
-            format!("Choose {}.", TwoFactorPolicy::choices()),
-        );
+        v.parsed("two_factor_policy", policy.parse::<TwoFactorPolicy>());
     }
     let mut number = |field: &'static str, value: &Option<Number>, range: RangeInclusive<i64>| {
         let value = value.as_ref()?;

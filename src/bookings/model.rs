@@ -17,7 +17,7 @@ pub struct Service {
 
 crate::values::string_enum! {
     /// Where a booking is in its life.
-    pub enum BookingStatus("booking status") {
+    pub enum BookingStatus {
         /// Requested by the member, waiting for an admin.
         Pending = "pending",
         Confirmed = "confirmed",

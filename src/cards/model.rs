@@ -4,7 +4,7 @@ crate::values::string_enum! {
     /// How a member likes to be contacted. The public card shows only its label, never an
     /// address or number.
     #[schemars(rename = "ContactPreferenceKind")]
-    pub enum ContactPreference("contact preference") {
+    pub enum ContactPreference {
         Email = "email",
         Text = "text",
         Phone = "phone",

@@ -3,7 +3,7 @@
 crate::values::string_enum! {
     /// A group the admins set up, or a one-to-one conversation between two members.
     #[schemars(rename = "ConversationKind")]
-    pub enum Kind("conversation kind") {
+    pub enum Kind {
         Group = "group",
         Direct = "direct",
     }
@@ -11,7 +11,7 @@ crate::values::string_enum! {
 
 crate::values::string_enum! {
     /// What a member may do in a group: owners manage it like admins do.
-    pub enum MemberRole("conversation role") {
+    pub enum MemberRole {
         Owner = "owner",
         Member = "member",
     }

@@ -6,7 +6,7 @@ use crate::clock::zone;
 
 crate::values::string_enum! {
     /// Where an exchange is in its life.
-    pub enum ExchangeState("exchange state") {
+    pub enum ExchangeState {
         /// Being prepared; nobody can register yet.
         Draft = "draft",
         RegistrationOpen = "registration_open",
@@ -39,7 +39,7 @@ impl ExchangeState {
 crate::values::string_enum! {
     /// The moves between states; each is one admin action.
     #[schemars(rename = "ExchangeAction")]
-    pub enum Action("action") {
+    pub enum Action {
         Open = "open",
         Close = "close",
         Reopen = "reopen",
@@ -137,7 +137,7 @@ impl Exchange {
 
 crate::values::string_enum! {
     /// How a participant left an exchange.
-    pub enum RemovedHow("removed how") {
+    pub enum RemovedHow {
         /// By themselves.
         Withdrew = "withdrew",
         /// By an admin or organizer.

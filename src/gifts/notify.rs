@@ -27,7 +27,7 @@ pub enum AdminNotice {
 crate::values::string_enum! {
     /// The three kinds of notice, each with its global setting, its per-exchange column and its
     /// email.
-    pub enum NoticeKind("notice kind") {
+    pub enum NoticeKind {
         Registration = "registration",
         Withdrawal = "withdrawal",
         Matched = "matched",

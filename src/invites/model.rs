@@ -22,7 +22,7 @@ pub struct Invite {
 
 crate::values::string_enum! {
     /// Where an invitation stands.
-    pub enum InviteStatus("invitation status") {
+    pub enum InviteStatus {
         Pending = "pending",
         Used = "used",
         Expired = "expired",
@@ -55,7 +55,7 @@ impl Invite {
 
 crate::values::string_enum! {
     /// What an invite's history records.
-    pub enum InviteEvent("invite event") {
+    pub enum InviteEvent {
         Created = "created",
         Reissued = "reissued",
         Sent = "sent",

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 crate::values::string_enum! {
     /// The type of a club-defined profile field, which decides how answers are checked.
-    pub enum FieldKind("field kind") {
+    pub enum FieldKind {
         Text = "text",
         LongText = "long_text",
         Number = "number",
@@ -28,7 +28,7 @@ impl FieldKind {
 crate::values::string_enum! {
     /// Who may see a member's answer to a field (the member and admins always can).
     #[derive(PartialOrd, Ord)]
-    pub enum Visibility("visibility") {
+    pub enum Visibility {
         /// The member and admins.
         Private = "private",
         /// Also other active members, in the directory.
@@ -137,7 +137,7 @@ pub fn active_member_sql(alias: &str) -> String {
 
 crate::values::string_enum! {
     /// What still stands between a member and the member area.
-    pub enum Step("step") {
+    pub enum Step {
         /// The profile (names and required club fields) is not saved yet.
         Profile = "profile",
         /// The current club agreement is not signed.

@@ -9,7 +9,7 @@ use crate::members::repo::like_pattern;
 
 crate::values::string_enum! {
     /// The order of the member list, always ending with the id so pages never overlap.
-    pub enum SortKey("sort key") {
+    pub enum SortKey {
         Name = "name",
         Email = "email",
         Status = "status",

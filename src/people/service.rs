@@ -85,10 +85,7 @@ pub fn parse_query(query: &ListQuery) -> Result<Query, AppError> {
         "q",
         crate::members::service::SEARCH_CONTROL_CHARACTERS,
     );
-    let status = given(&query.status).and_then(|s| {
-        let choose = |_| format!("Choose {}.", UserStatus::choices());
-        v.parsed("status", s.parse::<UserStatus>().map_err(choose))
-    });
+    let status = given(&query.status).and_then(|s| v.parsed("status", s.parse::<UserStatus>()));
     let role = given(&query.role).and_then(|r| {
         let parsed = r.parse::<Role>();
         v.parsed("role", parsed.map_err(|_| RoleSet::unknown(r)))

@@ -30,7 +30,7 @@ pub const DEFAULT_BACKUP_KEEP: i64 = 7;
 
 crate::values::string_enum! {
     /// Who may create an account by themselves.
-    pub enum RegistrationMode("registration mode") {
+    pub enum RegistrationMode {
         /// Only with a valid invitation (the default).
         InviteOnly = "invite_only",
         /// Anyone; an invitation still grants its roles.
@@ -42,7 +42,7 @@ crate::values::string_enum! {
 
 crate::values::string_enum! {
     /// Who must confirm a password login with an emailed code.
-    pub enum TwoFactorPolicy("two factor policy") {
+    pub enum TwoFactorPolicy {
         /// Only members who turned it on for themselves.
         Off = "off",
         /// Admins always (the default), others when they turned it on.

@@ -23,13 +23,14 @@ pub use roles::RoleSet;
 pub use username::Username;
 
 /// Declares an enum whose values are stored in the database and sent in JSON as fixed text:
-/// `as_str`, `ALL` (in declaration order), `FromStr` (unknown text is an error naming what
-/// was expected), `Display`, serde both ways as that text, and its JSON schema (those texts).
+/// `as_str`, `ALL` (in declaration order), `choices`, `FromStr` (unknown text is refused with
+/// the sentence a person reads: "Choose a, b or c."), `Display`, serde both ways as that text,
+/// and its JSON schema (those texts).
 ///
 /// ```ignore
 /// string_enum! {
 ///     /// Where a booking stands.
-///     pub enum BookingStatus("booking status") {
+///     pub enum BookingStatus {
 ///         Pending = "pending",
 ///         Confirmed = "confirmed",
 ///     }
@@ -38,7 +39,7 @@ pub use username::Username;
 macro_rules! string_enum {
     (
         $(#[$meta:meta])*
-        $vis:vis enum $name:ident ($what:literal) {
+        $vis:vis enum $name:ident {
             $( $(#[$vmeta:meta])* $variant:ident = $text:literal ),+ $(,)?
         }
     ) => {
@@ -84,7 +85,7 @@ macro_rules! string_enum {
             fn from_str(s: &str) -> Result<Self, String> {
                 match s {
                     $($text => Ok($name::$variant),)+
-                    _ => Err(format!(concat!("unknown ", $what, " {:?}"), s)),
+                    _ => Err(format!("Choose {}.", $name::choices())),
                 }
             }
         }
@@ -127,7 +128,7 @@ mod tests {
     string_enum! {
         /// A test enum.
         #[derive(PartialOrd, Ord)]
-        pub enum Colour("colour") {
+        pub enum Colour {
             Red = "red",
             /// With a doc comment.
             DeepBlue = "deep_blue",
@@ -149,8 +150,8 @@ mod tests {
     }
 
     #[test]
-    fn unknown_text_is_refused_naming_what_was_expected() {
-        assert_eq!("green".parse::<Colour>(), Err("unknown colour \"green\"".to_string()));
+    fn unknown_text_is_refused_offering_the_choices() {
+        assert_eq!("green".parse::<Colour>(), Err("Choose red or deep_blue.".to_string()));
         assert!(serde_json::from_str::<Colour>("\"Red\"").is_err(), "text is matched exactly");
     }
 }

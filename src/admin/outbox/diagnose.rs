@@ -13,7 +13,7 @@ use crate::email::transport::SendFailure;
 crate::values::string_enum! {
     /// What went wrong, in the categories an admin can fix.
     #[schemars(rename = "MailProblem")]
-    pub enum Problem("mail problem") {
+    pub enum Problem {
         /// Nothing listens on that host and port, or a firewall rejects the connection.
         ConnectionRefused = "connection_refused",
         /// No answer at all: a firewall drops the packets (many hosts block outgoing mail ports).

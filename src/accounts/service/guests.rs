@@ -1,0 +1,71 @@
+//! Password-less guests, when the club allows them.
+
+use rusqlite::Connection;
+
+use super::{start_session, ClientInfo, StartedSession};
+use crate::accounts::model::{Role, UserStatus};
+use crate::accounts::repo::{self, NewUser};
+use crate::audit::{self, AuditEvent};
+use crate::ctx::Ctx;
+use crate::db::write_tx;
+use crate::error::{AppError, Validator};
+use crate::ratelimit::{Admitted, Limited, Limits, RateLimiter};
+use crate::settings;
+use crate::values::PersonName;
+
+/// Guests have no email address; one in this reserved, undeliverable domain keeps the column
+/// unique, and no email flow ever treats it as an address.
+pub const GUEST_EMAIL_DOMAIN: &str = "@guests.invalid";
+
+/// A password-less guest sign-up.
+pub struct GuestCommand {
+    pub display_name: String,
+    pub client: ClientInfo,
+}
+
+impl Limited for GuestCommand {
+    fn limiter(limits: &Limits) -> &RateLimiter {
+        &limits.register_ip
+    }
+
+    fn limit_key(&self) -> String {
+        self.client.limit_key()
+    }
+}
+
+/// Creates a password-less guest with a session, when the club allows guests (403 otherwise).
+/// Guests hold only the `guest` role: they reach what is shared with them and nothing else.
+/// Admitted as registrations are (10 an hour per client address).
+pub fn create_guest(
+    conn: &mut Connection,
+    ctx: &Ctx,
+    cmd: Admitted<GuestCommand>,
+) -> Result<StartedSession, AppError> {
+    let GuestCommand { display_name, client } = cmd.into_inner();
+    let client = &client;
+    let mut v = Validator::new();
+    let name = v.parsed("display_name", PersonName::parse(&display_name));
+    let name = v.finish_with(name)?;
+    let name = name.as_str();
+    write_tx(conn, |tx| {
+        if !settings::account_settings(tx)?.guest_accounts {
+            return Err(AppError::forbidden("Guest access is turned off for this club.")
+                .with_code("guests_disabled"));
+        }
+        let now = ctx.now_unix();
+        let handle = format!("guest-{}", crate::crypto::random_code(10).to_lowercase());
+        let email = format!("{handle}{GUEST_EMAIL_DOMAIN}");
+        let user = NewUser {
+            username: &handle,
+            email: &email,
+            display_name: name,
+            password_hash: None,
+            status: UserStatus::Active,
+        };
+        let user_id = repo::insert_user(tx, &user, now)?;
+        repo::add_roles(tx, user_id, &[Role::Guest])?;
+        let event = AuditEvent::new("guest_created").actor(user_id).ip(client.ip.as_deref());
+        audit::record(tx, event, now)?;
+        start_session(tx, ctx, user_id, client, None)
+    })
+}
