@@ -10,7 +10,7 @@ use crate::config::AppConfig;
 use crate::ctx::Ctx;
 use crate::db::{self, Db};
 use crate::email::{deliver_due, Transport};
-use crate::error::{AppError, ErrorKind};
+use crate::error::AppError;
 
 /// Opens the data directory and database (applying migrations), as every command does.
 pub fn open(config: &AppConfig) -> Result<Db, AppError> {
@@ -99,16 +99,4 @@ fn send_queued_now(config: &AppConfig, db: &Db, ctx: &Ctx) {
             eprintln!("The email could not be sent now ({e}); the server will retry.");
         }
     }
-}
-
-/// Words for an error at the command line: field errors one per line, causes included.
-pub fn describe(err: &AppError) -> String {
-    let mut text = err.message().to_string();
-    if err.kind() == ErrorKind::Validation || !err.fields().is_empty() {
-        text = err.fields().iter().map(|(f, m)| format!("{f}: {m}")).collect::<Vec<_>>().join("\n");
-    }
-    if let Some(cause) = err.cause() {
-        text.push_str(&format!(": {cause}"));
-    }
-    text
 }

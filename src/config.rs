@@ -297,6 +297,11 @@ impl AppConfig {
         self.data_dir.join("clubroom.db")
     }
 
+    /// Where the server keeps its own backups.
+    pub fn backups_dir(&self) -> PathBuf {
+        self.data_dir.join("backups")
+    }
+
     pub fn mail_mode(&self) -> &'static str {
         if self.smtp_host.is_empty() {
             "console"

@@ -49,7 +49,7 @@ impl Ctx {
             config.chat_messages_per_minute,
             clock.clone(),
         );
-        let newest_backup = NewestBackup::new(crate::backups::service::backups_dir(&config));
+        let newest_backup = NewestBackup::new(config.backups_dir());
         Ok(Ctx {
             newest_backup: Arc::new(newest_backup),
             limits: Arc::new(limits),

@@ -139,6 +139,23 @@ impl AppError {
     }
 
     /// 422 with one message per invalid field.
+    /// Words for this error at the command line: field errors one per line, causes included.
+    pub fn describe(&self) -> String {
+        let mut text = self.message().to_string();
+        if self.kind() == ErrorKind::Validation || !self.fields().is_empty() {
+            text = self
+                .fields()
+                .iter()
+                .map(|(f, m)| format!("{f}: {m}"))
+                .collect::<Vec<_>>()
+                .join("\n");
+        }
+        if let Some(cause) = self.cause() {
+            text.push_str(&format!(": {cause}"));
+        }
+        text
+    }
+
     pub fn validation(fields: FieldErrors) -> Self {
         let message = match fields.len() {
             1 => fields.values().next().cloned().unwrap_or_default(),

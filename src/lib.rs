@@ -53,7 +53,7 @@ use crate::email::Transport;
 use crate::error::AppError;
 use crate::jobs::Scheduler;
 use crate::settings::SiteInfo;
-use crate::web::csrf::SecureCookies;
+use crate::web::SecureCookies;
 use crate::web::SetupLink;
 
 /// What the embedding program (the binary, or a test) decides beyond the configuration.
@@ -114,7 +114,7 @@ pub fn rocket_with(config: AppConfig, runtime: Runtime) -> Rocket<Build> {
             match start_up(config, runtime) {
                 Ok(parts) => Ok(parts.manage(rocket)),
                 Err(err) => {
-                    eprintln!("Clubroom could not start: {}", commands::describe(&err));
+                    eprintln!("Clubroom could not start: {}", err.describe());
                     Err(rocket)
                 }
             }
@@ -256,7 +256,7 @@ fn register_jobs(scheduler: &Scheduler, db: &Db, ctx: &Ctx, transport: &Arc<Tran
     scheduler.register("purge_expired", Duration::from_secs(3600), move || {
         let (db, ctx) = (db2.clone(), ctx2.clone());
         async move {
-            db.call(move |conn| accounts::service::purge_expired(conn, &ctx)).await.map(|_| ())
+            db.call(move |conn| accounts::sessions::purge_expired(conn, &ctx)).await.map(|_| ())
         }
     });
     // Reminders and the purge of finished exchanges. The scheduler runs every job once at
@@ -311,8 +311,8 @@ fn lift_off(rocket: &Rocket<Orbit>) {
 /// `clubroom serve`: runs the portal until Ctrl-C or SIGTERM. Holds the data directory's
 /// lock meanwhile, which is how `clubroom restore` knows the server is running.
 pub fn serve(config: AppConfig) -> Result<(), String> {
-    datadir::prepare(&config).map_err(|e| commands::describe(&e))?;
-    let _lock = datadir::lock(&config).map_err(|e| commands::describe(&e))?;
+    datadir::prepare(&config).map_err(|e| e.describe())?;
+    let _lock = datadir::lock(&config).map_err(|e| e.describe())?;
     let workers = if config.workers > 0 {
         config.workers
     } else {

@@ -69,15 +69,11 @@ fn main() -> ExitCode {
     };
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => clubroom::serve(config).map(|()| String::new()),
-        Command::Migrate => commands::migrate(&config).map_err(|e| commands::describe(&e)),
-        Command::Backup { path } => {
-            commands::backup(&config, &path).map_err(|e| commands::describe(&e))
-        }
-        Command::Restore { path } => {
-            commands::restore(&config, &path).map_err(|e| commands::describe(&e))
-        }
+        Command::Migrate => commands::migrate(&config).map_err(|e| e.describe()),
+        Command::Backup { path } => commands::backup(&config, &path).map_err(|e| e.describe()),
+        Command::Restore { path } => commands::restore(&config, &path).map_err(|e| e.describe()),
         Command::Admin { command: AdminCommand::Create { username, email } } => {
-            commands::admin_create(&config, &username, &email).map_err(|e| commands::describe(&e))
+            commands::admin_create(&config, &username, &email).map_err(|e| e.describe())
         }
     };
     match result {

@@ -8,7 +8,9 @@ use serde::Serialize;
 
 use super::codes::{self, EmailFlow};
 use super::input::*;
-use super::service::{self, ClientInfo, DevicesView, Grant, LoginOutcome};
+use super::model::ClientInfo;
+use super::service::{self, DevicesView};
+use super::sessions::{Grant, LoginOutcome};
 use super::shared;
 use super::tokens::{self, TokenPair};
 use super::views::{

@@ -8,10 +8,11 @@
 use rusqlite::Connection;
 use serde_json::json;
 
+use super::model::ClientInfo;
 use super::model::{Actor, TokenPurpose, UserStatus};
 use super::password::check_policy;
 use super::repo::{self, CodeToken, NewCodeToken};
-use super::service::{account_limit_key, finish_login, ClientInfo, Grant, LoginOutcome};
+use super::sessions::{account_limit_key, finish_login, Grant, LoginOutcome};
 use crate::audit::{self, AuditEvent};
 use crate::crypto::{
     constant_time_eq, keyed_hash, random_code, random_digits, random_token, token_hash,
@@ -83,7 +84,7 @@ fn account_for(
     email: &str,
 ) -> Result<Option<(i64, UserStatus, String)>, AppError> {
     let email = Email::normalize(email);
-    if email.ends_with(super::service::GUEST_EMAIL_DOMAIN) {
+    if email.ends_with(super::model::GUEST_EMAIL_DOMAIN) {
         return Ok(None);
     }
     repo::find_by_email(conn, &email)

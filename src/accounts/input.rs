@@ -7,10 +7,12 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::codes::{ClaimCommand, MagicCommand, MagicProof, ResetCommand, VerifyCommand};
+use super::model::ClientInfo;
 use super::service::{
-    ChangePasswordCommand, ClientInfo, Grant, GuestCommand, LoginCommand, RegisterCommand,
-    SetPasswordCommand, SetupCommand,
+    ChangePasswordCommand, GuestCommand, LoginCommand, RegisterCommand, SetPasswordCommand,
+    SetupCommand,
 };
+use super::sessions::Grant;
 use super::tokens::RefreshCommand;
 use crate::error::AppError;
 

@@ -14,6 +14,7 @@ pub mod password;
 pub mod repo;
 pub mod service;
 pub mod session_cache;
+pub mod sessions;
 pub mod shared;
 pub mod tokens;
 pub mod views;

@@ -173,6 +173,32 @@ crate::values::string_enum! {
     }
 }
 
+/// Where a request comes from, for sessions and the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl ClientInfo {
+    /// The key per-client rate limits count under: the IPv4 address, or the /64 network of an
+    /// IPv6 address (one subscriber usually holds a whole /64).
+    pub fn limit_key(&self) -> String {
+        match self.ip.as_deref().map(str::parse::<std::net::IpAddr>) {
+            Some(Ok(std::net::IpAddr::V6(v6))) => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+            Some(Ok(ip)) => ip.to_string(),
+            _ => "unknown".to_string(),
+        }
+    }
+}
+
+/// Guests have no email address; one in this reserved, undeliverable domain keeps the column
+/// unique, and no email flow ever treats it as an address.
+pub const GUEST_EMAIL_DOMAIN: &str = "@guests.invalid";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,9 +7,9 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::json;
 
+use super::model::ClientInfo;
 use super::model::{AuthUser, UserStatus};
 use super::repo::{self, NewApiToken};
-use super::service::ClientInfo;
 use crate::audit::{self, AuditEvent};
 use crate::crypto::{random_token, token_hash};
 use crate::ctx::Ctx;

@@ -7,8 +7,9 @@ use rocket::{delete, get, post, put, routes, Route};
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use super::input::ActivityCommand;
 use super::input::{ActivityInput, ListQuery, NewTypeInput, TypeChangeInput};
-use super::service::{self, ActivityCommand};
+use super::service;
 use super::views::{
     ActivityList, ActivityView, AdminTypeView, CoachedMembers, TypeRemoval, TypeView,
 };

@@ -8,8 +8,6 @@ use rocket::FromForm;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::service::{ActivityCommand, Start};
-
 /// `POST /api/v1/activities` and `PUT /api/v1/activities/<id>`. Missing fields are reported by
 /// the service with the other invalid ones, so one answer names everything to fix.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -86,6 +84,30 @@ pub struct TypeChangeInput {
     pub archived: Option<bool>,
 }
 
+/// When an activity started, as the API or the form gave it.
+#[derive(Debug, Clone)]
+pub enum Start {
+    /// RFC 3339 with an offset.
+    Instant(String),
+    /// A `datetime-local` value, read in the member's time zone.
+    Local(String),
+}
+
+/// An activity to record or the new contents of one.
+#[derive(Debug, Clone)]
+pub struct ActivityCommand {
+    /// Whom it is for; None for oneself.
+    pub member_id: Option<i64>,
+    pub started_at: Start,
+    /// None when missing or not a number.
+    pub duration_minutes: Option<i64>,
+    pub type_key: String,
+    pub format: String,
+    pub venue: String,
+    pub coach_id: Option<i64>,
+    pub notes: String,
+}
+
 // ----- what each body becomes -----
 
 impl From<ActivityInput> for ActivityCommand {
@@ -99,6 +121,28 @@ impl From<ActivityInput> for ActivityCommand {
             venue: i.venue.unwrap_or_default(),
             coach_id: i.coach_id,
             notes: i.notes.unwrap_or_default(),
+        }
+    }
+}
+
+/// A number from a form field; None when empty. 0 is nobody's id: a value that is not a number
+/// (only a tampered form sends one) is then refused like an unknown id.
+pub fn id_of(text: &str) -> Option<i64> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.parse().unwrap_or(0))
+}
+
+impl From<&ActivityForm> for ActivityCommand {
+    fn from(f: &ActivityForm) -> Self {
+        ActivityCommand {
+            member_id: id_of(&f.member_id),
+            started_at: Start::Local(f.started_local.clone()),
+            duration_minutes: f.duration_minutes.trim().parse().ok(),
+            type_key: f.type_key.clone(),
+            format: f.format.clone(),
+            venue: f.venue.clone(),
+            coach_id: id_of(&f.coach_id),
+            notes: f.notes.clone(),
         }
     }
 }

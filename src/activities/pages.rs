@@ -3,8 +3,9 @@
 
 use rocket::{get, post, routes, Route};
 
+use super::input::{id_of, ActivityCommand};
 use super::input::{ActivityForm, ListQuery, NewTypeInput, TypeChangeInput};
-use super::service::{self, ActivityCommand, Start};
+use super::service;
 use super::views::{
     blank_form, FilterEcho, FormPage, FormValues, ListPage, NewTypeEcho, TypesPage,
 };
@@ -17,28 +18,6 @@ const LIST: &str = "activities/list.html";
 const FORM: &str = "activities/form.html";
 const COACH: &str = "activities/coach.html";
 const TYPES: &str = "admin/activity_types.html";
-
-/// A number from a form field; None when empty. 0 is nobody's id: a value that is not a number
-/// (only a tampered form sends one) is then refused like an unknown id.
-fn id_of(text: &str) -> Option<i64> {
-    let text = text.trim();
-    (!text.is_empty()).then(|| text.parse().unwrap_or(0))
-}
-
-impl From<&ActivityForm> for ActivityCommand {
-    fn from(f: &ActivityForm) -> Self {
-        ActivityCommand {
-            member_id: id_of(&f.member_id),
-            started_at: Start::Local(f.started_local.clone()),
-            duration_minutes: f.duration_minutes.trim().parse().ok(),
-            type_key: f.type_key.clone(),
-            format: f.format.clone(),
-            venue: f.venue.clone(),
-            coach_id: id_of(&f.coach_id),
-            notes: f.notes.clone(),
-        }
-    }
-}
 
 impl From<&ActivityForm> for FormValues {
     fn from(f: &ActivityForm) -> Self {

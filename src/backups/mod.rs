@@ -2,6 +2,7 @@
 //! `data_dir/backups`, listed and downloaded from the admin panel, and `clubroom restore`.
 
 pub mod api;
+pub mod names;
 pub mod newest;
 pub mod pages;
 pub mod restore;

@@ -177,7 +177,7 @@ fn newest_in(dir: &Path) -> Result<Option<DateTime<Utc>>, AppError> {
     let mut named = Vec::new();
     for entry in entries {
         let name = entry.map_err(|e| io_error(dir, e))?.file_name();
-        if let Some(at) = super::service::parse_name(&name.to_string_lossy()) {
+        if let Some(at) = super::names::parse_name(&name.to_string_lossy()) {
             named.push((at, name));
         }
     }
@@ -188,7 +188,7 @@ fn newest_in(dir: &Path) -> Result<Option<DateTime<Utc>>, AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backups::service::file_name;
+    use crate::backups::names::file_name;
 
     fn set_folder_time(dir: &Path, to: SystemTime) {
         fs::File::open(dir).unwrap().set_modified(to).unwrap();

@@ -34,7 +34,7 @@ pub fn verify_backup(path: &Path) -> Result<(), AppError> {
     let unsound = |why: String| {
         AppError::bad_request(format!("{} is not a usable backup: {why}", path.display()))
     };
-    integrity_check(path).map_err(|e| unsound(crate::commands::describe(&e)))?;
+    integrity_check(path).map_err(|e| unsound(e.describe()))?;
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| unsound(e.to_string()))?;
     let version: Option<i64> = conn

@@ -9,55 +9,28 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use serde_json::json;
 
+use super::names::{file_name, parse_name, PREFIX};
 use super::views::{human_age, human_size, BackupView, BackupsView};
 use crate::accounts::model::Actor;
 use crate::audit::{self, AuditEvent};
 use crate::clock::rfc3339;
-use crate::config::AppConfig;
 use crate::ctx::Ctx;
 use crate::db::write_tx;
 use crate::error::AppError;
 use crate::settings;
 
-pub const DIR_NAME: &str = "backups";
 /// How often the scheduled job looks whether a backup is due; the interval itself is a setting.
 pub const CHECK_EVERY_SECS: u64 = 300;
-const PREFIX: &str = "clubroom-";
-const SUFFIX: &str = ".db";
 const VERIFIED_SUFFIX: &str = ".verified";
 const PARTIAL_SUFFIX: &str = ".partial";
-const STAMP: &str = "%Y%m%d-%H%M%S";
 
 /// One backup at a time per process: the scheduled job and "back up now" must not prune
 /// while the other is writing.
 static WRITING: Mutex<()> = Mutex::new(());
-
-pub fn backups_dir(config: &AppConfig) -> PathBuf {
-    config.data_dir.join(DIR_NAME)
-}
-
-/// The time a backup's file name stands for; None for any other name. Only names of exactly
-/// this shape are ever opened, so no path can leave the backups folder.
-pub fn parse_name(name: &str) -> Option<DateTime<Utc>> {
-    let stamp = name.strip_prefix(PREFIX)?.strip_suffix(SUFFIX)?;
-    let shaped = stamp.len() == 15
-        && stamp
-            .bytes()
-            .enumerate()
-            .all(|(i, b)| if i == 8 { b == b'-' } else { b.is_ascii_digit() });
-    if !shaped {
-        return None;
-    }
-    NaiveDateTime::parse_from_str(stamp, STAMP).ok().map(|t| t.and_utc())
-}
-
-pub fn file_name(at: DateTime<Utc>) -> String {
-    format!("{PREFIX}{}{SUFFIX}", at.format(STAMP))
-}
 
 struct Found {
     name: String,
@@ -126,7 +99,7 @@ pub fn age_of(ctx: &Ctx, at: DateTime<Utc>) -> i64 {
 pub fn list(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<BackupsView, AppError> {
     admin_only(actor)?;
     let schedule = settings::backup_schedule(conn)?;
-    let found = scan(&backups_dir(&ctx.config))?;
+    let found = scan(&ctx.config.backups_dir())?;
     let age = found.first().map(|f| age_of(ctx, f.at));
     Ok(BackupsView {
         last_backup_age_secs: age,
@@ -134,7 +107,7 @@ pub fn list(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<BackupsView, 
         backups: found.iter().map(Found::view).collect(),
         interval_hours: schedule.interval_hours,
         keep: schedule.keep,
-        directory: backups_dir(&ctx.config).display().to_string(),
+        directory: ctx.config.backups_dir().display().to_string(),
     })
 }
 
@@ -151,7 +124,7 @@ fn lock_writing() -> std::sync::MutexGuard<'static, ()> {
 
 /// Writes a verified copy under a new name. The caller holds the writing lock.
 fn write_backup(ctx: &Ctx) -> Result<Found, AppError> {
-    let dir = backups_dir(&ctx.config);
+    let dir = ctx.config.backups_dir();
     crate::datadir::create_private_dir(&dir)?;
     let name = file_name(ctx.now());
     let at = parse_name(&name).unwrap_or_else(|| ctx.now());
@@ -177,7 +150,7 @@ fn write_backup(ctx: &Ctx) -> Result<Found, AppError> {
 /// Deletes all but the `keep` newest backups (with their markers) and copies a crash left
 /// half-written. The caller holds the writing lock. Returns the names deleted.
 fn prune(ctx: &Ctx, keep: usize) -> Result<Vec<String>, AppError> {
-    let dir = &backups_dir(&ctx.config);
+    let dir = &ctx.config.backups_dir();
     let mut deleted = Vec::new();
     for old in scan(dir)?.into_iter().skip(keep) {
         let path = dir.join(&old.name);
@@ -227,7 +200,7 @@ pub fn back_up_now(
 /// none), writes a verified one and prunes to the number kept. Returns the new backup's name.
 pub fn run_scheduled(conn: &Connection, ctx: &Ctx) -> Result<Option<String>, AppError> {
     let schedule = settings::backup_schedule(conn)?;
-    let dir = backups_dir(&ctx.config);
+    let dir = ctx.config.backups_dir();
     let _writing = lock_writing();
     // What /health remembers rests on file times; listing afresh now and then bounds how long
     // a wall clock set back could keep a hand-made change from showing.
@@ -258,7 +231,7 @@ pub fn download(
     if parse_name(name).is_none() {
         return Err(AppError::not_found("No such backup."));
     }
-    let path = backups_dir(&ctx.config).join(name);
+    let path = ctx.config.backups_dir().join(name);
     if !path.is_file() {
         return Err(AppError::not_found("No such backup."));
     }

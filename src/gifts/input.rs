@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::service::{ExchangeCmd, ExclusionCmd, JoinCmd, MeCmd, Registration};
-use crate::accounts::service::ClientInfo;
+use crate::accounts::model::ClientInfo;
 
 /// `POST /api/v1/exchanges`, `PUT /api/v1/exchanges/{id}` (the whole exchange) and the admin
 /// forms. Dates are `YYYY-MM-DD` in the exchange's zone.

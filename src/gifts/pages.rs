@@ -15,7 +15,7 @@ use super::views::{
     AccessPage, DonePage, ExchangeForm, MatchOutcome, MatchProblem, MeForm, RegisterForm,
 };
 use crate::accounts::codes::{self, EmailFlow, MagicCommand, MagicProof};
-use crate::accounts::service::LoginOutcome;
+use crate::accounts::sessions::LoginOutcome;
 use crate::error::AppError;
 use crate::ratelimit::Admitted;
 use crate::web::csrf::{CsrfForm, NoFields};

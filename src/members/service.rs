@@ -10,8 +10,8 @@ use super::input::{Answer, DirectoryQuery, ProfileInput, SignInput};
 use super::model::{ProfileField, Step, Visibility};
 use super::repo::{self, Profile};
 use super::views::{
-    AgreementStatus, DirectoryEntry, DirectoryList, DirectoryPage, FieldAnswer, OnboardingView,
-    ProfileView, SharedField,
+    AgreementStatus, DirectoryEntry, DirectoryList, DirectoryPage, OnboardingView, ProfileView,
+    SharedField,
 };
 use crate::accounts::model::{AuthUser, UserStatus};
 use crate::audit::{self, AuditEvent};
@@ -546,22 +546,6 @@ pub fn directory_page(
     let (q, paging) = read_directory_query(query)?;
     let list = directory_list(conn, ctx, generation, q.as_deref(), &paging)?;
     Ok(DirectoryPage::of(list, &paging))
-}
-
-/// Field answers for a view: every club field with the member's answer (or null).
-pub fn field_answers(fields: &[ProfileField], answers: &[(i64, String)]) -> Vec<FieldAnswer> {
-    fields
-        .iter()
-        .map(|f| FieldAnswer {
-            key: f.key.clone(),
-            label: f.label.clone(),
-            kind: f.kind,
-            required: f.required,
-            visibility: f.visibility,
-            choices: f.choices.clone(),
-            value: answers.iter().find(|(id, _)| *id == f.id).map(|(_, v)| v.clone()),
-        })
-        .collect()
 }
 
 /// A 409 that names each missing step as a field, for activation.

@@ -119,7 +119,7 @@ impl ProfileView {
             roles: p.roles.clone(),
             status: p.status,
             member_since: p.activated_at.map(rfc3339_at),
-            fields: super::service::field_answers(fields, answers),
+            fields: field_answers(fields, answers),
         }
     }
 }
@@ -431,4 +431,20 @@ pub struct AgreementPage {
     pub agreement: AgreementAdminView,
     pub title: String,
     pub body: String,
+}
+
+/// Field answers for a view: every club field with the member's answer (or null).
+fn field_answers(fields: &[ProfileField], answers: &[(i64, String)]) -> Vec<FieldAnswer> {
+    fields
+        .iter()
+        .map(|f| FieldAnswer {
+            key: f.key.clone(),
+            label: f.label.clone(),
+            kind: f.kind,
+            required: f.required,
+            visibility: f.visibility,
+            choices: f.choices.clone(),
+            value: answers.iter().find(|(id, _)| *id == f.id).map(|(_, v)| v.clone()),
+        })
+        .collect()
 }

@@ -10,9 +10,9 @@ use super::views::{
     AccessSent, AccountView, DataItem, Deleted, DeletionView, HistoryEntry, ListFilter, MemberList,
     PersonSummary, SessionsEnded,
 };
+use crate::accounts::model::GUEST_EMAIL_DOMAIN;
 use crate::accounts::model::{Actor, Role, TokenPurpose, UserStatus};
 use crate::accounts::repo as accounts;
-use crate::accounts::service::GUEST_EMAIL_DOMAIN;
 use crate::audit::{self, AuditEvent};
 use crate::clock::rfc3339_at;
 use crate::crypto::{random_token, token_hash};

@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use super::{Cursor, Dropped, Event, Subscription};
 use crate::accounts::model::Credential;
-use crate::accounts::service::credential_alive;
+use crate::accounts::sessions::credential_alive;
 use crate::ctx::Ctx;
 use crate::db::Db;
 use crate::error::AppError;

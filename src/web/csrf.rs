@@ -17,16 +17,13 @@ use crate::error::{AppError, ErrorKind};
 pub const CSRF_COOKIE: &str = "clubroom_csrf";
 pub const CSRF_FIELD: &str = "csrf_token";
 
-/// Whether cookies are marked Secure (base URL is https).
-pub struct SecureCookies(pub bool);
-
 /// The token to embed in this request's forms as the hidden field `csrf_token`.
 pub struct CsrfToken(pub String);
 
 /// Computes this request's token, issuing the browser its CSRF cookie when it has none.
 pub fn token_for(req: &Request<'_>) -> String {
     let key = req.rocket().state::<Ctx>().map(|c| c.secret.as_slice()).unwrap_or_default();
-    let secure = req.rocket().state::<SecureCookies>().is_some_and(|s| s.0);
+    let secure = req.rocket().state::<super::SecureCookies>().is_some_and(|s| s.0);
     let base = match req.cookies().get_pending(CSRF_COOKIE) {
         Some(cookie) if !cookie.value().is_empty() => cookie.value().to_string(),
         _ => {

@@ -8,10 +8,11 @@ use rocket::http::{CookieJar, Method, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use rusqlite::{Connection, Transaction};
 
-use super::csrf::SecureCookies;
 use super::is_api_path;
+use super::SecureCookies;
+use crate::accounts::model::ClientInfo;
 use crate::accounts::model::{Actor, AuthUser};
-use crate::accounts::service::{self, ClientInfo, SessionState};
+use crate::accounts::sessions::SessionState;
 use crate::ctx::Ctx;
 use crate::db::{Db, Tx};
 use crate::error::AppError;
@@ -109,7 +110,10 @@ async fn auth_state<'r>(req: &'r Request<'_>) -> &'r AuthState {
         }
         let ctx = ctx.clone();
         let resolving = ctx.clone();
-        match db.call(move |conn| service::resolve_session(conn, &resolving, &token)).await {
+        match db
+            .call(move |conn| crate::accounts::sessions::resolve_session(conn, &resolving, &token))
+            .await
+        {
             Ok(SessionState::Valid(resolved)) => {
                 let user = Box::new(resolved.user.clone());
                 ctx.sessions.put(key, *resolved, generation);

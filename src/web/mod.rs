@@ -28,6 +28,9 @@ impl SetupLink {
     }
 }
 
+/// Whether cookies are marked Secure (base URL is https).
+pub struct SecureCookies(pub bool);
+
 /// Builds a cookie with the attributes every Clubroom cookie shares: HttpOnly, SameSite=Lax,
 /// path /, and Secure when the base URL is https.
 pub fn cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static> {

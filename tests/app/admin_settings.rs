@@ -4,6 +4,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use clubroom::accounts::model::Role;
+use clubroom::backups::names::{file_name, parse_name};
 use clubroom::backups::service as backups;
 use clubroom::email::{Mailbox, Transport};
 use rocket::http::{ContentType, Method, Status};
@@ -27,7 +28,7 @@ fn backup_names(data: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(data.join("backups"))
         .map(|d| d.map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect())
         .unwrap_or_default();
-    names.retain(|n| backups::parse_name(n).is_some());
+    names.retain(|n| parse_name(n).is_some());
     names.sort();
     names
 }
@@ -350,7 +351,7 @@ async fn an_admin_backs_up_now_lists_and_downloads_through_the_api() {
     let dir = app.data_dir().join("backups");
     let now = app.ctx().now();
     let taken: Vec<_> = (0..30)
-        .map(|s| dir.join(backups::file_name(now + chrono::Duration::seconds(s))))
+        .map(|s| dir.join(file_name(now + chrono::Duration::seconds(s))))
         .filter(|path| !path.exists())
         .collect();
     for path in &taken {
@@ -441,7 +442,7 @@ async fn the_backups_page_lists_them_and_backs_up_with_a_form() {
     use clubroom::clock::Clock;
     let now = app.clock.now();
     for secs in 0..10 {
-        let taken = backups::file_name(now + chrono::Duration::seconds(secs));
+        let taken = file_name(now + chrono::Duration::seconds(secs));
         std::fs::write(app.data_dir().join("backups").join(taken), b"").unwrap();
     }
     let again = app.post_form("/admin/backups", &[("csrf_token", &token)]).await;

@@ -13,7 +13,8 @@
 use std::path::Path;
 use std::sync::{Arc, Barrier};
 
-use clubroom::accounts::service::{self, ClientInfo, RegisterCommand};
+use clubroom::accounts::model::ClientInfo;
+use clubroom::accounts::service::{self, RegisterCommand};
 use clubroom::ratelimit::Admitted;
 use rusqlite::{Connection, OpenFlags};
 use serde_json::json;

@@ -142,7 +142,7 @@ async fn the_purge_job_deletes_expired_sessions() {
     app.advance(Duration::minutes(11));
     let ctx = app.ctx();
     let (sessions, _) =
-        app.db().call(move |c| clubroom::accounts::service::purge_expired(c, &ctx)).await.unwrap();
+        app.db().call(move |c| clubroom::accounts::sessions::purge_expired(c, &ctx)).await.unwrap();
     assert_eq!(sessions, 1);
     assert_eq!(app.count("SELECT count(*) FROM sessions").await, 0);
 }

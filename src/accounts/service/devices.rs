@@ -4,10 +4,11 @@
 use rusqlite::Connection;
 use schemars::JsonSchema;
 
-use super::{account_limit_key, ClientInfo};
 use crate::accounts::model::AuthUser;
+use crate::accounts::model::ClientInfo;
 use crate::accounts::password::check_policy;
 use crate::accounts::repo;
+use crate::accounts::sessions::account_limit_key;
 use crate::audit::{self, AuditEvent};
 use crate::clock::{from_unix, rfc3339};
 use crate::ctx::Ctx;

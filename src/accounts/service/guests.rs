@@ -2,9 +2,10 @@
 
 use rusqlite::Connection;
 
-use super::{start_session, ClientInfo, StartedSession};
-use crate::accounts::model::{Role, UserStatus};
+use crate::accounts::model::ClientInfo;
+use crate::accounts::model::{Role, UserStatus, GUEST_EMAIL_DOMAIN};
 use crate::accounts::repo::{self, NewUser};
+use crate::accounts::sessions::{start_session, StartedSession};
 use crate::audit::{self, AuditEvent};
 use crate::ctx::Ctx;
 use crate::db::write_tx;
@@ -12,10 +13,6 @@ use crate::error::{AppError, Validator};
 use crate::ratelimit::{Admitted, Limited, Limits, RateLimiter};
 use crate::settings;
 use crate::values::PersonName;
-
-/// Guests have no email address; one in this reserved, undeliverable domain keeps the column
-/// unique, and no email flow ever treats it as an address.
-pub const GUEST_EMAIL_DOMAIN: &str = "@guests.invalid";
 
 /// A password-less guest sign-up.
 pub struct GuestCommand {

@@ -2,10 +2,11 @@
 
 use rusqlite::Connection;
 
-use super::{start_session, ClientInfo, StartedSession};
+use crate::accounts::model::ClientInfo;
 use crate::accounts::model::TokenPurpose;
 use crate::accounts::password::check_policy;
 use crate::accounts::repo;
+use crate::accounts::sessions::{start_session, StartedSession};
 use crate::audit::{self, AuditEvent};
 use crate::crypto::token_hash;
 use crate::ctx::Ctx;

@@ -3,10 +3,11 @@
 use rusqlite::Connection;
 use serde_json::json;
 
-use super::{start_session, ClientInfo, StartedSession};
+use crate::accounts::model::ClientInfo;
 use crate::accounts::model::{Role, TokenPurpose, UserStatus};
 use crate::accounts::password::check_policy;
 use crate::accounts::repo::{self, NewUser};
+use crate::accounts::sessions::{start_session, StartedSession};
 use crate::audit::{self, AuditEvent};
 use crate::crypto::{random_token, token_hash};
 use crate::ctx::Ctx;

@@ -7,36 +7,13 @@ use super::{
     FUTURE_SLACK_SECS, MAX_MINUTES, MAX_NOTES, MAX_VENUE,
 };
 use crate::accounts::model::{Actor, Role};
+use crate::activities::input::{ActivityCommand, Start};
 use crate::activities::model::{Activity, Format, Member, NewActivity};
 use crate::activities::repo;
 use crate::activities::views::ActivityView;
 use crate::clock::{self, zone};
 use crate::ctx::Ctx;
 use crate::error::{AppError, Validator};
-
-/// When an activity started, as the API or the form gave it.
-#[derive(Debug, Clone)]
-pub enum Start {
-    /// RFC 3339 with an offset.
-    Instant(String),
-    /// A `datetime-local` value, read in the member's time zone.
-    Local(String),
-}
-
-/// An activity to record or the new contents of one.
-#[derive(Debug, Clone)]
-pub struct ActivityCommand {
-    /// Whom it is for; None for oneself.
-    pub member_id: Option<i64>,
-    pub started_at: Start,
-    /// None when missing or not a number.
-    pub duration_minutes: Option<i64>,
-    pub type_key: String,
-    pub format: String,
-    pub venue: String,
-    pub coach_id: Option<i64>,
-    pub notes: String,
-}
 
 /// A command that passed validation.
 struct Checked {

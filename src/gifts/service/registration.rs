@@ -8,9 +8,9 @@ use super::{
     check_gift_ideas, check_participant_email, check_person_name, club_name, no_such_exchange,
     person, record, refusal, registration_url, NAME_MAX,
 };
+use crate::accounts::model::ClientInfo;
 use crate::accounts::model::{Actor, AuthUser, Role, TokenPurpose, UserStatus};
 use crate::accounts::repo::{self as accounts, NewCodeToken, NewUser};
-use crate::accounts::service::ClientInfo;
 use crate::audit::{self, AuditEvent};
 use crate::crypto::{random_code, random_token, token_hash};
 use crate::ctx::Ctx;

@@ -1,20 +1,25 @@
-//! Sessions and password sign-in: starting, resolving and ending sessions, the sign-in
-//! that hands out a session or API tokens, and the purge of what expired.
+//! Sessions, and how every sign-in ends: a browser session or a pair of API tokens. Whatever
+//! proved who someone is (a password, an emailed code, a sign-in link), `finish_login` is the one
+//! way in; the sign-in flows above it (`service`, `codes`) call down here, never the reverse.
 
 use rusqlite::Connection;
 use serde_json::json;
 
-use super::{ClientInfo, StartedSession};
-use crate::accounts::codes;
-use crate::accounts::model::{AuthUser, Credential, UserStatus};
-use crate::accounts::repo::{self, NewSession};
-use crate::accounts::tokens::{self, TokenPair};
+use super::model::{ClientInfo, Credential, UserStatus};
+use super::repo::{self, NewSession};
+use super::tokens::{self, TokenPair};
 use crate::audit::{self, AuditEvent};
 use crate::crypto::{random_token, token_hash};
 use crate::ctx::Ctx;
-use crate::db::write_tx;
-use crate::error::{AppError, Validator};
-use crate::ratelimit::{Admitted, Limited, Limits, RateLimiter};
+use crate::error::AppError;
+
+/// A session just created; `token` goes into the cookie and is not stored anywhere.
+#[derive(Debug)]
+pub struct StartedSession {
+    pub token: String,
+    pub user_id: i64,
+    pub expires_at: i64,
+}
 
 /// Creates a session for `user_id`, optionally ending the one the browser had (so a login always
 /// yields a fresh token), and records the login.
@@ -50,7 +55,7 @@ pub(crate) fn start_session(
 /// What a session cookie turned out to be.
 #[derive(Debug)]
 pub enum SessionState {
-    Valid(Box<crate::accounts::session_cache::Resolved>),
+    Valid(Box<super::session_cache::Resolved>),
     /// Known but past its idle or absolute limit, or its account is disabled; now deleted.
     Expired,
     Unknown,
@@ -81,13 +86,12 @@ pub fn resolve_session(
         return Ok(SessionState::Expired);
     }
     let mut last_seen_at = record.last_seen_at;
-    if now - last_seen_at >= crate::accounts::session_cache::TOUCH_EVERY_SECS {
+    if now - last_seen_at >= super::session_cache::TOUCH_EVERY_SECS {
         // Not an auth change: it decides nothing a cached answer holds.
         crate::db::quietly(|| repo::touch_session(conn, id, now))?;
         last_seen_at = now;
     }
-    let resolved =
-        crate::accounts::session_cache::Resolved { user, last_seen_at, idle_secs: idle_limit };
+    let resolved = super::session_cache::Resolved { user, last_seen_at, idle_secs: idle_limit };
     Ok(SessionState::Valid(Box::new(resolved)))
 }
 
@@ -141,25 +145,6 @@ pub enum LoginOutcome {
     },
 }
 
-pub struct LoginCommand {
-    pub login: String,
-    pub password: String,
-    pub client: ClientInfo,
-    /// The session token the browser already had, ended on success.
-    pub replaces: Option<String>,
-    pub grant: Grant,
-}
-
-impl Limited for LoginCommand {
-    fn limiter(limits: &Limits) -> &RateLimiter {
-        &limits.login_ip
-    }
-
-    fn limit_key(&self) -> String {
-        self.client.limit_key()
-    }
-}
-
 /// Signs `user_id` in: a new session or a new token pair, audited as `how`.
 pub fn finish_login(
     conn: &Connection,
@@ -188,93 +173,6 @@ pub fn finish_login(
             Ok(LoginOutcome::Tokens(tokens::issue_pair(conn, ctx, user_id, None, client)?))
         }
     }
-}
-
-/// Password login by username or email.
-///
-/// Unknown account, wrong password and an account without a password all fail the same way
-/// (401 `invalid_credentials`, same body, one Argon2 verification each). After 5 failures in
-/// 15 minutes an account (or a typed name) gets 429 until the window frees up. A disabled account
-/// with the right password gets 403 `account_disabled`. Empty fields are 422. Every attempt is
-/// audited. When the club policy or the member asks for a second factor, the answer is a
-/// challenge and an emailed code instead of a session. Admitted per client address
-/// (`login_attempts_per_minute`, else 429). The caller must hold a hashing permit.
-pub fn login(
-    conn: &mut Connection,
-    ctx: &Ctx,
-    cmd: Admitted<LoginCommand>,
-) -> Result<LoginOutcome, AppError> {
-    let cmd = cmd.into_inner();
-    let login = cmd.login.trim().to_lowercase();
-    let mut v = Validator::new();
-    v.check(!login.is_empty(), "login", "Enter your username or email address.");
-    v.check(!cmd.password.is_empty(), "password", "Enter your password.");
-    v.finish()?;
-
-    let record = repo::find_for_login(conn, &login)?;
-    // Failures count per account (or per typed name when there is no such account, so that
-    // both behave alike); a success clears them.
-    let account_key = match &record {
-        Some(r) => account_limit_key(r.user_id),
-        None => format!("login:{login}"),
-    };
-    ctx.limits.login_account.check(&account_key)?;
-    let stored = record.as_ref().and_then(|r| r.password_hash.as_deref());
-    let matches = ctx.passwords.verify(&cmd.password, stored);
-    if !matches {
-        ctx.limits.login_account.record(&account_key);
-    }
-    let ip = cmd.client.ip.as_deref();
-
-    // The transaction commits the audit row of a refused attempt too, so the closure returns
-    // the refusal as its Ok value.
-    write_tx(conn, |tx| {
-        let now = ctx.now_unix();
-        let user = match record {
-            Some(user) if matches => user,
-            other => {
-                let event = AuditEvent::new("login_failed")
-                    .target(login.chars().take(100).collect::<String>())
-                    .ip(ip)
-                    .detail(json!({ "known_account": other.is_some() }));
-                audit::record(tx, event, now)?;
-                return Ok(Err(AppError::invalid_credentials()));
-            }
-        };
-        if user.status == UserStatus::Disabled {
-            let event = AuditEvent::new("login_refused_disabled").actor(user.user_id).ip(ip);
-            audit::record(tx, event, now)?;
-            return Ok(Err(AppError::forbidden(
-                "This account has been disabled. Please contact the club.",
-            )
-            .with_code("account_disabled")));
-        }
-        if codes::two_factor_required(tx, user.user_id)? {
-            let challenge = codes::start_two_factor(tx, ctx, user.user_id, cmd.grant)?;
-            return Ok(Ok(LoginOutcome::TwoFactor { challenge }));
-        }
-        let replaces = cmd.replaces.as_deref();
-        Ok(finish_login(tx, ctx, user.user_id, cmd.grant, &cmd.client, replaces, "password"))
-    })?
-}
-
-/// Ends one session (logout).
-pub fn logout(
-    conn: &mut Connection,
-    ctx: &Ctx,
-    user: &AuthUser,
-    client: &ClientInfo,
-) -> Result<(), AppError> {
-    write_tx(conn, |tx| {
-        match &user.credential {
-            Credential::Session { id, .. } => repo::delete_session(tx, *id)?,
-            Credential::Token { family, .. } => {
-                crate::accounts::tokens::revoke_family(tx, family, ctx.now_unix())?
-            }
-        }
-        let event = AuditEvent::new("logout").actor(user.user_id).ip(client.ip.as_deref());
-        audit::record(tx, event, ctx.now_unix())
-    })
 }
 
 /// Deletes expired sessions and spent one-time and API tokens (a scheduled job). Returns
