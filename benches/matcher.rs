@@ -210,7 +210,7 @@ fn valid(n: usize, excluded: &HashSet<Pair>, order: &[usize]) -> bool {
 fn check(case: &Case, excluded: &HashSet<Pair>, result: &Result<Vec<usize>, Infeasible>) {
     match (result, case.expect) {
         (Ok(order), Expect::Cycle) => {
-            assert!(valid(case.n, excluded, order), "{}: invalid cycle", case.name)
+            assert!(valid(case.n, excluded, order), "{}: invalid cycle", case.name);
         }
         (Err(e), Expect::Isolated | Expect::NoCycle) => {
             let reason_ok = match e.reason {

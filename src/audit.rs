@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::error::AppError;
 
 /// One entry: who did what to whom, from where.
-pub struct AuditEvent<'a> {
+pub(crate) struct AuditEvent<'a> {
     pub kind: &'a str,
     pub actor_user_id: Option<i64>,
     pub target: Option<String>,
@@ -15,37 +15,37 @@ pub struct AuditEvent<'a> {
 }
 
 impl<'a> AuditEvent<'a> {
-    pub fn new(kind: &'a str) -> Self {
+    pub(crate) fn new(kind: &'a str) -> Self {
         AuditEvent { kind, actor_user_id: None, target: None, detail: None, ip: None }
     }
 
-    pub fn actor(mut self, user_id: i64) -> Self {
+    pub(crate) fn actor(mut self, user_id: i64) -> Self {
         self.actor_user_id = Some(user_id);
         self
     }
 
-    pub fn actor_opt(mut self, user_id: Option<i64>) -> Self {
+    pub(crate) fn actor_opt(mut self, user_id: Option<i64>) -> Self {
         self.actor_user_id = user_id;
         self
     }
 
-    pub fn target(mut self, target: impl Into<String>) -> Self {
+    pub(crate) fn target(mut self, target: impl Into<String>) -> Self {
         self.target = Some(target.into());
         self
     }
 
-    pub fn detail(mut self, detail: Value) -> Self {
+    pub(crate) fn detail(mut self, detail: Value) -> Self {
         self.detail = Some(detail);
         self
     }
 
-    pub fn ip(mut self, ip: Option<&'a str>) -> Self {
+    pub(crate) fn ip(mut self, ip: Option<&'a str>) -> Self {
         self.ip = ip;
         self
     }
 }
 
-pub fn record(conn: &Connection, event: AuditEvent<'_>, now: i64) -> Result<(), AppError> {
+pub(crate) fn record(conn: &Connection, event: AuditEvent<'_>, now: i64) -> Result<(), AppError> {
     conn.execute(
         "INSERT INTO audit_log (at, actor_user_id, kind, target, detail, ip)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

@@ -9,7 +9,7 @@ pub trait Clock: Send + Sync {
 }
 
 /// The real wall clock.
-pub struct SystemClock;
+pub(crate) struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
@@ -41,45 +41,45 @@ impl Clock for ManualClock {
 }
 
 /// Seconds since the epoch, the form every `*_at` column stores.
-pub fn unix(t: DateTime<Utc>) -> i64 {
+pub(crate) fn unix(t: DateTime<Utc>) -> i64 {
     t.timestamp()
 }
 
 /// The inverse of `unix`, for turning columns back into times for views.
-pub fn from_unix(secs: i64) -> DateTime<Utc> {
+pub(crate) fn from_unix(secs: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(secs, 0).unwrap_or_default()
 }
 
 /// RFC 3339 in UTC with second precision, the format of every time in the JSON API.
-pub fn rfc3339(t: DateTime<Utc>) -> String {
+pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// `rfc3339` of a stored `*_at` column.
-pub fn rfc3339_at(secs: i64) -> String {
+pub(crate) fn rfc3339_at(secs: i64) -> String {
     rfc3339(from_unix(secs))
 }
 
 /// Reads a time the API was given: RFC 3339 with an offset (`2026-03-01T18:30:00Z`,
 /// `2026-03-01T18:30:00+01:00`). None when it is anything else.
-pub fn parse_rfc3339(s: &str) -> Option<i64> {
+pub(crate) fn parse_rfc3339(s: &str) -> Option<i64> {
     DateTime::parse_from_rfc3339(s.trim()).ok().map(|t| t.timestamp())
 }
 
 /// Whether `name` is an IANA time zone name (`Europe/Oslo`, `America/New_York`, `UTC`).
-pub fn is_time_zone(name: &str) -> bool {
+pub(crate) fn is_time_zone(name: &str) -> bool {
     name.parse::<chrono_tz::Tz>().is_ok()
 }
 
 /// The zone a member's times are shown in: their own, or UTC when unset or unknown.
-pub fn zone(name: &str) -> chrono_tz::Tz {
+pub(crate) fn zone(name: &str) -> chrono_tz::Tz {
     name.parse().unwrap_or(chrono_tz::UTC)
 }
 
 /// Reads a local date and time as a form's `datetime-local` input sends it
 /// (`2026-03-01T18:30`, seconds optional) in `zone`. For a time a clock change skips, None;
 /// for one it repeats, the earlier instant.
-pub fn parse_local(s: &str, zone: chrono_tz::Tz) -> Option<i64> {
+pub(crate) fn parse_local(s: &str, zone: chrono_tz::Tz) -> Option<i64> {
     use chrono::TimeZone;
     let s = s.trim();
     let naive = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
@@ -89,7 +89,7 @@ pub fn parse_local(s: &str, zone: chrono_tz::Tz) -> Option<i64> {
 }
 
 /// A stored time in `zone`, formatted with chrono's `fmt` (`%Y-%m-%d %H:%M`).
-pub fn format_in(secs: i64, zone: chrono_tz::Tz, fmt: &str) -> String {
+pub(crate) fn format_in(secs: i64, zone: chrono_tz::Tz, fmt: &str) -> String {
     from_unix(secs).with_timezone(&zone).format(fmt).to_string()
 }
 

@@ -13,7 +13,7 @@ use crate::email::{deliver_due, Transport};
 use crate::error::AppError;
 
 /// Opens the data directory and database (applying migrations), as every command does.
-pub fn open(config: &AppConfig) -> Result<Db, AppError> {
+pub(crate) fn open(config: &AppConfig) -> Result<Db, AppError> {
     crate::datadir::prepare(config)?;
     Db::open(
         &config.database_path(),

@@ -11,7 +11,7 @@ use figment::Figment;
 use serde::Deserialize;
 
 /// The defaults, compiled into the binary so it runs with no file next to it.
-pub const DEFAULTS_TOML: &str = include_str!("../Rocket.toml");
+pub(crate) const DEFAULTS_TOML: &str = include_str!("../Rocket.toml");
 
 /// Every key, in the order of the README table; also the environment variables we read.
 pub const KEYS: &[&str] = &[
@@ -135,7 +135,7 @@ impl AppConfig {
     /// Builds the layered figment: embedded defaults < file < environment.
     ///
     /// The file is `path` if given, else `$CLUBROOM_CONFIG`, else `./Rocket.toml` when present.
-    pub fn figment(path: Option<&Path>) -> Figment {
+    pub(crate) fn figment(path: Option<&Path>) -> Figment {
         let file = path
             .map(Path::to_path_buf)
             .or_else(|| std::env::var_os("CLUBROOM_CONFIG").map(PathBuf::from))
@@ -156,7 +156,7 @@ impl AppConfig {
         Self::from_figment(&Self::figment(path))
     }
 
-    pub fn from_figment(figment: &Figment) -> Result<AppConfig, ConfigError> {
+    pub(crate) fn from_figment(figment: &Figment) -> Result<AppConfig, ConfigError> {
         let config: AppConfig = figment.extract().map_err(|e| ConfigError(e.to_string()))?;
         config.validate()?;
         Ok(config)
@@ -171,7 +171,7 @@ impl AppConfig {
     }
 
     /// Checks every value and reports all problems at once.
-    pub fn validate(&self) -> Result<(), ConfigError> {
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         let mut problems = Vec::new();
         if !["off", "critical", "normal", "debug"].contains(&self.log_level.as_str()) {
             problems.push(format!(
@@ -289,20 +289,20 @@ impl AppConfig {
     }
 
     /// Cookies get `Secure` and responses HSTS when members reach us over https.
-    pub fn is_https(&self) -> bool {
+    pub(crate) fn is_https(&self) -> bool {
         self.base_url.starts_with("https://")
     }
 
-    pub fn database_path(&self) -> PathBuf {
+    pub(crate) fn database_path(&self) -> PathBuf {
         self.data_dir.join("clubroom.db")
     }
 
     /// Where the server keeps its own backups.
-    pub fn backups_dir(&self) -> PathBuf {
+    pub(crate) fn backups_dir(&self) -> PathBuf {
         self.data_dir.join("backups")
     }
 
-    pub fn mail_mode(&self) -> &'static str {
+    pub(crate) fn mail_mode(&self) -> &'static str {
         if self.smtp_host.is_empty() {
             "console"
         } else {
@@ -327,7 +327,7 @@ fn check_base_url(url: &str) -> Result<(), &'static str> {
 }
 
 /// Decodes a configured secret key: 64+ hex characters, or base64 of 32+ bytes.
-pub fn decode_secret(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn decode_secret(text: &str) -> Option<Vec<u8>> {
     use base64::Engine;
     let text = text.trim();
     if let Ok(bytes) = hex::decode(text) {

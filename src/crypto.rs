@@ -18,10 +18,15 @@ pub fn random_token() -> String {
 }
 
 /// `n` random bytes, for keys.
-pub fn random_bytes(n: usize) -> Vec<u8> {
+pub(crate) fn random_bytes(n: usize) -> Vec<u8> {
     let mut bytes = vec![0u8; n];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     bytes
+}
+
+/// `bytes` random bytes as lowercase hex: an identifier nobody can guess (not a secret).
+pub(crate) fn random_hex(bytes: usize) -> String {
+    hex::encode(random_bytes(bytes))
 }
 
 /// The SHA-256 of a token, as stored in `*_hash` columns.
@@ -30,7 +35,7 @@ pub fn token_hash(token: &str) -> Vec<u8> {
 }
 
 /// HMAC-SHA256 of `parts` (separated so that ("ab","c") and ("a","bc") differ), URL-safe.
-pub fn sign(key: &[u8], parts: &[&[u8]]) -> String {
+pub(crate) fn sign(key: &[u8], parts: &[&[u8]]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts any key length");
     for part in parts {
         mac.update(&(part.len() as u64).to_be_bytes());
@@ -43,14 +48,14 @@ pub fn sign(key: &[u8], parts: &[&[u8]]) -> String {
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 
 /// A random code of `len` characters people can read out and type.
-pub fn random_code(len: usize) -> String {
+pub(crate) fn random_code(len: usize) -> String {
     use rand::Rng;
     let mut rng = rand::rngs::OsRng;
     (0..len).map(|_| CODE_ALPHABET[rng.gen_range(0..CODE_ALPHABET.len())] as char).collect()
 }
 
 /// A random code of `len` decimal digits.
-pub fn random_digits(len: usize) -> String {
+pub(crate) fn random_digits(len: usize) -> String {
     use rand::Rng;
     let mut rng = rand::rngs::OsRng;
     (0..len).map(|_| char::from(b'0' + rng.gen_range(0..10u8))).collect()
@@ -58,7 +63,7 @@ pub fn random_digits(len: usize) -> String {
 
 /// HMAC-SHA256 of `parts` under `key`, as bytes: how short codes are stored, so that a copy of
 /// the database alone cannot be used to try every code.
-pub fn keyed_hash(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+pub(crate) fn keyed_hash(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts any key length");
     for part in parts {
         mac.update(&(part.len() as u64).to_be_bytes());
@@ -68,7 +73,7 @@ pub fn keyed_hash(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
 }
 
 /// Compares two secrets in time independent of where they differ.
-pub fn constant_time_eq(a: &str, b: &str) -> bool {
+pub(crate) fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 

@@ -10,14 +10,14 @@ use crate::error::AppError;
 
 /// A finished CSV file and the name to save it under.
 #[derive(Debug, Clone)]
-pub struct CsvFile {
+pub(crate) struct CsvFile {
     pub filename: String,
     pub body: Vec<u8>,
 }
 
 impl CsvFile {
     /// `header`, then one line per row, every cell made inert for spreadsheets.
-    pub fn write<R, C>(
+    pub(crate) fn write<R, C>(
         filename: String,
         header: &[&str],
         rows: impl IntoIterator<Item = R>,
@@ -47,7 +47,7 @@ fn cell(value: &str) -> String {
 }
 
 /// Keeps a filename part to letters, digits, `-` and `_`, whatever a username holds.
-pub fn safe_filename_part(s: &str) -> String {
+pub(crate) fn safe_filename_part(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
         .collect()

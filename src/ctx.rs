@@ -33,7 +33,7 @@ pub struct Ctx {
 impl Ctx {
     /// Builds the context: loads the email templates and sets up password hashing on all cores
     /// but one (`Passwords::slots_for`).
-    pub fn new(
+    pub(crate) fn new(
         config: Arc<AppConfig>,
         clock: Arc<dyn Clock>,
         secret: Vec<u8>,
@@ -74,7 +74,7 @@ impl Ctx {
 
     /// An absolute link for `path` (which starts with `/`), always from the configured base URL,
     /// never from request headers.
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{}", self.config.public_url(), path)
     }
 }

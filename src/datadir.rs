@@ -8,13 +8,13 @@ use crate::config::{decode_secret, AppConfig};
 use crate::crypto::random_bytes;
 use crate::error::AppError;
 
-pub const SECRET_FILE: &str = "secret.key";
+pub(crate) const SECRET_FILE: &str = "secret.key";
 /// Held locked by the serving process (and by a restore) for as long as it runs.
-pub const LOCK_FILE: &str = "clubroom.lock";
+pub(crate) const LOCK_FILE: &str = "clubroom.lock";
 
 /// Creates the data directory (owner-only on Unix) and the internal template folder the
 /// template engine insists on. Returns the template folder.
-pub fn prepare(config: &AppConfig) -> Result<PathBuf, AppError> {
+pub(crate) fn prepare(config: &AppConfig) -> Result<PathBuf, AppError> {
     create_private_dir(&config.data_dir)?;
     let templates = config.data_dir.join("templates");
     fs::create_dir_all(&templates).map_err(|e| io_error(&templates, e))?;
@@ -42,7 +42,7 @@ fn io_error(path: &Path, err: std::io::Error) -> AppError {
 
 /// The configured secret key, or the one kept in `<data_dir>/secret.key`, generated (mode 0600)
 /// on first start.
-pub fn secret_key(config: &AppConfig) -> Result<Vec<u8>, AppError> {
+pub(crate) fn secret_key(config: &AppConfig) -> Result<Vec<u8>, AppError> {
     if !config.secret_key.is_empty() {
         return decode_secret(&config.secret_key)
             .ok_or_else(|| AppError::internal("secret_key is not valid (see validate())"));
@@ -95,14 +95,14 @@ fn create_key(path: &Path) -> Result<Option<Vec<u8>>, AppError> {
 /// An exclusive hold on the data directory, released when dropped. The operating system drops
 /// the lock when its process ends in any way, so a crash never leaves a stale lock behind.
 #[derive(Debug)]
-pub struct DataDirLock {
+pub(crate) struct DataDirLock {
     _file: fs::File,
 }
 
 /// Takes the data directory for this process: the server holds it while serving and a restore
 /// while it replaces the database, so neither can run under the other. 409 naming the
 /// holder's process id when another process has it.
-pub fn lock(config: &AppConfig) -> Result<DataDirLock, AppError> {
+pub(crate) fn lock(config: &AppConfig) -> Result<DataDirLock, AppError> {
     let path = config.data_dir.join(LOCK_FILE);
     // Not truncated on open: the holder's pid must survive our failed attempt.
     let mut file = fs::OpenOptions::new()

@@ -4,11 +4,11 @@ use rust_embed::RustEmbed;
 
 #[derive(RustEmbed)]
 #[folder = "templates/"]
-pub struct Templates;
+pub(crate) struct Templates;
 
 #[derive(RustEmbed)]
 #[folder = "assets/"]
-pub struct Assets;
+pub(crate) struct Assets;
 
 /// `(name, source)` of every embedded template whose name satisfies `keep`. A file
 /// `members/home.html.tera` is named `members/home.html`: the `.html` ending turns on

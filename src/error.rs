@@ -10,11 +10,11 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 /// Field name -> message, shown next to form fields and returned as `error.fields` in JSON.
-pub type FieldErrors = BTreeMap<String, String>;
+pub(crate) type FieldErrors = BTreeMap<String, String>;
 
 /// The kinds of failure a request can end in. Each maps to exactly one HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
+pub(crate) enum ErrorKind {
     BadRequest,
     Unauthorized,
     Forbidden,
@@ -31,7 +31,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    pub fn status(self) -> u16 {
+    pub(crate) fn status(self) -> u16 {
         match self {
             ErrorKind::BadRequest => 400,
             ErrorKind::Unauthorized => 401,
@@ -80,7 +80,7 @@ pub struct AppError {
 }
 
 impl AppError {
-    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         AppError {
             kind,
             code: kind.default_code(),
@@ -91,26 +91,26 @@ impl AppError {
         }
     }
 
-    pub fn bad_request(message: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::BadRequest, message)
     }
 
-    pub fn unauthenticated() -> Self {
+    pub(crate) fn unauthenticated() -> Self {
         Self::new(ErrorKind::Unauthorized, "You need to log in first.")
     }
 
     /// The single answer for a failed login, whatever the reason, so that it reveals nothing.
-    pub fn invalid_credentials() -> Self {
+    pub(crate) fn invalid_credentials() -> Self {
         Self::new(ErrorKind::Unauthorized, "Invalid login or password.")
             .with_code("invalid_credentials")
     }
 
-    pub fn forbidden(message: impl Into<String>) -> Self {
+    pub(crate) fn forbidden(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Forbidden, message)
     }
 
     /// 403 for a member who has not finished onboarding (pages send them to /onboarding).
-    pub fn onboarding_incomplete() -> Self {
+    pub(crate) fn onboarding_incomplete() -> Self {
         Self::new(
             ErrorKind::Forbidden,
             "Finish joining the club first: your onboarding is not complete yet.",
@@ -118,23 +118,23 @@ impl AppError {
         .with_code("onboarding_incomplete")
     }
 
-    pub fn not_found(message: impl Into<String>) -> Self {
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::NotFound, message)
     }
 
-    pub fn conflict(message: impl Into<String>) -> Self {
+    pub(crate) fn conflict(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Conflict, message)
     }
 
     /// A conflict caused by one field (a duplicate username, say): 409 with the field named.
-    pub fn conflict_field(field: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn conflict_field(field: &str, message: impl Into<String>) -> Self {
         let message = message.into();
         let mut fields = FieldErrors::new();
         fields.insert(field.to_string(), message.clone());
         Self::new(ErrorKind::Conflict, message).with_fields(fields)
     }
 
-    pub fn gone(message: impl Into<String>) -> Self {
+    pub(crate) fn gone(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Gone, message)
     }
 
@@ -156,7 +156,7 @@ impl AppError {
         text
     }
 
-    pub fn validation(fields: FieldErrors) -> Self {
+    pub(crate) fn validation(fields: FieldErrors) -> Self {
         let message = match fields.len() {
             1 => fields.values().next().cloned().unwrap_or_default(),
             _ => "Some fields need attention.".to_string(),
@@ -165,13 +165,13 @@ impl AppError {
     }
 
     /// 422 for a single field.
-    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn invalid_field(field: &str, message: impl Into<String>) -> Self {
         let mut fields = FieldErrors::new();
         fields.insert(field.to_string(), message.into());
         Self::validation(fields)
     }
 
-    pub fn rate_limited(retry_after_secs: u64) -> Self {
+    pub(crate) fn rate_limited(retry_after_secs: u64) -> Self {
         Self::rate_limited_saying(
             retry_after_secs,
             "Too many attempts. Please wait a moment and try again.",
@@ -179,36 +179,36 @@ impl AppError {
     }
 
     /// 429 with `message`, for a limit that is not about attempts.
-    pub fn rate_limited_saying(retry_after_secs: u64, message: impl Into<String>) -> Self {
+    pub(crate) fn rate_limited_saying(retry_after_secs: u64, message: impl Into<String>) -> Self {
         let mut err = Self::new(ErrorKind::RateLimited, message);
         err.retry_after = Some(retry_after_secs.max(1));
         err
     }
 
-    pub fn unavailable(message: impl Into<String>) -> Self {
+    pub(crate) fn unavailable(message: impl Into<String>) -> Self {
         let mut err = Self::new(ErrorKind::Unavailable, message);
         err.retry_after = Some(1);
         err
     }
 
     /// An unexpected failure: the client sees an opaque message, the log gets `cause`.
-    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+    pub(crate) fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         let mut err = Self::new(ErrorKind::Internal, "Something went wrong on our side.");
         err.cause = Some(cause.into());
         err
     }
 
-    pub fn with_code(mut self, code: &'static str) -> Self {
+    pub(crate) fn with_code(mut self, code: &'static str) -> Self {
         self.code = code;
         self
     }
 
-    pub fn with_fields(mut self, fields: FieldErrors) -> Self {
+    pub(crate) fn with_fields(mut self, fields: FieldErrors) -> Self {
         self.fields = fields;
         self
     }
 
-    pub fn kind(&self) -> ErrorKind {
+    pub(crate) fn kind(&self) -> ErrorKind {
         self.kind
     }
 
@@ -220,25 +220,25 @@ impl AppError {
         self.code
     }
 
-    pub fn message(&self) -> &str {
+    pub(crate) fn message(&self) -> &str {
         &self.message
     }
 
-    pub fn fields(&self) -> &FieldErrors {
+    pub(crate) fn fields(&self) -> &FieldErrors {
         &self.fields
     }
 
-    pub fn retry_after(&self) -> Option<u64> {
+    pub(crate) fn retry_after(&self) -> Option<u64> {
         self.retry_after
     }
 
     /// The hidden cause, for the log only.
-    pub fn cause(&self) -> Option<&(dyn std::error::Error + Send + Sync)> {
+    pub(crate) fn cause(&self) -> Option<&(dyn std::error::Error + Send + Sync)> {
         self.cause.as_deref()
     }
 
     /// The same error without its hidden cause (which cannot be cloned), for keeping a copy.
-    pub fn public_copy(&self) -> AppError {
+    pub(crate) fn public_copy(&self) -> AppError {
         AppError {
             kind: self.kind,
             code: self.code,
@@ -251,7 +251,7 @@ impl AppError {
 
     /// Errors a form page shows with the form again (a wrong code, an invalid field, a taken
     /// name, a wrong password, too many attempts) rather than on an error page.
-    pub fn is_form_error(&self) -> bool {
+    pub(crate) fn is_form_error(&self) -> bool {
         matches!(
             self.kind,
             ErrorKind::BadRequest
@@ -303,12 +303,12 @@ impl From<r2d2::Error> for AppError {
 /// The JSON body of every error answer, whatever its status.
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(rename = "Error")]
-pub struct ErrorBody<'a> {
+pub(crate) struct ErrorBody<'a> {
     pub error: ErrorDetail<'a>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct ErrorDetail<'a> {
+pub(crate) struct ErrorDetail<'a> {
     /// Stable, machine-readable, snake_case.
     pub code: &'a str,
     /// Safe to show to a person.
@@ -318,7 +318,7 @@ pub struct ErrorDetail<'a> {
 }
 
 impl<'a> ErrorBody<'a> {
-    pub fn of(err: &'a AppError) -> Self {
+    pub(crate) fn of(err: &'a AppError) -> Self {
         ErrorBody {
             error: ErrorDetail { code: err.code, message: &err.message, fields: &err.fields },
         }
@@ -327,17 +327,17 @@ impl<'a> ErrorBody<'a> {
 
 /// Collects field errors and turns them into one 422.
 #[derive(Default)]
-pub struct Validator {
+pub(crate) struct Validator {
     fields: FieldErrors,
 }
 
 impl Validator {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// Records `message` for `field` unless `ok`; the first message per field wins.
-    pub fn check(&mut self, ok: bool, field: &str, message: impl Into<String>) -> &mut Self {
+    pub(crate) fn check(&mut self, ok: bool, field: &str, message: impl Into<String>) -> &mut Self {
         if !ok && !self.fields.contains_key(field) {
             self.fields.insert(field.to_string(), message.into());
         }
@@ -345,7 +345,7 @@ impl Validator {
     }
 
     /// Records the error of a field-level check that returned `Err(message)`.
-    pub fn result(&mut self, field: &str, result: Result<(), String>) -> &mut Self {
+    pub(crate) fn result(&mut self, field: &str, result: Result<(), String>) -> &mut Self {
         if let Err(message) = result {
             self.check(false, field, message);
         }
@@ -354,7 +354,7 @@ impl Validator {
 
     /// Keeps the value of a field read into a value type (`Email::parse`, say), or records the
     /// error it was refused with.
-    pub fn parsed<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+    pub(crate) fn parsed<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
         match result {
             Ok(value) => Some(value),
             Err(message) => {
@@ -364,11 +364,11 @@ impl Validator {
         }
     }
 
-    pub fn has_error(&self, field: &str) -> bool {
+    pub(crate) fn has_error(&self, field: &str) -> bool {
         self.fields.contains_key(field)
     }
 
-    pub fn finish(self) -> Result<(), AppError> {
+    pub(crate) fn finish(self) -> Result<(), AppError> {
         if self.fields.is_empty() {
             Ok(())
         } else {
@@ -377,14 +377,14 @@ impl Validator {
     }
 
     /// `finish`, then the values `parsed` kept: all of them are there once no field was refused.
-    pub fn finish_with<P: Parsed>(self, parsed: P) -> Result<P::Values, AppError> {
+    pub(crate) fn finish_with<P: Parsed>(self, parsed: P) -> Result<P::Values, AppError> {
         self.finish()?;
         parsed.values().ok_or_else(|| AppError::internal("a field passed without a value"))
     }
 }
 
 /// Fields read with `Validator::parsed`, together: one `Option` or a tuple of them.
-pub trait Parsed {
+pub(crate) trait Parsed {
     type Values;
     fn values(self) -> Option<Self::Values>;
 }

@@ -10,7 +10,7 @@ use crate::web::page::encode_query_value;
 
 /// The page sizes of one list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sizes {
+pub(crate) struct Sizes {
     /// Entries per page when the query names no size.
     pub default: i64,
     /// The largest page a caller may ask for.
@@ -19,7 +19,7 @@ pub struct Sizes {
 
 /// Which page of a list was asked for (from 1) and how many entries a page holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Paging {
+pub(crate) struct Paging {
     pub page: i64,
     pub per_page: i64,
     pub sizes: Sizes,
@@ -27,14 +27,14 @@ pub struct Paging {
 
 /// A numbered link of a pager.
 #[derive(Debug, Clone, Serialize)]
-pub struct PageLink {
+pub(crate) struct PageLink {
     pub label: String,
     pub url: String,
     pub current: bool,
 }
 
 /// The page numbers a pager shows around `page`: up to three on each side, within 1..=pages.
-pub fn window(page: i64, pages: i64) -> RangeInclusive<i64> {
+pub(crate) fn window(page: i64, pages: i64) -> RangeInclusive<i64> {
     page.saturating_sub(3).max(1)..=page.saturating_add(3).min(pages)
 }
 
@@ -46,7 +46,7 @@ impl Paging {
     /// Reads `page` (a whole number from 1; 1 when absent or blank) and `per_page` (1 to
     /// `sizes.max`; `sizes.default` when absent or blank). Any other value is recorded in `v`
     /// as an error naming its field, so that it is reported with the query's other errors.
-    pub fn check(
+    pub(crate) fn check(
         v: &mut Validator,
         page: Option<&str>,
         per_page: Option<&str>,
@@ -71,7 +71,7 @@ impl Paging {
     }
 
     /// `check` for a query with nothing else to validate: 422 naming `page` or `per_page`.
-    pub fn read(
+    pub(crate) fn read(
         page: Option<&str>,
         per_page: Option<&str>,
         sizes: Sizes,
@@ -83,18 +83,18 @@ impl Paging {
     }
 
     /// How many entries come before this page.
-    pub fn offset(&self) -> i64 {
+    pub(crate) fn offset(&self) -> i64 {
         (self.page - 1).saturating_mul(self.per_page)
     }
 
     /// How many pages `total` entries fill; an empty list still has its one (empty) page.
-    pub fn pages(&self, total: i64) -> i64 {
+    pub(crate) fn pages(&self, total: i64) -> i64 {
         (total.saturating_add(self.per_page - 1) / self.per_page).max(1)
     }
 
     /// `path` with the non-empty pairs of `filter`, then `per_page` unless it is the default
     /// and `page` unless it is the first, values encoded: the link to `page` of the same list.
-    pub fn url(&self, path: &str, filter: &[(&str, &str)], page: i64) -> String {
+    pub(crate) fn url(&self, path: &str, filter: &[(&str, &str)], page: i64) -> String {
         let mut parts: Vec<String> = filter
             .iter()
             .filter(|(_, value)| !value.is_empty())
@@ -115,7 +115,7 @@ impl Paging {
 
     /// Links to the previous and the next page when they exist. From a page past the end the
     /// previous link leads to the last page, where the entries are.
-    pub fn neighbours(
+    pub(crate) fn neighbours(
         &self,
         path: &str,
         filter: &[(&str, &str)],
@@ -127,7 +127,7 @@ impl Paging {
     }
 
     /// Numbered links to the pages around this one (see `window`).
-    pub fn numbers(&self, path: &str, filter: &[(&str, &str)], pages: i64) -> Vec<PageLink> {
+    pub(crate) fn numbers(&self, path: &str, filter: &[(&str, &str)], pages: i64) -> Vec<PageLink> {
         window(self.page, pages)
             .map(|n| PageLink {
                 label: n.to_string(),

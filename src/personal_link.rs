@@ -16,7 +16,7 @@ use crate::error::AppError;
 
 /// The kinds of personal link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PersonalLink {
+pub(crate) enum PersonalLink {
     /// `/cards/<token>`: the member's card. Its tokens are UUIDs, as the published API says.
     CardShare,
     /// `/calendar/<token>.ics`: the member's confirmed bookings as iCalendar.
@@ -25,7 +25,7 @@ pub enum PersonalLink {
 
 /// A member's link as stored: when it was made and last opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LinkRecord {
+pub(crate) struct LinkRecord {
     pub token: String,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
@@ -61,7 +61,7 @@ impl PersonalLink {
     /// A token as a link carries it, in the form it was issued in: a card token is a UUID (any
     /// case); anything else is a 400 `malformed_token`, so a mistyped link is told apart from a
     /// revoked one. Feed tokens are taken as they come.
-    pub fn read_token(self, presented: &str) -> Result<String, AppError> {
+    pub(crate) fn read_token(self, presented: &str) -> Result<String, AppError> {
         match self {
             PersonalLink::CardShare => Uuid::try_parse(presented.trim())
                 .map(|uuid| uuid.hyphenated().to_string())
@@ -76,7 +76,7 @@ impl PersonalLink {
     }
 
     /// The member's link of this kind, if they have one that still opens.
-    pub fn current(
+    pub(crate) fn current(
         self,
         conn: &Connection,
         secret: &[u8],
@@ -100,7 +100,7 @@ impl PersonalLink {
 
     /// The member's link, made now when they have none that still opens. The bool says whether
     /// it was made now.
-    pub fn ensure(
+    pub(crate) fn ensure(
         self,
         conn: &Connection,
         secret: &[u8],
@@ -126,13 +126,13 @@ impl PersonalLink {
     }
 
     /// Ends the member's link: it opens nothing from now on. True when there was one.
-    pub fn revoke(self, conn: &Connection, user_id: i64) -> Result<bool, AppError> {
+    pub(crate) fn revoke(self, conn: &Connection, user_id: i64) -> Result<bool, AppError> {
         let sql = format!("DELETE FROM {} WHERE user_id = ?1", self.table());
         Ok(conn.execute(&sql, [user_id])? == 1)
     }
 
     /// The member a presented token (as `read_token` gave it) belongs to.
-    pub fn owner(
+    pub(crate) fn owner(
         self,
         conn: &Connection,
         secret: &[u8],
@@ -146,7 +146,7 @@ impl PersonalLink {
     }
 
     /// Records that the member's link was opened (the calendar feed shows when it was last read).
-    pub fn touch(self, conn: &Connection, user_id: i64, now: i64) -> Result<(), AppError> {
+    pub(crate) fn touch(self, conn: &Connection, user_id: i64, now: i64) -> Result<(), AppError> {
         if self == PersonalLink::CalendarFeed {
             conn.execute(
                 "UPDATE calendar_feeds SET last_used_at = ?2 WHERE user_id = ?1",

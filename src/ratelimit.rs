@@ -18,7 +18,7 @@ pub struct RateLimiter {
 }
 
 impl RateLimiter {
-    pub fn new(max: u32, window_secs: i64, clock: Arc<dyn Clock>) -> Self {
+    pub(crate) fn new(max: u32, window_secs: i64, clock: Arc<dyn Clock>) -> Self {
         RateLimiter {
             max: max.max(1) as usize,
             window_secs,
@@ -33,7 +33,7 @@ impl RateLimiter {
 
     /// Ok when `key` still has an allowance; else 429 with the seconds until one frees up.
     /// Records nothing (see `record`), for limits that count only failures.
-    pub fn check(&self, key: &str) -> Result<(), AppError> {
+    pub(crate) fn check(&self, key: &str) -> Result<(), AppError> {
         let now = self.now();
         let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
         match events.get_mut(key) {
@@ -43,14 +43,14 @@ impl RateLimiter {
     }
 
     /// Records one event for `key`.
-    pub fn record(&self, key: &str) {
+    pub(crate) fn record(&self, key: &str) {
         let now = self.now();
         let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
         events.entry(key.to_string()).or_default().push_back(now);
     }
 
     /// `check` and, when allowed, `record`: one attempt spent.
-    pub fn hit(&self, key: &str) -> Result<(), AppError> {
+    pub(crate) fn hit(&self, key: &str) -> Result<(), AppError> {
         let now = self.now();
         let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
         let times = events.entry(key.to_string()).or_default();
@@ -60,7 +60,7 @@ impl RateLimiter {
     }
 
     /// Forgets the events of `key` (a successful login clears its failures).
-    pub fn clear(&self, key: &str) {
+    pub(crate) fn clear(&self, key: &str) {
         self.events.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
     }
 
@@ -76,7 +76,7 @@ impl RateLimiter {
     }
 
     /// Drops keys with no event left in the window, so memory follows current traffic only.
-    pub fn prune(&self) {
+    pub(crate) fn prune(&self) {
         let now = self.now();
         let window = self.window_secs;
         let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
@@ -112,7 +112,7 @@ pub struct Limits {
 }
 
 impl Limits {
-    pub fn new(login_per_minute: u32, chat_per_minute: u32, clock: Arc<dyn Clock>) -> Self {
+    pub(crate) fn new(login_per_minute: u32, chat_per_minute: u32, clock: Arc<dyn Clock>) -> Self {
         let limiter = |max, window| RateLimiter::new(max, window, clock.clone());
         Limits {
             login_ip: limiter(login_per_minute, 60),
@@ -127,7 +127,7 @@ impl Limits {
         }
     }
 
-    pub fn prune(&self) {
+    pub(crate) fn prune(&self) {
         for limiter in [
             &self.login_ip,
             &self.login_account,
@@ -169,7 +169,7 @@ impl<T: Limited> Admitted<T> {
 }
 
 impl<T> Admitted<T> {
-    pub fn into_inner(self) -> T {
+    pub(crate) fn into_inner(self) -> T {
         self.0
     }
 }

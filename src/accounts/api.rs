@@ -25,7 +25,7 @@ use crate::web::json::JsonBody;
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(rename = "LoginAnswer")]
 #[serde(untagged)]
-pub enum LoginResponse {
+pub(crate) enum LoginResponse {
     Done(MessageView),
     #[schemars(title = "TwoFactorChallenge")]
     Challenge {
@@ -319,7 +319,7 @@ async fn guest(
     Ok((Status::Created, Json(MessageView::new("Welcome, guest"))))
 }
 
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![
         login,
         token,

@@ -27,13 +27,13 @@ use crate::settings::{self, TwoFactorPolicy};
 use crate::values::Email;
 
 /// Codes are compared without case, spaces or dashes.
-pub fn normalize_code(code: &str) -> String {
+pub(crate) fn normalize_code(code: &str) -> String {
     code.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_uppercase()
 }
 
 /// The stored form of a short code: a hash keyed with the server secret, so six characters
 /// cannot be found by hashing every possible code without the key.
-pub fn code_hash(ctx: &Ctx, purpose: TokenPurpose, code: &str) -> Vec<u8> {
+pub(crate) fn code_hash(ctx: &Ctx, purpose: TokenPurpose, code: &str) -> Vec<u8> {
     keyed_hash(&ctx.secret, &[purpose.as_str().as_bytes(), normalize_code(code).as_bytes()])
 }
 
@@ -43,7 +43,7 @@ fn code_matches(ctx: &Ctx, purpose: TokenPurpose, token: &CodeToken, code: &str)
     constant_time_eq(&hex::encode(stored), &hex::encode(given))
 }
 
-pub fn invalid_code() -> AppError {
+pub(crate) fn invalid_code() -> AppError {
     AppError::new(
         ErrorKind::BadRequest,
         "This code or link is wrong, has expired or was already used.",
@@ -98,7 +98,7 @@ fn may_use_email_sign_in(status: UserStatus) -> bool {
 
 /// The requests that email a link or a code.
 #[derive(Debug, Clone, Copy)]
-pub enum EmailFlow {
+pub(crate) enum EmailFlow {
     PasswordReset,
     MagicLink,
     Claim,
@@ -108,7 +108,7 @@ pub enum EmailFlow {
 /// (checked before any limiter keeps it), then the client's allowance (10 a minute for all such
 /// requests; 5 a minute for claim codes) and the address's (3 an hour for reset and sign-in
 /// links), each a 429 when spent. Returns the normalized address.
-pub fn admit(
+pub(crate) fn admit(
     ctx: &Ctx,
     flow: EmailFlow,
     email: &str,
@@ -130,13 +130,13 @@ pub fn admit(
 
 /// Whether a password login of `user_id` needs an emailed code: the club policy (admins or
 /// everyone) or the member's own choice.
-pub fn two_factor_required(conn: &Connection, user_id: i64) -> Result<bool, AppError> {
+pub(crate) fn two_factor_required(conn: &Connection, user_id: i64) -> Result<bool, AppError> {
     let (enabled, required) = two_factor_status(conn, user_id)?;
     Ok(enabled || required)
 }
 
 /// (the member's own choice, whether the club requires it of them anyway).
-pub fn two_factor_status(conn: &Connection, user_id: i64) -> Result<(bool, bool), AppError> {
+pub(crate) fn two_factor_status(conn: &Connection, user_id: i64) -> Result<(bool, bool), AppError> {
     let (enabled, is_admin) = repo::two_factor_info(conn, user_id)?;
     let required = match settings::account_settings(conn)?.two_factor_policy {
         TwoFactorPolicy::Off => false,
@@ -148,7 +148,7 @@ pub fn two_factor_status(conn: &Connection, user_id: i64) -> Result<(bool, bool)
 
 /// Creates a second-factor challenge for `user_id` and emails its 6-digit code. Returns the
 /// challenge, which the client sends back with the code.
-pub fn start_two_factor(
+pub(crate) fn start_two_factor(
     conn: &Connection,
     ctx: &Ctx,
     user_id: i64,
@@ -179,7 +179,7 @@ pub fn start_two_factor(
     Ok(challenge)
 }
 
-pub struct VerifyCommand {
+pub(crate) struct VerifyCommand {
     pub challenge: String,
     pub code: String,
     pub client: ClientInfo,
@@ -202,7 +202,7 @@ impl Limited for VerifyCommand {
 /// 400 `invalid_code` for a wrong, expired or spent code or an unknown challenge; after
 /// `code_max_attempts` wrong codes the challenge dies and the login must start again.
 /// Admitted per client address (10 tries a minute).
-pub fn verify_two_factor(
+pub(crate) fn verify_two_factor(
     conn: &mut Connection,
     ctx: &Ctx,
     cmd: Admitted<VerifyCommand>,
@@ -241,7 +241,7 @@ pub fn verify_two_factor(
 }
 
 /// Turns the member's own second factor on or off.
-pub fn set_two_factor(
+pub(crate) fn set_two_factor(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -260,7 +260,7 @@ pub fn set_two_factor(
 
 /// Emails a claim code (valid `claim_code_minutes`) when `email` belongs to an unclaimed
 /// pre-registered account; does nothing otherwise. Earlier codes stop working.
-pub fn request_claim(conn: &Connection, ctx: &Ctx, email: &str) -> Result<(), AppError> {
+pub(crate) fn request_claim(conn: &Connection, ctx: &Ctx, email: &str) -> Result<(), AppError> {
     let Some((user_id, UserStatus::Invited, to)) = account_for(conn, email)? else { return Ok(()) };
     if repo::has_password(conn, user_id)? {
         return Ok(());
@@ -286,7 +286,7 @@ pub fn request_claim(conn: &Connection, ctx: &Ctx, email: &str) -> Result<(), Ap
     Ok(())
 }
 
-pub struct ClaimCommand {
+pub(crate) struct ClaimCommand {
     pub email: String,
     pub code: String,
     pub password: String,
@@ -308,7 +308,7 @@ impl Limited for ClaimCommand {
 /// code is not spent); 400 `invalid_code` for an unknown email, a wrong or expired code (wrong
 /// codes count; the code dies at the limit). Admitted per client address (10 tries a minute).
 /// Needs a hashing permit.
-pub fn complete_claim(
+pub(crate) fn complete_claim(
     conn: &mut Connection,
     ctx: &Ctx,
     cmd: Admitted<ClaimCommand>,
@@ -350,7 +350,11 @@ pub fn complete_claim(
 /// Emails a sign-in link (and the same secret as a code to type) valid `magic_link_minutes`
 /// when `email` belongs to an account that is neither disabled nor waiting to be claimed; does
 /// nothing otherwise.
-pub fn request_magic_link(conn: &Connection, ctx: &Ctx, email: &str) -> Result<(), AppError> {
+pub(crate) fn request_magic_link(
+    conn: &Connection,
+    ctx: &Ctx,
+    email: &str,
+) -> Result<(), AppError> {
     let Some((user_id, status, to)) = account_for(conn, email)? else { return Ok(()) };
     if !may_use_email_sign_in(status) {
         return Ok(());
@@ -383,14 +387,18 @@ pub fn request_magic_link(conn: &Connection, ctx: &Ctx, email: &str) -> Result<(
 
 /// The username a live sign-in link is for (the page asks to confirm before signing in, so
 /// that mail scanners opening links do not spend them); 400 `invalid_code` otherwise.
-pub fn magic_link_user(conn: &Connection, ctx: &Ctx, token: &str) -> Result<String, AppError> {
+pub(crate) fn magic_link_user(
+    conn: &Connection,
+    ctx: &Ctx,
+    token: &str,
+) -> Result<String, AppError> {
     let found =
         repo::find_code_token(conn, TokenPurpose::MagicLink, &token_hash(token), ctx.now_unix())?;
     let Some(user_id) = found.and_then(|t| t.user_id) else { return Err(invalid_code()) };
     repo::username_of(conn, user_id)?.ok_or_else(invalid_code)
 }
 
-pub enum MagicProof {
+pub(crate) enum MagicProof {
     /// The token from the link.
     Link(String),
     /// The email address and the code typed from the email.
@@ -398,7 +406,7 @@ pub enum MagicProof {
 }
 
 /// A sign-in with a link or its code.
-pub struct MagicCommand {
+pub(crate) struct MagicCommand {
     pub proof: MagicProof,
     pub client: ClientInfo,
     /// The session token the browser already had, ended on success.
@@ -418,7 +426,7 @@ impl Limited for MagicCommand {
 /// Signs in with a sign-in link or its code (single use; a wrong code counts toward the
 /// limit): a session. 400 `invalid_code` otherwise; a disabled account cannot sign in this way
 /// either. Admitted per client address (10 tries a minute).
-pub fn complete_magic_link(
+pub(crate) fn complete_magic_link(
     conn: &mut Connection,
     ctx: &Ctx,
     cmd: Admitted<MagicCommand>,
@@ -464,7 +472,7 @@ pub fn complete_magic_link(
 
 /// Emails a reset link valid `reset_link_minutes` when `email` belongs to an account that is
 /// neither disabled nor waiting to be claimed; does nothing otherwise.
-pub fn request_reset(conn: &Connection, ctx: &Ctx, email: &str) -> Result<(), AppError> {
+pub(crate) fn request_reset(conn: &Connection, ctx: &Ctx, email: &str) -> Result<(), AppError> {
     let Some((user_id, status, to)) = account_for(conn, email)? else { return Ok(()) };
     if !may_use_email_sign_in(status) {
         return Ok(());
@@ -497,7 +505,7 @@ fn invalid_reset() -> AppError {
 }
 
 /// Ok when `token` is a live reset token.
-pub fn check_reset_token(conn: &Connection, ctx: &Ctx, token: &str) -> Result<(), AppError> {
+pub(crate) fn check_reset_token(conn: &Connection, ctx: &Ctx, token: &str) -> Result<(), AppError> {
     match repo::find_live_token(
         conn,
         TokenPurpose::PasswordReset,
@@ -510,7 +518,7 @@ pub fn check_reset_token(conn: &Connection, ctx: &Ctx, token: &str) -> Result<()
 }
 
 /// A new password through a reset link.
-pub struct ResetCommand {
+pub(crate) struct ResetCommand {
     pub token: String,
     pub new_password: String,
     /// When given, it must repeat `new_password`.
@@ -533,7 +541,7 @@ impl Limited for ResetCommand {
 /// `invalid_token` for an invalid, expired or used token; 422 for a password against the policy
 /// (the token is not spent). Admitted per client address (10 tries a minute). Needs a hashing
 /// permit.
-pub fn reset_password(
+pub(crate) fn reset_password(
     conn: &mut Connection,
     ctx: &Ctx,
     cmd: Admitted<ResetCommand>,

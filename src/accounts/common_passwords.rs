@@ -217,7 +217,7 @@ fn list() -> &'static HashSet<String> {
 
 /// True for a password on the list (compared without case), or one that is a single
 /// character repeated.
-pub fn is_common(password: &str) -> bool {
+pub(crate) fn is_common(password: &str) -> bool {
     let lowered = password.to_lowercase();
     let mut chars = lowered.chars();
     let first = chars.next();

@@ -15,24 +15,24 @@ use crate::error::AppError;
 
 /// The nice value of the hashing threads: the scheduler gives a nice-10 thread about a tenth
 /// of the time of a nice-0 one when both want a core.
-pub const HASH_NICE: i32 = 10;
+pub(crate) const HASH_NICE: i32 = 10;
 
 type Job = Box<dyn FnOnce() + Send>;
 
 /// `count` threads, started at the first hash so that an idle server has none.
-pub struct HashThreads {
+pub(crate) struct HashThreads {
     count: usize,
     jobs: OnceLock<Sender<Job>>,
 }
 
 impl HashThreads {
-    pub fn new(count: usize) -> Self {
+    pub(crate) fn new(count: usize) -> Self {
         HashThreads { count: count.max(1), jobs: OnceLock::new() }
     }
 
     /// Runs `f` on a hashing thread and waits for its answer without blocking the caller's
     /// thread.
-    pub async fn run<T, F>(&self, f: F) -> Result<T, AppError>
+    pub(crate) async fn run<T, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
@@ -94,15 +94,15 @@ fn lower_priority() -> std::io::Result<()> {
     Err(std::io::Error::other("thread priorities are only set on Linux"))
 }
 
-/// This thread's nice value.
-#[cfg(all(test, target_os = "linux"))]
-fn own_priority() -> i32 {
-    rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// This thread's nice value.
+    #[cfg(target_os = "linux")]
+    fn own_priority() -> i32 {
+        rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap()
+    }
 
     #[tokio::test]
     async fn jobs_run_on_named_threads_and_answer() {

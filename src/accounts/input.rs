@@ -18,7 +18,7 @@ use crate::error::AppError;
 
 #[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct LoginInput {
+pub(crate) struct LoginInput {
     /// Username or email address.
     #[field(default = String::new())]
     pub login: String,
@@ -31,7 +31,7 @@ pub struct LoginInput {
 
 #[derive(Default, Deserialize, FromForm)]
 #[serde(default, deny_unknown_fields)]
-pub struct SetupInput {
+pub(crate) struct SetupInput {
     #[field(default = String::new())]
     pub club_name: String,
     #[field(default = String::new())]
@@ -45,7 +45,7 @@ pub struct SetupInput {
 /// `POST /api/v1/auth/register` and the join form.
 #[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct RegisterInput {
+pub(crate) struct RegisterInput {
     #[field(default = String::new())]
     pub username: String,
     #[field(default = String::new())]
@@ -61,7 +61,7 @@ pub struct RegisterInput {
 
 #[derive(Default, Deserialize, FromForm)]
 #[serde(default, deny_unknown_fields)]
-pub struct SetPasswordInput {
+pub(crate) struct SetPasswordInput {
     #[field(default = String::new())]
     pub password: String,
     /// When present it must repeat `password` (the page asks twice; API clients may skip it).
@@ -71,7 +71,7 @@ pub struct SetPasswordInput {
 /// `POST /api/v1/auth/login/verify` and the code form after a password.
 #[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct VerifyInput {
+pub(crate) struct VerifyInput {
     #[field(default = String::new())]
     pub challenge: String,
     #[field(default = String::new())]
@@ -83,21 +83,21 @@ pub struct VerifyInput {
 
 #[derive(Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct RefreshInput {
+pub(crate) struct RefreshInput {
     pub refresh_token: String,
 }
 
 /// The body of requests that only name an email address (claim code, sign-in link, reset).
 #[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct EmailInput {
+pub(crate) struct EmailInput {
     #[field(default = String::new())]
     pub email: String,
 }
 
 #[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct ClaimInput {
+pub(crate) struct ClaimInput {
     #[field(default = String::new())]
     pub email: String,
     #[field(default = String::new())]
@@ -109,7 +109,7 @@ pub struct ClaimInput {
 /// A sign-in link's token, or the email address with the code from the email.
 #[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct MagicInput {
+pub(crate) struct MagicInput {
     pub token: Option<String>,
     pub email: Option<String>,
     pub code: Option<String>,
@@ -117,7 +117,7 @@ pub struct MagicInput {
 
 #[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct ResetInput {
+pub(crate) struct ResetInput {
     /// The reset page carries the token in its URL instead.
     pub token: Option<String>,
     #[field(default = String::new())]
@@ -128,7 +128,7 @@ pub struct ResetInput {
 
 #[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct ChangePasswordInput {
+pub(crate) struct ChangePasswordInput {
     #[field(default = String::new())]
     pub current_password: String,
     #[field(default = String::new())]
@@ -137,14 +137,14 @@ pub struct ChangePasswordInput {
 
 #[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct TwoFactorInput {
+pub(crate) struct TwoFactorInput {
     #[field(default = false)]
     pub enabled: bool,
 }
 
 #[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct GuestInput {
+pub(crate) struct GuestInput {
     #[field(default = String::new())]
     pub display_name: String,
 }
@@ -152,7 +152,7 @@ pub struct GuestInput {
 // ----- what each body becomes -----
 
 impl LoginInput {
-    pub fn into_command(
+    pub(crate) fn into_command(
         self,
         client: ClientInfo,
         replaces: Option<String>,
@@ -164,7 +164,7 @@ impl LoginInput {
 
 impl VerifyInput {
     /// `grants`: what the caller can hand out (pages only sessions, the API either).
-    pub fn into_command(
+    pub(crate) fn into_command(
         self,
         client: ClientInfo,
         replaces: Option<String>,
@@ -176,7 +176,7 @@ impl VerifyInput {
 
 impl RegisterInput {
     /// `token`: the invitation in the join page's address, which wins over one in the body.
-    pub fn into_command(self, token: Option<String>, client: ClientInfo) -> RegisterCommand {
+    pub(crate) fn into_command(self, token: Option<String>, client: ClientInfo) -> RegisterCommand {
         RegisterCommand {
             username: self.username,
             email: self.email,
@@ -190,7 +190,7 @@ impl RegisterInput {
 }
 
 impl SetupInput {
-    pub fn into_command(self, token: String, client: ClientInfo) -> SetupCommand {
+    pub(crate) fn into_command(self, token: String, client: ClientInfo) -> SetupCommand {
         SetupCommand {
             token,
             club_name: self.club_name,
@@ -203,7 +203,7 @@ impl SetupInput {
 }
 
 impl SetPasswordInput {
-    pub fn into_command(self, token: String, client: ClientInfo) -> SetPasswordCommand {
+    pub(crate) fn into_command(self, token: String, client: ClientInfo) -> SetPasswordCommand {
         SetPasswordCommand {
             token,
             password: self.password,
@@ -214,20 +214,20 @@ impl SetPasswordInput {
 }
 
 impl RefreshInput {
-    pub fn into_command(self, client: ClientInfo) -> RefreshCommand {
+    pub(crate) fn into_command(self, client: ClientInfo) -> RefreshCommand {
         RefreshCommand { refresh_token: self.refresh_token, client }
     }
 }
 
 impl ClaimInput {
-    pub fn into_command(self, client: ClientInfo) -> ClaimCommand {
+    pub(crate) fn into_command(self, client: ClientInfo) -> ClaimCommand {
         ClaimCommand { email: self.email, code: self.code, password: self.password, client }
     }
 }
 
 impl MagicInput {
     /// The link's token, or the email address and the code; 422 `token` when neither is whole.
-    pub fn into_command(
+    pub(crate) fn into_command(
         self,
         client: ClientInfo,
         replaces: Option<String>,
@@ -248,7 +248,7 @@ impl MagicInput {
 
 impl ResetInput {
     /// `token`: the reset page's address carries it, which wins over one in the body.
-    pub fn into_command(self, token: Option<String>, client: ClientInfo) -> ResetCommand {
+    pub(crate) fn into_command(self, token: Option<String>, client: ClientInfo) -> ResetCommand {
         ResetCommand {
             token: token.or(self.token).unwrap_or_default(),
             new_password: self.new_password,
@@ -259,7 +259,7 @@ impl ResetInput {
 }
 
 impl ChangePasswordInput {
-    pub fn into_command(self, client: ClientInfo) -> ChangePasswordCommand {
+    pub(crate) fn into_command(self, client: ClientInfo) -> ChangePasswordCommand {
         ChangePasswordCommand {
             current_password: self.current_password,
             new_password: self.new_password,
@@ -269,7 +269,7 @@ impl ChangePasswordInput {
 }
 
 impl GuestInput {
-    pub fn into_command(self, client: ClientInfo) -> GuestCommand {
+    pub(crate) fn into_command(self, client: ClientInfo) -> GuestCommand {
         GuestCommand { display_name: self.display_name, client }
     }
 }

@@ -3,18 +3,18 @@
 //! link, reset), first-run setup and set-password links. Whoever starts a sign-in (the person,
 //! or an admin sending an access email from `people`), it completes here.
 
-pub mod api;
-pub mod codes;
-pub mod common_passwords;
-pub mod hash_threads;
-pub mod input;
+pub(crate) mod api;
+pub(crate) mod codes;
+pub(crate) mod common_passwords;
+pub(crate) mod hash_threads;
+pub(crate) mod input;
 pub mod model;
-pub mod pages;
+pub(crate) mod pages;
 pub mod password;
 pub mod repo;
 pub mod service;
-pub mod session_cache;
+pub(crate) mod session_cache;
 pub mod sessions;
-pub mod shared;
-pub mod tokens;
-pub mod views;
+pub(crate) mod shared;
+pub(crate) mod tokens;
+pub(crate) mod views;

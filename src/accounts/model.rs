@@ -17,7 +17,7 @@ crate::values::string_enum! {
 
 impl Role {
     /// The roles a person may choose for themselves when registering.
-    pub const SELF_CHOSEN: [Role; 3] = [Role::Member, Role::Coach, Role::Guardian];
+    pub(crate) const SELF_CHOSEN: [Role; 3] = [Role::Member, Role::Coach, Role::Guardian];
 }
 
 crate::values::string_enum! {
@@ -32,7 +32,7 @@ crate::values::string_enum! {
 }
 
 /// Parses the comma-separated roles of a `group_concat`, skipping names this build does not know.
-pub fn parse_roles(joined: Option<&str>) -> Vec<Role> {
+pub(crate) fn parse_roles(joined: Option<&str>) -> Vec<Role> {
     let mut roles: Vec<Role> =
         joined.unwrap_or("").split(',').filter_map(|r| r.parse().ok()).collect();
     roles.sort();
@@ -42,7 +42,7 @@ pub fn parse_roles(joined: Option<&str>) -> Vec<Role> {
 
 /// The person a request is made by, as established by their session.
 #[derive(Debug, Clone, Serialize)]
-pub struct AuthUser {
+pub(crate) struct AuthUser {
     pub user_id: i64,
     pub username: String,
     pub email: String,
@@ -56,7 +56,7 @@ pub struct AuthUser {
 
 /// The credential behind a signed-in request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Credential {
+pub(crate) enum Credential {
     /// A browser session (cookie).
     Session { id: i64, expires_at: i64 },
     /// An API access token (`Authorization: Bearer`), one of a login's token family.
@@ -64,7 +64,7 @@ pub enum Credential {
 }
 
 impl Credential {
-    pub fn expires_at(&self) -> i64 {
+    pub(crate) fn expires_at(&self) -> i64 {
         match self {
             Credential::Session { expires_at, .. } | Credential::Token { expires_at, .. } => {
                 *expires_at
@@ -72,14 +72,14 @@ impl Credential {
         }
     }
 
-    pub fn session_id(&self) -> Option<i64> {
+    pub(crate) fn session_id(&self) -> Option<i64> {
         match self {
             Credential::Session { id, .. } => Some(*id),
             Credential::Token { .. } => None,
         }
     }
 
-    pub fn token_family(&self) -> Option<&str> {
+    pub(crate) fn token_family(&self) -> Option<&str> {
         match self {
             Credential::Token { family, .. } => Some(family),
             Credential::Session { .. } => None,
@@ -88,37 +88,37 @@ impl Credential {
 }
 
 impl AuthUser {
-    pub fn has_role(&self, role: Role) -> bool {
+    pub(crate) fn has_role(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }
 
-    pub fn is_admin(&self) -> bool {
+    pub(crate) fn is_admin(&self) -> bool {
         self.has_role(Role::Admin)
     }
 
     /// A guest holds the guest role and nothing else.
-    pub fn is_guest_only(&self) -> bool {
+    pub(crate) fn is_guest_only(&self) -> bool {
         !self.roles.is_empty() && self.roles.iter().all(|r| *r == Role::Guest)
     }
 
     /// Whether they may use the member area: active, and more than a guest.
-    pub fn is_active_member(&self) -> bool {
+    pub(crate) fn is_active_member(&self) -> bool {
         self.status == UserStatus::Active && !self.is_guest_only()
     }
 
     /// Whether they have any standing on a coach's side (coaches and admins).
-    pub fn is_coach(&self) -> bool {
+    pub(crate) fn is_coach(&self) -> bool {
         self.has_role(Role::Coach) || self.is_admin()
     }
 
     /// Whether they may run gift exchanges: admins, and active members with the organizer
     /// right.
-    pub fn is_organizer(&self) -> bool {
+    pub(crate) fn is_organizer(&self) -> bool {
         self.is_admin() || (self.has_role(Role::Organizer) && self.status == UserStatus::Active)
     }
 
     /// The name to greet them by.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         if self.display_name.is_empty() {
             &self.username
         } else {
@@ -127,40 +127,36 @@ impl AuthUser {
     }
 }
 
-/// Who performs a service call: the signed-in user, or the system itself (command line, jobs).
+/// Who performs a service call: the signed-in user.
 #[derive(Debug, Clone)]
-pub enum Actor {
+pub(crate) enum Actor {
     User(AuthUser),
-    System,
 }
 
 impl Actor {
-    pub fn user_id(&self) -> Option<i64> {
+    pub(crate) fn user_id(&self) -> Option<i64> {
         match self {
             Actor::User(u) => Some(u.user_id),
-            Actor::System => None,
         }
     }
 
-    pub fn is_admin(&self) -> bool {
+    pub(crate) fn is_admin(&self) -> bool {
         match self {
             Actor::User(u) => u.is_admin(),
-            Actor::System => true,
         }
     }
 
     /// Admins, active organizers and the system may run gift exchanges and activity types.
-    pub fn is_organizer(&self) -> bool {
+    pub(crate) fn is_organizer(&self) -> bool {
         match self {
             Actor::User(u) => u.is_organizer(),
-            Actor::System => true,
         }
     }
 }
 
 crate::values::string_enum! {
     /// Purposes of rows in `one_time_tokens`.
-    pub enum TokenPurpose {
+    pub(crate) enum TokenPurpose {
         Setup = "setup",
         SetPassword = "set_password",
         /// A code that lets a pre-registered member set their password.
@@ -183,7 +179,7 @@ pub struct ClientInfo {
 impl ClientInfo {
     /// The key per-client rate limits count under: the IPv4 address, or the /64 network of an
     /// IPv6 address (one subscriber usually holds a whole /64).
-    pub fn limit_key(&self) -> String {
+    pub(crate) fn limit_key(&self) -> String {
         match self.ip.as_deref().map(str::parse::<std::net::IpAddr>) {
             Some(Ok(std::net::IpAddr::V6(v6))) => {
                 let s = v6.segments();
@@ -197,7 +193,7 @@ impl ClientInfo {
 
 /// Guests have no email address; one in this reserved, undeliverable domain keeps the column
 /// unique, and no email flow ever treats it as an address.
-pub const GUEST_EMAIL_DOMAIN: &str = "@guests.invalid";
+pub(crate) const GUEST_EMAIL_DOMAIN: &str = "@guests.invalid";
 
 #[cfg(test)]
 mod tests {

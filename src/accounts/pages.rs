@@ -552,7 +552,7 @@ async fn join_open_submit(
     join(None, form.into_inner(), shell, client, cookie, app).await
 }
 
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![
         login_verify,
         forgot_form,

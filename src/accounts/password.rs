@@ -24,8 +24,8 @@ use crate::error::AppError;
 /// How long a sign-in refused for being one too many waits before hearing so.
 const BUSY_PAUSE: Duration = Duration::from_millis(500);
 
-pub const MIN_LENGTH: usize = 12;
-pub const MAX_LENGTH: usize = 128;
+pub(crate) const MIN_LENGTH: usize = 12;
+pub(crate) const MAX_LENGTH: usize = 128;
 
 pub struct Passwords {
     argon: Argon2<'static>,
@@ -45,7 +45,7 @@ pub struct Passwords {
 }
 
 /// Holding one allows a hash or verification to run.
-pub struct HashPermit {
+pub(crate) struct HashPermit {
     _permit: OwnedSemaphorePermit,
 }
 
@@ -71,12 +71,12 @@ impl Passwords {
 
     /// Hashing slots to use on a machine with `cores` cores: all but one, so that a wave of
     /// sign-ins (or a flood of wrong passwords) always leaves a core to serve everyone else.
-    pub fn slots_for(cores: usize) -> usize {
+    pub(crate) fn slots_for(cores: usize) -> usize {
         cores.saturating_sub(1).max(1)
     }
 
     /// Waits for a hashing slot, or fails with 503 when too many are already waiting.
-    pub async fn permit(&self) -> Result<HashPermit, AppError> {
+    pub(crate) async fn permit(&self) -> Result<HashPermit, AppError> {
         if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
             self.waiting.fetch_sub(1, Ordering::SeqCst);
             tokio::time::sleep(BUSY_PAUSE).await;
@@ -92,7 +92,7 @@ impl Passwords {
     }
 
     /// Runs `f`, which hashes or verifies, on a hashing thread. Take a `permit` first.
-    pub async fn run<T, F>(&self, f: F) -> Result<T, AppError>
+    pub(crate) async fn run<T, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
@@ -135,7 +135,7 @@ impl Passwords {
     /// Computes the dummy hash ahead of the first login of an unknown account, so that even
     /// that first one costs no more than a wrong password. Blocking; run it off the async
     /// workers. Its working memory is not kept: an idle server holds none.
-    pub fn warm_up(&self) {
+    pub(crate) fn warm_up(&self) {
         self.dummy.get_or_init(|| {
             let hash = self.hash("clubroom dummy password").unwrap_or_default();
             self.buffers.lock().unwrap_or_else(|e| e.into_inner()).clear();
@@ -145,7 +145,7 @@ impl Passwords {
 
     /// True when `password` matches `stored`. With no stored hash (unknown user, or no password
     /// set yet) it verifies against a dummy hash and returns false, taking the same time.
-    pub fn verify(&self, password: &str, stored: Option<&str>) -> bool {
+    pub(crate) fn verify(&self, password: &str, stored: Option<&str>) -> bool {
         let dummy;
         let (hash, real) = match stored {
             Some(h) => (h, true),
@@ -207,7 +207,7 @@ impl Passwords {
 
 /// The password rules: long enough, not absurdly long, not on the common-passwords list, not
 /// the person's own name or address. No composition rules.
-pub fn check_policy(password: &str, username: &str, email: &str) -> Result<(), String> {
+pub(crate) fn check_policy(password: &str, username: &str, email: &str) -> Result<(), String> {
     let length = password.chars().count();
     if length < MIN_LENGTH {
         return Err(format!("Use at least {MIN_LENGTH} characters."));

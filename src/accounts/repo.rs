@@ -46,13 +46,16 @@ pub fn add_roles(conn: &Connection, user_id: i64, roles: &[Role]) -> Result<(), 
 }
 
 /// What a login needs: id, stored hash and status of the account named by username or email.
-pub struct LoginRecord {
+pub(crate) struct LoginRecord {
     pub user_id: i64,
     pub password_hash: Option<String>,
     pub status: UserStatus,
 }
 
-pub fn find_for_login(conn: &Connection, login: &str) -> Result<Option<LoginRecord>, AppError> {
+pub(crate) fn find_for_login(
+    conn: &Connection,
+    login: &str,
+) -> Result<Option<LoginRecord>, AppError> {
     let row = conn
         .prepare_cached(
             "SELECT id, password_hash, status FROM users WHERE username = ?1 OR email = ?1 LIMIT 1",
@@ -68,7 +71,7 @@ pub fn find_for_login(conn: &Connection, login: &str) -> Result<Option<LoginReco
 }
 
 /// (id, status, stored address) of the account with this email address (never a username).
-pub fn find_by_email(
+pub(crate) fn find_by_email(
     conn: &Connection,
     email: &str,
 ) -> Result<Option<(i64, UserStatus, String)>, AppError> {
@@ -80,14 +83,17 @@ pub fn find_by_email(
     row.map(|(id, status, email)| Ok((id, parse_status(&status)?, email))).transpose()
 }
 
-pub fn find_status(conn: &Connection, user_id: i64) -> Result<Option<UserStatus>, AppError> {
+pub(crate) fn find_status(conn: &Connection, user_id: i64) -> Result<Option<UserStatus>, AppError> {
     let status: Option<String> = conn
         .query_row("SELECT status FROM users WHERE id = ?1", [user_id], |r| r.get(0))
         .optional()?;
     status.map(|s| parse_status(&s)).transpose()
 }
 
-pub fn find_id_by_username(conn: &Connection, username: &str) -> Result<Option<i64>, AppError> {
+pub(crate) fn find_id_by_username(
+    conn: &Connection,
+    username: &str,
+) -> Result<Option<i64>, AppError> {
     Ok(conn
         .query_row("SELECT id FROM users WHERE username = ?1", [username], |r| r.get(0))
         .optional()?)
@@ -97,17 +103,17 @@ fn parse_status(s: &str) -> Result<UserStatus, AppError> {
     s.parse().map_err(AppError::internal)
 }
 
-pub fn email_of(conn: &Connection, user_id: i64) -> Result<String, AppError> {
+pub(crate) fn email_of(conn: &Connection, user_id: i64) -> Result<String, AppError> {
     Ok(conn.query_row("SELECT email FROM users WHERE id = ?1", [user_id], |r| r.get(0))?)
 }
 
-pub fn username_of(conn: &Connection, user_id: i64) -> Result<Option<String>, AppError> {
+pub(crate) fn username_of(conn: &Connection, user_id: i64) -> Result<Option<String>, AppError> {
     Ok(conn
         .query_row("SELECT username FROM users WHERE id = ?1", [user_id], |r| r.get(0))
         .optional()?)
 }
 
-pub fn has_password(conn: &Connection, user_id: i64) -> Result<bool, AppError> {
+pub(crate) fn has_password(conn: &Connection, user_id: i64) -> Result<bool, AppError> {
     Ok(conn.query_row(
         "SELECT password_hash IS NOT NULL FROM users WHERE id = ?1",
         [user_id],
@@ -116,7 +122,7 @@ pub fn has_password(conn: &Connection, user_id: i64) -> Result<bool, AppError> {
 }
 
 /// (the member's own 2FA choice, whether they are an admin).
-pub fn two_factor_info(conn: &Connection, user_id: i64) -> Result<(bool, bool), AppError> {
+pub(crate) fn two_factor_info(conn: &Connection, user_id: i64) -> Result<(bool, bool), AppError> {
     Ok(conn.query_row(
         "SELECT two_factor_enabled,
                 EXISTS (SELECT 1 FROM user_roles WHERE user_id = ?1 AND role = 'admin')
@@ -126,7 +132,11 @@ pub fn two_factor_info(conn: &Connection, user_id: i64) -> Result<(bool, bool), 
     )?)
 }
 
-pub fn set_two_factor(conn: &Connection, user_id: i64, enabled: bool) -> Result<(), AppError> {
+pub(crate) fn set_two_factor(
+    conn: &Connection,
+    user_id: i64,
+    enabled: bool,
+) -> Result<(), AppError> {
     conn.execute(
         "UPDATE users SET two_factor_enabled = ?2 WHERE id = ?1",
         params![user_id, enabled],
@@ -134,7 +144,7 @@ pub fn set_two_factor(conn: &Connection, user_id: i64, enabled: bool) -> Result<
     Ok(())
 }
 
-pub fn set_profile_basics(
+pub(crate) fn set_profile_basics(
     conn: &Connection,
     user_id: i64,
     first: &str,
@@ -149,7 +159,7 @@ pub fn set_profile_basics(
 }
 
 /// A pre-registered account becomes the member's: claimed, and on to onboarding.
-pub fn mark_claimed(conn: &Connection, user_id: i64, now: i64) -> Result<(), AppError> {
+pub(crate) fn mark_claimed(conn: &Connection, user_id: i64, now: i64) -> Result<(), AppError> {
     conn.execute(
         "UPDATE users SET claimed_at = ?2, status = 'onboarding', updated_at = ?2 WHERE id = ?1",
         params![user_id, now],
@@ -157,17 +167,17 @@ pub fn mark_claimed(conn: &Connection, user_id: i64, now: i64) -> Result<(), App
     Ok(())
 }
 
-pub fn set_phone(conn: &Connection, user_id: i64, phone: &str) -> Result<(), AppError> {
+pub(crate) fn set_phone(conn: &Connection, user_id: i64, phone: &str) -> Result<(), AppError> {
     conn.execute("UPDATE users SET phone = ?2 WHERE id = ?1", params![user_id, phone])?;
     Ok(())
 }
 
-pub fn set_invite(conn: &Connection, user_id: i64, invite_id: i64) -> Result<(), AppError> {
+pub(crate) fn set_invite(conn: &Connection, user_id: i64, invite_id: i64) -> Result<(), AppError> {
     conn.execute("UPDATE users SET invite_id = ?2 WHERE id = ?1", params![user_id, invite_id])?;
     Ok(())
 }
 
-pub fn set_password_hash(
+pub(crate) fn set_password_hash(
     conn: &Connection,
     user_id: i64,
     hash: &str,
@@ -180,13 +190,13 @@ pub fn set_password_hash(
     Ok(())
 }
 
-pub fn record_login(conn: &Connection, user_id: i64, now: i64) -> Result<(), AppError> {
+pub(crate) fn record_login(conn: &Connection, user_id: i64, now: i64) -> Result<(), AppError> {
     conn.execute("UPDATE users SET last_login_at = ?2 WHERE id = ?1", params![user_id, now])?;
     Ok(())
 }
 
 /// Active admins; setup stays open while there are none.
-pub fn count_admins(conn: &Connection) -> Result<i64, AppError> {
+pub(crate) fn count_admins(conn: &Connection) -> Result<i64, AppError> {
     Ok(conn.query_row(
         "SELECT count(*) FROM user_roles r JOIN users u ON u.id = r.user_id
           WHERE r.role = 'admin' AND u.status <> 'disabled'",
@@ -196,20 +206,16 @@ pub fn count_admins(conn: &Connection) -> Result<i64, AppError> {
 }
 
 /// Users per role, for the admin home.
-pub fn count_by_role(conn: &Connection) -> Result<Vec<(String, i64)>, AppError> {
+pub(crate) fn count_by_role(conn: &Connection) -> Result<Vec<(String, i64)>, AppError> {
     let mut stmt =
         conn.prepare_cached("SELECT role, count(*) FROM user_roles GROUP BY role ORDER BY role")?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn count_users(conn: &Connection) -> Result<i64, AppError> {
-    Ok(conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?)
-}
-
 // ----- sessions -----
 
-pub struct NewSession<'a> {
+pub(crate) struct NewSession<'a> {
     pub token_hash: &'a [u8],
     pub user_id: i64,
     pub expires_at: i64,
@@ -217,7 +223,11 @@ pub struct NewSession<'a> {
     pub user_agent: Option<&'a str>,
 }
 
-pub fn insert_session(conn: &Connection, s: &NewSession<'_>, now: i64) -> Result<i64, AppError> {
+pub(crate) fn insert_session(
+    conn: &Connection,
+    s: &NewSession<'_>,
+    now: i64,
+) -> Result<i64, AppError> {
     conn.execute(
         "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
          VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6)",
@@ -227,7 +237,7 @@ pub fn insert_session(conn: &Connection, s: &NewSession<'_>, now: i64) -> Result
 }
 
 /// A session row joined with its user, as every authenticated request needs it.
-pub struct SessionRecord {
+pub(crate) struct SessionRecord {
     pub user: AuthUser,
     pub last_seen_at: i64,
 }
@@ -271,7 +281,7 @@ impl UserColumns {
     }
 }
 
-pub fn find_session(
+pub(crate) fn find_session(
     conn: &Connection,
     token_hash: &[u8],
 ) -> Result<Option<SessionRecord>, AppError> {
@@ -291,24 +301,24 @@ pub fn find_session(
     Ok(Some(SessionRecord { user, last_seen_at }))
 }
 
-pub fn touch_session(conn: &Connection, session_id: i64, now: i64) -> Result<(), AppError> {
+pub(crate) fn touch_session(conn: &Connection, session_id: i64, now: i64) -> Result<(), AppError> {
     conn.prepare_cached("UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1")?
         .execute(params![session_id, now])?;
     Ok(())
 }
 
-pub fn delete_session(conn: &Connection, session_id: i64) -> Result<(), AppError> {
+pub(crate) fn delete_session(conn: &Connection, session_id: i64) -> Result<(), AppError> {
     conn.execute("DELETE FROM sessions WHERE id = ?1", [session_id])?;
     Ok(())
 }
 
-pub fn delete_session_by_hash(conn: &Connection, token_hash: &[u8]) -> Result<(), AppError> {
+pub(crate) fn delete_session_by_hash(conn: &Connection, token_hash: &[u8]) -> Result<(), AppError> {
     conn.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
     Ok(())
 }
 
 /// Ends every session of a user except `keep` (password change, disable).
-pub fn delete_user_sessions(
+pub(crate) fn delete_user_sessions(
     conn: &Connection,
     user_id: i64,
     keep: Option<i64>,
@@ -320,7 +330,11 @@ pub fn delete_user_sessions(
 }
 
 /// Deletes sessions past their absolute end or idle for longer than allowed.
-pub fn purge_sessions(conn: &Connection, now: i64, idle_cutoff: i64) -> Result<usize, AppError> {
+pub(crate) fn purge_sessions(
+    conn: &Connection,
+    now: i64,
+    idle_cutoff: i64,
+) -> Result<usize, AppError> {
     Ok(conn.execute(
         "DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen_at <= ?2",
         params![now, idle_cutoff],
@@ -329,20 +343,20 @@ pub fn purge_sessions(conn: &Connection, now: i64, idle_cutoff: i64) -> Result<u
 
 /// Ends sessions sooner when the absolute limit was shortened: none may outlive
 /// `created_at + max_secs`.
-pub fn cap_session_lifetimes(conn: &Connection, max_secs: i64) -> Result<usize, AppError> {
+pub(crate) fn cap_session_lifetimes(conn: &Connection, max_secs: i64) -> Result<usize, AppError> {
     Ok(conn.execute(
         "UPDATE sessions SET expires_at = created_at + ?1 WHERE expires_at > created_at + ?1",
         [max_secs],
     )?)
 }
 
-pub fn count_sessions(conn: &Connection, now: i64) -> Result<i64, AppError> {
+pub(crate) fn count_sessions(conn: &Connection, now: i64) -> Result<i64, AppError> {
     Ok(conn.query_row("SELECT count(*) FROM sessions WHERE expires_at > ?1", [now], |r| r.get(0))?)
 }
 
 // ----- one-time tokens -----
 
-pub fn insert_token(
+pub(crate) fn insert_token(
     conn: &Connection,
     purpose: TokenPurpose,
     token_hash: &[u8],
@@ -359,14 +373,14 @@ pub fn insert_token(
 }
 
 /// A live code-bearing token row.
-pub struct CodeToken {
+pub(crate) struct CodeToken {
     pub id: i64,
     pub user_id: Option<i64>,
     pub code_hash: Option<Vec<u8>>,
     pub grants: Option<String>,
 }
 
-pub struct NewCodeToken<'a> {
+pub(crate) struct NewCodeToken<'a> {
     pub purpose: TokenPurpose,
     pub token_hash: &'a [u8],
     pub code_hash: Option<&'a [u8]>,
@@ -375,7 +389,7 @@ pub struct NewCodeToken<'a> {
     pub expires_at: i64,
 }
 
-pub fn insert_code_token(
+pub(crate) fn insert_code_token(
     conn: &Connection,
     t: &NewCodeToken<'_>,
     now: i64,
@@ -393,7 +407,7 @@ fn code_token(r: &rusqlite::Row<'_>) -> rusqlite::Result<CodeToken> {
 }
 
 /// The live token of `purpose` with this hash.
-pub fn find_code_token(
+pub(crate) fn find_code_token(
     conn: &Connection,
     purpose: TokenPurpose,
     token_hash: &[u8],
@@ -410,7 +424,7 @@ pub fn find_code_token(
 }
 
 /// The newest live token of `purpose` for a user (codes typed together with an email address).
-pub fn find_user_code_token(
+pub(crate) fn find_user_code_token(
     conn: &Connection,
     purpose: TokenPurpose,
     user_id: i64,
@@ -428,7 +442,7 @@ pub fn find_user_code_token(
 }
 
 /// Counts a wrong code; at `max` wrong codes the token dies.
-pub fn count_wrong_code(
+pub(crate) fn count_wrong_code(
     conn: &Connection,
     token_id: i64,
     max: i64,
@@ -444,7 +458,7 @@ pub fn count_wrong_code(
 }
 
 /// A token that is unused and unexpired: (id, user_id).
-pub fn find_live_token(
+pub(crate) fn find_live_token(
     conn: &Connection,
     purpose: TokenPurpose,
     token_hash: &[u8],
@@ -462,7 +476,7 @@ pub fn find_live_token(
 
 /// Marks a live token used; false when it was already used or has expired (so a token can be
 /// spent once even under concurrent requests).
-pub fn consume_token(conn: &Connection, token_id: i64, now: i64) -> Result<bool, AppError> {
+pub(crate) fn consume_token(conn: &Connection, token_id: i64, now: i64) -> Result<bool, AppError> {
     let changed = conn.execute(
         "UPDATE one_time_tokens SET used_at = ?2
           WHERE id = ?1 AND used_at IS NULL AND expires_at > ?2",
@@ -472,7 +486,7 @@ pub fn consume_token(conn: &Connection, token_id: i64, now: i64) -> Result<bool,
 }
 
 /// Expires every unused token of `purpose` (for `user_id`, or the user-less ones when None).
-pub fn revoke_tokens(
+pub(crate) fn revoke_tokens(
     conn: &Connection,
     purpose: TokenPurpose,
     user_id: Option<i64>,
@@ -487,7 +501,7 @@ pub fn revoke_tokens(
 }
 
 /// Deletes tokens that expired or were used more than a week ago.
-pub fn purge_tokens(conn: &Connection, now: i64) -> Result<usize, AppError> {
+pub(crate) fn purge_tokens(conn: &Connection, now: i64) -> Result<usize, AppError> {
     let cutoff = now - 7 * 24 * 3600;
     Ok(conn
         .execute("DELETE FROM one_time_tokens WHERE expires_at <= ?1 OR used_at <= ?1", [cutoff])?)
@@ -495,7 +509,7 @@ pub fn purge_tokens(conn: &Connection, now: i64) -> Result<usize, AppError> {
 
 // ----- API tokens -----
 
-pub struct NewApiToken<'a> {
+pub(crate) struct NewApiToken<'a> {
     pub family: &'a str,
     pub user_id: i64,
     /// "access" or "refresh".
@@ -506,7 +520,11 @@ pub struct NewApiToken<'a> {
     pub user_agent: Option<&'a str>,
 }
 
-pub fn insert_api_token(conn: &Connection, t: &NewApiToken<'_>, now: i64) -> Result<i64, AppError> {
+pub(crate) fn insert_api_token(
+    conn: &Connection,
+    t: &NewApiToken<'_>,
+    now: i64,
+) -> Result<i64, AppError> {
     conn.execute(
         "INSERT INTO api_tokens (family, user_id, kind, token_hash, created_at, expires_at, ip, user_agent)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -516,7 +534,7 @@ pub fn insert_api_token(conn: &Connection, t: &NewApiToken<'_>, now: i64) -> Res
 }
 
 /// A refresh token as rotation needs it.
-pub struct RefreshRecord {
+pub(crate) struct RefreshRecord {
     pub id: i64,
     pub family: String,
     pub user_id: i64,
@@ -525,7 +543,7 @@ pub struct RefreshRecord {
     pub revoked: bool,
 }
 
-pub fn find_refresh_token(
+pub(crate) fn find_refresh_token(
     conn: &Connection,
     token_hash: &[u8],
 ) -> Result<Option<RefreshRecord>, AppError> {
@@ -549,7 +567,7 @@ pub fn find_refresh_token(
 }
 
 /// Marks a refresh token used; false when it already was (or was revoked meanwhile).
-pub fn rotate_refresh_token(conn: &Connection, id: i64, now: i64) -> Result<bool, AppError> {
+pub(crate) fn rotate_refresh_token(conn: &Connection, id: i64, now: i64) -> Result<bool, AppError> {
     Ok(conn.execute(
         "UPDATE api_tokens SET rotated_at = ?2, last_used_at = ?2
           WHERE id = ?1 AND rotated_at IS NULL AND revoked_at IS NULL",
@@ -559,7 +577,7 @@ pub fn rotate_refresh_token(conn: &Connection, id: i64, now: i64) -> Result<bool
 
 /// The user behind a live access token, as bearer authentication needs it, and when the token
 /// was last used.
-pub fn find_access_user(
+pub(crate) fn find_access_user(
     conn: &Connection,
     token_hash: &[u8],
     now: i64,
@@ -585,13 +603,17 @@ pub fn find_access_user(
     Ok(Some((user.into_auth_user(Credential::Token { id, family, expires_at })?, last_used)))
 }
 
-pub fn touch_api_token(conn: &Connection, id: i64, now: i64) -> Result<(), AppError> {
+pub(crate) fn touch_api_token(conn: &Connection, id: i64, now: i64) -> Result<(), AppError> {
     conn.prepare_cached("UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1")?
         .execute(params![id, now])?;
     Ok(())
 }
 
-pub fn revoke_token_family(conn: &Connection, family: &str, now: i64) -> Result<usize, AppError> {
+pub(crate) fn revoke_token_family(
+    conn: &Connection,
+    family: &str,
+    now: i64,
+) -> Result<usize, AppError> {
     Ok(conn.execute(
         "UPDATE api_tokens SET revoked_at = ?2 WHERE family = ?1 AND revoked_at IS NULL",
         params![family, now],
@@ -600,7 +622,7 @@ pub fn revoke_token_family(conn: &Connection, family: &str, now: i64) -> Result<
 
 /// Whether a browser session is still live at `now` (not ended, not past its absolute or idle
 /// limit) and its user may still use the member area.
-pub fn session_alive(
+pub(crate) fn session_alive(
     conn: &Connection,
     session_id: i64,
     now: i64,
@@ -616,7 +638,11 @@ pub fn session_alive(
 
 /// Whether an API login (a token family) still holds a live token and its user may still use
 /// the member area.
-pub fn token_family_alive(conn: &Connection, family: &str, now: i64) -> Result<bool, AppError> {
+pub(crate) fn token_family_alive(
+    conn: &Connection,
+    family: &str,
+    now: i64,
+) -> Result<bool, AppError> {
     let sql = format!(
         "SELECT EXISTS (SELECT 1 FROM api_tokens t JOIN users u ON u.id = t.user_id
           WHERE t.family = ?1 AND t.revoked_at IS NULL AND t.expires_at > ?2 AND {})",
@@ -626,7 +652,7 @@ pub fn token_family_alive(conn: &Connection, family: &str, now: i64) -> Result<b
 }
 
 /// Revokes every API token of a user except those of `keep_family`.
-pub fn revoke_user_tokens(
+pub(crate) fn revoke_user_tokens(
     conn: &Connection,
     user_id: i64,
     keep_family: Option<&str>,
@@ -640,7 +666,7 @@ pub fn revoke_user_tokens(
 }
 
 /// A signed-in device: a browser session or an API token family.
-pub struct DeviceRow {
+pub(crate) struct DeviceRow {
     pub id: String,
     pub created_at: i64,
     pub last_seen_at: Option<i64>,
@@ -659,7 +685,7 @@ fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRow> {
     })
 }
 
-pub fn list_sessions(
+pub(crate) fn list_sessions(
     conn: &Connection,
     user_id: i64,
     now: i64,
@@ -673,7 +699,7 @@ pub fn list_sessions(
 }
 
 /// Live API token families of a user (a family lives while its current refresh token does).
-pub fn list_token_families(
+pub(crate) fn list_token_families(
     conn: &Connection,
     user_id: i64,
     now: i64,
@@ -689,7 +715,7 @@ pub fn list_token_families(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn family_owner(conn: &Connection, family: &str) -> Result<Option<i64>, AppError> {
+pub(crate) fn family_owner(conn: &Connection, family: &str) -> Result<Option<i64>, AppError> {
     Ok(conn
         .query_row("SELECT user_id FROM api_tokens WHERE family = ?1 LIMIT 1", [family], |r| {
             r.get(0)
@@ -697,12 +723,12 @@ pub fn family_owner(conn: &Connection, family: &str) -> Result<Option<i64>, AppE
         .optional()?)
 }
 
-pub fn session_owner(conn: &Connection, session_id: i64) -> Result<Option<i64>, AppError> {
+pub(crate) fn session_owner(conn: &Connection, session_id: i64) -> Result<Option<i64>, AppError> {
     Ok(conn
         .query_row("SELECT user_id FROM sessions WHERE id = ?1", [session_id], |r| r.get(0))
         .optional()?)
 }
 
-pub fn purge_api_tokens(conn: &Connection, now: i64) -> Result<usize, AppError> {
+pub(crate) fn purge_api_tokens(conn: &Connection, now: i64) -> Result<usize, AppError> {
     Ok(conn.execute("DELETE FROM api_tokens WHERE expires_at <= ?1", [now - 24 * 3600])?)
 }

@@ -18,7 +18,7 @@ use std::sync::Mutex;
 use super::model::{AuthUser, Credential, UserStatus};
 
 /// How often a session's `last_seen_at` is refreshed (and so how long an entry can serve).
-pub const TOUCH_EVERY_SECS: i64 = 60;
+pub(crate) const TOUCH_EVERY_SECS: i64 = 60;
 
 /// Entries kept at most; past that the cache starts over (it refills from the next requests).
 const MAX_ENTRIES: usize = 10_000;
@@ -32,7 +32,7 @@ struct Entry {
 
 /// What the database said of a valid session, for `SessionCache::put`.
 #[derive(Debug)]
-pub struct Resolved {
+pub(crate) struct Resolved {
     pub user: AuthUser,
     pub last_seen_at: i64,
     pub idle_secs: i64,
@@ -47,7 +47,7 @@ pub struct SessionCache {
 impl SessionCache {
     /// The user behind the session whose token hashes to `token_hash`, if an entry read under
     /// `generation` (the current one) still holds at `now`.
-    pub fn get(&self, token_hash: &[u8], generation: u64, now: i64) -> Option<AuthUser> {
+    pub(crate) fn get(&self, token_hash: &[u8], generation: u64, now: i64) -> Option<AuthUser> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         let entry = entries.get(token_hash)?;
         let Credential::Session { expires_at, .. } = entry.user.credential else { return None };
@@ -65,7 +65,7 @@ impl SessionCache {
     }
 
     /// Keeps what the database answered, read under `generation` (taken before asking it).
-    pub fn put(&self, token_hash: Vec<u8>, resolved: Resolved, generation: u64) {
+    pub(crate) fn put(&self, token_hash: Vec<u8>, resolved: Resolved, generation: u64) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= MAX_ENTRIES && !entries.contains_key(&token_hash) {
             entries.clear();

@@ -54,7 +54,7 @@ pub(crate) fn start_session(
 
 /// What a session cookie turned out to be.
 #[derive(Debug)]
-pub enum SessionState {
+pub(crate) enum SessionState {
     Valid(Box<super::session_cache::Resolved>),
     /// Known but past its idle or absolute limit, or its account is disabled; now deleted.
     Expired,
@@ -64,7 +64,7 @@ pub enum SessionState {
 /// Resolves a session token. Enforces the idle and absolute timeouts and refuses disabled
 /// accounts (deleting such sessions). Refreshes `last_seen_at` at most once a minute, so that
 /// most requests stay reads.
-pub fn resolve_session(
+pub(crate) fn resolve_session(
     conn: &Connection,
     ctx: &Ctx,
     token: &str,
@@ -99,7 +99,7 @@ pub fn resolve_session(
 /// the member area: the session was not ended and has not expired, or the API login was not
 /// revoked and still holds an unexpired token; and the user is still an active member. Never
 /// extends the session: an open socket alone does not keep a browser signed in.
-pub fn credential_alive(
+pub(crate) fn credential_alive(
     conn: &Connection,
     ctx: &Ctx,
     credential: &Credential,
@@ -115,13 +115,13 @@ pub fn credential_alive(
 }
 
 /// The key an account's failed sign-ins (passwords and second-factor codes) count under.
-pub fn account_limit_key(user_id: i64) -> String {
+pub(crate) fn account_limit_key(user_id: i64) -> String {
     format!("user:{user_id}")
 }
 
 crate::values::string_enum! {
     /// What a successful sign-in yields: a browser session, or API tokens.
-    pub enum Grant {
+    pub(crate) enum Grant {
         Session = "session",
         Tokens = "tokens",
     }
@@ -129,14 +129,14 @@ crate::values::string_enum! {
 
 impl Grant {
     /// What a stored challenge grants; challenges from before grants were recorded give a session.
-    pub fn from_stored(s: Option<&str>) -> Grant {
+    pub(crate) fn from_stored(s: Option<&str>) -> Grant {
         s.and_then(|s| s.parse().ok()).unwrap_or(Grant::Session)
     }
 }
 
 /// The end of a sign-in step.
 #[derive(Debug)]
-pub enum LoginOutcome {
+pub(crate) enum LoginOutcome {
     Session(StartedSession),
     Tokens(TokenPair),
     /// The password was right; an emailed code must follow (`verify_two_factor`).
@@ -146,7 +146,7 @@ pub enum LoginOutcome {
 }
 
 /// Signs `user_id` in: a new session or a new token pair, audited as `how`.
-pub fn finish_login(
+pub(crate) fn finish_login(
     conn: &Connection,
     ctx: &Ctx,
     user_id: i64,

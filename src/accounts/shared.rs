@@ -11,7 +11,7 @@ use crate::web::guards::App;
 /// (503 `busy`) hears its invitation's own refusal instead when the invitation can no longer be
 /// used: when many people race for one single-use invitation, the slots fill with sign-ups
 /// that can never succeed, and "try again in a moment" would be wrong for all of them.
-pub async fn register_when_free(
+pub(crate) async fn register_when_free(
     app: &App,
     cmd: Admitted<RegisterCommand>,
 ) -> Result<service::Registered, AppError> {

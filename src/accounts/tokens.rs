@@ -5,13 +5,12 @@
 use rusqlite::Connection;
 use schemars::JsonSchema;
 use serde::Serialize;
-use serde_json::json;
 
 use super::model::ClientInfo;
 use super::model::{AuthUser, UserStatus};
 use super::repo::{self, NewApiToken};
 use crate::audit::{self, AuditEvent};
-use crate::crypto::{random_token, token_hash};
+use crate::crypto::{random_hex, random_token, token_hash};
 use crate::ctx::Ctx;
 use crate::db::write_tx;
 use crate::error::AppError;
@@ -19,7 +18,7 @@ use crate::ratelimit::{Admitted, Limited, Limits, RateLimiter};
 
 /// `{"access_token", "refresh_token", "token_type": "Bearer", "expires_in"}`.
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct TokenPair {
+pub(crate) struct TokenPair {
     pub access_token: String,
     pub refresh_token: String,
     #[schemars(extend("const" = "Bearer"))]
@@ -29,7 +28,7 @@ pub struct TokenPair {
 }
 
 /// Issues an access and a refresh token for `user_id`, in `family` (a new one when None).
-pub fn issue_pair(
+pub(crate) fn issue_pair(
     conn: &Connection,
     ctx: &Ctx,
     user_id: i64,
@@ -37,8 +36,7 @@ pub fn issue_pair(
     client: &ClientInfo,
 ) -> Result<TokenPair, AppError> {
     let now = ctx.now_unix();
-    let family =
-        family.map(str::to_string).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let family = family.map_or_else(|| random_hex(16), str::to_string);
     let access_secs = ctx.config.access_token_minutes * 60;
     let (access, refresh) = (random_token(), random_token());
     for (kind, token, expires_at) in [
@@ -66,7 +64,7 @@ pub fn issue_pair(
 
 /// The user behind a bearer access token; None when it is unknown, expired or revoked, or the
 /// account is disabled. Records its use at most once a minute.
-pub fn resolve_access(
+pub(crate) fn resolve_access(
     conn: &Connection,
     ctx: &Ctx,
     token: &str,
@@ -95,7 +93,7 @@ fn invalid_refresh() -> AppError {
 }
 
 /// A refresh token presented for a new pair.
-pub struct RefreshCommand {
+pub(crate) struct RefreshCommand {
     pub refresh_token: String,
     pub client: ClientInfo,
 }
@@ -114,7 +112,7 @@ impl Limited for RefreshCommand {
 /// A refresh token used a second time revokes its whole family (and is audited): whoever holds
 /// a copy, thief or owner, must log in again. 401 `invalid_token` for anything not live.
 /// Admitted per client address (10 tries a minute).
-pub fn refresh(
+pub(crate) fn refresh(
     conn: &mut Connection,
     ctx: &Ctx,
     cmd: Admitted<RefreshCommand>,
@@ -148,21 +146,7 @@ pub fn refresh(
 }
 
 /// Revokes every token of a family (logout of an API client, or theft).
-pub fn revoke_family(conn: &Connection, family: &str, now: i64) -> Result<(), AppError> {
+pub(crate) fn revoke_family(conn: &Connection, family: &str, now: i64) -> Result<(), AppError> {
     repo::revoke_token_family(conn, family, now)?;
     Ok(())
-}
-
-/// Audits the issue of a token pair to a client.
-pub fn audit_issue(
-    conn: &Connection,
-    ctx: &Ctx,
-    user_id: i64,
-    client: &ClientInfo,
-) -> Result<(), AppError> {
-    let event =
-        AuditEvent::new("api_token_issued").actor(user_id).ip(client.ip.as_deref()).detail(json!({
-            "user_agent": client.user_agent,
-        }));
-    audit::record(conn, event, ctx.now_unix())
 }

@@ -6,20 +6,20 @@ use serde::Serialize;
 use super::model::{AuthUser, Role, UserStatus};
 
 /// The same sentence whether or not the address belongs to anyone.
-pub const CLAIM_SENT: &str =
+pub(crate) const CLAIM_SENT: &str =
     "If that email belongs to an account waiting to be claimed, a code has been sent to it.";
-pub const MAGIC_SENT: &str =
+pub(crate) const MAGIC_SENT: &str =
     "If that email belongs to an account, a sign-in link has been sent to it.";
-pub const RESET_SENT: &str = "If that email is registered, a reset link has been sent.";
+pub(crate) const RESET_SENT: &str = "If that email is registered, a reset link has been sent.";
 
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(rename = "Message")]
-pub struct MessageView {
+pub(crate) struct MessageView {
     pub message: String,
 }
 
 impl MessageView {
-    pub fn new(message: &str) -> Self {
+    pub(crate) fn new(message: &str) -> Self {
         MessageView { message: message.to_string() }
     }
 }
@@ -27,7 +27,7 @@ impl MessageView {
 /// `GET /api/v1/auth/session` for a signed-in user.
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(rename = "Session")]
-pub struct SessionView {
+pub(crate) struct SessionView {
     pub logged_in: bool,
     pub user_id: i64,
     pub username: String,
@@ -42,7 +42,7 @@ pub struct SessionView {
 }
 
 impl SessionView {
-    pub fn of(user: &AuthUser) -> Self {
+    pub(crate) fn of(user: &AuthUser) -> Self {
         SessionView {
             logged_in: true,
             user_id: user.user_id,
@@ -61,21 +61,21 @@ impl SessionView {
 
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(rename = "LoggedOut")]
-pub struct LoggedOutView {
+pub(crate) struct LoggedOutView {
     #[schemars(extend("const" = false))]
     pub logged_in: bool,
 }
 
 /// The login form: what was typed (never the password) and where to go next.
 #[derive(Debug, Default, Serialize)]
-pub struct LoginPage {
+pub(crate) struct LoginPage {
     pub login: String,
     pub next: String,
 }
 
 /// The setup form, refilled after an error.
 #[derive(Debug, Default, Serialize)]
-pub struct SetupPage {
+pub(crate) struct SetupPage {
     pub token: String,
     pub club_name: String,
     pub username: String,
@@ -85,7 +85,7 @@ pub struct SetupPage {
 /// `201` answer to a registration.
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(rename = "Registered")]
-pub struct RegisteredView {
+pub(crate) struct RegisteredView {
     pub message: &'static str,
     pub user_id: i64,
     pub username: String,
@@ -93,7 +93,7 @@ pub struct RegisteredView {
 
 /// The join form: what the invitation offers, and what was typed.
 #[derive(Debug, Default, Serialize)]
-pub struct JoinPage {
+pub(crate) struct JoinPage {
     pub token: String,
     pub invited_email: Option<String>,
     pub invited_name: Option<String>,
@@ -107,38 +107,38 @@ pub struct JoinPage {
 
 /// The code form after a correct password.
 #[derive(Debug, Default, Serialize)]
-pub struct TwoFactorPage {
+pub(crate) struct TwoFactorPage {
     pub challenge: String,
     pub next: String,
 }
 
 /// Forms that ask only for an email address.
 #[derive(Debug, Default, Serialize)]
-pub struct EmailPage {
+pub(crate) struct EmailPage {
     pub email: String,
 }
 
 /// Pages reached through a token in their URL.
 #[derive(Debug, Default, Serialize)]
-pub struct TokenPage {
+pub(crate) struct TokenPage {
     pub token: String,
 }
 
 #[derive(Debug, Default, Serialize)]
-pub struct ClaimPage {
+pub(crate) struct ClaimPage {
     pub email: String,
     /// True once a code was asked for: the page shows the second step.
     pub code_sent: bool,
 }
 
 #[derive(Debug, Default, Serialize)]
-pub struct GuestPage {
+pub(crate) struct GuestPage {
     pub display_name: String,
 }
 
 /// The member's account security page.
 #[derive(Debug, Serialize)]
-pub struct AccountPage {
+pub(crate) struct AccountPage {
     pub devices: super::service::DevicesView,
     pub two_factor_enabled: bool,
     /// The club requires it for this member whatever their choice.
@@ -146,7 +146,7 @@ pub struct AccountPage {
 }
 
 #[derive(Debug, Default, Serialize)]
-pub struct SetPasswordPage {
+pub(crate) struct SetPasswordPage {
     pub token: String,
     pub username: String,
 }

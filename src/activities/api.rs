@@ -126,7 +126,7 @@ async fn remove_type(org: OrganizerUser, id: i64, app: App) -> Result<Json<TypeR
     Ok(Json(app.write(move |tx, ctx| service::remove_type(tx, ctx, &actor, id)).await?))
 }
 
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![
         create,
         list,

@@ -48,13 +48,13 @@ fn today(now: i64) -> String {
 }
 
 /// One member's entries: `activities-<username>-<date>.csv`.
-pub fn member_csv(rows: &[Activity], username: &str, now: i64) -> Result<CsvFile, AppError> {
+pub(crate) fn member_csv(rows: &[Activity], username: &str, now: i64) -> Result<CsvFile, AppError> {
     let filename = format!("activities-{}-{}.csv", safe_filename_part(username), today(now));
     CsvFile::write(filename, &ACTIVITY_COLUMNS, rows.iter().map(activity_cells))
 }
 
 /// Entries of any members, each row naming its member: `activities-all-<date>.csv`.
-pub fn club_csv(rows: &[Activity], now: i64) -> Result<CsvFile, AppError> {
+pub(crate) fn club_csv(rows: &[Activity], now: i64) -> Result<CsvFile, AppError> {
     let mut header = vec!["id", "member_id", "username", "member_name"];
     header.extend_from_slice(&ACTIVITY_COLUMNS[1..]);
     let cells = rows.iter().map(|a| {

@@ -12,7 +12,7 @@ use serde::Deserialize;
 /// the service with the other invalid ones, so one answer names everything to fix.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct ActivityInput {
+pub(crate) struct ActivityInput {
     /// Coaches and admins recording for a member; absent for oneself.
     pub member_id: Option<i64>,
     pub started_at: Option<String>,
@@ -27,7 +27,7 @@ pub struct ActivityInput {
 
 /// The record and edit forms.
 #[derive(Debug, Default, Clone, FromForm)]
-pub struct ActivityForm {
+pub(crate) struct ActivityForm {
     #[field(default = String::new())]
     pub member_id: String,
     /// `datetime-local`: `2026-03-01T18:30` in the member's time zone.
@@ -50,7 +50,7 @@ pub struct ActivityForm {
 /// The query of the list and export endpoints. Every value is text so that a bad one is
 /// answered with a 422 naming it rather than silently ignored.
 #[derive(Debug, Default, Clone, FromForm)]
-pub struct ListQuery {
+pub(crate) struct ListQuery {
     /// `YYYY-MM-DD` (inclusive, in the member's time zone) or RFC 3339.
     pub from: Option<String>,
     pub to: Option<String>,
@@ -65,7 +65,7 @@ pub struct ListQuery {
 /// `POST /api/v1/admin/activity-types` and the add form.
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct NewTypeInput {
+pub(crate) struct NewTypeInput {
     #[field(default = String::new())]
     pub key: String,
     #[field(default = String::new())]
@@ -78,7 +78,7 @@ pub struct NewTypeInput {
 /// The key never changes, since scripts and exports refer to it.
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct TypeChangeInput {
+pub(crate) struct TypeChangeInput {
     pub label: Option<String>,
     pub position: Option<i64>,
     pub archived: Option<bool>,
@@ -86,7 +86,7 @@ pub struct TypeChangeInput {
 
 /// When an activity started, as the API or the form gave it.
 #[derive(Debug, Clone)]
-pub enum Start {
+pub(crate) enum Start {
     /// RFC 3339 with an offset.
     Instant(String),
     /// A `datetime-local` value, read in the member's time zone.
@@ -95,7 +95,7 @@ pub enum Start {
 
 /// An activity to record or the new contents of one.
 #[derive(Debug, Clone)]
-pub struct ActivityCommand {
+pub(crate) struct ActivityCommand {
     /// Whom it is for; None for oneself.
     pub member_id: Option<i64>,
     pub started_at: Start,
@@ -127,7 +127,7 @@ impl From<ActivityInput> for ActivityCommand {
 
 /// A number from a form field; None when empty. 0 is nobody's id: a value that is not a number
 /// (only a tampered form sends one) is then refused like an unknown id.
-pub fn id_of(text: &str) -> Option<i64> {
+pub(crate) fn id_of(text: &str) -> Option<i64> {
     let text = text.trim();
     (!text.is_empty()).then(|| text.parse().unwrap_or(0))
 }

@@ -1,11 +1,11 @@
 //! The activity log: club-defined activity types, and what each member did (practice, lessons,
 //! competitions, walks), recorded by themselves, their coach or an admin.
 
-pub mod api;
-pub mod export;
-pub mod input;
-pub mod model;
-pub mod pages;
-pub mod repo;
-pub mod service;
-pub mod views;
+pub(crate) mod api;
+pub(crate) mod export;
+pub(crate) mod input;
+pub(crate) mod model;
+pub(crate) mod pages;
+pub(crate) mod repo;
+pub(crate) mod service;
+pub(crate) mod views;

@@ -2,7 +2,7 @@
 
 crate::values::string_enum! {
     /// How an activity was done.
-    pub enum Format {
+    pub(crate) enum Format {
         Coached = "coached",
         Group = "group",
         Solo = "solo",
@@ -11,7 +11,7 @@ crate::values::string_enum! {
 
 /// An activity to record.
 #[derive(Debug, Clone)]
-pub struct NewActivity<'a> {
+pub(crate) struct NewActivity<'a> {
     pub user_id: i64,
     pub started_at: i64,
     pub duration_minutes: i64,
@@ -26,7 +26,7 @@ pub struct NewActivity<'a> {
 /// A kind of activity the club logs (practice, lesson, walk...). `key` is what the API speaks;
 /// `label` is what people read.
 #[derive(Debug, Clone)]
-pub struct ActivityType {
+pub(crate) struct ActivityType {
     pub id: i64,
     pub key: String,
     pub label: String,
@@ -37,14 +37,14 @@ pub struct ActivityType {
 }
 
 impl ActivityType {
-    pub fn is_active(&self) -> bool {
+    pub(crate) fn is_active(&self) -> bool {
         self.archived_at.is_none()
     }
 }
 
 /// A person as an activity row names them.
 #[derive(Debug, Clone)]
-pub struct Person {
+pub(crate) struct Person {
     pub id: i64,
     pub username: String,
     pub name: String,
@@ -52,7 +52,7 @@ pub struct Person {
 
 /// A recorded activity with the names it refers to.
 #[derive(Debug, Clone)]
-pub struct Activity {
+pub(crate) struct Activity {
     pub id: i64,
     pub member: Person,
     /// The member's time zone name ('' = UTC).
@@ -76,7 +76,7 @@ pub struct Activity {
 /// A member as the activity log needs them: who they are, where they live in time, who
 /// coaches them, and whether they may use the member area.
 #[derive(Debug, Clone)]
-pub struct Member {
+pub(crate) struct Member {
     pub person: Person,
     pub timezone: String,
     pub coach_id: Option<i64>,
@@ -84,14 +84,14 @@ pub struct Member {
 }
 
 impl Member {
-    pub fn is_active(&self) -> bool {
+    pub(crate) fn is_active(&self) -> bool {
         self.status == "active"
     }
 }
 
 /// Which activities a query covers. `to` is exclusive.
 #[derive(Debug, Clone, Default)]
-pub struct Filter {
+pub(crate) struct Filter {
     pub user_id: Option<i64>,
     pub from: Option<i64>,
     pub to: Option<i64>,
@@ -100,7 +100,7 @@ pub struct Filter {
 
 /// A coached member with their totals.
 #[derive(Debug, Clone)]
-pub struct CoachedMember {
+pub(crate) struct CoachedMember {
     pub person: Person,
     pub timezone: String,
     pub activity_count: i64,

@@ -382,7 +382,7 @@ async fn delete_type(
     Ok(PageResponse::done("/admin/activity-types", &removal.message))
 }
 
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![
         index,
         new,

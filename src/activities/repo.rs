@@ -8,7 +8,7 @@ use crate::error::AppError;
 use crate::members::model::{active_member_sql, name_sql as name_of};
 
 /// Records an activity; returns its id.
-pub fn insert(conn: &Connection, a: &NewActivity<'_>, now: i64) -> Result<i64, AppError> {
+pub(crate) fn insert(conn: &Connection, a: &NewActivity<'_>, now: i64) -> Result<i64, AppError> {
     conn.execute(
         "INSERT INTO activities (user_id, started_at, duration_minutes, type_id, format, venue,
                                  coach_id, notes, recorded_by, created_at, updated_at)
@@ -30,7 +30,12 @@ pub fn insert(conn: &Connection, a: &NewActivity<'_>, now: i64) -> Result<i64, A
 }
 
 /// Changes what an entry says; who it belongs to and who recorded it stay.
-pub fn update(conn: &Connection, id: i64, a: &NewActivity<'_>, now: i64) -> Result<(), AppError> {
+pub(crate) fn update(
+    conn: &Connection,
+    id: i64,
+    a: &NewActivity<'_>,
+    now: i64,
+) -> Result<(), AppError> {
     conn.execute(
         "UPDATE activities SET started_at = ?2, duration_minutes = ?3, type_id = ?4, format = ?5,
                 venue = ?6, coach_id = ?7, notes = ?8, updated_at = ?9
@@ -50,7 +55,7 @@ pub fn update(conn: &Connection, id: i64, a: &NewActivity<'_>, now: i64) -> Resu
     Ok(())
 }
 
-pub fn delete(conn: &Connection, id: i64) -> Result<(), AppError> {
+pub(crate) fn delete(conn: &Connection, id: i64) -> Result<(), AppError> {
     conn.execute("DELETE FROM activities WHERE id = ?1", [id])?;
     Ok(())
 }
@@ -103,7 +108,7 @@ fn activity_row(r: &Row<'_>) -> rusqlite::Result<Activity> {
     })
 }
 
-pub fn get(conn: &Connection, id: i64) -> Result<Option<Activity>, AppError> {
+pub(crate) fn get(conn: &Connection, id: i64) -> Result<Option<Activity>, AppError> {
     let sql = format!("{} WHERE a.id = ?1", select_activities());
     Ok(conn.prepare_cached(&sql)?.query_row([id], activity_row).optional()?)
 }
@@ -131,7 +136,7 @@ fn where_clause(f: &Filter) -> (String, Vec<i64>) {
 }
 
 /// The activities a filter covers, newest first; `limit` None for all of them.
-pub fn list(
+pub(crate) fn list(
     conn: &Connection,
     f: &Filter,
     limit: Option<i64>,
@@ -152,7 +157,7 @@ pub fn list(
 }
 
 /// How many activities a filter covers and their minutes.
-pub fn totals(conn: &Connection, f: &Filter) -> Result<(i64, i64), AppError> {
+pub(crate) fn totals(conn: &Connection, f: &Filter) -> Result<(i64, i64), AppError> {
     let (clause, values) = where_clause(f);
     let sql =
         format!("SELECT count(*), COALESCE(sum(a.duration_minutes), 0) FROM activities a{clause}");
@@ -176,7 +181,10 @@ fn type_row(r: &Row<'_>) -> rusqlite::Result<ActivityType> {
 }
 
 /// Every type in display order; archived ones only when asked for.
-pub fn list_types(conn: &Connection, with_archived: bool) -> Result<Vec<ActivityType>, AppError> {
+pub(crate) fn list_types(
+    conn: &Connection,
+    with_archived: bool,
+) -> Result<Vec<ActivityType>, AppError> {
     let filter = if with_archived { "" } else { "WHERE archived_at IS NULL" };
     let sql = format!(
         "SELECT {TYPE_COLUMNS} FROM activity_types {filter} ORDER BY position, label COLLATE NOCASE, id"
@@ -186,24 +194,27 @@ pub fn list_types(conn: &Connection, with_archived: bool) -> Result<Vec<Activity
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn get_type(conn: &Connection, id: i64) -> Result<Option<ActivityType>, AppError> {
+pub(crate) fn get_type(conn: &Connection, id: i64) -> Result<Option<ActivityType>, AppError> {
     let sql = format!("SELECT {TYPE_COLUMNS} FROM activity_types WHERE id = ?1");
     Ok(conn.query_row(&sql, [id], type_row).optional()?)
 }
 
-pub fn find_type_by_key(conn: &Connection, key: &str) -> Result<Option<ActivityType>, AppError> {
+pub(crate) fn find_type_by_key(
+    conn: &Connection,
+    key: &str,
+) -> Result<Option<ActivityType>, AppError> {
     let sql = format!("SELECT {TYPE_COLUMNS} FROM activity_types WHERE key = ?1");
     Ok(conn.query_row(&sql, [key], type_row).optional()?)
 }
 
 /// The position after the last type, for a type added without one.
-pub fn next_type_position(conn: &Connection) -> Result<i64, AppError> {
+pub(crate) fn next_type_position(conn: &Connection) -> Result<i64, AppError> {
     Ok(conn
         .query_row("SELECT COALESCE(max(position), 0) + 1 FROM activity_types", [], |r| r.get(0))?)
 }
 
 /// Adds a type; 409 naming `key` when the key is taken.
-pub fn insert_type(
+pub(crate) fn insert_type(
     conn: &Connection,
     key: &str,
     label: &str,
@@ -223,7 +234,7 @@ pub fn insert_type(
     }
 }
 
-pub fn update_type(
+pub(crate) fn update_type(
     conn: &Connection,
     id: i64,
     label: &str,
@@ -237,19 +248,19 @@ pub fn update_type(
     Ok(())
 }
 
-pub fn delete_type(conn: &Connection, id: i64) -> Result<(), AppError> {
+pub(crate) fn delete_type(conn: &Connection, id: i64) -> Result<(), AppError> {
     conn.execute("DELETE FROM activity_types WHERE id = ?1", [id])?;
     Ok(())
 }
 
 /// How many activities use each type that has any: (type id, count).
-pub fn type_usage(conn: &Connection) -> Result<Vec<(i64, i64)>, AppError> {
+pub(crate) fn type_usage(conn: &Connection) -> Result<Vec<(i64, i64)>, AppError> {
     let mut stmt = conn.prepare("SELECT type_id, count(*) FROM activities GROUP BY type_id")?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn count_using_type(conn: &Connection, type_id: i64) -> Result<i64, AppError> {
+pub(crate) fn count_using_type(conn: &Connection, type_id: i64) -> Result<i64, AppError> {
     Ok(conn
         .query_row("SELECT count(*) FROM activities WHERE type_id = ?1", [type_id], |r| r.get(0))?)
 }
@@ -265,7 +276,7 @@ fn member_row(r: &Row<'_>) -> rusqlite::Result<Member> {
     })
 }
 
-pub fn member(conn: &Connection, user_id: i64) -> Result<Option<Member>, AppError> {
+pub(crate) fn member(conn: &Connection, user_id: i64) -> Result<Option<Member>, AppError> {
     let sql = format!(
         "SELECT u.id, u.username, {}, u.timezone, u.coach_id, u.status FROM users u WHERE u.id = ?1",
         name_of("u")
@@ -273,7 +284,7 @@ pub fn member(conn: &Connection, user_id: i64) -> Result<Option<Member>, AppErro
     Ok(conn.prepare_cached(&sql)?.query_row([user_id], member_row).optional()?)
 }
 
-pub fn has_role(conn: &Connection, user_id: i64, role: &str) -> Result<bool, AppError> {
+pub(crate) fn has_role(conn: &Connection, user_id: i64, role: &str) -> Result<bool, AppError> {
     Ok(conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM user_roles WHERE user_id = ?1 AND role = ?2)",
         params![user_id, role],
@@ -282,7 +293,7 @@ pub fn has_role(conn: &Connection, user_id: i64, role: &str) -> Result<bool, App
 }
 
 /// People holding the coach role whose account is not disabled, by name.
-pub fn coaches(conn: &Connection) -> Result<Vec<Person>, AppError> {
+pub(crate) fn coaches(conn: &Connection) -> Result<Vec<Person>, AppError> {
     let sql = format!(
         "SELECT u.id, u.username, {} AS name FROM users u
            JOIN user_roles ur ON ur.user_id = u.id AND ur.role = 'coach'
@@ -297,7 +308,10 @@ pub fn coaches(conn: &Connection) -> Result<Vec<Person>, AppError> {
 }
 
 /// Active members, by name: all of them, or those whose coach is `coach_id`.
-pub fn active_members(conn: &Connection, coach_id: Option<i64>) -> Result<Vec<Member>, AppError> {
+pub(crate) fn active_members(
+    conn: &Connection,
+    coach_id: Option<i64>,
+) -> Result<Vec<Member>, AppError> {
     let by_coach = if coach_id.is_some() { "AND u.coach_id = ?1" } else { "AND ?1 IS NULL" };
     let sql = format!(
         "SELECT u.id, u.username, {} AS name, u.timezone, u.coach_id, u.status FROM users u
@@ -312,7 +326,10 @@ pub fn active_members(conn: &Connection, coach_id: Option<i64>) -> Result<Vec<Me
 }
 
 /// The active members `coach_id` coaches, with their totals.
-pub fn coached_members(conn: &Connection, coach_id: i64) -> Result<Vec<CoachedMember>, AppError> {
+pub(crate) fn coached_members(
+    conn: &Connection,
+    coach_id: i64,
+) -> Result<Vec<CoachedMember>, AppError> {
     let sql = format!(
         "SELECT u.id, u.username, {} AS name, u.timezone, count(a.id),
                 COALESCE(sum(a.duration_minutes), 0), max(a.started_at)

@@ -7,18 +7,18 @@ use super::model::{Activity, ActivityType, CoachedMember, Member, Person};
 use crate::clock::{format_in, rfc3339_at, zone};
 
 /// How local times are shown in tables and the CSV.
-pub const LOCAL_FORMAT: &str = "%Y-%m-%d %H:%M";
+pub(crate) const LOCAL_FORMAT: &str = "%Y-%m-%d %H:%M";
 /// How a `datetime-local` input expects its value.
-pub const INPUT_FORMAT: &str = "%Y-%m-%dT%H:%M";
+pub(crate) const INPUT_FORMAT: &str = "%Y-%m-%dT%H:%M";
 
 /// The zone name a member's times are shown in (their own, or UTC).
-pub fn zone_name(timezone: &str) -> String {
+pub(crate) fn zone_name(timezone: &str) -> String {
     zone(timezone).name().to_string()
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "PersonRef")]
-pub struct PersonView {
+pub(crate) struct PersonView {
     pub id: i64,
     pub username: String,
     pub name: String,
@@ -33,7 +33,7 @@ impl From<&Person> for PersonView {
 /// One activity.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "Activity")]
-pub struct ActivityView {
+pub(crate) struct ActivityView {
     pub id: i64,
     pub member: PersonView,
     /// RFC 3339, UTC.
@@ -60,7 +60,7 @@ pub struct ActivityView {
 }
 
 impl ActivityView {
-    pub fn of(a: &Activity, can_edit: bool) -> Self {
+    pub(crate) fn of(a: &Activity, can_edit: bool) -> Self {
         let tz = zone(&a.member_timezone);
         ActivityView {
             id: a.id,
@@ -85,7 +85,7 @@ impl ActivityView {
 
 /// `GET /api/v1/activities`: one page of a member's log, newest first.
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct ActivityList {
+pub(crate) struct ActivityList {
     pub items: Vec<ActivityView>,
     pub page: i64,
     pub per_page: i64,
@@ -102,7 +102,7 @@ pub struct ActivityList {
 /// An activity type as members choose it.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "ActivityType")]
-pub struct TypeView {
+pub(crate) struct TypeView {
     pub id: i64,
     pub key: String,
     pub label: String,
@@ -125,7 +125,7 @@ impl From<&ActivityType> for TypeView {
 /// An activity type as admins manage it.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "AdminActivityType")]
-pub struct AdminTypeView {
+pub(crate) struct AdminTypeView {
     pub id: i64,
     pub key: String,
     pub label: String,
@@ -140,7 +140,7 @@ pub struct AdminTypeView {
 }
 
 impl AdminTypeView {
-    pub fn of(t: &ActivityType, activity_count: i64) -> Self {
+    pub(crate) fn of(t: &ActivityType, activity_count: i64) -> Self {
         AdminTypeView {
             id: t.id,
             key: t.key.clone(),
@@ -156,7 +156,7 @@ impl AdminTypeView {
 
 /// `DELETE /api/v1/admin/activity-types/<id>`: deleted, or archived because it is in use.
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct TypeRemoval {
+pub(crate) struct TypeRemoval {
     pub deleted: bool,
     pub archived: bool,
     pub message: String,
@@ -167,7 +167,7 @@ pub struct TypeRemoval {
 /// A member a coach coaches, with their totals.
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(rename = "CoachedMember")]
-pub struct CoachedMemberView {
+pub(crate) struct CoachedMemberView {
     pub id: i64,
     pub username: String,
     pub name: String,
@@ -196,13 +196,13 @@ impl From<&CoachedMember> for CoachedMemberView {
 
 /// `GET /api/v1/coach/members`.
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct CoachedMembers {
+pub(crate) struct CoachedMembers {
     pub members: Vec<CoachedMemberView>,
 }
 
 /// What the record and edit forms offer.
 #[derive(Debug, Clone, Serialize)]
-pub struct FormOptions {
+pub(crate) struct FormOptions {
     pub types: Vec<TypeView>,
     pub coaches: Vec<PersonView>,
     /// The members the person may record for besides themselves (coaches and admins).
@@ -213,7 +213,7 @@ pub struct FormOptions {
 
 /// The values a form shows (a blank form, an entry to edit, or what was just submitted).
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct FormValues {
+pub(crate) struct FormValues {
     pub member_id: String,
     pub started_local: String,
     pub duration_minutes: String,
@@ -227,7 +227,7 @@ pub struct FormValues {
 
 impl FormValues {
     /// An entry's values, its time in the member's zone.
-    pub fn of(a: &Activity) -> Self {
+    pub(crate) fn of(a: &Activity) -> Self {
         FormValues {
             member_id: a.member.id.to_string(),
             started_local: format_in(a.started_at, zone(&a.member_timezone), INPUT_FORMAT),
@@ -242,7 +242,7 @@ impl FormValues {
 }
 
 /// The member a blank form records for, and their zone.
-pub fn blank_form(member: &Member, own: bool, now: i64) -> FormValues {
+pub(crate) fn blank_form(member: &Member, own: bool, now: i64) -> FormValues {
     FormValues {
         member_id: if own { String::new() } else { member.person.id.to_string() },
         started_local: format_in(now, zone(&member.timezone), INPUT_FORMAT),
@@ -253,7 +253,7 @@ pub fn blank_form(member: &Member, own: bool, now: i64) -> FormValues {
 
 /// The filters a list page was asked for, shown again in its form and kept in its links.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct FilterEcho {
+pub(crate) struct FilterEcho {
     pub from: String,
     pub to: String,
     #[serde(rename = "type")]
@@ -263,7 +263,7 @@ pub struct FilterEcho {
 
 /// `/activities`.
 #[derive(Debug, Serialize)]
-pub struct ListPage {
+pub(crate) struct ListPage {
     /// None when the filters could not be read (the form shows why).
     pub list: Option<ActivityList>,
     pub filter: FilterEcho,
@@ -281,7 +281,7 @@ pub struct ListPage {
 
 /// `/activities/new` and `/activities/<id>/edit`.
 #[derive(Debug, Serialize)]
-pub struct FormPage {
+pub(crate) struct FormPage {
     /// The entry being edited, None for a new one.
     pub editing: Option<i64>,
     /// Whose entry it is, when editing someone else's.
@@ -294,7 +294,7 @@ pub struct FormPage {
 
 /// The add form of the types page, shown again after an error.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct NewTypeEcho {
+pub(crate) struct NewTypeEcho {
     pub key: String,
     pub label: String,
     pub position: String,
@@ -302,7 +302,7 @@ pub struct NewTypeEcho {
 
 /// `/admin/activity-types`.
 #[derive(Debug, Serialize)]
-pub struct TypesPage {
+pub(crate) struct TypesPage {
     pub types: Vec<AdminTypeView>,
     pub form: NewTypeEcho,
     /// The type whose rename form has the errors.

@@ -47,6 +47,6 @@ async fn update(
     Ok(Json(view))
 }
 
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![dashboard, settings, update]
 }

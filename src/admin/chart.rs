@@ -20,7 +20,7 @@ const LAYOUT: Layout = Layout {
 /// One bar: its label on the axis, its long label for the tooltip and table, its value.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, JsonSchema)]
 #[schemars(rename = "ChartPoint")]
-pub struct Point {
+pub(crate) struct Point {
     pub label: String,
     pub long_label: String,
     pub value: i64,
@@ -47,7 +47,7 @@ fn scale(max: i64) -> (i64, i64) {
 
 /// The bar chart of `points` as an `<svg role="img">` named by `title`. A chart whose values
 /// are all zero (or that has no points) draws no bars and says so in words.
-pub fn bar_chart(title: &str, unit: &str, points: &[Point]) -> String {
+pub(crate) fn bar_chart(title: &str, unit: &str, points: &[Point]) -> String {
     let total: i64 = points.iter().map(|p| p.value).sum();
     let name = if total == 0 {
         format!("{title}: nothing to show for this period.")

@@ -10,7 +10,7 @@ use serde::Deserialize;
 /// `PUT /api/v1/admin/settings` and the settings form: only the fields given change.
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct SettingsInput {
+pub(crate) struct SettingsInput {
     pub club_name: Option<String>,
     /// A sentence or two about the club, shown to members; empty clears it.
     pub club_description: Option<String>,
@@ -42,7 +42,7 @@ pub struct SettingsInput {
 /// that text which is not a number is a 422 naming the field; a plain `i64` form field would
 /// silently drop it instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Number(pub String);
+pub(crate) struct Number(pub String);
 
 impl<'de> Deserialize<'de> for Number {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -88,7 +88,7 @@ impl<'v> FromFormField<'v> for Number {
 
 impl Number {
     /// The number, when the text is a whole number within `range`.
-    pub fn parse_in(&self, range: std::ops::RangeInclusive<i64>) -> Option<i64> {
+    pub(crate) fn parse_in(&self, range: std::ops::RangeInclusive<i64>) -> Option<i64> {
         self.0.trim().parse::<i64>().ok().filter(|n| range.contains(n))
     }
 }

@@ -1,11 +1,11 @@
 //! The admin panel.
 
-pub mod api;
+pub(crate) mod api;
 pub mod audit;
-pub mod chart;
-pub mod input;
-pub mod outbox;
-pub mod pages;
-pub mod repo;
-pub mod service;
-pub mod views;
+pub(crate) mod chart;
+pub(crate) mod input;
+pub(crate) mod outbox;
+pub(crate) mod pages;
+pub(crate) mod repo;
+pub(crate) mod service;
+pub(crate) mod views;

@@ -85,6 +85,6 @@ fn echo_of(input: &SettingsInput) -> SettingsForm {
     }
 }
 
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![home, settings_page, settings_submit]
 }

@@ -15,7 +15,7 @@ fn count(conn: &Connection, sql: &str) -> Result<i64, AppError> {
 }
 
 /// Accounts per status, leaving out guest-only accounts (they are not members).
-pub fn members_by_status(conn: &Connection) -> Result<Vec<(String, i64)>, AppError> {
+pub(crate) fn members_by_status(conn: &Connection) -> Result<Vec<(String, i64)>, AppError> {
     pairs(
         conn,
         "SELECT status, count(*) FROM users u
@@ -24,23 +24,23 @@ pub fn members_by_status(conn: &Connection) -> Result<Vec<(String, i64)>, AppErr
     )
 }
 
-pub fn pending_bookings(conn: &Connection) -> Result<i64, AppError> {
+pub(crate) fn pending_bookings(conn: &Connection) -> Result<i64, AppError> {
     count(conn, "SELECT count(*) FROM bookings WHERE status = 'pending'")
 }
 
 /// Members' replies to notices that no admin has read yet.
-pub fn unread_replies(conn: &Connection) -> Result<i64, AppError> {
+pub(crate) fn unread_replies(conn: &Connection) -> Result<i64, AppError> {
     count(
         conn,
         "SELECT count(*) FROM notice_replies WHERE from_admin = 0 AND admin_read_at IS NULL",
     )
 }
 
-pub fn failed_emails(conn: &Connection) -> Result<i64, AppError> {
+pub(crate) fn failed_emails(conn: &Connection) -> Result<i64, AppError> {
     count(conn, "SELECT count(*) FROM email_outbox WHERE status = 'failed'")
 }
 
-pub fn exchanges_by_state(conn: &Connection) -> Result<Vec<(String, i64)>, AppError> {
+pub(crate) fn exchanges_by_state(conn: &Connection) -> Result<Vec<(String, i64)>, AppError> {
     pairs(conn, "SELECT state, count(*) FROM exchanges GROUP BY state")
 }
 
@@ -52,7 +52,7 @@ fn times(conn: &Connection, sql: &str, from: i64, to: i64) -> Result<Vec<(i64, i
 
 /// When each member who joined in `[from, to)` became a member: `activated_at`, or for an
 /// account created active (which has none) its creation. Guests are not members.
-pub fn joins(conn: &Connection, from: i64, to: i64) -> Result<Vec<(i64, i64)>, AppError> {
+pub(crate) fn joins(conn: &Connection, from: i64, to: i64) -> Result<Vec<(i64, i64)>, AppError> {
     times(
         conn,
         "SELECT t, 1 FROM (
@@ -67,7 +67,7 @@ pub fn joins(conn: &Connection, from: i64, to: i64) -> Result<Vec<(i64, i64)>, A
 }
 
 /// Start and minutes of every activity started in `[from, to)`.
-pub fn activity_minutes(
+pub(crate) fn activity_minutes(
     conn: &Connection,
     from: i64,
     to: i64,
@@ -82,7 +82,7 @@ pub fn activity_minutes(
 
 /// Start of every booked session in `[from, to)` that still stands (neither declined nor
 /// cancelled).
-pub fn bookings(conn: &Connection, from: i64, to: i64) -> Result<Vec<(i64, i64)>, AppError> {
+pub(crate) fn bookings(conn: &Connection, from: i64, to: i64) -> Result<Vec<(i64, i64)>, AppError> {
     times(
         conn,
         "SELECT requested_start, 1 FROM bookings

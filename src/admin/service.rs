@@ -27,7 +27,11 @@ use crate::values::{ClubName, Email};
 /// weeks (from Monday) and calendar months ending with the current one, taken from the
 /// injected clock. Mail mode and jobs are filled in by the caller, which knows the running
 /// scheduler and transport.
-pub fn dashboard(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<Dashboard, AppError> {
+pub(crate) fn dashboard(
+    conn: &Connection,
+    ctx: &Ctx,
+    actor: &Actor,
+) -> Result<Dashboard, AppError> {
     if !actor.is_organizer() {
         return Err(AppError::forbidden(
             "This part of Clubroom is for club admins and organizers.",
@@ -189,10 +193,10 @@ mod periods {
     use super::Point;
 
     /// How many weeks and months each chart shows.
-    pub const COUNT: usize = 12;
+    pub(crate) const COUNT: usize = 12;
 
     /// Consecutive periods: `starts[i]` to `starts[i + 1]`, the last one ending at `end`.
-    pub struct Periods {
+    pub(crate) struct Periods {
         starts: Vec<NaiveDate>,
         end: NaiveDate,
         label: fn(NaiveDate) -> (String, String),
@@ -207,7 +211,7 @@ mod periods {
     }
 
     /// The last `n` weeks (Monday to Monday), the current one included.
-    pub fn weeks(now: i64, n: usize) -> Periods {
+    pub(crate) fn weeks(now: i64, n: usize) -> Periods {
         let day = today(now);
         let monday = day - Duration::days(i64::from(day.weekday().num_days_from_monday()));
         let starts = (0..n).rev().map(|i| monday - Duration::weeks(i as i64)).collect();
@@ -221,7 +225,7 @@ mod periods {
     }
 
     /// The last `n` calendar months, the current one included.
-    pub fn months(now: i64, n: usize) -> Periods {
+    pub(crate) fn months(now: i64, n: usize) -> Periods {
         let first = today(now).with_day(1).unwrap_or_default();
         let starts = (0..n)
             .rev()
@@ -236,17 +240,17 @@ mod periods {
     }
 
     impl Periods {
-        pub fn from(&self) -> i64 {
+        pub(crate) fn from(&self) -> i64 {
             self.starts.first().map_or(unix(self.end), |d| unix(*d))
         }
 
-        pub fn to(&self) -> i64 {
+        pub(crate) fn to(&self) -> i64 {
             unix(self.end)
         }
 
         /// Sums the weight of each `(time, weight)` row into the period it falls in; rows
         /// outside every period are ignored.
-        pub fn points(&self, rows: &[(i64, i64)]) -> Vec<Point> {
+        pub(crate) fn points(&self, rows: &[(i64, i64)]) -> Vec<Point> {
             let bounds: Vec<i64> =
                 self.starts.iter().map(|d| unix(*d)).chain([unix(self.end)]).collect();
             let mut sums = vec![0; self.starts.len()];
@@ -321,7 +325,11 @@ fn admin_only(actor: &Actor) -> Result<(), AppError> {
 }
 
 /// The club settings, with their defaults applied. Admins only (403).
-pub fn get_settings(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<SettingsView, AppError> {
+pub(crate) fn get_settings(
+    conn: &Connection,
+    ctx: &Ctx,
+    actor: &Actor,
+) -> Result<SettingsView, AppError> {
     admin_only(actor)?;
     let account = settings::account_settings(conn)?;
     let sessions = settings::session_timeouts(conn, &ctx.config)?;
@@ -357,7 +365,7 @@ const MIN_SESSION_MINUTES: i64 = 5;
 /// Every change is audited as `setting_changed` with its old and new value. A shorter
 /// absolute session limit also shortens the sessions already open. Returns the settings after
 /// the change.
-pub fn update_settings(
+pub(crate) fn update_settings(
     tx: &Tx,
     ctx: &Ctx,
     actor: &Actor,

@@ -5,14 +5,14 @@ use super::chart::Point;
 use crate::jobs::JobStatus;
 
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct Count {
+pub(crate) struct Count {
     pub label: String,
     pub count: i64,
 }
 
 /// One figure on the dashboard and the list it stands for.
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct Tile {
+pub(crate) struct Tile {
     /// A stable name for scripts: `active`, `pending_invites`, `registration_open`...
     pub key: String,
     pub label: String,
@@ -24,7 +24,7 @@ pub struct Tile {
 /// A bar chart: its data (the JSON API's figures) and, on the page, the drawing.
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(rename = "Chart")]
-pub struct ChartView {
+pub(crate) struct ChartView {
     pub key: &'static str,
     pub title: &'static str,
     /// What a bar counts, in the plural ("minutes").
@@ -39,7 +39,7 @@ pub struct ChartView {
 /// How the server itself is doing: mail, background jobs, the address members use.
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(rename = "System")]
-pub struct SystemView {
+pub(crate) struct SystemView {
     pub mail_mode: String,
     pub base_url: String,
     pub active_sessions: i64,
@@ -54,7 +54,7 @@ pub struct SystemView {
 /// The admin dashboard (`GET /admin`, `GET /api/v1/admin/dashboard`). Organizers see only
 /// what they manage: the parts about people, mail and the server are `null` for them.
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct Dashboard {
+pub(crate) struct Dashboard {
     /// `admin` or `organizer`: how much of the dashboard the caller may see.
     #[schemars(extend("enum" = ["admin", "organizer"]))]
     pub scope: &'static str,
@@ -71,7 +71,7 @@ pub struct Dashboard {
 
 impl Dashboard {
     /// Adds what only the running server knows: how mail is sent and how the jobs are doing.
-    pub fn with_runtime(mut self, mail_mode: &str, jobs: Vec<JobStatus>) -> Self {
+    pub(crate) fn with_runtime(mut self, mail_mode: &str, jobs: Vec<JobStatus>) -> Self {
         if let Some(system) = &mut self.system {
             system.mail_mode = mail_mode.to_string();
             system.jobs = jobs.into_iter().map(Into::into).collect();
@@ -80,7 +80,7 @@ impl Dashboard {
     }
 
     /// Draws every chart, for the page.
-    pub fn with_drawings(mut self) -> Self {
+    pub(crate) fn with_drawings(mut self) -> Self {
         for chart in &mut self.charts {
             chart.svg = super::chart::bar_chart(chart.title, chart.unit, &chart.points);
         }
@@ -91,7 +91,7 @@ impl Dashboard {
 /// The club settings as the API returns them and the settings page shows them.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "Settings")]
-pub struct SettingsView {
+pub(crate) struct SettingsView {
     pub club_name: String,
     pub club_description: String,
     pub contact_email: String,
@@ -109,7 +109,7 @@ pub struct SettingsView {
 
 /// The settings form's values as text, so a value that was refused is shown back as typed.
 #[derive(Debug, Clone, Serialize)]
-pub struct SettingsForm {
+pub(crate) struct SettingsForm {
     pub club_name: String,
     pub club_description: String,
     pub contact_email: String,
@@ -148,13 +148,13 @@ impl From<SettingsView> for SettingsForm {
 /// The settings page: the form, the zone names it suggests, and the screens for the settings
 /// that have their own.
 #[derive(Debug, Serialize)]
-pub struct SettingsPage {
+pub(crate) struct SettingsPage {
     pub form: SettingsForm,
     pub timezones: Vec<&'static str>,
 }
 
 impl SettingsPage {
-    pub fn new(form: SettingsForm) -> Self {
+    pub(crate) fn new(form: SettingsForm) -> Self {
         SettingsPage {
             form,
             timezones: chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect(),
@@ -164,7 +164,7 @@ impl SettingsPage {
 
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(rename = "Job")]
-pub struct JobView {
+pub(crate) struct JobView {
     pub name: String,
     pub every_secs: u64,
     pub runs: u64,

@@ -7,10 +7,10 @@
 //! the Rust types themselves, so the document follows any change to a view or an input. It is
 //! built once, on first use.
 
-pub mod page;
-pub mod paths;
-pub mod schemas;
-pub mod spec;
+pub(crate) mod page;
+pub(crate) mod paths;
+pub(crate) mod schemas;
+pub(crate) mod spec;
 
 use std::sync::OnceLock;
 
@@ -108,6 +108,6 @@ fn docs(shell: Shell) -> rocket_dyn_templates::Template {
 }
 
 /// Mounted under `/api`.
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![openapi, docs]
 }

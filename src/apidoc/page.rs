@@ -11,20 +11,20 @@ use super::document;
 
 /// A run of text, in code type or not (the document marks code with backticks).
 #[derive(Debug, Clone, Serialize)]
-pub struct Span {
+pub(crate) struct Span {
     pub text: String,
     pub code: bool,
 }
 
 /// A type as a reader sees it: `array of Activity`, with a link to each named schema.
 #[derive(Debug, Clone, Serialize)]
-pub struct TypePart {
+pub(crate) struct TypePart {
     pub text: String,
     pub link: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Field {
+pub(crate) struct Field {
     pub name: String,
     pub ty: Vec<TypePart>,
     pub required: bool,
@@ -32,13 +32,13 @@ pub struct Field {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Content {
+pub(crate) struct Content {
     pub media: String,
     pub ty: Vec<TypePart>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ResponseView {
+pub(crate) struct ResponseView {
     pub status: String,
     pub description: Vec<Span>,
     pub content: Vec<Content>,
@@ -46,7 +46,7 @@ pub struct ResponseView {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Operation {
+pub(crate) struct Operation {
     pub anchor: String,
     pub method: String,
     pub path: String,
@@ -60,13 +60,13 @@ pub struct Operation {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct BodyView {
+pub(crate) struct BodyView {
     pub required: bool,
     pub content: Vec<Content>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Tag {
+pub(crate) struct Tag {
     pub anchor: String,
     pub name: String,
     pub description: String,
@@ -74,7 +74,7 @@ pub struct Tag {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct SchemaView {
+pub(crate) struct SchemaView {
     pub name: String,
     pub anchor: String,
     pub description: Vec<Span>,
@@ -83,7 +83,7 @@ pub struct SchemaView {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Reference {
+pub(crate) struct Reference {
     pub title: String,
     pub version: String,
     pub intro: Vec<Vec<Span>>,
@@ -93,7 +93,7 @@ pub struct Reference {
 }
 
 /// The page's context, built once.
-pub fn reference() -> &'static Reference {
+pub(crate) fn reference() -> &'static Reference {
     static PAGE: OnceLock<Reference> = OnceLock::new();
     PAGE.get_or_init(|| build(document()))
 }

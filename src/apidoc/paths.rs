@@ -7,7 +7,7 @@ use serde_json::json;
 use super::spec::*;
 use super::spec::{delete, get, patch, post, put};
 
-pub const TAGS: &[(&str, &str)] = &[
+pub(crate) const TAGS: &[(&str, &str)] = &[
     ("Sign-in and accounts", "Logging in (session cookie or API tokens), registering, recovering an account, and a member's own sessions."),
     ("Invitations", "Invitation links an admin hands out, and the check a registration form makes first."),
     ("Membership", "Onboarding, the signed agreement, a member's own profile and the directory."),
@@ -25,7 +25,7 @@ pub const TAGS: &[(&str, &str)] = &[
 ];
 
 /// Every operation, in docs order.
-pub fn all() -> Vec<Op> {
+pub(crate) fn all() -> Vec<Op> {
     [accounts(), invites(), membership(), people(), club(), activities()]
         .into_iter()
         .chain([bookings(), cards(), notices(), chat(), gifts(), admin(), realtime(), apidoc()])

@@ -24,7 +24,7 @@ macro_rules! register {
 }
 
 /// Every named schema of the document.
-pub fn all() -> Map<String, Value> {
+pub(crate) fn all() -> Map<String, Value> {
     let mut schemas = generate(SchemaSettings::draft2020_12().for_serialize(), answers);
     schemas.extend(not_types().into_iter().map(|(name, schema)| (name.to_string(), schema)));
     name_titled(&mut schemas);
@@ -297,7 +297,7 @@ fn tidy(schema: &mut Value, body: bool) {
     for (key, value) in map.iter_mut() {
         match (key.as_str(), value) {
             ("properties" | "patternProperties", Value::Object(named)) => {
-                named.values_mut().for_each(|schema| tidy(schema, body))
+                named.values_mut().for_each(|schema| tidy(schema, body));
             }
             ("enum" | "const" | "required" | "examples", _) => {}
             (_, Value::Array(items)) => items.iter_mut().for_each(|schema| tidy(schema, body)),

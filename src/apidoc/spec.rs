@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 /// Who may call an operation. It decides the security requirement, the refusals (401, 403)
 /// and the sentence the docs page shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
+pub(crate) enum Access {
     /// Anyone; credentials are not read.
     Public,
     /// Anyone; a credential, when sent, is read (an invalid bearer token is still a 401).
@@ -26,7 +26,7 @@ pub enum Access {
 }
 
 impl Access {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Access::Public => "Anyone, no login needed",
             Access::Optional => "Anyone; a signed-in caller is recognised",
@@ -37,7 +37,7 @@ impl Access {
         }
     }
 
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             Access::Public => "public",
             Access::Optional => "optional",
@@ -68,13 +68,13 @@ impl Access {
 
 /// Where a parameter goes.
 #[derive(Debug, Clone, Copy)]
-pub enum In {
+pub(crate) enum In {
     Path,
     Query,
 }
 
 #[derive(Debug, Clone)]
-pub struct Param {
+pub(crate) struct Param {
     pub name: &'static str,
     pub location: In,
     pub required: bool,
@@ -84,7 +84,7 @@ pub struct Param {
 
 /// One answer: a status, what it means, and its body (JSON schema, or another media type).
 #[derive(Debug, Clone)]
-pub struct Answer {
+pub(crate) struct Answer {
     pub status: u16,
     pub description: String,
     pub content: Option<(&'static str, Value)>,
@@ -92,14 +92,14 @@ pub struct Answer {
 }
 
 #[derive(Debug, Clone)]
-pub struct Body {
+pub(crate) struct Body {
     pub required: bool,
     /// Media type and schema, in the order a client should prefer them.
     pub content: Vec<(&'static str, Value)>,
 }
 
 #[derive(Debug, Clone)]
-pub struct Op {
+pub(crate) struct Op {
     pub method: &'static str,
     pub path: &'static str,
     pub tag: &'static str,
@@ -115,28 +115,28 @@ pub struct Op {
 }
 
 /// `{"$ref": "#/components/schemas/<name>"}`.
-pub fn r(name: &str) -> Value {
+pub(crate) fn r(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
 
-pub fn string() -> Value {
+pub(crate) fn string() -> Value {
     json!({ "type": "string" })
 }
 
-pub fn array(items: Value) -> Value {
+pub(crate) fn array(items: Value) -> Value {
     json!({ "type": "array", "items": items })
 }
 
 /// A calendar date, `YYYY-MM-DD`.
-pub fn date() -> Value {
+pub(crate) fn date() -> Value {
     json!({ "type": "string", "format": "date" })
 }
 
-pub fn one_of_strings(values: &[&str]) -> Value {
+pub(crate) fn one_of_strings(values: &[&str]) -> Value {
     json!({ "type": "string", "enum": values })
 }
 
-pub fn path_id(name: &'static str, what: &'static str) -> Param {
+pub(crate) fn path_id(name: &'static str, what: &'static str) -> Param {
     Param {
         name,
         location: In::Path,
@@ -147,7 +147,7 @@ pub fn path_id(name: &'static str, what: &'static str) -> Param {
 }
 
 /// A share token as links carry it: a UUID.
-pub fn path_uuid(name: &'static str, what: &'static str) -> Param {
+pub(crate) fn path_uuid(name: &'static str, what: &'static str) -> Param {
     Param {
         name,
         location: In::Path,
@@ -157,7 +157,7 @@ pub fn path_uuid(name: &'static str, what: &'static str) -> Param {
     }
 }
 
-pub fn path_text(name: &'static str, what: &'static str) -> Param {
+pub(crate) fn path_text(name: &'static str, what: &'static str) -> Param {
     Param {
         name,
         location: In::Path,
@@ -167,7 +167,7 @@ pub fn path_text(name: &'static str, what: &'static str) -> Param {
     }
 }
 
-pub fn query(name: &'static str, schema: Value, what: &'static str) -> Param {
+pub(crate) fn query(name: &'static str, schema: Value, what: &'static str) -> Param {
     Param { name, location: In::Query, required: false, schema, description: what }
 }
 
@@ -180,11 +180,11 @@ fn number_or_empty(min: i64, max: i64) -> Value {
 }
 
 /// A page number from 1.
-pub fn page() -> Param {
+pub(crate) fn page() -> Param {
     query("page", number_or_empty(1, i64::MAX), "Page number, from 1 (the first when empty).")
 }
 
-pub fn per_page(max: i64) -> Param {
+pub(crate) fn per_page(max: i64) -> Param {
     query("per_page", number_or_empty(1, max), "Entries per page (the list's default when empty).")
 }
 
@@ -205,49 +205,49 @@ impl Op {
         }
     }
 
-    pub fn tag(mut self, tag: &'static str) -> Op {
+    pub(crate) fn tag(mut self, tag: &'static str) -> Op {
         self.tag = tag;
         self
     }
 
-    pub fn about(mut self, description: &'static str) -> Op {
+    pub(crate) fn about(mut self, description: &'static str) -> Op {
         self.description = description;
         self
     }
 
-    pub fn access(mut self, access: Access) -> Op {
+    pub(crate) fn access(mut self, access: Access) -> Op {
         self.access = access;
         self
     }
 
-    pub fn param(mut self, param: Param) -> Op {
+    pub(crate) fn param(mut self, param: Param) -> Op {
         self.params.push(param);
         self
     }
 
     /// A required JSON body of the given schema.
-    pub fn json(mut self, schema: Value) -> Op {
+    pub(crate) fn json(mut self, schema: Value) -> Op {
         self.body = Some(Body { required: true, content: vec![("application/json", schema)] });
         self
     }
 
     /// A JSON body that may be left out entirely.
-    pub fn optional_json(mut self, schema: Value) -> Op {
+    pub(crate) fn optional_json(mut self, schema: Value) -> Op {
         self.body = Some(Body { required: false, content: vec![("application/json", schema)] });
         self
     }
 
-    pub fn body(mut self, body: Body) -> Op {
+    pub(crate) fn body(mut self, body: Body) -> Op {
         self.body = Some(body);
         self
     }
 
     /// A JSON answer.
-    pub fn ok(self, status: u16, description: &str, schema: Value) -> Op {
+    pub(crate) fn ok(self, status: u16, description: &str, schema: Value) -> Op {
         self.answer(status, description, Some(("application/json", schema)))
     }
 
-    pub fn answer(
+    pub(crate) fn answer(
         mut self,
         status: u16,
         description: &str,
@@ -263,35 +263,26 @@ impl Op {
     }
 
     /// Headers of the last answer added.
-    pub fn headers(mut self, headers: &[(&'static str, &'static str)]) -> Op {
+    pub(crate) fn headers(mut self, headers: &[(&'static str, &'static str)]) -> Op {
         if let Some(last) = self.answers.last_mut() {
             last.headers.extend_from_slice(headers);
         }
         self
     }
 
-    pub fn errors(mut self, statuses: &[u16]) -> Op {
+    pub(crate) fn errors(mut self, statuses: &[u16]) -> Op {
         self.errors.extend_from_slice(statuses);
         self
     }
 
     /// Counts against an allowance (per client, account or member): 429 with `Retry-After` past it.
-    pub fn limited(mut self) -> Op {
+    pub(crate) fn limited(mut self) -> Op {
         self.rate_limited = true;
         self
     }
 
     fn is_unsafe(&self) -> bool {
         !matches!(self.method, "get" | "head" | "options")
-    }
-
-    /// Every status this operation can answer, the shared ones included.
-    pub fn statuses(&self) -> Vec<u16> {
-        let mut all: Vec<u16> = self.answers.iter().map(|a| a.status).collect();
-        all.extend(self.shared_errors());
-        all.sort_unstable();
-        all.dedup();
-        all
     }
 
     /// The error statuses every operation of this kind shares, plus its own.
@@ -324,12 +315,7 @@ impl Op {
         errors
     }
 
-    /// `GET /api/v1/x/{id}`, the way the route tables and the docs page name an operation.
-    pub fn name(&self) -> String {
-        format!("{} {}", self.method.to_uppercase(), self.path)
-    }
-
-    pub fn operation_id(&self) -> String {
+    pub(crate) fn operation_id(&self) -> String {
         let mut id = self.method.to_string();
         for seg in self.path.trim_start_matches("/api/v1").split('/').filter(|s| !s.is_empty()) {
             let word: String = seg
@@ -346,7 +332,7 @@ impl Op {
         id
     }
 
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         let mut op = json!({
             "operationId": self.operation_id(),
             "tags": [self.tag],
@@ -421,28 +407,28 @@ impl Op {
     }
 }
 
-pub fn get(path: &'static str, summary: &'static str) -> Op {
+pub(crate) fn get(path: &'static str, summary: &'static str) -> Op {
     Op::new("get", path, summary)
 }
 
-pub fn post(path: &'static str, summary: &'static str) -> Op {
+pub(crate) fn post(path: &'static str, summary: &'static str) -> Op {
     Op::new("post", path, summary)
 }
 
-pub fn put(path: &'static str, summary: &'static str) -> Op {
+pub(crate) fn put(path: &'static str, summary: &'static str) -> Op {
     Op::new("put", path, summary)
 }
 
-pub fn patch(path: &'static str, summary: &'static str) -> Op {
+pub(crate) fn patch(path: &'static str, summary: &'static str) -> Op {
     Op::new("patch", path, summary)
 }
 
-pub fn delete(path: &'static str, summary: &'static str) -> Op {
+pub(crate) fn delete(path: &'static str, summary: &'static str) -> Op {
     Op::new("delete", path, summary)
 }
 
 /// The shared error answers, by status: their component name and meaning.
-pub const ERRORS: &[(u16, &str, &str)] = &[
+pub(crate) const ERRORS: &[(u16, &str, &str)] = &[
     (400, "BadRequest", "The body is not valid JSON (`malformed_json`) or the request cannot be understood."),
     (401, "Unauthenticated", "No credential (`unauthenticated`), an expired session (`session_expired`) or an invalid bearer token (`invalid_token`)."),
     (403, "Forbidden", "Signed in, but not allowed to do this."),
@@ -456,6 +442,6 @@ pub const ERRORS: &[(u16, &str, &str)] = &[
     (503, "Unavailable", "The database is busy or unreachable; try again."),
 ];
 
-pub fn error_name(status: u16) -> &'static str {
+pub(crate) fn error_name(status: u16) -> &'static str {
     ERRORS.iter().find(|(s, _, _)| *s == status).map(|(_, n, _)| *n).unwrap_or("Error")
 }

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-pub const PREFIX: &str = "clubroom-";
+pub(crate) const PREFIX: &str = "clubroom-";
 const SUFFIX: &str = ".db";
 const STAMP: &str = "%Y%m%d-%H%M%S";
 

@@ -88,7 +88,7 @@ fn stamp_of(dir: &Path) -> Result<Option<Stamp>, AppError> {
 }
 
 impl NewestBackup {
-    pub fn new(dir: PathBuf) -> Self {
+    pub(crate) fn new(dir: PathBuf) -> Self {
         Self::with_recheck(dir, RECHECK)
     }
 
@@ -99,7 +99,7 @@ impl NewestBackup {
     /// The newest backup's time if it is known without listing the folder (`Some(None)`: there
     /// is none); None when the folder has to be listed (`list`). Within `RECHECK` of the last
     /// look this touches no file at all; after that, one `stat`.
-    pub fn remembered(&self) -> Result<Option<Option<DateTime<Utc>>>, AppError> {
+    pub(crate) fn remembered(&self) -> Result<Option<Option<DateTime<Utc>>>, AppError> {
         let now = Instant::now();
         {
             let state = self.lock();
@@ -127,7 +127,7 @@ impl NewestBackup {
     }
 
     /// Lists the folder for the newest backup and remembers the answer. Blocking.
-    pub fn list(&self) -> Result<Option<DateTime<Utc>>, AppError> {
+    pub(crate) fn list(&self) -> Result<Option<DateTime<Utc>>, AppError> {
         let generation = self.lock().generation;
         let (checked, started) = (Instant::now(), SystemTime::now());
         // The stamp is taken before reading, so a change during the listing shows as a
@@ -148,7 +148,7 @@ impl NewestBackup {
     }
 
     /// The newest backup's time; None when there is none. Blocking.
-    pub fn newest(&self) -> Result<Option<DateTime<Utc>>, AppError> {
+    pub(crate) fn newest(&self) -> Result<Option<DateTime<Utc>>, AppError> {
         match self.remembered()? {
             Some(newest) => Ok(newest),
             None => self.list(),
@@ -156,7 +156,7 @@ impl NewestBackup {
     }
 
     /// Drops what is remembered; called after Clubroom writes or deletes a backup.
-    pub fn forget(&self) {
+    pub(crate) fn forget(&self) {
         let mut state = self.lock();
         state.generation += 1;
         state.known = None;

@@ -51,6 +51,6 @@ async fn download(
     shared::send(&admin, &app, &client, name.to_string()).await
 }
 
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![page, back_up_now, download]
 }

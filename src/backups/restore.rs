@@ -27,7 +27,7 @@ fn io_error(path: &Path, err: std::io::Error) -> AppError {
 }
 
 /// Checks that `path` is a sound Clubroom database this version can open.
-pub fn verify_backup(path: &Path) -> Result<(), AppError> {
+pub(crate) fn verify_backup(path: &Path) -> Result<(), AppError> {
     if !path.is_file() {
         return Err(AppError::not_found(format!("no backup at {}", path.display())));
     }

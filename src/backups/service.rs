@@ -24,7 +24,7 @@ use crate::error::AppError;
 use crate::settings;
 
 /// How often the scheduled job looks whether a backup is due; the interval itself is a setting.
-pub const CHECK_EVERY_SECS: u64 = 300;
+pub(crate) const CHECK_EVERY_SECS: u64 = 300;
 const VERIFIED_SUFFIX: &str = ".verified";
 const PARTIAL_SUFFIX: &str = ".partial";
 
@@ -91,12 +91,12 @@ fn admin_only(actor: &Actor) -> Result<(), AppError> {
 }
 
 /// Whole seconds from `at` to the clock's now; never negative.
-pub fn age_of(ctx: &Ctx, at: DateTime<Utc>) -> i64 {
+pub(crate) fn age_of(ctx: &Ctx, at: DateTime<Utc>) -> i64 {
     (ctx.now() - at).num_seconds().max(0)
 }
 
 /// The backups, newest first, with the schedule. Admins only (403).
-pub fn list(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<BackupsView, AppError> {
+pub(crate) fn list(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<BackupsView, AppError> {
     admin_only(actor)?;
     let schedule = settings::backup_schedule(conn)?;
     let found = scan(&ctx.config.backups_dir())?;
@@ -171,7 +171,7 @@ fn prune(ctx: &Ctx, keep: usize) -> Result<Vec<String>, AppError> {
 /// "Back up now": writes a verified backup, prunes to the number kept, and records who asked
 /// in the audit log. Admins only (403); 409 when a backup was made in the same second; an
 /// integrity failure removes the copy and is an error.
-pub fn back_up_now(
+pub(crate) fn back_up_now(
     conn: &mut Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -220,7 +220,7 @@ pub fn run_scheduled(conn: &Connection, ctx: &Ctx) -> Result<Option<String>, App
 /// Where the backup `name` is, for a download, recording who took it (a backup holds every
 /// member's data). Admins only (403); 404 for a name that is not a backup's or a file that is
 /// gone.
-pub fn download(
+pub(crate) fn download(
     conn: &mut Connection,
     ctx: &Ctx,
     actor: &Actor,

@@ -7,7 +7,7 @@ use crate::web::guards::{AdminUser, App, Client};
 
 /// Checks the name and the right (through the service, which audits the download), then opens
 /// the file.
-pub async fn send(
+pub(crate) async fn send(
     admin: &AdminUser,
     app: &App,
     client: &Client,

@@ -4,7 +4,7 @@ use serde::Serialize;
 /// One backup file as the list shows it.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "Backup")]
-pub struct BackupView {
+pub(crate) struct BackupView {
     pub name: String,
     /// When it was made (UTC, RFC 3339).
     #[schemars(extend("format" = "date-time"))]
@@ -22,7 +22,7 @@ pub struct BackupView {
 /// The backups page and `GET /api/v1/admin/backups`.
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(rename = "Backups")]
-pub struct BackupsView {
+pub(crate) struct BackupsView {
     pub backups: Vec<BackupView>,
     pub interval_hours: i64,
     pub keep: i64,
@@ -35,7 +35,7 @@ pub struct BackupsView {
 }
 
 /// A byte count as people read it.
-pub fn human_size(bytes: u64) -> String {
+pub(crate) fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
     if bytes < 1000 {
         return format!("{bytes} bytes");
@@ -50,7 +50,7 @@ pub fn human_size(bytes: u64) -> String {
 }
 
 /// A duration in seconds as people read it, in its largest whole unit.
-pub fn human_age(secs: i64) -> String {
+pub(crate) fn human_age(secs: i64) -> String {
     let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
     match secs {
         s if s < 60 => "less than a minute".to_string(),

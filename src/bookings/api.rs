@@ -173,7 +173,7 @@ async fn revoke_feed(member: ActiveMember, app: App) -> Result<Json<FeedView>, A
     Ok(Json(app.write(move |tx, ctx| service::revoke_feed(tx, ctx, &actor)).await?))
 }
 
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![
         bookable,
         services,

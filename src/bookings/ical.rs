@@ -19,14 +19,14 @@ pub struct Event {
 
 /// A whole calendar.
 #[derive(Debug, Clone)]
-pub struct Calendar {
+pub(crate) struct Calendar {
     /// Shown by most clients as the calendar's name.
     pub name: String,
     pub events: Vec<Event>,
 }
 
 /// Escapes a TEXT value (RFC 5545 3.3.11): backslash, semicolon, comma and line breaks.
-pub fn escape_text(value: &str) -> String {
+pub(crate) fn escape_text(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     let mut chars = value.chars().peekable();
     while let Some(c) = chars.next() {
@@ -51,7 +51,7 @@ pub fn escape_text(value: &str) -> String {
 
 /// Folds one content line (RFC 5545 3.1): no physical line longer than 75 octets, continued
 /// lines start with a space, and a UTF-8 character is never split.
-pub fn fold(line: &str) -> String {
+pub(crate) fn fold(line: &str) -> String {
     let mut out = String::with_capacity(line.len() + line.len() / 70 * 3 + 2);
     let mut width = 0;
     for c in line.chars() {
@@ -69,13 +69,13 @@ pub fn fold(line: &str) -> String {
 }
 
 /// A UTC time as iCalendar writes it: `20260110T173000Z`.
-pub fn utc_stamp(secs: i64) -> String {
+pub(crate) fn utc_stamp(secs: i64) -> String {
     from_unix(secs).format("%Y%m%dT%H%M%SZ").to_string()
 }
 
 impl Calendar {
     /// The calendar as iCalendar text.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut out = String::new();
         let mut line = |l: String| out.push_str(&fold(&l));
         line("BEGIN:VCALENDAR".into());
@@ -104,7 +104,7 @@ impl Calendar {
 
 /// The host of a base URL (`https://club.example.org:8443/x` -> `club.example.org`), for
 /// event UIDs that stay the same as long as the address does.
-pub fn host_of(base_url: &str) -> String {
+pub(crate) fn host_of(base_url: &str) -> String {
     let rest = base_url.split_once("://").map_or(base_url, |(_, r)| r);
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);

@@ -9,7 +9,7 @@ use super::service::{AdminFilter, CompleteCmd, ServiceCmd};
 /// `POST /api/v1/admin/services`, `PUT /api/v1/admin/services/<id>` and the admin forms.
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct ServiceInput {
+pub(crate) struct ServiceInput {
     pub name: Option<String>,
     pub duration_minutes: Option<i64>,
     pub notes: Option<String>,
@@ -21,7 +21,7 @@ pub struct ServiceInput {
 /// the form sends a `datetime-local` value read in the member's time zone.
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct BookingInput {
+pub(crate) struct BookingInput {
     pub service_id: Option<i64>,
     pub requested_start: Option<String>,
     pub notes: Option<String>,
@@ -30,14 +30,14 @@ pub struct BookingInput {
 /// Confirming or declining: an optional message for the member.
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct DecisionInput {
+pub(crate) struct DecisionInput {
     pub message: Option<String>,
 }
 
 /// Marking a booking completed: how to record the activity.
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct CompleteInput {
+pub(crate) struct CompleteInput {
     /// An activity type key; absent: the club's first activity type.
     #[serde(rename = "type")]
     #[field(name = "type")]
@@ -49,7 +49,7 @@ pub struct CompleteInput {
 /// The query of a booking list: `?status=&from=&to=` (dates as `YYYY-MM-DD` in the viewer's
 /// time zone, or RFC 3339 times).
 #[derive(Debug, Default, FromForm)]
-pub struct ListQuery {
+pub(crate) struct ListQuery {
     pub status: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,

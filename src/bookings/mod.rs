@@ -1,11 +1,11 @@
 //! Bookings: services the club offers, members' requests for them, admins' decisions, and each
 //! member's private calendar feed of what is confirmed.
 
-pub mod api;
-pub mod ical;
-pub mod input;
-pub mod model;
-pub mod pages;
-pub mod repo;
-pub mod service;
-pub mod views;
+pub(crate) mod api;
+pub(crate) mod ical;
+pub(crate) mod input;
+pub(crate) mod model;
+pub(crate) mod pages;
+pub(crate) mod repo;
+pub(crate) mod service;
+pub(crate) mod views;

@@ -4,20 +4,18 @@ use serde::Serialize;
 
 /// Something members can book (a lesson, a fitting, a walk), with its usual length.
 #[derive(Debug, Clone)]
-pub struct Service {
+pub(crate) struct Service {
     pub id: i64,
     pub name: String,
     pub duration_minutes: i64,
     pub notes: String,
     /// Archived services stay on old bookings but cannot be booked.
     pub archived_at: Option<i64>,
-    pub created_at: i64,
-    pub updated_at: i64,
 }
 
 crate::values::string_enum! {
     /// Where a booking is in its life.
-    pub enum BookingStatus {
+    pub(crate) enum BookingStatus {
         /// Requested by the member, waiting for an admin.
         Pending = "pending",
         Confirmed = "confirmed",
@@ -31,7 +29,7 @@ crate::values::string_enum! {
 
 /// A booking with the names that go with it.
 #[derive(Debug, Clone)]
-pub struct Booking {
+pub(crate) struct Booking {
     pub id: i64,
     pub user_id: i64,
     pub service_id: i64,
@@ -52,13 +50,13 @@ pub struct Booking {
 }
 
 impl Booking {
-    pub fn ends_at(&self) -> i64 {
+    pub(crate) fn ends_at(&self) -> i64 {
         self.requested_start + self.duration_minutes * 60
     }
 
     /// Why the member may not cancel it now, or None when they may: a pending request can
     /// always be withdrawn, a confirmed booking only before it starts.
-    pub fn cancel_refusal(&self, now: i64) -> Option<&'static str> {
+    pub(crate) fn cancel_refusal(&self, now: i64) -> Option<&'static str> {
         match self.status {
             BookingStatus::Pending => None,
             BookingStatus::Confirmed if self.requested_start > now => None,
@@ -78,8 +76,7 @@ impl Booking {
 
 /// The person a booking belongs to, as emails and time display need them.
 #[derive(Debug, Clone)]
-pub struct Member {
-    pub id: i64,
+pub(crate) struct Member {
     pub email: String,
     pub name: String,
     /// IANA zone name; '' = UTC.
@@ -89,7 +86,7 @@ pub struct Member {
 
 /// An activity type that a completed booking can be recorded as.
 #[derive(Debug, Clone, Serialize)]
-pub struct ActivityType {
+pub(crate) struct ActivityType {
     pub id: i64,
     pub key: String,
     pub label: String,

@@ -396,7 +396,7 @@ async fn delete_service(
     Ok(PageResponse::done("/admin/services", &removed.message))
 }
 
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![
         index,
         request,

@@ -9,8 +9,7 @@ use crate::members::model::display_name;
 
 // ----- services -----
 
-const SERVICE_COLUMNS: &str =
-    "id, name, duration_minutes, notes, archived_at, created_at, updated_at";
+const SERVICE_COLUMNS: &str = "id, name, duration_minutes, notes, archived_at";
 
 fn service_row(r: &Row<'_>) -> rusqlite::Result<Service> {
     Ok(Service {
@@ -19,12 +18,10 @@ fn service_row(r: &Row<'_>) -> rusqlite::Result<Service> {
         duration_minutes: r.get(2)?,
         notes: r.get(3)?,
         archived_at: r.get(4)?,
-        created_at: r.get(5)?,
-        updated_at: r.get(6)?,
     })
 }
 
-pub fn insert_service(
+pub(crate) fn insert_service(
     conn: &Connection,
     name: &str,
     duration_minutes: i64,
@@ -39,7 +36,7 @@ pub fn insert_service(
     Ok(conn.last_insert_rowid())
 }
 
-pub fn update_service(
+pub(crate) fn update_service(
     conn: &Connection,
     id: i64,
     name: &str,
@@ -56,7 +53,7 @@ pub fn update_service(
 }
 
 /// Archives (`Some(now)`) or restores (`None`) a service.
-pub fn set_service_archived(
+pub(crate) fn set_service_archived(
     conn: &Connection,
     id: i64,
     archived_at: Option<i64>,
@@ -69,12 +66,12 @@ pub fn set_service_archived(
     Ok(())
 }
 
-pub fn delete_service(conn: &Connection, id: i64) -> Result<(), AppError> {
+pub(crate) fn delete_service(conn: &Connection, id: i64) -> Result<(), AppError> {
     conn.execute("DELETE FROM services WHERE id = ?1", [id])?;
     Ok(())
 }
 
-pub fn get_service(conn: &Connection, id: i64) -> Result<Option<Service>, AppError> {
+pub(crate) fn get_service(conn: &Connection, id: i64) -> Result<Option<Service>, AppError> {
     Ok(conn
         .query_row(
             &format!("SELECT {SERVICE_COLUMNS} FROM services WHERE id = ?1"),
@@ -85,7 +82,10 @@ pub fn get_service(conn: &Connection, id: i64) -> Result<Option<Service>, AppErr
 }
 
 /// Services by name; archived ones only when asked for (after the others).
-pub fn list_services(conn: &Connection, with_archived: bool) -> Result<Vec<Service>, AppError> {
+pub(crate) fn list_services(
+    conn: &Connection,
+    with_archived: bool,
+) -> Result<Vec<Service>, AppError> {
     let sql = format!(
         "SELECT {SERVICE_COLUMNS} FROM services {}
           ORDER BY archived_at IS NOT NULL, name COLLATE NOCASE, id",
@@ -97,13 +97,16 @@ pub fn list_services(conn: &Connection, with_archived: bool) -> Result<Vec<Servi
 }
 
 /// Bookings per service id, for every service that has any.
-pub fn booking_counts(conn: &Connection) -> Result<Vec<(i64, i64)>, AppError> {
+pub(crate) fn booking_counts(conn: &Connection) -> Result<Vec<(i64, i64)>, AppError> {
     let mut stmt = conn.prepare("SELECT service_id, count(*) FROM bookings GROUP BY service_id")?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn count_bookings_of_service(conn: &Connection, service_id: i64) -> Result<i64, AppError> {
+pub(crate) fn count_bookings_of_service(
+    conn: &Connection,
+    service_id: i64,
+) -> Result<i64, AppError> {
     Ok(conn.query_row(
         "SELECT count(*) FROM bookings WHERE service_id = ?1",
         [service_id],
@@ -112,7 +115,7 @@ pub fn count_bookings_of_service(conn: &Connection, service_id: i64) -> Result<i
 }
 
 /// Whether another bookable service already has this name (ignoring case).
-pub fn bookable_name_taken(
+pub(crate) fn bookable_name_taken(
     conn: &Connection,
     name: &str,
     except_id: Option<i64>,
@@ -163,7 +166,7 @@ fn booking_row(r: &Row<'_>) -> rusqlite::Result<Booking> {
     })
 }
 
-pub struct NewBooking<'a> {
+pub(crate) struct NewBooking<'a> {
     pub user_id: i64,
     pub service_id: i64,
     pub requested_start: i64,
@@ -171,7 +174,11 @@ pub struct NewBooking<'a> {
     pub notes: &'a str,
 }
 
-pub fn insert_booking(conn: &Connection, b: &NewBooking<'_>, now: i64) -> Result<i64, AppError> {
+pub(crate) fn insert_booking(
+    conn: &Connection,
+    b: &NewBooking<'_>,
+    now: i64,
+) -> Result<i64, AppError> {
     conn.execute(
         "INSERT INTO bookings (user_id, service_id, requested_start, duration_minutes, notes,
                                status, created_at, updated_at)
@@ -181,7 +188,7 @@ pub fn insert_booking(conn: &Connection, b: &NewBooking<'_>, now: i64) -> Result
     Ok(conn.last_insert_rowid())
 }
 
-pub fn get_booking(conn: &Connection, id: i64) -> Result<Option<Booking>, AppError> {
+pub(crate) fn get_booking(conn: &Connection, id: i64) -> Result<Option<Booking>, AppError> {
     Ok(conn
         .query_row(
             &format!("SELECT {BOOKING_COLUMNS} {BOOKING_FROM} WHERE b.id = ?1"),
@@ -193,7 +200,7 @@ pub fn get_booking(conn: &Connection, id: i64) -> Result<Option<Booking>, AppErr
 
 /// Which bookings a list shows; every part is optional.
 #[derive(Debug, Default, Clone)]
-pub struct BookingFilter {
+pub(crate) struct BookingFilter {
     pub user_id: Option<i64>,
     pub statuses: Vec<BookingStatus>,
     /// Starting at or after.
@@ -203,7 +210,10 @@ pub struct BookingFilter {
 }
 
 /// Bookings matching `filter`, latest requested start first.
-pub fn list_bookings(conn: &Connection, filter: &BookingFilter) -> Result<Vec<Booking>, AppError> {
+pub(crate) fn list_bookings(
+    conn: &Connection,
+    filter: &BookingFilter,
+) -> Result<Vec<Booking>, AppError> {
     let statuses: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
     let statuses = serde_json::to_string(&statuses).map_err(AppError::internal)?;
     let mut stmt = conn.prepare(&format!(
@@ -221,7 +231,7 @@ pub fn list_bookings(conn: &Connection, filter: &BookingFilter) -> Result<Vec<Bo
 
 /// Records an admin's decision on a pending booking; false when it is no longer pending (so
 /// two admins deciding at once cannot both win).
-pub fn decide(
+pub(crate) fn decide(
     conn: &Connection,
     id: i64,
     status: BookingStatus,
@@ -239,7 +249,7 @@ pub fn decide(
 }
 
 /// Cancels a booking that is pending, or confirmed and not yet started; false otherwise.
-pub fn cancel(conn: &Connection, id: i64, now: i64) -> Result<bool, AppError> {
+pub(crate) fn cancel(conn: &Connection, id: i64, now: i64) -> Result<bool, AppError> {
     let changed = conn.execute(
         "UPDATE bookings SET status = 'cancelled', updated_at = ?2
           WHERE id = ?1
@@ -250,7 +260,12 @@ pub fn cancel(conn: &Connection, id: i64, now: i64) -> Result<bool, AppError> {
 }
 
 /// Marks a confirmed, started booking completed with its activity; false otherwise.
-pub fn complete(conn: &Connection, id: i64, activity_id: i64, now: i64) -> Result<bool, AppError> {
+pub(crate) fn complete(
+    conn: &Connection,
+    id: i64,
+    activity_id: i64,
+    now: i64,
+) -> Result<bool, AppError> {
     let changed = conn.execute(
         "UPDATE bookings SET status = 'completed', completed_at = ?2, activity_id = ?3,
                 updated_at = ?2
@@ -262,21 +277,20 @@ pub fn complete(conn: &Connection, id: i64, activity_id: i64, now: i64) -> Resul
 
 // ----- people and activity types -----
 
-pub fn member(conn: &Connection, user_id: i64) -> Result<Option<Member>, AppError> {
+pub(crate) fn member(conn: &Connection, user_id: i64) -> Result<Option<Member>, AppError> {
     Ok(conn
         .query_row(
-            "SELECT id, email, display_name, first_name, last_name, username, timezone, status
+            "SELECT email, display_name, first_name, last_name, username, timezone, status
                FROM users WHERE id = ?1",
             [user_id],
             |r| {
                 let (display, first, last, username): (String, String, String, String) =
-                    (r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?);
-                let status: String = r.get(7)?;
+                    (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+                let status: String = r.get(6)?;
                 Ok(Member {
-                    id: r.get(0)?,
-                    email: r.get(1)?,
+                    email: r.get(0)?,
                     name: display_name(&first, &last, &display, &username),
-                    timezone: r.get(6)?,
+                    timezone: r.get(5)?,
                     active: status == "active",
                 })
             },
@@ -285,7 +299,7 @@ pub fn member(conn: &Connection, user_id: i64) -> Result<Option<Member>, AppErro
 }
 
 /// The member's IANA time zone name ('' = UTC).
-pub fn timezone_of(conn: &Connection, user_id: i64) -> Result<String, AppError> {
+pub(crate) fn timezone_of(conn: &Connection, user_id: i64) -> Result<String, AppError> {
     Ok(conn
         .query_row("SELECT timezone FROM users WHERE id = ?1", [user_id], |r| r.get(0))
         .optional()?
@@ -293,7 +307,7 @@ pub fn timezone_of(conn: &Connection, user_id: i64) -> Result<String, AppError> 
 }
 
 /// Activity types that can be chosen for new activities, in the club's order.
-pub fn active_activity_types(conn: &Connection) -> Result<Vec<ActivityType>, AppError> {
+pub(crate) fn active_activity_types(conn: &Connection) -> Result<Vec<ActivityType>, AppError> {
     let mut stmt = conn.prepare(
         "SELECT id, key, label FROM activity_types WHERE archived_at IS NULL
           ORDER BY position, id",

@@ -8,7 +8,7 @@ use crate::clock::{format_in, rfc3339_at};
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "Service")]
-pub struct ServiceView {
+pub(crate) struct ServiceView {
     pub id: i64,
     pub name: String,
     pub duration_minutes: i64,
@@ -23,7 +23,7 @@ pub struct ServiceView {
 }
 
 impl ServiceView {
-    pub fn of(s: &Service, bookings: Option<i64>) -> Self {
+    pub(crate) fn of(s: &Service, bookings: Option<i64>) -> Self {
         ServiceView {
             id: s.id,
             name: s.name.clone(),
@@ -38,7 +38,7 @@ impl ServiceView {
 
 /// The answer to deleting a service: deleted when it was never booked, archived otherwise.
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct RemovedService {
+pub(crate) struct RemovedService {
     pub id: i64,
     /// `deleted` or `archived`.
     #[schemars(extend("enum" = ["deleted", "archived"]))]
@@ -49,7 +49,7 @@ pub struct RemovedService {
 /// Who a booking is for (admin lists).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "BookingMember")]
-pub struct MemberRef {
+pub(crate) struct MemberRef {
     pub id: i64,
     pub name: String,
     pub username: String,
@@ -57,7 +57,7 @@ pub struct MemberRef {
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "Booking")]
-pub struct BookingView {
+pub(crate) struct BookingView {
     pub id: i64,
     pub status: BookingStatus,
     pub service_id: i64,
@@ -86,7 +86,7 @@ pub struct BookingView {
 }
 
 impl BookingView {
-    pub fn of(b: &Booking, now: i64) -> Self {
+    pub(crate) fn of(b: &Booking, now: i64) -> Self {
         BookingView {
             id: b.id,
             status: b.status,
@@ -107,7 +107,7 @@ impl BookingView {
     }
 
     /// The same with the member named, for admins.
-    pub fn for_admin(b: &Booking, now: i64) -> Self {
+    pub(crate) fn for_admin(b: &Booking, now: i64) -> Self {
         let mut view = Self::of(b, now);
         view.member = Some(MemberRef {
             id: b.user_id,
@@ -120,7 +120,7 @@ impl BookingView {
 
 /// A booking on a page: its view plus its times in the viewer's zone.
 #[derive(Debug, Serialize)]
-pub struct BookingRow {
+pub(crate) struct BookingRow {
     #[serde(flatten)]
     pub booking: BookingView,
     /// "Sat 10 Jan 2026, 18:30" in the viewer's zone.
@@ -132,7 +132,7 @@ pub struct BookingRow {
 }
 
 impl BookingRow {
-    pub fn of(b: &Booking, view: BookingView, zone: chrono_tz::Tz, now: i64) -> Self {
+    pub(crate) fn of(b: &Booking, view: BookingView, zone: chrono_tz::Tz, now: i64) -> Self {
         BookingRow {
             booking: view,
             when: format_in(b.requested_start, zone, "%a %-d %b %Y, %H:%M"),
@@ -145,7 +145,7 @@ impl BookingRow {
 /// `GET`/`POST`/`DELETE /api/v1/calendar-feed`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "Feed")]
-pub struct FeedView {
+pub(crate) struct FeedView {
     /// The private address to subscribe to, or null when the member has none.
     pub url: Option<String>,
     #[schemars(extend("format" = "date-time"))]
@@ -156,7 +156,7 @@ pub struct FeedView {
 
 /// The member's bookings page.
 #[derive(Debug, Serialize)]
-pub struct MemberBookingsPage {
+pub(crate) struct MemberBookingsPage {
     pub services: Vec<ServiceView>,
     pub bookings: Vec<BookingRow>,
     pub form: BookingForm,
@@ -171,7 +171,7 @@ pub struct MemberBookingsPage {
 
 /// The request form, refilled after an error.
 #[derive(Debug, Default, Serialize)]
-pub struct BookingForm {
+pub(crate) struct BookingForm {
     pub service_id: Option<i64>,
     pub requested_start: String,
     pub notes: String,
@@ -179,7 +179,7 @@ pub struct BookingForm {
 
 /// The admin bookings page.
 #[derive(Debug, Serialize)]
-pub struct AdminBookingsPage {
+pub(crate) struct AdminBookingsPage {
     pub bookings: Vec<BookingRow>,
     pub filter: FilterForm,
     pub statuses: Vec<&'static str>,
@@ -193,7 +193,7 @@ pub struct AdminBookingsPage {
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
-pub struct FilterForm {
+pub(crate) struct FilterForm {
     pub status: String,
     pub from: String,
     pub to: String,
@@ -201,13 +201,13 @@ pub struct FilterForm {
 
 /// The admin services page: the list, and one form (new, or editing one service).
 #[derive(Debug, Serialize)]
-pub struct AdminServicesPage {
+pub(crate) struct AdminServicesPage {
     pub services: Vec<ServiceView>,
     pub form: ServiceForm,
 }
 
 #[derive(Debug, Default, Serialize)]
-pub struct ServiceForm {
+pub(crate) struct ServiceForm {
     /// Set when editing an existing service.
     pub id: Option<i64>,
     pub name: String,

@@ -53,6 +53,6 @@ async fn public(token: &str, app: App) -> Result<NoIndex<Json<Card>>, AppError> 
     Ok(NoIndex::new(Json(card)))
 }
 
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![own, share, revoke, contact_preference, public]
 }

@@ -32,7 +32,7 @@ fn scale(max: i64) -> (i64, i64) {
 }
 
 /// One sentence describing the chart, for its accessible name.
-pub fn summary(weeks: &[WeekMinutes]) -> String {
+pub(crate) fn summary(weeks: &[WeekMinutes]) -> String {
     let (Some(first), Some(last)) = (weeks.first(), weeks.last()) else {
         return "Minutes per week: no weeks to show.".to_string();
     };
@@ -51,7 +51,7 @@ pub fn summary(weeks: &[WeekMinutes]) -> String {
 
 /// The bar chart of `weeks` as an `<svg>` element with `role="img"`, a title, an accessible
 /// summary, both axes labelled and a tooltip per bar.
-pub fn weekly_svg(weeks: &[WeekMinutes]) -> String {
+pub(crate) fn weekly_svg(weeks: &[WeekMinutes]) -> String {
     let bars: Vec<Bar> = weeks
         .iter()
         .map(|w| Bar {

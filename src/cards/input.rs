@@ -12,7 +12,7 @@ use serde::{Deserialize, Deserializer};
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(extend("required" = ["contact_preference"]))]
-pub struct ContactPreferenceInput {
+pub(crate) struct ContactPreferenceInput {
     /// Outer None: the field is missing; inner None: `null`.
     #[serde(default, deserialize_with = "present")]
     #[schemars(description = "`email`, `text`, `phone` or `social`, or null for none.")]
@@ -25,7 +25,7 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D:
 
 /// The preference form on `/card`; an empty value means none.
 #[derive(Debug, Default, FromForm)]
-pub struct ContactPreferenceForm {
+pub(crate) struct ContactPreferenceForm {
     #[field(default = String::new())]
     pub contact_preference: String,
 }

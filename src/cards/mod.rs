@@ -1,11 +1,11 @@
 //! Public member cards: what a member chooses to share by link, with their activity stats.
 
-pub mod api;
-pub mod chart;
-pub mod input;
-pub mod model;
-pub mod pages;
-pub mod repo;
-pub mod service;
-pub mod stats;
-pub mod views;
+pub(crate) mod api;
+pub(crate) mod chart;
+pub(crate) mod input;
+pub(crate) mod model;
+pub(crate) mod pages;
+pub(crate) mod repo;
+pub(crate) mod service;
+pub(crate) mod stats;
+pub(crate) mod views;

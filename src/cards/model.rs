@@ -4,7 +4,7 @@ crate::values::string_enum! {
     /// How a member likes to be contacted. The public card shows only its label, never an
     /// address or number.
     #[schemars(rename = "ContactPreferenceKind")]
-    pub enum ContactPreference {
+    pub(crate) enum ContactPreference {
         Email = "email",
         Text = "text",
         Phone = "phone",
@@ -14,7 +14,7 @@ crate::values::string_enum! {
 
 impl ContactPreference {
     /// The words the card shows.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             ContactPreference::Email => "Prefers email",
             ContactPreference::Text => "Prefers text messages",
@@ -27,7 +27,7 @@ impl ContactPreference {
 /// The columns of `users` a card is built from. Email and phone are deliberately absent: no
 /// query of this module reads them, so no card can show them.
 #[derive(Debug, Clone)]
-pub struct Member {
+pub(crate) struct Member {
     pub id: i64,
     pub username: String,
     pub display_name: String,
@@ -47,7 +47,7 @@ pub struct Member {
 impl Member {
     /// The name a card shows: first and last name when given, else the display name, else the
     /// username.
-    pub fn card_name(&self) -> String {
+    pub(crate) fn card_name(&self) -> String {
         crate::members::model::display_name(
             &self.first_name,
             &self.last_name,
@@ -56,20 +56,20 @@ impl Member {
         )
     }
 
-    pub fn contact_preference(&self) -> Option<ContactPreference> {
+    pub(crate) fn contact_preference(&self) -> Option<ContactPreference> {
         self.contact_preference.as_deref().and_then(|p| p.parse().ok())
     }
 
     /// "Member since": when they became active, or when the account was made for accounts
     /// created active.
-    pub fn member_since(&self) -> i64 {
+    pub(crate) fn member_since(&self) -> i64 {
         self.activated_at.unwrap_or(self.created_at)
     }
 }
 
 /// One answered club question that the club made public.
 #[derive(Debug, Clone)]
-pub struct PublicAnswer {
+pub(crate) struct PublicAnswer {
     pub label: String,
     pub kind: String,
     pub value: String,

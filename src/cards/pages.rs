@@ -80,6 +80,6 @@ async fn public(token: &str, shell: Shell, app: App) -> Result<NoIndex<Template>
     Ok(NoIndex::new(shell.render(PUBLIC, &PublicCardPage::of(card))))
 }
 
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![own, share, revoke, contact_preference, public]
 }

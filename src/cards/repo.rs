@@ -29,7 +29,7 @@ fn member_from_row(r: &Row<'_>) -> rusqlite::Result<Member> {
     })
 }
 
-pub fn member(conn: &Connection, user_id: i64) -> Result<Option<Member>, AppError> {
+pub(crate) fn member(conn: &Connection, user_id: i64) -> Result<Option<Member>, AppError> {
     Ok(conn
         .query_row(
             &format!("SELECT {MEMBER_COLUMNS} FROM users WHERE id = ?1"),
@@ -39,7 +39,7 @@ pub fn member(conn: &Connection, user_id: i64) -> Result<Option<Member>, AppErro
         .optional()?)
 }
 
-pub fn roles(conn: &Connection, user_id: i64) -> Result<Vec<Role>, AppError> {
+pub(crate) fn roles(conn: &Connection, user_id: i64) -> Result<Vec<Role>, AppError> {
     let joined: Option<String> = conn.query_row(
         "SELECT group_concat(role) FROM user_roles WHERE user_id = ?1",
         [user_id],
@@ -49,7 +49,7 @@ pub fn roles(conn: &Connection, user_id: i64) -> Result<Vec<Role>, AppError> {
 }
 
 /// The member behind the coach id, while their account is active.
-pub fn active_coach(conn: &Connection, coach_id: i64) -> Result<Option<Member>, AppError> {
+pub(crate) fn active_coach(conn: &Connection, coach_id: i64) -> Result<Option<Member>, AppError> {
     Ok(conn
         .query_row(
             &format!("SELECT {MEMBER_COLUMNS} FROM users WHERE id = ?1 AND status = 'active'"),
@@ -60,7 +60,10 @@ pub fn active_coach(conn: &Connection, coach_id: i64) -> Result<Option<Member>, 
 }
 
 /// The member's non-empty answers to the questions the club made public, in the club's order.
-pub fn public_answers(conn: &Connection, user_id: i64) -> Result<Vec<PublicAnswer>, AppError> {
+pub(crate) fn public_answers(
+    conn: &Connection,
+    user_id: i64,
+) -> Result<Vec<PublicAnswer>, AppError> {
     let mut stmt = conn.prepare(
         "SELECT f.label, f.kind, v.value
            FROM profile_values v JOIN profile_fields f ON f.id = v.field_id
@@ -74,7 +77,11 @@ pub fn public_answers(conn: &Connection, user_id: i64) -> Result<Vec<PublicAnswe
 }
 
 /// Every activity of the member that started before `before`, oldest first.
-pub fn sessions(conn: &Connection, user_id: i64, before: i64) -> Result<Vec<Session>, AppError> {
+pub(crate) fn sessions(
+    conn: &Connection,
+    user_id: i64,
+    before: i64,
+) -> Result<Vec<Session>, AppError> {
     let mut stmt = conn.prepare(
         "SELECT started_at, duration_minutes, format FROM activities
           WHERE user_id = ?1 AND started_at < ?2 ORDER BY started_at",
@@ -86,7 +93,7 @@ pub fn sessions(conn: &Connection, user_id: i64, before: i64) -> Result<Vec<Sess
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn set_contact_preference(
+pub(crate) fn set_contact_preference(
     conn: &Connection,
     user_id: i64,
     preference: Option<&str>,

@@ -86,7 +86,7 @@ fn build_card(
 }
 
 /// The caller's own card with its share link when shared. 404 if the account is gone.
-pub fn own_card(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<OwnCard, AppError> {
+pub(crate) fn own_card(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<OwnCard, AppError> {
     let user_id = caller(actor)?;
     let member =
         repo::member(conn, user_id)?.ok_or_else(|| AppError::not_found("No such member."))?;
@@ -102,7 +102,7 @@ pub fn own_card(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<OwnCard, 
 
 /// Shares the caller's card through a `PersonalLink`: a new random UUID the first time, the
 /// same token on every later call until it is revoked. The first share is audited.
-pub fn share(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<Shared, AppError> {
+pub(crate) fn share(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<Shared, AppError> {
     let user_id = caller(actor)?;
     let now = ctx.now_unix();
     let (link, made) = PersonalLink::CardShare.ensure(conn, &ctx.secret, user_id, now)?;
@@ -116,7 +116,7 @@ pub fn share(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<Shared, AppE
 /// Stops sharing the caller's card: its link answers 404 from now on, and sharing again gives
 /// a new token. Doing it when nothing is shared changes nothing. Returns whether a share ended
 /// (only that is audited).
-pub fn revoke(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<bool, AppError> {
+pub(crate) fn revoke(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<bool, AppError> {
     let user_id = caller(actor)?;
     let ended = PersonalLink::CardShare.revoke(conn, user_id)?;
     if ended {
@@ -130,7 +130,7 @@ pub fn revoke(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<bool, AppEr
 /// Sets how the caller likes to be contacted: `Some(Some("email"|"text"|"phone"|"social"))`,
 /// or `Some(None)` for no preference. 422 naming `contact_preference` when the field is
 /// missing (`None`) or holds anything else.
-pub fn set_contact_preference(
+pub(crate) fn set_contact_preference(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -163,7 +163,7 @@ pub fn set_contact_preference(
 /// The card behind a share link, for anyone. 400 for a token that is not a UUID; 404 when no
 /// card is shared under it (never shared, or revoked) and when its member is no longer an
 /// active member (disabled, say), so a link tells nothing about why.
-pub fn public_card(conn: &Connection, ctx: &Ctx, token: &str) -> Result<Card, AppError> {
+pub(crate) fn public_card(conn: &Connection, ctx: &Ctx, token: &str) -> Result<Card, AppError> {
     let share = PersonalLink::CardShare;
     let token = share.read_token(token)?;
     let user_id = share.owner(conn, &ctx.secret, &token)?.ok_or_else(card_not_found)?;

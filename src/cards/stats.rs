@@ -15,11 +15,11 @@ use crate::clock::from_unix;
 const WEEK_SECS: f64 = 7.0 * 86_400.0;
 
 /// How many whole months before the current one the recent window reaches back.
-pub const RECENT_MONTHS: i32 = 3;
+pub(crate) const RECENT_MONTHS: i32 = 3;
 
 /// One activity as the stats see it.
 #[derive(Debug, Clone, Copy)]
-pub struct Session {
+pub(crate) struct Session {
     pub started_at: i64,
     pub minutes: i64,
     /// None for a format this build does not know: counted, but in no share.
@@ -29,7 +29,7 @@ pub struct Session {
 /// Percent of sessions per format, summing to 100 (or all zero without sessions).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
 #[schemars(rename = "FormatShare")]
-pub struct Share {
+pub(crate) struct Share {
     pub coached: i64,
     pub group: i64,
     pub solo: i64,
@@ -37,7 +37,7 @@ pub struct Share {
 
 /// The numbers shared by the lifetime and recent stats.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub total_sessions: i64,
     /// One decimal.
     pub total_hours: f64,
@@ -50,7 +50,7 @@ pub struct Summary {
 
 /// A member's activities since the first one.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
-pub struct LifetimeStats {
+pub(crate) struct LifetimeStats {
     /// The local date of the first activity; null without any.
     pub active_since: Option<NaiveDate>,
     #[serde(flatten)]
@@ -59,7 +59,7 @@ pub struct LifetimeStats {
 
 /// A member's activities in the recent window: this month and the three before it.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
-pub struct RecentStats {
+pub(crate) struct RecentStats {
     /// The first day of the window (local date).
     pub since: NaiveDate,
     #[serde(flatten)]
@@ -68,19 +68,19 @@ pub struct RecentStats {
 
 /// Minutes in one week (Monday to Sunday, local time).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
-pub struct WeekMinutes {
+pub(crate) struct WeekMinutes {
     pub week_start: NaiveDate,
     pub minutes: i64,
 }
 
 /// The date of instant `t` in `zone`.
-pub fn local_date(t: i64, zone: Tz) -> NaiveDate {
+pub(crate) fn local_date(t: i64, zone: Tz) -> NaiveDate {
     from_unix(t).with_timezone(&zone).date_naive()
 }
 
 /// The first instant of `date` in `zone`. Where a clock change skips midnight, the day starts
 /// at the first local time that exists.
-pub fn start_of_day(date: NaiveDate, zone: Tz) -> i64 {
+pub(crate) fn start_of_day(date: NaiveDate, zone: Tz) -> i64 {
     let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
     (0..=24)
         .map(|quarter| midnight + Duration::minutes(15 * quarter))
@@ -91,7 +91,7 @@ pub fn start_of_day(date: NaiveDate, zone: Tz) -> i64 {
 
 /// The start of the recent window: 00:00 local time on the 1st of the month three months
 /// before the current one (on 21 November, 1 August).
-pub fn window_start(now: i64, zone: Tz) -> i64 {
+pub(crate) fn window_start(now: i64, zone: Tz) -> i64 {
     let today = local_date(now, zone);
     let months = today.year() * 12 + today.month0() as i32 - RECENT_MONTHS;
     let first = NaiveDate::from_ymd_opt(months.div_euclid(12), months.rem_euclid(12) as u32 + 1, 1)
@@ -100,7 +100,7 @@ pub fn window_start(now: i64, zone: Tz) -> i64 {
 }
 
 /// The Monday of the week `date` falls in.
-pub fn monday_of(date: NaiveDate) -> NaiveDate {
+pub(crate) fn monday_of(date: NaiveDate) -> NaiveDate {
     date - Duration::days(i64::from(date.weekday().num_days_from_monday()))
 }
 
@@ -110,7 +110,7 @@ fn round1(x: f64) -> f64 {
 
 /// Whole percentages of `counts` that sum to 100: each gets its rounded-down share and the
 /// points left go to the largest remainders (earlier entries win ties).
-pub fn percentages<const N: usize>(counts: [i64; N]) -> [i64; N] {
+pub(crate) fn percentages<const N: usize>(counts: [i64; N]) -> [i64; N] {
     let total: i64 = counts.iter().sum();
     let mut out = [0; N];
     if total <= 0 {
@@ -171,7 +171,7 @@ fn before_now(sessions: &[Session], now: i64) -> impl Iterator<Item = &Session> 
 }
 
 /// Everything before `now`, per week since the first activity.
-pub fn lifetime(sessions: &[Session], now: i64, zone: Tz) -> LifetimeStats {
+pub(crate) fn lifetime(sessions: &[Session], now: i64, zone: Tz) -> LifetimeStats {
     let first = before_now(sessions, now).map(|s| s.started_at).min();
     LifetimeStats {
         active_since: first.map(|t| local_date(t, zone)),
@@ -182,7 +182,7 @@ pub fn lifetime(sessions: &[Session], now: i64, zone: Tz) -> LifetimeStats {
 /// The activities in `[window_start, now)`. Per week counts from the window start, or from
 /// the first activity ever when that is later, so a new member is not averaged over weeks
 /// before they began.
-pub fn recent(sessions: &[Session], now: i64, zone: Tz) -> RecentStats {
+pub(crate) fn recent(sessions: &[Session], now: i64, zone: Tz) -> RecentStats {
     let start = window_start(now, zone);
     let first = before_now(sessions, now).map(|s| s.started_at).min();
     let span_start = first.map_or(start, |f| f.max(start));
@@ -193,7 +193,7 @@ pub fn recent(sessions: &[Session], now: i64, zone: Tz) -> RecentStats {
 /// Minutes per week over the recent window, one entry per week (zeros included) from the week
 /// holding the window's first day to the current week. The first week may begin before the
 /// window; only activities inside the window count.
-pub fn weekly_minutes(sessions: &[Session], now: i64, zone: Tz) -> Vec<WeekMinutes> {
+pub(crate) fn weekly_minutes(sessions: &[Session], now: i64, zone: Tz) -> Vec<WeekMinutes> {
     let start = window_start(now, zone);
     let first = monday_of(local_date(start, zone));
     let last = monday_of(local_date(now, zone));

@@ -11,7 +11,7 @@ use crate::accounts::model::Role;
 
 /// One public club question with the member's answer.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct CardField {
+pub(crate) struct CardField {
     pub label: String,
     pub value: String,
 }
@@ -19,7 +19,7 @@ pub struct CardField {
 /// The card as anyone with its link sees it (`GET /api/v1/cards/{token}`). Holds no email
 /// address or phone number: only how the member likes to be contacted.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Card {
+pub(crate) struct Card {
     pub name: String,
     pub city: String,
     pub state: String,
@@ -37,7 +37,7 @@ pub struct Card {
 
 /// The member's own card (`GET /api/v1/card`): the public card plus its share link.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct OwnCard {
+pub(crate) struct OwnCard {
     #[serde(flatten)]
     pub card: Card,
     pub shared: bool,
@@ -47,7 +47,7 @@ pub struct OwnCard {
 
 /// `POST /api/v1/card/share`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Shared {
+pub(crate) struct Shared {
     pub share_token: String,
     pub share_url: String,
 }
@@ -55,14 +55,14 @@ pub struct Shared {
 /// `PUT /api/v1/card/contact-preference`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "ContactPreference")]
-pub struct ContactPreferenceView {
+pub(crate) struct ContactPreferenceView {
     pub contact_preference: Option<ContactPreference>,
     pub contact_label: Option<&'static str>,
 }
 
 /// A choice of the contact-preference form.
 #[derive(Debug, Clone, Serialize)]
-pub struct ContactChoice {
+pub(crate) struct ContactChoice {
     pub value: &'static str,
     pub label: &'static str,
     pub selected: bool,
@@ -70,7 +70,7 @@ pub struct ContactChoice {
 
 /// `/card`: the member's preview with the share controls and the preference form.
 #[derive(Debug, Serialize)]
-pub struct OwnCardPage {
+pub(crate) struct OwnCardPage {
     pub card: OwnCard,
     /// Server-built SVG: numbers and dates only, every text escaped.
     pub chart_svg: String,
@@ -79,19 +79,19 @@ pub struct OwnCardPage {
 
 /// `/cards/{token}`: the public page.
 #[derive(Debug, Serialize)]
-pub struct PublicCardPage {
+pub(crate) struct PublicCardPage {
     pub card: Card,
     pub chart_svg: String,
 }
 
 impl PublicCardPage {
-    pub fn of(card: Card) -> Self {
+    pub(crate) fn of(card: Card) -> Self {
         PublicCardPage { chart_svg: chart::weekly_svg(&card.weekly_minutes), card }
     }
 }
 
 impl OwnCardPage {
-    pub fn of(card: OwnCard) -> Self {
+    pub(crate) fn of(card: OwnCard) -> Self {
         let current = card.card.contact_preference;
         let mut contact_choices = vec![ContactChoice {
             value: "",

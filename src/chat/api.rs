@@ -24,7 +24,7 @@ async fn list(
 ) -> Result<Json<Vec<SummaryView>>, AppError> {
     let actor = member.actor();
     let all = match all.map(str::trim) {
-        None | Some("") | Some("false" | "0" | "no" | "off") => false,
+        None | Some("" | "false" | "0" | "no" | "off") => false,
         Some("true" | "1" | "yes" | "on") => true,
         Some(_) => return Err(AppError::invalid_field("all", "Say true or false.")),
     };
@@ -140,7 +140,7 @@ async fn mark_read(
     Ok(Json(app.write(move |tx, _| service::mark_read(tx, &actor, id, message_id)).await?))
 }
 
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![
         list,
         create,

@@ -9,7 +9,7 @@ use super::service::{GroupCmd, PageQuery, PostCmd, RenameCmd};
 /// `POST /api/v1/conversations` and the new-group form.
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct GroupInput {
+pub(crate) struct GroupInput {
     pub name: Option<String>,
     pub description: Option<String>,
     /// The members besides the creator (who becomes the owner).
@@ -19,21 +19,21 @@ pub struct GroupInput {
 /// `POST /api/v1/conversations/direct` and the start-a-chat form.
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct DirectInput {
+pub(crate) struct DirectInput {
     pub member_id: Option<i64>,
 }
 
 /// `POST /api/v1/conversations/{id}/members` and the add form.
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct MembersInput {
+pub(crate) struct MembersInput {
     pub member_ids: Vec<i64>,
 }
 
 /// `PATCH /api/v1/conversations/{id}` and the rename form: only the fields given change.
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct RenameInput {
+pub(crate) struct RenameInput {
     pub name: Option<String>,
     pub description: Option<String>,
 }
@@ -41,7 +41,7 @@ pub struct RenameInput {
 /// `POST /api/v1/conversations/{id}/messages` and the post form.
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct MessageInput {
+pub(crate) struct MessageInput {
     pub content: Option<String>,
     /// When the sender's device sent it, RFC 3339.
     pub client_sent_at: Option<String>,
@@ -50,14 +50,14 @@ pub struct MessageInput {
 /// `PUT /api/v1/conversations/{id}/read`.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct ReadInput {
+pub(crate) struct ReadInput {
     pub message_id: Option<i64>,
 }
 
 /// `?before=&limit=` of a history page. Taken as text so that a bad value is a 422 naming the
 /// parameter rather than silently ignored.
 #[derive(Debug, Default, FromForm)]
-pub struct HistoryQuery {
+pub(crate) struct HistoryQuery {
     pub before: Option<String>,
     pub limit: Option<String>,
 }

@@ -3,7 +3,7 @@
 crate::values::string_enum! {
     /// A group the admins set up, or a one-to-one conversation between two members.
     #[schemars(rename = "ConversationKind")]
-    pub enum Kind {
+    pub(crate) enum Kind {
         Group = "group",
         Direct = "direct",
     }
@@ -11,38 +11,36 @@ crate::values::string_enum! {
 
 crate::values::string_enum! {
     /// What a member may do in a group: owners manage it like admins do.
-    pub enum MemberRole {
+    pub(crate) enum MemberRole {
         Owner = "owner",
         Member = "member",
     }
 }
 
 #[derive(Debug, Clone)]
-pub struct Conversation {
+pub(crate) struct Conversation {
     pub id: i64,
     pub kind: Kind,
     pub name: String,
     pub description: String,
-    pub created_by: Option<i64>,
     pub created_at: i64,
     pub last_message_id: Option<i64>,
 }
 
 /// One person in a conversation.
 #[derive(Debug, Clone)]
-pub struct Member {
+pub(crate) struct Member {
     pub user_id: i64,
     pub name: String,
     pub role: MemberRole,
     pub joined_at: i64,
-    pub last_read_id: i64,
     /// May use the member area now (a disabled account stays listed but receives nothing).
     pub active: bool,
 }
 
 /// A message with its author's name (None once the author's account is deleted).
 #[derive(Debug, Clone)]
-pub struct Message {
+pub(crate) struct Message {
     pub id: i64,
     pub conversation_id: i64,
     pub author_id: Option<i64>,
@@ -55,7 +53,7 @@ pub struct Message {
 /// A line of a conversation list: the conversation, its newest message, and for the viewer
 /// how many messages by others they have not read (None when they are not a member).
 #[derive(Debug, Clone)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub conversation: Conversation,
     /// For a one-to-one conversation: the other person's name (None when their account is gone).
     pub other_name: Option<String>,
@@ -65,13 +63,13 @@ pub struct Summary {
 
 impl Summary {
     /// When something last happened: the newest message, or the creation.
-    pub fn activity_at(&self) -> i64 {
+    pub(crate) fn activity_at(&self) -> i64 {
         self.last_message.as_ref().map_or(self.conversation.created_at, |m| m.sent_at)
     }
 }
 
 /// The key that makes one one-to-one conversation per pair: `"<lower id>:<higher id>"`.
-pub fn direct_key(a: i64, b: i64) -> String {
+pub(crate) fn direct_key(a: i64, b: i64) -> String {
     format!("{}:{}", a.min(b), a.max(b))
 }
 

@@ -217,6 +217,6 @@ async fn leave(
     Ok(PageResponse::done("/conversations", "You left the group."))
 }
 
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![index, create, direct, room, post_message, rename, add_members, remove_member, leave]
 }

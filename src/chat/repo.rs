@@ -16,7 +16,7 @@ fn parsed<T: std::str::FromStr<Err = String>>(r: &Row<'_>, i: usize) -> rusqlite
 // ----- conversations -----
 
 const CONVERSATION_COLUMNS: &str =
-    "c.id, c.kind, c.name, c.description, c.created_by, c.created_at, c.last_message_id";
+    "c.id, c.kind, c.name, c.description, c.created_at, c.last_message_id";
 
 /// Reads the conversation columns starting at column `at`.
 fn conversation_at(r: &Row<'_>, at: usize) -> rusqlite::Result<Conversation> {
@@ -25,13 +25,12 @@ fn conversation_at(r: &Row<'_>, at: usize) -> rusqlite::Result<Conversation> {
         kind: parsed::<Kind>(r, at + 1)?,
         name: r.get(at + 2)?,
         description: r.get(at + 3)?,
-        created_by: r.get(at + 4)?,
-        created_at: r.get(at + 5)?,
-        last_message_id: r.get(at + 6)?,
+        created_at: r.get(at + 4)?,
+        last_message_id: r.get(at + 5)?,
     })
 }
 
-pub fn insert_conversation(
+pub(crate) fn insert_conversation(
     conn: &Connection,
     kind: Kind,
     name: &str,
@@ -48,7 +47,7 @@ pub fn insert_conversation(
     Ok(conn.last_insert_rowid())
 }
 
-pub fn get(conn: &Connection, id: i64) -> Result<Option<Conversation>, AppError> {
+pub(crate) fn get(conn: &Connection, id: i64) -> Result<Option<Conversation>, AppError> {
     Ok(conn
         .query_row(
             &format!("SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE c.id = ?1"),
@@ -59,13 +58,13 @@ pub fn get(conn: &Connection, id: i64) -> Result<Option<Conversation>, AppError>
 }
 
 /// The one-to-one conversation of a pair, by its `direct_key`.
-pub fn by_direct_key(conn: &Connection, key: &str) -> Result<Option<i64>, AppError> {
+pub(crate) fn by_direct_key(conn: &Connection, key: &str) -> Result<Option<i64>, AppError> {
     Ok(conn
         .query_row("SELECT id FROM conversations WHERE direct_key = ?1", [key], |r| r.get(0))
         .optional()?)
 }
 
-pub fn update_details(
+pub(crate) fn update_details(
     conn: &Connection,
     id: i64,
     name: &str,
@@ -80,7 +79,7 @@ pub fn update_details(
 
 /// The conversations a user is in, and with `all_groups` every group as well, with their
 /// newest message and the user's unread count, most recent activity first.
-pub fn summaries(
+pub(crate) fn summaries(
     conn: &Connection,
     user_id: i64,
     all_groups: bool,
@@ -107,16 +106,16 @@ pub fn summaries(
     );
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map(params![user_id, all_groups], |r| {
-        let last_id: Option<i64> = r.get(8)?;
+        let last_id: Option<i64> = r.get(7)?;
         let last_message = match last_id {
-            Some(_) => Some(message_at(r, 8)?),
+            Some(_) => Some(message_at(r, 7)?),
             None => None,
         };
         Ok(Summary {
             conversation: conversation_at(r, 0)?,
-            other_name: r.get(7)?,
+            other_name: r.get(6)?,
             last_message,
-            unread: r.get(15)?,
+            unread: r.get(14)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -125,7 +124,7 @@ pub fn summaries(
 // ----- members -----
 
 /// Adds a member unless they are in already; true when added.
-pub fn add_member(
+pub(crate) fn add_member(
     conn: &Connection,
     conversation_id: i64,
     user_id: i64,
@@ -143,7 +142,7 @@ pub fn add_member(
 }
 
 /// Removes a member; true when they were one.
-pub fn remove_member(
+pub(crate) fn remove_member(
     conn: &Connection,
     conversation_id: i64,
     user_id: i64,
@@ -157,7 +156,7 @@ pub fn remove_member(
 
 /// The user's role in the conversation and the newest message they have read; None when they
 /// are not a member.
-pub fn membership(
+pub(crate) fn membership(
     conn: &Connection,
     conversation_id: i64,
     user_id: i64,
@@ -173,9 +172,9 @@ pub fn membership(
 }
 
 /// Everyone in the conversation with their names, owners first, then by name.
-pub fn members(conn: &Connection, conversation_id: i64) -> Result<Vec<Member>, AppError> {
+pub(crate) fn members(conn: &Connection, conversation_id: i64) -> Result<Vec<Member>, AppError> {
     let sql = format!(
-        "SELECT cm.user_id, {name}, cm.role, cm.joined_at, cm.last_read_id, {active}
+        "SELECT cm.user_id, {name}, cm.role, cm.joined_at, {active}
            FROM conversation_members cm JOIN users u ON u.id = cm.user_id
           WHERE cm.conversation_id = ?1
           ORDER BY cm.role = 'member', {name} COLLATE NOCASE, cm.user_id",
@@ -189,15 +188,14 @@ pub fn members(conn: &Connection, conversation_id: i64) -> Result<Vec<Member>, A
             name: r.get(1)?,
             role: parsed::<MemberRole>(r, 2)?,
             joined_at: r.get(3)?,
-            last_read_id: r.get(4)?,
-            active: r.get(5)?,
+            active: r.get(4)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// The members who receive the conversation's events now: those who may use the member area.
-pub fn recipients(conn: &Connection, conversation_id: i64) -> Result<Vec<i64>, AppError> {
+pub(crate) fn recipients(conn: &Connection, conversation_id: i64) -> Result<Vec<i64>, AppError> {
     let sql = format!(
         "SELECT cm.user_id FROM conversation_members cm JOIN users u ON u.id = cm.user_id
           WHERE cm.conversation_id = ?1 AND {} ORDER BY cm.user_id",
@@ -209,7 +207,7 @@ pub fn recipients(conn: &Connection, conversation_id: i64) -> Result<Vec<i64>, A
 }
 
 /// Which of `ids` belong to people who may use the member area now.
-pub fn active_among(conn: &Connection, ids: &[i64]) -> Result<Vec<i64>, AppError> {
+pub(crate) fn active_among(conn: &Connection, ids: &[i64]) -> Result<Vec<i64>, AppError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -224,7 +222,7 @@ pub fn active_among(conn: &Connection, ids: &[i64]) -> Result<Vec<i64>, AppError
 }
 
 /// Every person who may use the member area, by name: who can be chatted with or added.
-pub fn active_people(conn: &Connection) -> Result<Vec<(i64, String)>, AppError> {
+pub(crate) fn active_people(conn: &Connection) -> Result<Vec<(i64, String)>, AppError> {
     let sql = format!(
         "SELECT u.id, {name} FROM users u WHERE {active} ORDER BY {name} COLLATE NOCASE, u.id",
         name = name_sql("u"),
@@ -236,7 +234,7 @@ pub fn active_people(conn: &Connection) -> Result<Vec<(i64, String)>, AppError> 
 }
 
 /// Moves the member's read marker up to `message_id`, never back.
-pub fn mark_read(
+pub(crate) fn mark_read(
     conn: &Connection,
     conversation_id: i64,
     user_id: i64,
@@ -251,7 +249,7 @@ pub fn mark_read(
 }
 
 /// Messages by others after the member's read marker.
-pub fn unread_count(
+pub(crate) fn unread_count(
     conn: &Connection,
     conversation_id: i64,
     user_id: i64,
@@ -267,7 +265,7 @@ pub fn unread_count(
     )?)
 }
 
-pub fn timezone_of(conn: &Connection, user_id: i64) -> Result<String, AppError> {
+pub(crate) fn timezone_of(conn: &Connection, user_id: i64) -> Result<String, AppError> {
     Ok(conn
         .query_row("SELECT timezone FROM users WHERE id = ?1", [user_id], |r| r.get(0))
         .optional()?
@@ -299,7 +297,7 @@ fn message_at(r: &Row<'_>, at: usize) -> rusqlite::Result<Message> {
 }
 
 /// Stores a message and makes it the conversation's newest.
-pub fn insert_message(
+pub(crate) fn insert_message(
     conn: &Connection,
     conversation_id: i64,
     author_id: i64,
@@ -321,13 +319,13 @@ pub fn insert_message(
     Ok(id)
 }
 
-pub fn get_message(conn: &Connection, id: i64) -> Result<Option<Message>, AppError> {
+pub(crate) fn get_message(conn: &Connection, id: i64) -> Result<Option<Message>, AppError> {
     let sql = format!("SELECT {} {MESSAGE_FROM} WHERE m.id = ?1", message_columns());
     Ok(conn.query_row(&sql, [id], |r| message_at(r, 0)).optional()?)
 }
 
 /// Up to `limit` messages of the conversation older than `before` (or the newest), newest first.
-pub fn page(
+pub(crate) fn page(
     conn: &Connection,
     conversation_id: i64,
     before: Option<i64>,
@@ -346,7 +344,7 @@ pub fn page(
 
 /// The newest message id in any conversation the user is in (0 when none): where a live page
 /// resumes from, so that it neither misses nor replays anything.
-pub fn newest_message_for(conn: &Connection, user_id: i64) -> Result<i64, AppError> {
+pub(crate) fn newest_message_for(conn: &Connection, user_id: i64) -> Result<i64, AppError> {
     Ok(conn.query_row(
         "SELECT COALESCE(max(c.last_message_id), 0) FROM conversations c
            JOIN conversation_members me ON me.conversation_id = c.id AND me.user_id = ?1",
@@ -357,7 +355,7 @@ pub fn newest_message_for(conn: &Connection, user_id: i64) -> Result<i64, AppErr
 
 /// Messages with ids above `after_id` in the conversations the user is a member of now, oldest
 /// first.
-pub fn messages_after(
+pub(crate) fn messages_after(
     conn: &Connection,
     user_id: i64,
     after_id: i64,

@@ -26,11 +26,11 @@ use crate::error::{AppError, Validator};
 use crate::realtime::{Broadcast, Cursor, Event};
 use crate::settings;
 
-pub const NAME_MAX: usize = 100;
-pub const DESCRIPTION_MAX: usize = 1000;
-pub const CONTENT_MAX: usize = 4000;
-pub const PAGE_DEFAULT: i64 = 50;
-pub const PAGE_MAX: i64 = 200;
+pub(crate) const NAME_MAX: usize = 100;
+pub(crate) const DESCRIPTION_MAX: usize = 1000;
+pub(crate) const CONTENT_MAX: usize = 4000;
+pub(crate) const PAGE_DEFAULT: i64 = 50;
+pub(crate) const PAGE_MAX: i64 = 200;
 /// The longest `client_sent_at` kept (an RFC 3339 time is far shorter).
 const CLIENT_TIME_MAX: usize = 64;
 /// How many people one request may add.
@@ -257,7 +257,11 @@ fn view_of(conn: &Connection, actor: &Actor, id: i64) -> Result<ConversationView
 /// The actor's conversations, most recent activity first, each with its newest message and
 /// the actor's unread count. With `all`, admins also get every group they are not in (never
 /// other people's one-to-one conversations); `all` from anyone else is a 403.
-pub fn list(conn: &Connection, actor: &Actor, all: bool) -> Result<Vec<SummaryView>, AppError> {
+pub(crate) fn list(
+    conn: &Connection,
+    actor: &Actor,
+    all: bool,
+) -> Result<Vec<SummaryView>, AppError> {
     Ok(summaries(conn, actor, all)?.iter().map(SummaryView::of).collect())
 }
 
@@ -271,13 +275,13 @@ fn summaries(conn: &Connection, actor: &Actor, all: bool) -> Result<Vec<Summary>
 
 /// One conversation with its members and their roles. 404 unless the actor is in it or it is
 /// a group and the actor an admin.
-pub fn get(conn: &Connection, actor: &Actor, id: i64) -> Result<ConversationView, AppError> {
+pub(crate) fn get(conn: &Connection, actor: &Actor, id: i64) -> Result<ConversationView, AppError> {
     view_of(conn, actor, id)
 }
 
 /// Which page of history to show, as the request gave it (text, so a bad value can be named).
 #[derive(Debug, Default)]
-pub struct PageQuery {
+pub(crate) struct PageQuery {
     /// A message id: the page ends just before it. Absent: the newest page.
     pub before: Option<String>,
     /// 1..=200; absent: 50.
@@ -326,7 +330,7 @@ fn read_newest(conn: &Connection, room: &Room, newest: Option<&Message>) -> Resu
 /// 1..=200) or those before message `before`. Reading the newest page marks the conversation
 /// read for a member. 404 as for `get` (admins may read any group's history); 422 naming
 /// `limit` or `before` when out of range or not a number.
-pub fn history(
+pub(crate) fn history(
     conn: &Connection,
     actor: &Actor,
     id: i64,
@@ -349,7 +353,7 @@ pub fn history(
 /// Moves the actor's read marker up to `message_id` (never back). 404 as for `get`; 403 for an
 /// admin who is not in the group; 422 `message_id` when missing or not a message of this
 /// conversation.
-pub fn mark_read(
+pub(crate) fn mark_read(
     conn: &Connection,
     actor: &Actor,
     id: i64,
@@ -391,7 +395,7 @@ pub fn missed(
 // ----- writing -----
 
 /// A new group as an admin sets it up.
-pub struct GroupCmd {
+pub(crate) struct GroupCmd {
     pub name: String,
     pub description: String,
     pub member_ids: Vec<i64>,
@@ -400,7 +404,7 @@ pub struct GroupCmd {
 /// Creates a group with the actor as its owner and `member_ids` as members, and tells each of
 /// them ("added"). Admins only (403). 422 for a name outside 1..=100 characters, a description
 /// over 1000, and `member_ids` naming the ids that are not active members.
-pub fn create_group(
+pub(crate) fn create_group(
     tx: &Tx,
     ctx: &Ctx,
     actor: &Actor,
@@ -432,7 +436,7 @@ pub fn create_group(
 /// (`false`) or a new one (`true`, and both are told "added"). 403 `direct_chat_disabled` when
 /// the club has turned one-to-one chats off; 422 `member_id` when missing, the actor themselves,
 /// or not an active member (guests and disabled accounts included).
-pub fn start_direct(
+pub(crate) fn start_direct(
     tx: &Tx,
     ctx: &Ctx,
     actor: &Actor,
@@ -467,7 +471,7 @@ pub fn start_direct(
 /// told "added", the others "members". 404 unless the actor may see the group; 409 for a
 /// one-to-one conversation; 403 unless an owner or admin; 422 `member_ids` when empty or naming
 /// the ids that are not active members.
-pub fn add_members(
+pub(crate) fn add_members(
     tx: &Tx,
     ctx: &Ctx,
     actor: &Actor,
@@ -498,7 +502,7 @@ pub fn add_members(
 /// on; the others are told "members". 404 unless the actor may see the group, or when
 /// `user_id` is not in it; 409 for a one-to-one conversation and for removing yourself (leave
 /// instead); 403 unless an owner or admin.
-pub fn remove_member(
+pub(crate) fn remove_member(
     tx: &Tx,
     ctx: &Ctx,
     actor: &Actor,
@@ -522,7 +526,7 @@ pub fn remove_member(
 /// The actor leaves a group (told "removed", the others "members"). The group stays, even
 /// without owners: admins manage it then. 404 unless the actor may see it; 409 for a one-to-one
 /// conversation; 403 for an admin who is not in it.
-pub fn leave(tx: &Tx, actor: &Actor, id: i64) -> Result<LeftView, AppError> {
+pub(crate) fn leave(tx: &Tx, actor: &Actor, id: i64) -> Result<LeftView, AppError> {
     let room = open(tx, actor, id)?;
     if room.conv.kind == Kind::Direct {
         return Err(AppError::conflict("One-to-one conversations cannot be left.")
@@ -538,7 +542,7 @@ pub fn leave(tx: &Tx, actor: &Actor, id: i64) -> Result<LeftView, AppError> {
 }
 
 /// A new name and description; absent ones stay.
-pub struct RenameCmd {
+pub(crate) struct RenameCmd {
     pub name: Option<String>,
     pub description: Option<String>,
 }
@@ -546,7 +550,7 @@ pub struct RenameCmd {
 /// Renames a group or changes its description, telling the members "renamed" when something
 /// changed. 404 unless the actor may see it; 409 for a one-to-one conversation; 403 unless an
 /// owner or admin; 422 as for creating, and `name` when neither field is given.
-pub fn rename(
+pub(crate) fn rename(
     tx: &Tx,
     ctx: &Ctx,
     actor: &Actor,
@@ -575,7 +579,7 @@ pub fn rename(
 }
 
 /// A message as the member wrote it.
-pub struct PostCmd {
+pub(crate) struct PostCmd {
     pub content: String,
     pub client_sent_at: Option<String>,
 }
@@ -587,7 +591,7 @@ pub struct PostCmd {
 /// `content` when empty or over 4000 characters after trimming, `client_sent_at` when not
 /// RFC 3339; 429 with the seconds to wait once the member has posted `chat_messages_per_minute`
 /// messages within a minute, in all conversations together.
-pub fn post(
+pub(crate) fn post(
     tx: &Tx,
     ctx: &Ctx,
     actor: &Actor,
@@ -653,7 +657,7 @@ fn people_but(conn: &Connection, except: &[i64]) -> Result<Vec<PersonView>, AppE
 
 /// The conversations page: the list (every group too with `all`; 403 as for `list`), the
 /// people one can start a chat with or put in a group, and the forms as given.
-pub fn list_page(
+pub(crate) fn list_page(
     conn: &Connection,
     actor: &Actor,
     all: bool,
@@ -683,7 +687,7 @@ pub fn list_page(
 
 /// The chat room: a page of history (the newest 50, or those before `before`), the members,
 /// and what the actor may do. Showing the newest page marks it read. Errors as for `history`.
-pub fn room_page(
+pub(crate) fn room_page(
     conn: &Connection,
     actor: &Actor,
     id: i64,

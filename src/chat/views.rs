@@ -7,14 +7,14 @@ use super::model::{Kind, Member, MemberRole, Message, Summary};
 use crate::clock::{format_in, rfc3339_at};
 
 /// How long a message preview in a conversation list may be, in characters.
-pub const PREVIEW_CHARS: usize = 120;
+pub(crate) const PREVIEW_CHARS: usize = 120;
 
 /// What a person who left no name behind is called.
-pub const FORMER_MEMBER: &str = "Former member";
+pub(crate) const FORMER_MEMBER: &str = "Former member";
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "ChatPerson")]
-pub struct PersonView {
+pub(crate) struct PersonView {
     pub id: i64,
     pub name: String,
 }
@@ -22,7 +22,7 @@ pub struct PersonView {
 /// A message, the same in the history, the post answer and the "message" event.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "ChatMessage")]
-pub struct MessageView {
+pub(crate) struct MessageView {
     pub id: i64,
     pub conversation_id: i64,
     /// Null once the author's account is deleted.
@@ -36,7 +36,7 @@ pub struct MessageView {
 }
 
 impl MessageView {
-    pub fn of(m: &Message) -> Self {
+    pub(crate) fn of(m: &Message) -> Self {
         MessageView {
             id: m.id,
             conversation_id: m.conversation_id,
@@ -57,14 +57,14 @@ fn author_of(m: &Message) -> Option<PersonView> {
 
 /// The data of a "message" event.
 #[derive(Debug, Serialize)]
-pub struct MessageEvent {
+pub(crate) struct MessageEvent {
     pub conversation_id: i64,
     pub message: MessageView,
 }
 
 /// The data of a "conversation" event.
 #[derive(Debug, Serialize)]
-pub struct ChangeEvent {
+pub(crate) struct ChangeEvent {
     pub conversation_id: i64,
     /// added | removed | renamed | members
     pub change: &'static str,
@@ -73,7 +73,7 @@ pub struct ChangeEvent {
 /// The newest message of a conversation, as a list shows it.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "LastMessage")]
-pub struct LastMessageView {
+pub(crate) struct LastMessageView {
     pub id: i64,
     pub author: Option<PersonView>,
     /// The start of the content on one line.
@@ -83,7 +83,7 @@ pub struct LastMessageView {
 }
 
 /// The first `PREVIEW_CHARS` characters of `content` on one line, with an ellipsis when cut.
-pub fn preview(content: &str) -> String {
+pub(crate) fn preview(content: &str) -> String {
     let line = content.split_whitespace().collect::<Vec<_>>().join(" ");
     if line.chars().count() <= PREVIEW_CHARS {
         line
@@ -96,7 +96,7 @@ pub fn preview(content: &str) -> String {
 /// A line of `GET /api/v1/conversations`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "ConversationSummary")]
-pub struct SummaryView {
+pub(crate) struct SummaryView {
     pub id: i64,
     pub kind: Kind,
     /// The group's name; for a one-to-one conversation, the other person's.
@@ -113,7 +113,7 @@ pub struct SummaryView {
 }
 
 impl SummaryView {
-    pub fn of(s: &Summary) -> Self {
+    pub(crate) fn of(s: &Summary) -> Self {
         let c = &s.conversation;
         SummaryView {
             id: c.id,
@@ -134,7 +134,7 @@ impl SummaryView {
 }
 
 /// What a conversation is called: a group by its name, a one-to-one by the other person.
-pub fn title(kind: Kind, name: &str, other: Option<&str>) -> String {
+pub(crate) fn title(kind: Kind, name: &str, other: Option<&str>) -> String {
     match kind {
         Kind::Group => name.to_string(),
         Kind::Direct => other.unwrap_or(FORMER_MEMBER).to_string(),
@@ -143,7 +143,7 @@ pub fn title(kind: Kind, name: &str, other: Option<&str>) -> String {
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "ConversationMember")]
-pub struct MemberView {
+pub(crate) struct MemberView {
     pub id: i64,
     pub name: String,
     pub role: MemberRole,
@@ -154,7 +154,7 @@ pub struct MemberView {
 }
 
 impl MemberView {
-    pub fn of(m: &Member) -> Self {
+    pub(crate) fn of(m: &Member) -> Self {
         MemberView {
             id: m.user_id,
             name: m.name.clone(),
@@ -168,7 +168,7 @@ impl MemberView {
 /// `GET /api/v1/conversations/{id}` and the answer to every change.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "Conversation")]
-pub struct ConversationView {
+pub(crate) struct ConversationView {
     pub id: i64,
     pub kind: Kind,
     pub name: String,
@@ -190,7 +190,7 @@ pub struct ConversationView {
 /// `GET /api/v1/conversations/{id}/messages`: one page, oldest first.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "History")]
-pub struct HistoryView {
+pub(crate) struct HistoryView {
     pub conversation_id: i64,
     pub messages: Vec<MessageView>,
     /// Whether older messages exist beyond this page.
@@ -202,7 +202,7 @@ pub struct HistoryView {
 /// The answer to `PUT /api/v1/conversations/{id}/read`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "ReadMarker")]
-pub struct ReadView {
+pub(crate) struct ReadView {
     pub conversation_id: i64,
     pub last_read_id: i64,
     pub unread: i64,
@@ -211,7 +211,7 @@ pub struct ReadView {
 /// The answer to leaving a group.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "Left")]
-pub struct LeftView {
+pub(crate) struct LeftView {
     pub conversation_id: i64,
     pub left: bool,
 }
@@ -220,7 +220,7 @@ pub struct LeftView {
 
 /// A conversation list line on the page, with its time in the viewer's zone.
 #[derive(Debug, Serialize)]
-pub struct SummaryRow {
+pub(crate) struct SummaryRow {
     #[serde(flatten)]
     pub summary: SummaryView,
     /// "3 Mar, 18:30" in the viewer's zone.
@@ -229,7 +229,7 @@ pub struct SummaryRow {
 
 /// The new-group form, refilled after an error.
 #[derive(Debug, Default, Serialize)]
-pub struct GroupForm {
+pub(crate) struct GroupForm {
     pub name: String,
     pub description: String,
     pub member_ids: Vec<i64>,
@@ -237,7 +237,7 @@ pub struct GroupForm {
 
 /// `/conversations`.
 #[derive(Debug, Serialize)]
-pub struct ListPage {
+pub(crate) struct ListPage {
     pub conversations: Vec<SummaryRow>,
     /// Admins asked for every group.
     pub showing_all: bool,
@@ -254,7 +254,7 @@ pub struct ListPage {
 
 /// A message on the room page, with its time in the viewer's zone.
 #[derive(Debug, Serialize)]
-pub struct MessageRow {
+pub(crate) struct MessageRow {
     #[serde(flatten)]
     pub message: MessageView,
     pub when: String,
@@ -262,7 +262,7 @@ pub struct MessageRow {
 }
 
 impl MessageRow {
-    pub fn of(m: &Message, zone: chrono_tz::Tz, viewer: i64) -> Self {
+    pub(crate) fn of(m: &Message, zone: chrono_tz::Tz, viewer: i64) -> Self {
         MessageRow {
             message: MessageView::of(m),
             when: format_in(m.sent_at, zone, "%-d %b, %H:%M"),
@@ -273,14 +273,14 @@ impl MessageRow {
 
 /// The rename form, refilled after an error.
 #[derive(Debug, Default, Serialize)]
-pub struct RenameForm {
+pub(crate) struct RenameForm {
     pub name: String,
     pub description: String,
 }
 
 /// `/conversations/{id}`.
 #[derive(Debug, Serialize)]
-pub struct RoomPage {
+pub(crate) struct RoomPage {
     pub conversation: ConversationView,
     pub messages: Vec<MessageRow>,
     pub has_more: bool,

@@ -10,7 +10,7 @@ use crate::error::AppError;
 /// Writes a copy of the database at `source` to `dest` and verifies it with
 /// `PRAGMA integrity_check`. Refuses to overwrite an existing file; removes a copy that fails
 /// the check. Returns the size of the copy in bytes.
-pub fn backup(source: &Path, dest: &Path) -> Result<u64, AppError> {
+pub(crate) fn backup(source: &Path, dest: &Path) -> Result<u64, AppError> {
     if !source.exists() {
         return Err(AppError::not_found(format!(
             "no database at {} (is data_dir right?)",

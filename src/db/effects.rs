@@ -61,22 +61,22 @@ impl<'c> Tx<'c> {
 
     /// Hands each event to its users' sockets once this transaction has committed (and never,
     /// if it rolls back).
-    pub fn publish(&self, broadcasts: impl IntoIterator<Item = Broadcast>) {
+    pub(crate) fn publish(&self, broadcasts: impl IntoIterator<Item = Broadcast>) {
         self.pending.borrow_mut().extend(broadcasts.into_iter().map(Effect::Publish));
     }
 
     /// Closes every socket of `user_id` once this transaction has committed.
-    pub fn disconnect(&self, user_id: i64) {
+    pub(crate) fn disconnect(&self, user_id: i64) {
         self.pending.borrow_mut().push(Effect::Disconnect(user_id));
     }
 
     /// Shows `name` on every page once this transaction has committed.
-    pub fn set_club_name(&self, name: &str) {
+    pub(crate) fn set_club_name(&self, name: &str) {
         self.pending.borrow_mut().push(Effect::ClubName(name.to_string()));
     }
 
     /// Shows `info` on every page once this transaction has committed.
-    pub fn set_public_info(&self, info: PublicInfo) {
+    pub(crate) fn set_public_info(&self, info: PublicInfo) {
         self.pending.borrow_mut().push(Effect::PublicInfo(info));
     }
 
@@ -101,27 +101,27 @@ impl<'c> Deref for Tx<'c> {
 /// settings every page reads. The default reaches nobody (a command-line run has neither a
 /// worker nor sockets nor pages).
 #[derive(Clone, Default)]
-pub struct Outlets {
+pub(crate) struct Outlets {
     mail: Arc<Notify>,
     hub: Hub,
     site: SiteInfo,
 }
 
 impl Outlets {
-    pub fn new(mail: Arc<Notify>, hub: Hub, site: SiteInfo) -> Outlets {
+    pub(crate) fn new(mail: Arc<Notify>, hub: Hub, site: SiteInfo) -> Outlets {
         Outlets { mail, hub, site }
     }
 
     /// The signal the email worker waits on.
-    pub fn mail(&self) -> &Arc<Notify> {
+    pub(crate) fn mail(&self) -> &Arc<Notify> {
         &self.mail
     }
 
-    pub fn hub(&self) -> &Hub {
+    pub(crate) fn hub(&self) -> &Hub {
         &self.hub
     }
 
-    pub fn site(&self) -> &SiteInfo {
+    pub(crate) fn site(&self) -> &SiteInfo {
         &self.site
     }
 

@@ -4,7 +4,7 @@
 pub mod backup;
 mod effects;
 
-pub use effects::{Outlets, Tx};
+pub(crate) use effects::{Outlets, Tx};
 
 use std::cell::Cell;
 use std::path::Path;
@@ -23,7 +23,7 @@ mod embedded {
     refinery::embed_migrations!("migrations");
 }
 
-pub type Conn = PooledConnection<SqliteConnectionManager>;
+pub(crate) type Conn = PooledConnection<SqliteConnectionManager>;
 
 /// A cheap-to-clone handle on the connection pool.
 #[derive(Clone)]
@@ -43,7 +43,7 @@ const AUTH_TABLES: [&str; 3] = ["sessions", "users", "auth_changes"];
 /// not). Whatever was read from those tables while the counter stood still is still true, which
 /// is what lets the session cache skip the database.
 #[derive(Clone, Default)]
-pub struct AuthChanges(Arc<AtomicU64>);
+pub(crate) struct AuthChanges(Arc<AtomicU64>);
 
 impl AuthChanges {
     /// The counter of the database file at `path`, shared by every pool this process opens on
@@ -61,7 +61,7 @@ impl AuthChanges {
         changes
     }
 
-    pub fn current(&self) -> u64 {
+    pub(crate) fn current(&self) -> u64 {
         self.0.load(Ordering::Acquire)
     }
 
@@ -80,7 +80,7 @@ thread_local! {
 /// Runs `f` without its changes counting as auth changes. Only for the session's own
 /// `last_seen_at` refresh: it happens every minute of every active session, and the cache
 /// treats an old `last_seen_at` as a reason to look again anyway.
-pub fn quietly<T>(f: impl FnOnce() -> T) -> T {
+pub(crate) fn quietly<T>(f: impl FnOnce() -> T) -> T {
     QUIET.with(|q| q.set(true));
     let out = f();
     QUIET.with(|q| q.set(false));
@@ -153,18 +153,18 @@ impl Db {
 
     /// This handle, performing committed effects through `outlets` (the server's email worker
     /// and live sockets) instead of nowhere.
-    pub fn with_outlets(mut self, outlets: Outlets) -> Db {
+    pub(crate) fn with_outlets(mut self, outlets: Outlets) -> Db {
         self.outlets = outlets;
         self
     }
 
     /// Where committed effects go.
-    pub fn outlets(&self) -> &Outlets {
+    pub(crate) fn outlets(&self) -> &Outlets {
         &self.outlets
     }
 
     /// The counter of changes to the tables authentication reads.
-    pub fn auth_changes(&self) -> &AuthChanges {
+    pub(crate) fn auth_changes(&self) -> &AuthChanges {
         &self.changes
     }
 
@@ -187,7 +187,7 @@ impl Db {
     /// `call` on the current thread, for callers already on a thread that may block. Every
     /// database call of the server passes here: once `f` is done (and so has committed or
     /// rolled back), the effects of what it committed are performed (see `effects`).
-    pub fn call_here<T, F>(&self, f: F) -> Result<T, AppError>
+    pub(crate) fn call_here<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut Connection) -> Result<T, AppError>,
     {
@@ -232,7 +232,7 @@ impl Db {
     }
 
     /// Answers whether the database can be queried, for the health check.
-    pub async fn ping(&self) -> Result<(), AppError> {
+    pub(crate) async fn ping(&self) -> Result<(), AppError> {
         self.call(|conn| {
             conn.query_row("SELECT count(*) FROM refinery_schema_history", [], |r| {
                 r.get::<_, i64>(0)
@@ -261,19 +261,19 @@ pub fn write_tx<T>(
 }
 
 /// Applies every embedded migration not yet applied; returns how many ran.
-pub fn migrate(conn: &mut Connection) -> Result<usize, AppError> {
+pub(crate) fn migrate(conn: &mut Connection) -> Result<usize, AppError> {
     let report = embedded::migrations::runner().run(conn).map_err(AppError::internal)?;
     Ok(report.applied_migrations().len())
 }
 
 /// The newest schema version this build knows (a restore refuses a database from a newer one).
-pub fn newest_migration() -> i64 {
+pub(crate) fn newest_migration() -> i64 {
     let runner = embedded::migrations::runner();
     runner.get_migrations().iter().map(|m| i64::from(m.version())).max().unwrap_or(0)
 }
 
 /// If `err` is a UNIQUE violation, the `table.column` it names.
-pub fn unique_violation(err: &rusqlite::Error) -> Option<String> {
+pub(crate) fn unique_violation(err: &rusqlite::Error) -> Option<String> {
     match err {
         rusqlite::Error::SqliteFailure(e, Some(msg))
             if e.code == rusqlite::ErrorCode::ConstraintViolation =>

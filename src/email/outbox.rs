@@ -49,7 +49,7 @@ pub fn queue(
 }
 
 /// Opens a stored message (for the worker, and for admins helping a member).
-pub fn open(
+pub(crate) fn open(
     sealer: &Sealer,
     to: String,
     subject: &str,
@@ -96,7 +96,7 @@ fn claim_due(conn: &Connection, now: i64) -> Result<Vec<Claimed>, AppError> {
 }
 
 /// Seconds to wait before retrying after the `attempts`-th failure: 30 s doubling to 1 h.
-pub fn backoff_secs(attempts: i64) -> i64 {
+pub(crate) fn backoff_secs(attempts: i64) -> i64 {
     let exp = (attempts.max(1) - 1).min(10) as u32;
     (30i64 << exp).min(3600)
 }
@@ -180,7 +180,7 @@ pub async fn deliver_due(
 }
 
 /// Messages per status (queued, sent, failed), for the admin home.
-pub fn status_counts(conn: &Connection) -> Result<Vec<(String, i64)>, AppError> {
+pub(crate) fn status_counts(conn: &Connection) -> Result<Vec<(String, i64)>, AppError> {
     let mut stmt = conn.prepare_cached(
         "SELECT status, count(*) FROM email_outbox GROUP BY status ORDER BY status",
     )?;

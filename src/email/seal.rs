@@ -24,7 +24,7 @@ impl Sealer {
 
     /// A sealer with a key of its own for `purpose` (`"card share"`, say), so a value sealed
     /// for one use never opens as another.
-    pub fn for_purpose(secret: &[u8], purpose: &str) -> Self {
+    pub(crate) fn for_purpose(secret: &[u8], purpose: &str) -> Self {
         Sealer::with_key(keyed_hash(secret, &[b"clubroom sealed v1", purpose.as_bytes()]))
     }
 
@@ -32,7 +32,7 @@ impl Sealer {
         Sealer { cipher: XChaCha20Poly1305::new_from_slice(&key).expect("a 32-byte key") }
     }
 
-    pub fn seal(&self, plain: &str) -> String {
+    pub(crate) fn seal(&self, plain: &str) -> String {
         let nonce = random_bytes(24);
         let sealed = self
             .cipher

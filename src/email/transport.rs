@@ -66,7 +66,7 @@ impl Transport {
     }
 
     /// What /health reports as `mail`.
-    pub fn mode(&self) -> &'static str {
+    pub(crate) fn mode(&self) -> &'static str {
         match self {
             Transport::Smtp { .. } => "smtp",
             Transport::Console => "console",
@@ -75,12 +75,12 @@ impl Transport {
     }
 
     /// Delivers one message; blocking (SMTP does network I/O). The error is a readable reason.
-    pub fn send(&self, email: &SentEmail) -> Result<(), String> {
+    pub(crate) fn send(&self, email: &SentEmail) -> Result<(), String> {
         self.try_send(email).map_err(|failure| failure.message)
     }
 
     /// Like `send`, keeping SMTP's own error so it can be diagnosed (see the admin test email).
-    pub fn try_send(&self, email: &SentEmail) -> Result<(), SendFailure> {
+    pub(crate) fn try_send(&self, email: &SentEmail) -> Result<(), SendFailure> {
         let plain = |message: String| SendFailure { message, smtp: None };
         match self {
             Transport::Smtp { mailer, from } => {
@@ -129,7 +129,7 @@ impl Transport {
 /// Why a message could not be delivered: a readable reason, and SMTP's error when it came
 /// from the SMTP client.
 #[derive(Debug)]
-pub struct SendFailure {
+pub(crate) struct SendFailure {
     pub message: String,
     pub smtp: Option<lettre::transport::smtp::Error>,
 }

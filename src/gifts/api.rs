@@ -334,7 +334,7 @@ async fn organizer(
     Ok(Json(app.write(move |tx, ctx| service::set_organizer(tx, ctx, &actor, id, on)).await?))
 }
 
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![
         list,
         create,

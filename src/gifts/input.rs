@@ -11,7 +11,7 @@ use crate::accounts::model::ClientInfo;
 /// forms. Dates are `YYYY-MM-DD` in the exchange's zone.
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct ExchangeInput {
+pub(crate) struct ExchangeInput {
     pub name: Option<String>,
     pub description: Option<String>,
     pub budget: Option<String>,
@@ -28,7 +28,7 @@ pub struct ExchangeInput {
 /// same cycle).
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct ActionInput {
+pub(crate) struct ActionInput {
     pub confirm: Option<bool>,
     pub seed: Option<u64>,
 }
@@ -37,7 +37,7 @@ pub struct ActionInput {
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[schemars(rename = "ExchangeDeleteInput")]
 #[serde(default, deny_unknown_fields)]
-pub struct DeleteInput {
+pub(crate) struct DeleteInput {
     pub confirm: Option<String>,
 }
 
@@ -45,7 +45,7 @@ pub struct DeleteInput {
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[schemars(rename = "ExchangeRegisterInput")]
 #[serde(default, deny_unknown_fields)]
-pub struct RegisterInput {
+pub(crate) struct RegisterInput {
     pub name: Option<String>,
     pub email: Option<String>,
     pub gift_ideas: Option<String>,
@@ -55,7 +55,11 @@ pub struct RegisterInput {
 
 impl RegisterInput {
     /// `reminders_when_absent`: the API's default is on, while a form leaves an unticked box out.
-    pub fn into_command(self, client: ClientInfo, reminders_when_absent: bool) -> Registration {
+    pub(crate) fn into_command(
+        self,
+        client: ClientInfo,
+        reminders_when_absent: bool,
+    ) -> Registration {
         Registration {
             name: self.name.unwrap_or_default(),
             email: self.email.unwrap_or_default(),
@@ -69,7 +73,7 @@ impl RegisterInput {
 /// One-click joining by someone signed in: name and email come from their account.
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct JoinInput {
+pub(crate) struct JoinInput {
     pub gift_ideas: Option<String>,
     pub reminders: Option<bool>,
 }
@@ -77,20 +81,20 @@ pub struct JoinInput {
 /// `POST .../request-access`: the address registered with.
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct AccessRequestInput {
+pub(crate) struct AccessRequestInput {
     pub email: String,
 }
 
 /// The confirmation form behind an emailed access link.
 #[derive(Debug, Default, FromForm)]
-pub struct AccessInput {
+pub(crate) struct AccessInput {
     pub token: String,
 }
 
 /// `PUT /api/v1/exchanges/{id}/me` and the dashboard form: only the fields given change.
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct MeInput {
+pub(crate) struct MeInput {
     pub name: Option<String>,
     pub gift_ideas: Option<String>,
     pub reminders: Option<bool>,
@@ -99,7 +103,7 @@ pub struct MeInput {
 /// `POST /api/v1/exchanges/{id}/exclusions` and the form: two participant ids.
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct ExclusionInput {
+pub(crate) struct ExclusionInput {
     pub participant_a: Option<i64>,
     pub participant_b: Option<i64>,
 }
@@ -107,7 +111,7 @@ pub struct ExclusionInput {
 /// `PUT /api/v1/admin/members/{id}/organizer` and the form on the member page.
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct OrganizerInput {
+pub(crate) struct OrganizerInput {
     pub organizer: bool,
 }
 

@@ -96,8 +96,9 @@ pub fn find_cycle(
 }
 
 /// The pairs `find_cycle` ignores because they name nobody: self pairs and pairs naming
-/// someone outside `0..n`, in the order given.
-pub fn invalid_pairs(n: usize, exclusions: &[(usize, usize)]) -> Vec<(usize, usize)> {
+/// someone outside `0..n`, in the order given. Only the tests need the list.
+#[cfg(test)]
+fn invalid_pairs(n: usize, exclusions: &[(usize, usize)]) -> Vec<(usize, usize)> {
     exclusions.iter().filter(|&&(a, b)| a == b || a >= n || b >= n).copied().collect()
 }
 
@@ -338,7 +339,7 @@ fn hitting_set(
 
 impl Infeasible {
     /// The explanation in plain words, naming participants with `name`.
-    pub fn message(&self, name: impl Fn(usize) -> String) -> String {
+    pub(crate) fn message(&self, name: impl Fn(usize) -> String) -> String {
         // An isolated participant is named first in every pair, as the subject of the message.
         let lead = match self.reason {
             Reason::Isolated { participant } => Some(participant),

@@ -2,14 +2,14 @@
 //! guests who sign in by magic link), exclusions, a drawn gift cycle that respects them,
 //! reminders and the purge of finished exchanges.
 
-pub mod api;
-pub mod input;
+pub(crate) mod api;
+pub(crate) mod input;
 pub mod matching;
-pub mod model;
+pub(crate) mod model;
 pub mod notify;
-pub mod pages;
-pub mod prefs;
-pub mod repo;
+pub(crate) mod pages;
+pub(crate) mod prefs;
+pub(crate) mod repo;
 pub mod schedule;
-pub mod service;
-pub mod views;
+pub(crate) mod service;
+pub(crate) mod views;

@@ -6,7 +6,7 @@ use crate::clock::zone;
 
 crate::values::string_enum! {
     /// Where an exchange is in its life.
-    pub enum ExchangeState {
+    pub(crate) enum ExchangeState {
         /// Being prepared; nobody can register yet.
         Draft = "draft",
         RegistrationOpen = "registration_open",
@@ -20,7 +20,7 @@ crate::values::string_enum! {
 
 impl ExchangeState {
     /// How pages show it.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             ExchangeState::Draft => "Draft",
             ExchangeState::RegistrationOpen => "Registration open",
@@ -31,7 +31,7 @@ impl ExchangeState {
     }
 
     /// Whether the drawn cycle exists (and so the participant list and details are frozen).
-    pub fn is_drawn(self) -> bool {
+    pub(crate) fn is_drawn(self) -> bool {
         matches!(self, ExchangeState::Matched | ExchangeState::Completed)
     }
 }
@@ -39,7 +39,7 @@ impl ExchangeState {
 crate::values::string_enum! {
     /// The moves between states; each is one admin action.
     #[schemars(rename = "ExchangeAction")]
-    pub enum Action {
+    pub(crate) enum Action {
         Open = "open",
         Close = "close",
         Reopen = "reopen",
@@ -51,7 +51,7 @@ crate::values::string_enum! {
 
 impl Action {
     /// Whether the action may start from `state`.
-    pub fn allowed_from(self, state: ExchangeState) -> bool {
+    pub(crate) fn allowed_from(self, state: ExchangeState) -> bool {
         use ExchangeState::*;
         matches!(
             (self, state),
@@ -59,20 +59,16 @@ impl Action {
                 | (Action::Close, RegistrationOpen)
                 | (Action::Reopen, RegistrationClosed | Matched)
                 | (Action::Match, RegistrationClosed)
-                | (Action::Rematch, Matched)
-                | (Action::Complete, Matched)
+                | (Action::Rematch | Action::Complete, Matched)
         )
     }
 
     /// Whether the action from `state` throws away the drawn cycle, and so must be confirmed.
-    pub fn needs_confirmation(self, state: ExchangeState) -> bool {
-        matches!(
-            (self, state),
-            (Action::Reopen, ExchangeState::Matched) | (Action::Rematch, ExchangeState::Matched)
-        )
+    pub(crate) fn needs_confirmation(self, state: ExchangeState) -> bool {
+        matches!((self, state), (Action::Reopen | Action::Rematch, ExchangeState::Matched))
     }
 
-    pub fn target(self) -> ExchangeState {
+    pub(crate) fn target(self) -> ExchangeState {
         match self {
             Action::Open | Action::Reopen => ExchangeState::RegistrationOpen,
             Action::Close => ExchangeState::RegistrationClosed,
@@ -82,13 +78,13 @@ impl Action {
     }
 
     /// The actions possible from `state`, in the order pages offer them.
-    pub fn from_state(state: ExchangeState) -> Vec<Action> {
+    pub(crate) fn from_state(state: ExchangeState) -> Vec<Action> {
         Action::ALL.into_iter().filter(|a| a.allowed_from(state)).collect()
     }
 }
 
 #[derive(Debug, Clone)]
-pub struct Exchange {
+pub(crate) struct Exchange {
     pub id: i64,
     pub slug: String,
     pub name: String,
@@ -101,7 +97,6 @@ pub struct Exchange {
     pub exchange_date: String,
     pub timezone: String,
     pub state: ExchangeState,
-    pub created_by: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
     pub matched_at: Option<i64>,
@@ -110,12 +105,12 @@ pub struct Exchange {
 
 impl Exchange {
     /// Today's date where the exchange happens.
-    pub fn today(&self, now: DateTime<Utc>) -> NaiveDate {
+    pub(crate) fn today(&self, now: DateTime<Utc>) -> NaiveDate {
         now.with_timezone(&zone(&self.timezone)).date_naive()
     }
 
     /// Whether the close date has passed (registration refuses then, whatever the state).
-    pub fn past_close_date(&self, now: DateTime<Utc>) -> bool {
+    pub(crate) fn past_close_date(&self, now: DateTime<Utc>) -> bool {
         match NaiveDate::parse_from_str(&self.registration_close_date, "%Y-%m-%d") {
             Ok(close) => self.today(now) > close,
             Err(_) => true,
@@ -123,12 +118,12 @@ impl Exchange {
     }
 
     /// Whether people can register now (before counting places).
-    pub fn accepts_registrations(&self, now: DateTime<Utc>) -> bool {
+    pub(crate) fn accepts_registrations(&self, now: DateTime<Utc>) -> bool {
         self.state == ExchangeState::RegistrationOpen && !self.past_close_date(now)
     }
 
     /// Whole days until a completed exchange is purged (0 when due).
-    pub fn purge_in_days(&self, now: i64, purge_after_days: i64) -> Option<i64> {
+    pub(crate) fn purge_in_days(&self, now: i64, purge_after_days: i64) -> Option<i64> {
         let completed = self.completed_at.filter(|_| self.state == ExchangeState::Completed)?;
         let due = completed + purge_after_days * 86_400;
         Some(((due - now).max(0) + 86_399) / 86_400)
@@ -137,7 +132,7 @@ impl Exchange {
 
 crate::values::string_enum! {
     /// How a participant left an exchange.
-    pub enum RemovedHow {
+    pub(crate) enum RemovedHow {
         /// By themselves.
         Withdrew = "withdrew",
         /// By an admin or organizer.
@@ -146,7 +141,7 @@ crate::values::string_enum! {
 }
 
 #[derive(Debug, Clone)]
-pub struct Participant {
+pub(crate) struct Participant {
     pub id: i64,
     pub exchange_id: i64,
     pub user_id: Option<i64>,
@@ -155,18 +150,17 @@ pub struct Participant {
     pub gift_ideas: String,
     pub reminders: bool,
     pub created_at: i64,
-    pub updated_at: i64,
     pub removed_at: Option<i64>,
     pub removed_how: Option<RemovedHow>,
 }
 
 impl Participant {
-    pub fn is_active(&self) -> bool {
+    pub(crate) fn is_active(&self) -> bool {
         self.removed_at.is_none()
     }
 
     /// active, withdrew or removed.
-    pub fn status(&self) -> &'static str {
+    pub(crate) fn status(&self) -> &'static str {
         match (self.removed_at, self.removed_how) {
             (None, _) => "active",
             (Some(_), Some(how)) => how.as_str(),
@@ -177,12 +171,10 @@ impl Participant {
 
 /// Two participants who must not draw each other; `participant_a < participant_b`.
 #[derive(Debug, Clone)]
-pub struct Exclusion {
+pub(crate) struct Exclusion {
     pub id: i64,
-    pub exchange_id: i64,
     pub participant_a: i64,
     pub participant_b: i64,
-    pub created_at: i64,
 }
 
 #[cfg(test)]
@@ -220,7 +212,6 @@ mod tests {
             exchange_date: "2026-12-20".into(),
             timezone: "UTC".into(),
             state: ExchangeState::Completed,
-            created_by: None,
             created_at: 0,
             updated_at: 0,
             matched_at: None,

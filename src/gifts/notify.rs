@@ -12,9 +12,9 @@ use crate::error::AppError;
 use crate::settings;
 
 /// Settings keys of the club-wide preferences ("on" / "off"; absent means on).
-pub const REGISTRATION_KEY: &str = "gift_notify_registration";
-pub const WITHDRAWAL_KEY: &str = "gift_notify_withdrawal";
-pub const MATCHED_KEY: &str = "gift_notify_matched";
+pub(crate) const REGISTRATION_KEY: &str = "gift_notify_registration";
+pub(crate) const WITHDRAWAL_KEY: &str = "gift_notify_withdrawal";
+pub(crate) const MATCHED_KEY: &str = "gift_notify_matched";
 
 /// What happened in an exchange that admins may want to hear about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +27,7 @@ pub enum AdminNotice {
 crate::values::string_enum! {
     /// The three kinds of notice, each with its global setting, its per-exchange column and its
     /// email.
-    pub enum NoticeKind {
+    pub(crate) enum NoticeKind {
         Registration = "registration",
         Withdrawal = "withdrawal",
         Matched = "matched",
@@ -35,7 +35,7 @@ crate::values::string_enum! {
 }
 
 impl NoticeKind {
-    pub fn of(notice: AdminNotice) -> Self {
+    pub(crate) fn of(notice: AdminNotice) -> Self {
         match notice {
             AdminNotice::Registered { .. } => NoticeKind::Registration,
             AdminNotice::Withdrew { .. } => NoticeKind::Withdrawal,
@@ -43,7 +43,7 @@ impl NoticeKind {
         }
     }
 
-    pub fn setting_key(self) -> &'static str {
+    pub(crate) fn setting_key(self) -> &'static str {
         match self {
             NoticeKind::Registration => REGISTRATION_KEY,
             NoticeKind::Withdrawal => WITHDRAWAL_KEY,
@@ -62,14 +62,14 @@ impl NoticeKind {
 
 /// On/off for each kind of notice: the club-wide preferences, or an exchange's effective ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
-pub struct NotifyPrefs {
+pub(crate) struct NotifyPrefs {
     pub registration: bool,
     pub withdrawal: bool,
     pub matched: bool,
 }
 
 impl NotifyPrefs {
-    pub fn get(&self, kind: NoticeKind) -> bool {
+    pub(crate) fn get(&self, kind: NoticeKind) -> bool {
         match kind {
             NoticeKind::Registration => self.registration,
             NoticeKind::Withdrawal => self.withdrawal,
@@ -77,7 +77,7 @@ impl NotifyPrefs {
         }
     }
 
-    pub fn set(&mut self, kind: NoticeKind, on: bool) {
+    pub(crate) fn set(&mut self, kind: NoticeKind, on: bool) {
         match kind {
             NoticeKind::Registration => self.registration = on,
             NoticeKind::Withdrawal => self.withdrawal = on,
@@ -88,14 +88,14 @@ impl NotifyPrefs {
 
 /// Per-exchange overrides: null follows the club-wide preference.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
-pub struct NotifyOverrides {
+pub(crate) struct NotifyOverrides {
     pub registration: Option<bool>,
     pub withdrawal: Option<bool>,
     pub matched: Option<bool>,
 }
 
 impl NotifyOverrides {
-    pub fn get(&self, kind: NoticeKind) -> Option<bool> {
+    pub(crate) fn get(&self, kind: NoticeKind) -> Option<bool> {
         match kind {
             NoticeKind::Registration => self.registration,
             NoticeKind::Withdrawal => self.withdrawal,
@@ -103,7 +103,7 @@ impl NotifyOverrides {
         }
     }
 
-    pub fn set(&mut self, kind: NoticeKind, value: Option<bool>) {
+    pub(crate) fn set(&mut self, kind: NoticeKind, value: Option<bool>) {
         match kind {
             NoticeKind::Registration => self.registration = value,
             NoticeKind::Withdrawal => self.withdrawal = value,
@@ -113,7 +113,7 @@ impl NotifyOverrides {
 }
 
 /// The club-wide preferences; every kind is on until an admin turns it off.
-pub fn global_prefs(conn: &Connection) -> Result<NotifyPrefs, AppError> {
+pub(crate) fn global_prefs(conn: &Connection) -> Result<NotifyPrefs, AppError> {
     let mut prefs = NotifyPrefs { registration: true, withdrawal: true, matched: true };
     for kind in NoticeKind::ALL {
         let on = settings::get(conn, kind.setting_key())?.is_none_or(|v| v != "off");
@@ -123,7 +123,7 @@ pub fn global_prefs(conn: &Connection) -> Result<NotifyPrefs, AppError> {
 }
 
 /// An exchange's overrides, or None when there is no such exchange.
-pub fn exchange_overrides(
+pub(crate) fn exchange_overrides(
     conn: &Connection,
     exchange_id: i64,
 ) -> Result<Option<NotifyOverrides>, AppError> {

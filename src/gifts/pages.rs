@@ -561,7 +561,7 @@ async fn withdraw(
     }
 }
 
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![
         index,
         create,

@@ -13,8 +13,8 @@ use crate::members::model::name_sql;
 // ----- exchanges -----
 
 const EXCHANGE_COLUMNS: &str = "id, slug, name, description, budget, max_participants,
-    registration_close_date, exchange_date, timezone, state, created_by, created_at, updated_at,
-    matched_at, completed_at";
+    registration_close_date, exchange_date, timezone, state, created_at, updated_at, matched_at,
+    completed_at";
 
 fn exchange_from_row(r: &Row<'_>) -> rusqlite::Result<Exchange> {
     let state: String = r.get(9)?;
@@ -31,16 +31,15 @@ fn exchange_from_row(r: &Row<'_>) -> rusqlite::Result<Exchange> {
         state: state.parse().map_err(|e: String| {
             rusqlite::Error::FromSqlConversionFailure(9, rusqlite::types::Type::Text, e.into())
         })?,
-        created_by: r.get(10)?,
-        created_at: r.get(11)?,
-        updated_at: r.get(12)?,
-        matched_at: r.get(13)?,
-        completed_at: r.get(14)?,
+        created_at: r.get(10)?,
+        updated_at: r.get(11)?,
+        matched_at: r.get(12)?,
+        completed_at: r.get(13)?,
     })
 }
 
 /// The fields an organizer sets.
-pub struct ExchangeFields<'a> {
+pub(crate) struct ExchangeFields<'a> {
     pub name: &'a str,
     pub description: &'a str,
     pub budget: &'a str,
@@ -50,7 +49,7 @@ pub struct ExchangeFields<'a> {
     pub timezone: &'a str,
 }
 
-pub fn insert_exchange(
+pub(crate) fn insert_exchange(
     conn: &Connection,
     slug: &str,
     f: &ExchangeFields<'_>,
@@ -78,7 +77,7 @@ pub fn insert_exchange(
     Ok(conn.last_insert_rowid())
 }
 
-pub fn update_exchange(
+pub(crate) fn update_exchange(
     conn: &Connection,
     id: i64,
     f: &ExchangeFields<'_>,
@@ -103,7 +102,7 @@ pub fn update_exchange(
     Ok(())
 }
 
-pub fn get_exchange(conn: &Connection, id: i64) -> Result<Option<Exchange>, AppError> {
+pub(crate) fn get_exchange(conn: &Connection, id: i64) -> Result<Option<Exchange>, AppError> {
     Ok(conn
         .query_row(
             &format!("SELECT {EXCHANGE_COLUMNS} FROM exchanges WHERE id = ?1"),
@@ -113,7 +112,7 @@ pub fn get_exchange(conn: &Connection, id: i64) -> Result<Option<Exchange>, AppE
         .optional()?)
 }
 
-pub fn find_by_slug(conn: &Connection, slug: &str) -> Result<Option<Exchange>, AppError> {
+pub(crate) fn find_by_slug(conn: &Connection, slug: &str) -> Result<Option<Exchange>, AppError> {
     Ok(conn
         .query_row(
             &format!("SELECT {EXCHANGE_COLUMNS} FROM exchanges WHERE slug = ?1"),
@@ -124,7 +123,7 @@ pub fn find_by_slug(conn: &Connection, slug: &str) -> Result<Option<Exchange>, A
 }
 
 /// Every exchange, soonest exchange date first.
-pub fn list_exchanges(conn: &Connection) -> Result<Vec<Exchange>, AppError> {
+pub(crate) fn list_exchanges(conn: &Connection) -> Result<Vec<Exchange>, AppError> {
     let mut stmt = conn
         .prepare(&format!("SELECT {EXCHANGE_COLUMNS} FROM exchanges ORDER BY exchange_date, id"))?;
     let rows = stmt.query_map([], exchange_from_row)?;
@@ -133,7 +132,7 @@ pub fn list_exchanges(conn: &Connection) -> Result<Vec<Exchange>, AppError> {
 
 /// Moves an exchange to `state`; `matched_at` and `completed_at` follow it (set on entering
 /// matched or completed, cleared when registration opens again).
-pub fn set_state(
+pub(crate) fn set_state(
     conn: &Connection,
     id: i64,
     state: ExchangeState,
@@ -151,7 +150,7 @@ pub fn set_state(
     Ok(())
 }
 
-pub fn delete_exchange(conn: &Connection, id: i64) -> Result<(), AppError> {
+pub(crate) fn delete_exchange(conn: &Connection, id: i64) -> Result<(), AppError> {
     conn.execute("DELETE FROM exchanges WHERE id = ?1", [id])?;
     Ok(())
 }
@@ -159,10 +158,10 @@ pub fn delete_exchange(conn: &Connection, id: i64) -> Result<(), AppError> {
 // ----- participants -----
 
 const PARTICIPANT_COLUMNS: &str = "id, exchange_id, user_id, name, email, gift_ideas, reminders,
-    created_at, updated_at, removed_at, removed_how";
+    created_at, removed_at, removed_how";
 
 fn participant_from_row(r: &Row<'_>) -> rusqlite::Result<Participant> {
-    let how: Option<String> = r.get(10)?;
+    let how: Option<String> = r.get(9)?;
     Ok(Participant {
         id: r.get(0)?,
         exchange_id: r.get(1)?,
@@ -172,13 +171,12 @@ fn participant_from_row(r: &Row<'_>) -> rusqlite::Result<Participant> {
         gift_ideas: r.get(5)?,
         reminders: r.get(6)?,
         created_at: r.get(7)?,
-        updated_at: r.get(8)?,
-        removed_at: r.get(9)?,
+        removed_at: r.get(8)?,
         removed_how: how.and_then(|how| how.parse().ok()),
     })
 }
 
-pub struct NewParticipant<'a> {
+pub(crate) struct NewParticipant<'a> {
     pub exchange_id: i64,
     pub user_id: i64,
     pub name: &'a str,
@@ -188,7 +186,7 @@ pub struct NewParticipant<'a> {
 }
 
 /// Adds a participant; an email already in the exchange is a 409 naming `email`.
-pub fn insert_participant(
+pub(crate) fn insert_participant(
     conn: &Connection,
     p: &NewParticipant<'_>,
     now: i64,
@@ -206,13 +204,13 @@ pub fn insert_participant(
     }
 }
 
-pub fn already_registered() -> AppError {
+pub(crate) fn already_registered() -> AppError {
     AppError::conflict_field("email", "This email address is already registered for this exchange.")
         .with_code("already_registered")
 }
 
 /// A participant of this exchange (still in or not).
-pub fn get_participant(
+pub(crate) fn get_participant(
     conn: &Connection,
     exchange_id: i64,
     id: i64,
@@ -230,7 +228,10 @@ pub fn get_participant(
 }
 
 /// Everyone who registered, those still in first, each group by id.
-pub fn all_participants(conn: &Connection, exchange_id: i64) -> Result<Vec<Participant>, AppError> {
+pub(crate) fn all_participants(
+    conn: &Connection,
+    exchange_id: i64,
+) -> Result<Vec<Participant>, AppError> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {PARTICIPANT_COLUMNS} FROM exchange_participants WHERE exchange_id = ?1
           ORDER BY removed_at IS NOT NULL, id"
@@ -240,7 +241,7 @@ pub fn all_participants(conn: &Connection, exchange_id: i64) -> Result<Vec<Parti
 }
 
 /// Those still in, by id (the stable order matching works in).
-pub fn active_participants(
+pub(crate) fn active_participants(
     conn: &Connection,
     exchange_id: i64,
 ) -> Result<Vec<Participant>, AppError> {
@@ -252,7 +253,7 @@ pub fn active_participants(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn count_active(conn: &Connection, exchange_id: i64) -> Result<i64, AppError> {
+pub(crate) fn count_active(conn: &Connection, exchange_id: i64) -> Result<i64, AppError> {
     Ok(conn.query_row(
         "SELECT count(*) FROM exchange_participants WHERE exchange_id = ?1 AND removed_at IS NULL",
         [exchange_id],
@@ -261,7 +262,7 @@ pub fn count_active(conn: &Connection, exchange_id: i64) -> Result<i64, AppError
 }
 
 /// Exchange id -> participants still in, for every exchange that has any.
-pub fn active_counts(conn: &Connection) -> Result<HashMap<i64, i64>, AppError> {
+pub(crate) fn active_counts(conn: &Connection) -> Result<HashMap<i64, i64>, AppError> {
     let mut stmt = conn.prepare(
         "SELECT exchange_id, count(*) FROM exchange_participants WHERE removed_at IS NULL
           GROUP BY exchange_id",
@@ -271,7 +272,7 @@ pub fn active_counts(conn: &Connection) -> Result<HashMap<i64, i64>, AppError> {
 }
 
 /// The user's place in an exchange, while they are in it.
-pub fn participation(
+pub(crate) fn participation(
     conn: &Connection,
     exchange_id: i64,
     user_id: i64,
@@ -291,16 +292,19 @@ pub fn participation(
 
 /// The name the user goes by everywhere in the club (first and last name, else display name,
 /// else username): a member joining with one click appears under it.
-pub fn member_name(conn: &Connection, user_id: i64) -> Result<String, AppError> {
+pub(crate) fn member_name(conn: &Connection, user_id: i64) -> Result<String, AppError> {
     let sql = format!("SELECT {} FROM users u WHERE u.id = ?1", name_sql("u"));
     Ok(conn.query_row(&sql, [user_id], |r| r.get(0))?)
 }
 
 /// Every exchange place the user holds, soonest exchange first.
-pub fn participations_of(conn: &Connection, user_id: i64) -> Result<Vec<Participant>, AppError> {
+pub(crate) fn participations_of(
+    conn: &Connection,
+    user_id: i64,
+) -> Result<Vec<Participant>, AppError> {
     let mut stmt = conn.prepare(
         "SELECT p.id, p.exchange_id, p.user_id, p.name, p.email, p.gift_ideas, p.reminders,
-                p.created_at, p.updated_at, p.removed_at, p.removed_how
+                p.created_at, p.removed_at, p.removed_how
            FROM exchange_participants p JOIN exchanges e ON e.id = p.exchange_id
           WHERE p.user_id = ?1 AND p.removed_at IS NULL
           ORDER BY e.exchange_date, e.id",
@@ -310,7 +314,7 @@ pub fn participations_of(conn: &Connection, user_id: i64) -> Result<Vec<Particip
 }
 
 /// The participant still in with this (normalised) email.
-pub fn active_by_email(
+pub(crate) fn active_by_email(
     conn: &Connection,
     exchange_id: i64,
     email: &str,
@@ -327,7 +331,7 @@ pub fn active_by_email(
         .optional()?)
 }
 
-pub fn update_participant(
+pub(crate) fn update_participant(
     conn: &Connection,
     id: i64,
     name: &str,
@@ -344,7 +348,7 @@ pub fn update_participant(
 }
 
 /// Soft-deletes a participant and drops the exclusions that name them.
-pub fn remove_participant(
+pub(crate) fn remove_participant(
     conn: &Connection,
     id: i64,
     how: RemovedHow,
@@ -365,17 +369,11 @@ pub fn remove_participant(
 // ----- exclusions -----
 
 fn exclusion_from_row(r: &Row<'_>) -> rusqlite::Result<Exclusion> {
-    Ok(Exclusion {
-        id: r.get(0)?,
-        exchange_id: r.get(1)?,
-        participant_a: r.get(2)?,
-        participant_b: r.get(3)?,
-        created_at: r.get(4)?,
-    })
+    Ok(Exclusion { id: r.get(0)?, participant_a: r.get(1)?, participant_b: r.get(2)? })
 }
 
 /// Stores the pair (lower id first); the same pair again is a 409.
-pub fn insert_exclusion(
+pub(crate) fn insert_exclusion(
     conn: &Connection,
     exchange_id: i64,
     a: i64,
@@ -399,23 +397,26 @@ pub fn insert_exclusion(
     }
 }
 
-pub fn list_exclusions(conn: &Connection, exchange_id: i64) -> Result<Vec<Exclusion>, AppError> {
+pub(crate) fn list_exclusions(
+    conn: &Connection,
+    exchange_id: i64,
+) -> Result<Vec<Exclusion>, AppError> {
     let mut stmt = conn.prepare(
-        "SELECT id, exchange_id, participant_a, participant_b, created_at
+        "SELECT id, participant_a, participant_b
            FROM exchange_exclusions WHERE exchange_id = ?1 ORDER BY id",
     )?;
     let rows = stmt.query_map([exchange_id], exclusion_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn get_exclusion(
+pub(crate) fn get_exclusion(
     conn: &Connection,
     exchange_id: i64,
     id: i64,
 ) -> Result<Option<Exclusion>, AppError> {
     Ok(conn
         .query_row(
-            "SELECT id, exchange_id, participant_a, participant_b, created_at
+            "SELECT id, participant_a, participant_b
                FROM exchange_exclusions WHERE id = ?1 AND exchange_id = ?2",
             [id, exchange_id],
             exclusion_from_row,
@@ -423,14 +424,14 @@ pub fn get_exclusion(
         .optional()?)
 }
 
-pub fn delete_exclusion(conn: &Connection, id: i64) -> Result<(), AppError> {
+pub(crate) fn delete_exclusion(conn: &Connection, id: i64) -> Result<(), AppError> {
     conn.execute("DELETE FROM exchange_exclusions WHERE id = ?1", [id])?;
     Ok(())
 }
 
 // ----- the drawn cycle -----
 
-pub fn insert_match(
+pub(crate) fn insert_match(
     conn: &Connection,
     exchange_id: i64,
     giver_id: i64,
@@ -446,12 +447,12 @@ pub fn insert_match(
 }
 
 /// Deletes the drawn cycle; how many pairs there were.
-pub fn delete_matches(conn: &Connection, exchange_id: i64) -> Result<usize, AppError> {
+pub(crate) fn delete_matches(conn: &Connection, exchange_id: i64) -> Result<usize, AppError> {
     Ok(conn.execute("DELETE FROM exchange_matches WHERE exchange_id = ?1", [exchange_id])?)
 }
 
 /// (giver, receiver) pairs, by giver id.
-pub fn matches(conn: &Connection, exchange_id: i64) -> Result<Vec<(i64, i64)>, AppError> {
+pub(crate) fn matches(conn: &Connection, exchange_id: i64) -> Result<Vec<(i64, i64)>, AppError> {
     let mut stmt = conn.prepare(
         "SELECT giver_id, receiver_id FROM exchange_matches WHERE exchange_id = ?1
           ORDER BY giver_id",
@@ -461,7 +462,7 @@ pub fn matches(conn: &Connection, exchange_id: i64) -> Result<Vec<(i64, i64)>, A
 }
 
 /// Whom this giver gives to, once drawn.
-pub fn receiver_of(conn: &Connection, giver_id: i64) -> Result<Option<i64>, AppError> {
+pub(crate) fn receiver_of(conn: &Connection, giver_id: i64) -> Result<Option<i64>, AppError> {
     Ok(conn
         .query_row(
             "SELECT receiver_id FROM exchange_matches WHERE giver_id = ?1",
@@ -474,7 +475,10 @@ pub fn receiver_of(conn: &Connection, giver_id: i64) -> Result<Option<i64>, AppE
 // ----- the organizer right -----
 
 /// The roles of an account, or None when there is no such account.
-pub fn account_roles(conn: &Connection, user_id: i64) -> Result<Option<Vec<Role>>, AppError> {
+pub(crate) fn account_roles(
+    conn: &Connection,
+    user_id: i64,
+) -> Result<Option<Vec<Role>>, AppError> {
     let row: Option<Option<String>> = conn
         .query_row(
             "SELECT (SELECT group_concat(role) FROM user_roles WHERE user_id = u.id)
@@ -486,7 +490,7 @@ pub fn account_roles(conn: &Connection, user_id: i64) -> Result<Option<Vec<Role>
     Ok(row.map(|joined| parse_roles(joined.as_deref())))
 }
 
-pub fn remove_role(conn: &Connection, user_id: i64, role: Role) -> Result<(), AppError> {
+pub(crate) fn remove_role(conn: &Connection, user_id: i64, role: Role) -> Result<(), AppError> {
     conn.execute(
         "DELETE FROM user_roles WHERE user_id = ?1 AND role = ?2",
         params![user_id, role.as_str()],

@@ -18,7 +18,7 @@ use crate::error::AppError;
 use crate::settings;
 
 /// Days after completion before an exchange and its participants are purged.
-pub const PURGE_AFTER_DAYS: i64 = 30;
+pub(crate) const PURGE_AFTER_DAYS: i64 = 30;
 
 const DAY_SECS: i64 = 86_400;
 
@@ -28,7 +28,7 @@ const UPCOMING_STATES: &str = "'registration_open', 'registration_closed', 'matc
 /// Runs the whole schedule once: due reminders, then the purge. Returns how many emails were
 /// queued. A failure in one part does not stop the other; the first error is returned after
 /// both have run.
-pub fn run(conn: &mut Connection, ctx: &Ctx) -> Result<usize, AppError> {
+pub(crate) fn run(conn: &mut Connection, ctx: &Ctx) -> Result<usize, AppError> {
     let reminders = send_due_reminders(conn, ctx);
     let purged = purge_completed(conn, ctx);
     let queued = reminders?;
@@ -38,7 +38,7 @@ pub fn run(conn: &mut Connection, ctx: &Ctx) -> Result<usize, AppError> {
 
 /// Reads a stored `reminder_days` value. Anything unreadable counts as no reminders rather than
 /// stopping the job for every other exchange.
-pub fn parse_reminder_days(stored: &str) -> Vec<i64> {
+pub(crate) fn parse_reminder_days(stored: &str) -> Vec<i64> {
     let mut days: Vec<i64> = serde_json::from_str(stored).unwrap_or_default();
     days.retain(|d| *d >= 1);
     days.sort_unstable_by(|a, b| b.cmp(a));
@@ -213,13 +213,16 @@ fn reminder_recipients(conn: &Connection, exchange_id: i64) -> Result<Vec<Recipi
 
 /// A reminder already recorded for an exchange, for the admin pages.
 #[derive(Debug, Clone, Serialize)]
-pub struct SentReminder {
+pub(crate) struct SentReminder {
     pub days_before: i64,
     pub sent_at: i64,
 }
 
 /// The reminders recorded for `exchange_id`, furthest from the date first.
-pub fn sent_reminders(conn: &Connection, exchange_id: i64) -> Result<Vec<SentReminder>, AppError> {
+pub(crate) fn sent_reminders(
+    conn: &Connection,
+    exchange_id: i64,
+) -> Result<Vec<SentReminder>, AppError> {
     let mut stmt = conn.prepare(
         "SELECT days_before, sent_at FROM exchange_reminders WHERE exchange_id = ?1
           ORDER BY days_before DESC",
@@ -262,7 +265,7 @@ pub fn purge_completed(conn: &mut Connection, ctx: &Ctx) -> Result<usize, AppErr
 
 /// Whole days until a completed exchange is purged (rounded up, never negative): 30 right after
 /// completion, 0 once the purge is due.
-pub fn purge_days_left(completed_at: i64, now: i64) -> i64 {
+pub(crate) fn purge_days_left(completed_at: i64, now: i64) -> i64 {
     let remaining = completed_at + PURGE_AFTER_DAYS * DAY_SECS - now;
     if remaining <= 0 {
         0

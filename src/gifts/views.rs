@@ -9,7 +9,7 @@ use crate::accounts::model::Role;
 use crate::clock::rfc3339_at;
 
 /// "Sun 20 Dec 2026" for a stored `YYYY-MM-DD`.
-pub fn human_date(date: &str) -> String {
+pub(crate) fn human_date(date: &str) -> String {
     NaiveDate::parse_from_str(date, "%Y-%m-%d")
         .map(|d| d.format("%a %-d %b %Y").to_string())
         .unwrap_or_else(|_| date.to_string())
@@ -17,12 +17,12 @@ pub fn human_date(date: &str) -> String {
 
 /// An exchange as admins and organizers see it.
 /// The same sentence whatever happened behind it.
-pub const ACCESS_SENT: &str =
+pub(crate) const ACCESS_SENT: &str =
     "If this address is registered for the exchange, a link to your exchange page is on its way.";
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "Exchange")]
-pub struct ExchangeView {
+pub(crate) struct ExchangeView {
     pub id: i64,
     pub slug: String,
     pub name: String,
@@ -61,7 +61,7 @@ pub struct ExchangeView {
 }
 
 impl ExchangeView {
-    pub fn of(
+    pub(crate) fn of(
         e: &Exchange,
         registration_url: String,
         participant_count: i64,
@@ -98,7 +98,7 @@ impl ExchangeView {
 
 /// How many exchanges are in each state.
 #[derive(Debug, Default, Clone, Serialize, JsonSchema)]
-pub struct StateCounts {
+pub(crate) struct StateCounts {
     pub draft: i64,
     pub registration_open: i64,
     pub registration_closed: i64,
@@ -107,7 +107,7 @@ pub struct StateCounts {
 }
 
 impl StateCounts {
-    pub fn add(&mut self, state: ExchangeState) {
+    pub(crate) fn add(&mut self, state: ExchangeState) {
         let slot = match state {
             ExchangeState::Draft => &mut self.draft,
             ExchangeState::RegistrationOpen => &mut self.registration_open,
@@ -120,7 +120,7 @@ impl StateCounts {
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct StateGroup {
+pub(crate) struct StateGroup {
     pub state: ExchangeState,
     pub label: &'static str,
     pub count: usize,
@@ -129,7 +129,7 @@ pub struct StateGroup {
 
 /// `GET /api/v1/exchanges`: every exchange, grouped by state (in lifecycle order).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct ExchangeList {
+pub(crate) struct ExchangeList {
     pub total: usize,
     pub counts: StateCounts,
     pub groups: Vec<StateGroup>,
@@ -138,7 +138,7 @@ pub struct ExchangeList {
 /// A participant as admins and organizers see them.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "Participant")]
-pub struct ParticipantView {
+pub(crate) struct ParticipantView {
     pub id: i64,
     pub name: String,
     pub email: String,
@@ -154,7 +154,7 @@ pub struct ParticipantView {
 }
 
 impl ParticipantView {
-    pub fn of(p: &Participant) -> Self {
+    pub(crate) fn of(p: &Participant) -> Self {
         ParticipantView {
             id: p.id,
             name: p.name.clone(),
@@ -172,13 +172,13 @@ impl ParticipantView {
 /// A participant by id and name.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "ParticipantRef")]
-pub struct PersonRef {
+pub(crate) struct PersonRef {
     pub id: i64,
     pub name: String,
 }
 
 impl PersonRef {
-    pub fn of(p: &Participant) -> Self {
+    pub(crate) fn of(p: &Participant) -> Self {
         PersonRef { id: p.id, name: p.name.clone() }
     }
 }
@@ -186,7 +186,7 @@ impl PersonRef {
 /// Two participants who must not draw each other.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "Exclusion")]
-pub struct ExclusionView {
+pub(crate) struct ExclusionView {
     /// Null in a matching problem for a pair that is not stored (cannot happen in practice).
     pub id: Option<i64>,
     pub participant_a: PersonRef,
@@ -195,7 +195,7 @@ pub struct ExclusionView {
 
 /// `DELETE /api/v1/exchanges/{id}/participants/{pid}`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct RemovedParticipant {
+pub(crate) struct RemovedParticipant {
     pub participant: ParticipantView,
     /// True when the exchange was matched: the cycle was deleted and registration is closed.
     pub matches_deleted: bool,
@@ -206,14 +206,14 @@ pub struct RemovedParticipant {
 /// An answer that is only a sentence (deletions, access requests).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "ExchangeMessage")]
-pub struct MessageView {
+pub(crate) struct MessageView {
     pub message: String,
 }
 
 /// Who gives to whom: for admins and organizers only.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "Match")]
-pub struct MatchView {
+pub(crate) struct MatchView {
     pub giver: Contact,
     pub receiver: Contact,
     pub receiver_gift_ideas: String,
@@ -221,21 +221,21 @@ pub struct MatchView {
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "MatchContact")]
-pub struct Contact {
+pub(crate) struct Contact {
     pub id: i64,
     pub name: String,
     pub email: String,
 }
 
 impl Contact {
-    pub fn of(p: &Participant) -> Self {
+    pub(crate) fn of(p: &Participant) -> Self {
         Contact { id: p.id, name: p.name.clone(), email: p.email.clone() }
     }
 }
 
 /// Why the cycle cannot be drawn, in plain words and as data.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct MatchProblem {
+pub(crate) struct MatchProblem {
     /// too_few, isolated or no_cycle.
     pub reason: &'static str,
     pub message: String,
@@ -249,7 +249,7 @@ pub struct MatchProblem {
 
 /// The answer to match and rematch: the exchange matched, or why it could not be.
 #[derive(Debug, Clone)]
-pub enum MatchOutcome {
+pub(crate) enum MatchOutcome {
     Matched(Box<ExchangeView>),
     Impossible(Box<MatchProblem>),
 }
@@ -259,7 +259,7 @@ pub enum MatchOutcome {
 /// Whom a participant gives to.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "Assignment")]
-pub struct AssignmentView {
+pub(crate) struct AssignmentView {
     pub recipient_name: String,
     pub gift_ideas: String,
 }
@@ -267,7 +267,7 @@ pub struct AssignmentView {
 /// The participant's own entry.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "MyEntry")]
-pub struct MeView {
+pub(crate) struct MeView {
     pub participant_id: i64,
     pub name: String,
     pub email: String,
@@ -279,7 +279,7 @@ pub struct MeView {
 /// drawn their own recipient (never anyone else's).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "MyExchange")]
-pub struct MyExchangeView {
+pub(crate) struct MyExchangeView {
     pub id: i64,
     pub name: String,
     pub description: String,
@@ -303,7 +303,7 @@ pub struct MyExchangeView {
 
 /// `POST /api/v1/exchanges/{id}/withdraw`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Withdrawn {
+pub(crate) struct Withdrawn {
     pub exchange_id: i64,
     pub withdrawn: bool,
     pub message: String,
@@ -312,7 +312,7 @@ pub struct Withdrawn {
 /// What anyone with the link sees of an exchange.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "PublicExchange")]
-pub struct PublicExchangeView {
+pub(crate) struct PublicExchangeView {
     pub slug: String,
     pub name: String,
     pub description: String,
@@ -341,7 +341,7 @@ pub struct Registered {
 /// `PUT /api/v1/admin/members/{id}/organizer`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "Organizer")]
-pub struct OrganizerView {
+pub(crate) struct OrganizerView {
     pub user_id: i64,
     pub organizer: bool,
     pub roles: Vec<Role>,
@@ -351,7 +351,7 @@ pub struct OrganizerView {
 
 /// The exchange form, filled with what was typed (or the stored values).
 #[derive(Debug, Default, Clone, Serialize)]
-pub struct ExchangeForm {
+pub(crate) struct ExchangeForm {
     pub name: String,
     pub description: String,
     pub budget: String,
@@ -362,7 +362,7 @@ pub struct ExchangeForm {
 }
 
 impl ExchangeForm {
-    pub fn of(e: &ExchangeView) -> Self {
+    pub(crate) fn of(e: &ExchangeView) -> Self {
         ExchangeForm {
             name: e.name.clone(),
             description: e.description.clone(),
@@ -377,7 +377,7 @@ impl ExchangeForm {
 
 /// `/admin/exchanges`.
 #[derive(Debug, Serialize)]
-pub struct AdminListPage {
+pub(crate) struct AdminListPage {
     pub list: ExchangeList,
     pub form: ExchangeForm,
     pub timezones: Vec<&'static str>,
@@ -385,7 +385,7 @@ pub struct AdminListPage {
 
 /// `/admin/exchanges/{id}`.
 #[derive(Debug, Serialize)]
-pub struct AdminDetailPage {
+pub(crate) struct AdminDetailPage {
     pub exchange: ExchangeView,
     pub form: ExchangeForm,
     pub participants: Vec<ParticipantView>,
@@ -406,7 +406,7 @@ pub struct AdminDetailPage {
 
 /// `/exchanges`: the participant's dashboard.
 #[derive(Debug, Serialize)]
-pub struct DashboardPage {
+pub(crate) struct DashboardPage {
     pub exchanges: Vec<MyExchangeView>,
     /// The viewer may manage exchanges (a link to the organizers' screens).
     pub can_manage: bool,
@@ -416,14 +416,14 @@ pub struct DashboardPage {
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
-pub struct MeForm {
+pub(crate) struct MeForm {
     pub name: String,
     pub gift_ideas: String,
 }
 
 /// `/exchange/{slug}/register`.
 #[derive(Debug, Serialize)]
-pub struct RegisterPage {
+pub(crate) struct RegisterPage {
     pub exchange: PublicExchangeView,
     pub form: RegisterForm,
     /// Signed in with an account that has an email address: one click joins.
@@ -435,7 +435,7 @@ pub struct RegisterPage {
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
-pub struct RegisterForm {
+pub(crate) struct RegisterForm {
     pub name: String,
     pub email: String,
     pub gift_ideas: String,
@@ -444,14 +444,14 @@ pub struct RegisterForm {
 
 /// After registering, or after asking for an access link.
 #[derive(Debug, Serialize)]
-pub struct DonePage {
+pub(crate) struct DonePage {
     pub exchange_name: Option<String>,
     pub message: String,
 }
 
 /// The confirmation behind an access link.
 #[derive(Debug, Serialize)]
-pub struct AccessPage {
+pub(crate) struct AccessPage {
     pub token: String,
     pub username: String,
 }

@@ -55,6 +55,6 @@ async fn preflight_without_token(app: App) -> Result<Json<InvitePreflight>, AppE
     Ok(Json(app.read(move |tx, ctx| service::preflight(tx, ctx, None)).await?))
 }
 
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![create, list, resend, revoke, preflight, preflight_without_token]
 }

@@ -9,7 +9,7 @@ use super::service::CreateInvite;
 /// `POST /api/v1/admin/invites` and the admin form. Leave `email` empty for a shareable link.
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct InviteInput {
+pub(crate) struct InviteInput {
     pub name: Option<String>,
     pub email: Option<String>,
     pub roles: Vec<String>,

@@ -1,9 +1,9 @@
 //! Invitations: personal invites and shareable join links, one object for both.
 
-pub mod api;
-pub mod input;
-pub mod model;
-pub mod pages;
-pub mod repo;
-pub mod service;
-pub mod views;
+pub(crate) mod api;
+pub(crate) mod input;
+pub(crate) mod model;
+pub(crate) mod pages;
+pub(crate) mod repo;
+pub(crate) mod service;
+pub(crate) mod views;

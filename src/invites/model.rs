@@ -3,7 +3,7 @@
 use crate::accounts::model::Role;
 
 #[derive(Debug, Clone)]
-pub struct Invite {
+pub(crate) struct Invite {
     pub id: i64,
     pub name: String,
     /// Set for personal invites; None for shareable links.
@@ -22,7 +22,7 @@ pub struct Invite {
 
 crate::values::string_enum! {
     /// Where an invitation stands.
-    pub enum InviteStatus {
+    pub(crate) enum InviteStatus {
         Pending = "pending",
         Used = "used",
         Expired = "expired",
@@ -31,7 +31,7 @@ crate::values::string_enum! {
 }
 
 impl Invite {
-    pub fn status(&self, now: i64) -> InviteStatus {
+    pub(crate) fn status(&self, now: i64) -> InviteStatus {
         if self.revoked_at.is_some() {
             InviteStatus::Revoked
         } else if self.uses_left() == Some(0) {
@@ -44,18 +44,18 @@ impl Invite {
     }
 
     /// Registrations left; None when unlimited.
-    pub fn uses_left(&self) -> Option<i64> {
+    pub(crate) fn uses_left(&self) -> Option<i64> {
         self.max_uses.map(|max| (max - self.uses).max(0))
     }
 
-    pub fn is_personal(&self) -> bool {
+    pub(crate) fn is_personal(&self) -> bool {
         self.email.is_some()
     }
 }
 
 crate::values::string_enum! {
     /// What an invite's history records.
-    pub enum InviteEvent {
+    pub(crate) enum InviteEvent {
         Created = "created",
         Reissued = "reissued",
         Sent = "sent",

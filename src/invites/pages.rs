@@ -142,6 +142,6 @@ async fn add_member(
     }
 }
 
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![index, create, resend, revoke, add_member]
 }

@@ -26,11 +26,11 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Invite> {
     })
 }
 
-pub fn join_roles(roles: &[Role]) -> String {
+pub(crate) fn join_roles(roles: &[Role]) -> String {
     roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
 }
 
-pub struct NewInvite<'a> {
+pub(crate) struct NewInvite<'a> {
     pub token_hash: &'a [u8],
     pub name: &'a str,
     pub email: Option<&'a str>,
@@ -41,7 +41,7 @@ pub struct NewInvite<'a> {
     pub created_by: Option<i64>,
 }
 
-pub fn insert(conn: &Connection, invite: &NewInvite<'_>, now: i64) -> Result<i64, AppError> {
+pub(crate) fn insert(conn: &Connection, invite: &NewInvite<'_>, now: i64) -> Result<i64, AppError> {
     conn.execute(
         "INSERT INTO invites (token_hash, name, email, roles, max_uses, lifetime_days, expires_at,
                               created_by, created_at, updated_at)
@@ -62,7 +62,7 @@ pub fn insert(conn: &Connection, invite: &NewInvite<'_>, now: i64) -> Result<i64
 }
 
 /// Gives an existing invite a fresh token and terms, and makes it usable again.
-pub fn reissue(
+pub(crate) fn reissue(
     conn: &Connection,
     id: i64,
     invite: &NewInvite<'_>,
@@ -87,7 +87,7 @@ pub fn reissue(
 }
 
 /// Only a new token and expiry (resending keeps the terms).
-pub fn renew_token(
+pub(crate) fn renew_token(
     conn: &Connection,
     id: i64,
     token_hash: &[u8],
@@ -101,13 +101,16 @@ pub fn renew_token(
     Ok(())
 }
 
-pub fn get(conn: &Connection, id: i64) -> Result<Option<Invite>, AppError> {
+pub(crate) fn get(conn: &Connection, id: i64) -> Result<Option<Invite>, AppError> {
     Ok(conn
         .query_row(&format!("SELECT {COLUMNS} FROM invites WHERE id = ?1"), [id], from_row)
         .optional()?)
 }
 
-pub fn find_by_token(conn: &Connection, token_hash: &[u8]) -> Result<Option<Invite>, AppError> {
+pub(crate) fn find_by_token(
+    conn: &Connection,
+    token_hash: &[u8],
+) -> Result<Option<Invite>, AppError> {
     Ok(conn
         .query_row(
             &format!("SELECT {COLUMNS} FROM invites WHERE token_hash = ?1"),
@@ -117,13 +120,13 @@ pub fn find_by_token(conn: &Connection, token_hash: &[u8]) -> Result<Option<Invi
         .optional()?)
 }
 
-pub fn find_by_email(conn: &Connection, email: &str) -> Result<Option<Invite>, AppError> {
+pub(crate) fn find_by_email(conn: &Connection, email: &str) -> Result<Option<Invite>, AppError> {
     Ok(conn
         .query_row(&format!("SELECT {COLUMNS} FROM invites WHERE email = ?1"), [email], from_row)
         .optional()?)
 }
 
-pub fn list(conn: &Connection) -> Result<Vec<Invite>, AppError> {
+pub(crate) fn list(conn: &Connection) -> Result<Vec<Invite>, AppError> {
     let mut stmt =
         conn.prepare(&format!("SELECT {COLUMNS} FROM invites ORDER BY created_at DESC, id DESC"))?;
     let rows = stmt.query_map([], from_row)?;
@@ -132,7 +135,7 @@ pub fn list(conn: &Connection) -> Result<Vec<Invite>, AppError> {
 
 /// Spends one use of a live invite; false when it is revoked, expired or used up. A single
 /// statement, so two registrations can never both take the last use.
-pub fn take_use(conn: &Connection, id: i64, now: i64) -> Result<bool, AppError> {
+pub(crate) fn take_use(conn: &Connection, id: i64, now: i64) -> Result<bool, AppError> {
     let changed = conn.execute(
         "UPDATE invites SET uses = uses + 1, updated_at = ?2
           WHERE id = ?1 AND revoked_at IS NULL AND expires_at > ?2
@@ -142,12 +145,12 @@ pub fn take_use(conn: &Connection, id: i64, now: i64) -> Result<bool, AppError> 
     Ok(changed == 1)
 }
 
-pub fn mark_sent(conn: &Connection, id: i64, now: i64) -> Result<(), AppError> {
+pub(crate) fn mark_sent(conn: &Connection, id: i64, now: i64) -> Result<(), AppError> {
     conn.execute("UPDATE invites SET last_sent_at = ?2 WHERE id = ?1", params![id, now])?;
     Ok(())
 }
 
-pub fn revoke(conn: &Connection, id: i64, now: i64) -> Result<(), AppError> {
+pub(crate) fn revoke(conn: &Connection, id: i64, now: i64) -> Result<(), AppError> {
     conn.execute(
         "UPDATE invites SET revoked_at = ?2, updated_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
         params![id, now],
@@ -155,7 +158,7 @@ pub fn revoke(conn: &Connection, id: i64, now: i64) -> Result<(), AppError> {
     Ok(())
 }
 
-pub fn add_event(
+pub(crate) fn add_event(
     conn: &Connection,
     invite_id: i64,
     kind: InviteEvent,
@@ -170,15 +173,7 @@ pub fn add_event(
     Ok(())
 }
 
-/// (kind, at) of an invite's history, oldest first.
-pub fn events(conn: &Connection, invite_id: i64) -> Result<Vec<(String, i64)>, AppError> {
-    let mut stmt =
-        conn.prepare("SELECT kind, at FROM invite_events WHERE invite_id = ?1 ORDER BY id")?;
-    let rows = stmt.query_map([invite_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-pub fn count_pending(conn: &Connection, now: i64) -> Result<i64, AppError> {
+pub(crate) fn count_pending(conn: &Connection, now: i64) -> Result<i64, AppError> {
     Ok(conn.query_row(
         "SELECT count(*) FROM invites WHERE revoked_at IS NULL AND expires_at > ?1
             AND (max_uses IS NULL OR uses < max_uses)",

@@ -18,10 +18,10 @@ use crate::error::{AppError, Validator};
 use crate::settings::{self, RegistrationMode};
 use crate::values::{Email, RoleSet};
 
-pub const MAX_DAYS: i64 = 90;
-pub const MAX_USES: i64 = 10_000;
+pub(crate) const MAX_DAYS: i64 = 90;
+pub(crate) const MAX_USES: i64 = 10_000;
 
-pub struct CreateInvite {
+pub(crate) struct CreateInvite {
     pub name: String,
     /// Empty for a shareable link.
     pub email: String,
@@ -73,7 +73,7 @@ fn send_email(
 /// link stops working, the history stays). Without an email it is a shareable link. 409 when the
 /// email already belongs to an account; 422 per field for bad input. The token exists only in
 /// the returned URL.
-pub fn create(
+pub(crate) fn create(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -158,7 +158,11 @@ pub fn create(
 }
 
 /// Every invitation with its status, newest first. Admins only.
-pub fn list(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<Vec<InviteView>, AppError> {
+pub(crate) fn list(
+    conn: &Connection,
+    ctx: &Ctx,
+    actor: &Actor,
+) -> Result<Vec<InviteView>, AppError> {
     admin_only(actor)?;
     let now = ctx.now_unix();
     Ok(repo::list(conn)?.iter().map(|i| InviteView::of(i, now)).collect())
@@ -172,7 +176,7 @@ fn get_or_404(conn: &Connection, id: i64) -> Result<Invite, AppError> {
 /// link stops working; a token is never stored, so it cannot be shown twice), and emails it for
 /// personal invites. Admins only; 404 for an unknown id; 409 when it is revoked or used up
 /// (revoking is final: create a new invitation instead).
-pub fn resend(
+pub(crate) fn resend(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -205,7 +209,7 @@ pub fn resend(
 }
 
 /// Revokes an invitation so its link stops working. Admins only; 404 for an unknown id.
-pub fn revoke(
+pub(crate) fn revoke(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -224,21 +228,21 @@ pub fn revoke(
     Ok(InviteView::of(&get_or_404(conn, id)?, now))
 }
 
-pub fn invite_only_error() -> AppError {
+pub(crate) fn invite_only_error() -> AppError {
     AppError::forbidden("Registration is currently invite-only.").with_code("invite_required")
 }
 
-pub fn closed_error() -> AppError {
+pub(crate) fn closed_error() -> AppError {
     AppError::forbidden("Registration is currently closed.").with_code("registration_closed")
 }
 
-pub fn dead_invite_error() -> AppError {
+pub(crate) fn dead_invite_error() -> AppError {
     AppError::forbidden("This invite has expired or has already been used.")
         .with_code("invite_invalid")
 }
 
 /// The live invitation behind `token`, or 403 `invite_invalid`.
-pub fn live(conn: &Connection, ctx: &Ctx, token: &str) -> Result<Invite, AppError> {
+pub(crate) fn live(conn: &Connection, ctx: &Ctx, token: &str) -> Result<Invite, AppError> {
     match repo::find_by_token(conn, &token_hash(token))? {
         Some(invite) if invite.status(ctx.now_unix()) == super::model::InviteStatus::Pending => {
             Ok(invite)
@@ -249,7 +253,7 @@ pub fn live(conn: &Connection, ctx: &Ctx, token: &str) -> Result<Invite, AppErro
 
 /// Whether registration can proceed with `token` (or without one), and what it grants.
 /// 403 with a readable reason otherwise: invite-only without a token, closed, or a dead invite.
-pub fn preflight(
+pub(crate) fn preflight(
     conn: &Connection,
     ctx: &Ctx,
     token: Option<&str>,
@@ -277,7 +281,12 @@ pub fn preflight(
 
 /// Spends one use of the invite behind `token` for `user_id`; call inside the registration's
 /// write transaction, so the use is taken only if the account is created, and never twice.
-pub fn spend(conn: &Connection, ctx: &Ctx, token: &str, user_id: i64) -> Result<Invite, AppError> {
+pub(crate) fn spend(
+    conn: &Connection,
+    ctx: &Ctx,
+    token: &str,
+    user_id: i64,
+) -> Result<Invite, AppError> {
     let invite = live(conn, ctx, token)?;
     let now = ctx.now_unix();
     if !repo::take_use(conn, invite.id, now)? {

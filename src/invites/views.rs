@@ -7,7 +7,7 @@ use crate::clock::{from_unix, rfc3339};
 
 /// `201` answer to creating (or resending) an invitation; the only place its link appears.
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct CreatedInvite {
+pub(crate) struct CreatedInvite {
     pub invite_id: i64,
     pub invite_url: String,
     #[schemars(extend("format" = "date-time"))]
@@ -16,7 +16,7 @@ pub struct CreatedInvite {
 
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(rename = "Invite")]
-pub struct InviteView {
+pub(crate) struct InviteView {
     pub id: i64,
     #[schemars(extend("enum" = ["personal", "link"]))]
     pub kind: &'static str,
@@ -36,7 +36,7 @@ pub struct InviteView {
 }
 
 impl InviteView {
-    pub fn of(i: &Invite, now: i64) -> Self {
+    pub(crate) fn of(i: &Invite, now: i64) -> Self {
         InviteView {
             id: i.id,
             kind: if i.is_personal() { "personal" } else { "link" },
@@ -56,7 +56,7 @@ impl InviteView {
 
 /// `GET /api/v1/auth/invites/{token}`.
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct InvitePreflight {
+pub(crate) struct InvitePreflight {
     pub valid: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "String")]
@@ -69,7 +69,7 @@ pub struct InvitePreflight {
 
 /// The admin invitations page.
 #[derive(Debug, Serialize)]
-pub struct InvitesPage {
+pub(crate) struct InvitesPage {
     pub invites: Vec<InviteView>,
     /// Set right after creating or resending: the link, shown once, with its QR code.
     pub created: Option<CreatedLink>,
@@ -81,7 +81,7 @@ pub struct InvitesPage {
 }
 
 #[derive(Debug, Default, Serialize)]
-pub struct NewMemberForm {
+pub(crate) struct NewMemberForm {
     pub email: String,
     pub first_name: String,
     pub last_name: String,
@@ -89,7 +89,7 @@ pub struct NewMemberForm {
 }
 
 #[derive(Debug, Serialize)]
-pub struct CreatedLink {
+pub(crate) struct CreatedLink {
     pub url: String,
     pub expires_at: String,
     /// An SVG image of the link as a QR code.
@@ -99,7 +99,7 @@ pub struct CreatedLink {
 
 /// What the create form shows again after an error.
 #[derive(Debug, Default, Serialize)]
-pub struct InviteForm {
+pub(crate) struct InviteForm {
     pub name: String,
     pub email: String,
     pub roles: Vec<String>,

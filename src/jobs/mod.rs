@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 use crate::clock::Clock;
 use crate::error::AppError;
 
-pub type JobFuture = Pin<Box<dyn Future<Output = Result<(), AppError>> + Send>>;
+pub(crate) type JobFuture = Pin<Box<dyn Future<Output = Result<(), AppError>> + Send>>;
 type JobFn = Arc<dyn Fn() -> JobFuture + Send + Sync>;
 
 /// What the scheduler knows about one job.
@@ -48,7 +48,7 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
-    pub fn new(clock: Arc<dyn Clock>) -> Self {
+    pub(crate) fn new(clock: Arc<dyn Clock>) -> Self {
         Scheduler {
             jobs: Mutex::new(Vec::new()),
             status: Arc::new(Mutex::new(BTreeMap::new())),
@@ -61,7 +61,12 @@ impl Scheduler {
 
     /// Registers `run` to be called every `every` (and whenever the returned handle is
     /// notified). Jobs registered after `start` are not run.
-    pub fn register<F, Fut>(&self, name: &'static str, every: Duration, run: F) -> Arc<Notify>
+    pub(crate) fn register<F, Fut>(
+        &self,
+        name: &'static str,
+        every: Duration,
+        run: F,
+    ) -> Arc<Notify>
     where
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), AppError>> + Send + 'static,
@@ -73,7 +78,7 @@ impl Scheduler {
 
     /// `register`, woken by a handle made beforehand (the email worker's, which the database
     /// bridge holds to wake it after a commit that queued mail).
-    pub fn register_woken_by<F, Fut>(
+    pub(crate) fn register_woken_by<F, Fut>(
         &self,
         name: &'static str,
         every: Duration,
@@ -92,7 +97,7 @@ impl Scheduler {
     }
 
     /// Starts one task per job on the current Tokio runtime. Each runs once right away.
-    pub fn start(&self) {
+    pub(crate) fn start(&self) {
         if self.started.swap(true, Ordering::SeqCst) {
             return;
         }
@@ -120,7 +125,7 @@ impl Scheduler {
     }
 
     /// Asks every job to stop after its current run.
-    pub fn stop(&self) {
+    pub(crate) fn stop(&self) {
         let _ = self.stop.send(true);
     }
 
@@ -134,7 +139,7 @@ impl Scheduler {
     }
 
     /// True while started and no job task has ended (a panic in a job ends its task).
-    pub fn is_running(&self) -> bool {
+    pub(crate) fn is_running(&self) -> bool {
         let tasks = lock(&self.tasks);
         self.started.load(Ordering::SeqCst)
             && !*self.stop.borrow()

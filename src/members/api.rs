@@ -139,7 +139,7 @@ async fn retire_agreement(
     Ok(Json(view))
 }
 
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![
         onboarding,
         complete,

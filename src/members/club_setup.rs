@@ -36,7 +36,7 @@ fn record(
 // ----- club fields -----
 
 /// The club's profile fields, in order.
-pub fn fields(conn: &Connection, actor: &Actor) -> Result<Vec<ProfileField>, AppError> {
+pub(crate) fn fields(conn: &Connection, actor: &Actor) -> Result<Vec<ProfileField>, AppError> {
     admin_only(actor)?;
     repo::list_fields(conn)
 }
@@ -55,7 +55,7 @@ fn check_key(key: &str) -> Result<(), String> {
 /// Adds a club field (`id` None) or changes one. Key: a-z, 0-9 and _, unique (409 `key`);
 /// label 1..=80; a choice field needs 1..=50 distinct choices. A field's type cannot change
 /// once members answered it (422 `kind`), since their answers were checked against it.
-pub fn save_field(
+pub(crate) fn save_field(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -166,7 +166,12 @@ fn field_has_answers(conn: &Connection, field_id: i64) -> Result<bool, AppError>
 }
 
 /// Removes a club field and every member's answer to it. 404 for an unknown id.
-pub fn delete_field(conn: &Connection, ctx: &Ctx, actor: &Actor, id: i64) -> Result<(), AppError> {
+pub(crate) fn delete_field(
+    conn: &Connection,
+    ctx: &Ctx,
+    actor: &Actor,
+    id: i64,
+) -> Result<(), AppError> {
     admin_only(actor)?;
     let field = repo::find_field(conn, id)?
         .ok_or_else(|| AppError::not_found("There is no such field."))?;
@@ -177,7 +182,7 @@ pub fn delete_field(conn: &Connection, ctx: &Ctx, actor: &Actor, id: i64) -> Res
 // ----- the agreement -----
 
 /// The current agreement and every version with how many members signed it.
-pub fn agreement(conn: &Connection, actor: &Actor) -> Result<AgreementAdminView, AppError> {
+pub(crate) fn agreement(conn: &Connection, actor: &Actor) -> Result<AgreementAdminView, AppError> {
     admin_only(actor)?;
     let counts = repo::signature_counts(conn)?;
     let count = |id: i64| counts.iter().find(|(a, _)| *a == id).map_or(0, |(_, n)| *n);
@@ -198,7 +203,7 @@ pub fn agreement(conn: &Connection, actor: &Actor) -> Result<AgreementAdminView,
 /// Publishes a new version of the club agreement (title 1..=120, text 1..=50000 characters).
 /// Members who signed an older version are asked to sign again; members still joining must
 /// sign it before they can be activated.
-pub fn publish_agreement(
+pub(crate) fn publish_agreement(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -231,7 +236,7 @@ pub fn publish_agreement(
 
 /// Stops asking for an agreement. Members who were waiting only for it move on. 409 when there
 /// is no agreement.
-pub fn retire_agreement(
+pub(crate) fn retire_agreement(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,

@@ -13,10 +13,10 @@ use serde::Deserialize;
 /// One answer as the client sent it: a JSON string, number, boolean or null (null clears it),
 /// or a form value. Kept as text; the service checks it against the field's type.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Answer(pub String);
+pub(crate) struct Answer(pub String);
 
 impl Answer {
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
@@ -90,7 +90,7 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Answer>, D::Error> 
 /// refused with 422 naming it.
 #[derive(Debug, Clone, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct ProfileInput {
+pub(crate) struct ProfileInput {
     #[serde(deserialize_with = "present")]
     pub first_name: Option<Answer>,
     #[serde(deserialize_with = "present")]
@@ -131,7 +131,7 @@ pub struct ProfileInput {
 /// `?q=&page=&per_page=` of the directory. Every value is text so that a bad one is answered
 /// with a 422 naming it rather than silently ignored.
 #[derive(Debug, Default, Clone, FromForm)]
-pub struct DirectoryQuery {
+pub(crate) struct DirectoryQuery {
     /// Part of a name or username.
     pub q: Option<String>,
     pub page: Option<String>,
@@ -141,7 +141,7 @@ pub struct DirectoryQuery {
 /// `POST /api/v1/onboarding/agreement` and the agreement form.
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct SignInput {
+pub(crate) struct SignInput {
     pub full_name: String,
     pub accept: bool,
     /// The version the member read; signing fails with 409 when a newer one replaced it.
@@ -151,7 +151,7 @@ pub struct SignInput {
 /// A club field as the admin defines it.
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct FieldInput {
+pub(crate) struct FieldInput {
     pub key: Option<String>,
     pub label: Option<String>,
     /// text | long_text | number | date | yes_no | choice
@@ -167,7 +167,7 @@ pub struct FieldInput {
 /// The field form of the admin page: like `FieldInput`, with the choices one per line and a
 /// checkbox that is absent when unticked.
 #[derive(Debug, Default, FromForm)]
-pub struct FieldForm {
+pub(crate) struct FieldForm {
     pub key: Option<String>,
     #[field(default = String::new())]
     pub label: String,
@@ -198,7 +198,7 @@ impl From<FieldForm> for FieldInput {
 /// `PUT /api/v1/admin/agreement`: a new version of the club agreement.
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct AgreementInput {
+pub(crate) struct AgreementInput {
     pub title: String,
     pub body: String,
 }

@@ -5,12 +5,12 @@
 //! fields and agreement admins set up for everyone. What an admin does to one member (the member
 //! record, activating, disabling) lives in `people`.
 
-pub mod api;
-pub mod club_setup;
-pub mod input;
-pub mod model;
-pub mod order_cache;
-pub mod pages;
-pub mod repo;
-pub mod service;
-pub mod views;
+pub(crate) mod api;
+pub(crate) mod club_setup;
+pub(crate) mod input;
+pub(crate) mod model;
+pub(crate) mod order_cache;
+pub(crate) mod pages;
+pub(crate) mod repo;
+pub(crate) mod service;
+pub(crate) mod views;

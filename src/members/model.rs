@@ -5,7 +5,7 @@ use serde::Serialize;
 
 crate::values::string_enum! {
     /// The type of a club-defined profile field, which decides how answers are checked.
-    pub enum FieldKind {
+    pub(crate) enum FieldKind {
         Text = "text",
         LongText = "long_text",
         Number = "number",
@@ -17,7 +17,7 @@ crate::values::string_enum! {
 
 impl FieldKind {
     /// The longest answer accepted, in characters.
-    pub fn max_len(self) -> usize {
+    pub(crate) fn max_len(self) -> usize {
         match self {
             FieldKind::LongText => 4000,
             _ => 200,
@@ -28,7 +28,7 @@ impl FieldKind {
 crate::values::string_enum! {
     /// Who may see a member's answer to a field (the member and admins always can).
     #[derive(PartialOrd, Ord)]
-    pub enum Visibility {
+    pub(crate) enum Visibility {
         /// The member and admins.
         Private = "private",
         /// Also other active members, in the directory.
@@ -40,7 +40,7 @@ crate::values::string_enum! {
 
 /// A question the club asks its members.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct ProfileField {
+pub(crate) struct ProfileField {
     pub id: i64,
     pub key: String,
     pub label: String,
@@ -54,7 +54,7 @@ pub struct ProfileField {
 impl ProfileField {
     /// Checks one answer and returns it as stored: trimmed text, a canonical number, an ISO
     /// date, `yes`/`no`, or one of the choices. An empty answer is `None`.
-    pub fn normalize(&self, raw: &str) -> Result<Option<String>, String> {
+    pub(crate) fn normalize(&self, raw: &str) -> Result<Option<String>, String> {
         let value = raw.trim().replace("\r\n", "\n");
         let value = value.as_str();
         if value.is_empty() {
@@ -102,7 +102,7 @@ fn format_number(n: f64) -> String {
 
 /// The name a member goes by everywhere (directory, cards, activities, bookings): their first
 /// and last name when given, else the display name, else the username.
-pub fn display_name(first: &str, last: &str, display: &str, username: &str) -> String {
+pub(crate) fn display_name(first: &str, last: &str, display: &str, username: &str) -> String {
     let full = format!("{} {}", first.trim(), last.trim());
     if !full.trim().is_empty() {
         full.trim().to_string()
@@ -117,27 +117,25 @@ pub fn display_name(first: &str, last: &str, display: &str, username: &str) -> S
 /// nobody. The directory's index (migration V007, `users_directory`) spells this expression
 /// too: a change here needs a new index there, or the directory sorts every member again (a
 /// test of its query plan says so).
-pub fn name_sql(alias: &str) -> String {
+pub(crate) fn name_sql(alias: &str) -> String {
     format!(
-        "COALESCE(NULLIF(TRIM(TRIM({a}.first_name) || ' ' || TRIM({a}.last_name)), ''),
-                  NULLIF(TRIM({a}.display_name), ''), {a}.username)",
-        a = alias
+        "COALESCE(NULLIF(TRIM(TRIM({alias}.first_name) || ' ' || TRIM({alias}.last_name)), ''),
+                  NULLIF(TRIM({alias}.display_name), ''), {alias}.username)"
     )
 }
 
 /// Whether the `users` row aliased `alias` may use the member area (status active, a role
 /// beyond guest), as an SQL condition: the rule of `AuthUser::is_active_member`.
-pub fn active_member_sql(alias: &str) -> String {
+pub(crate) fn active_member_sql(alias: &str) -> String {
     format!(
-        "({a}.status = 'active' AND EXISTS (SELECT 1 FROM user_roles active_role
-           WHERE active_role.user_id = {a}.id AND active_role.role <> 'guest'))",
-        a = alias
+        "({alias}.status = 'active' AND EXISTS (SELECT 1 FROM user_roles active_role
+           WHERE active_role.user_id = {alias}.id AND active_role.role <> 'guest'))"
     )
 }
 
 crate::values::string_enum! {
     /// What still stands between a member and the member area.
-    pub enum Step {
+    pub(crate) enum Step {
         /// The profile (names and required club fields) is not saved yet.
         Profile = "profile",
         /// The current club agreement is not signed.
@@ -149,7 +147,7 @@ crate::values::string_enum! {
 
 /// A version of the club agreement.
 #[derive(Debug, Clone, Serialize)]
-pub struct Agreement {
+pub(crate) struct Agreement {
     pub id: i64,
     pub version: i64,
     pub title: String,
@@ -160,7 +158,7 @@ pub struct Agreement {
 
 /// A member's signature of one version.
 #[derive(Debug, Clone, Serialize)]
-pub struct Signature {
+pub(crate) struct Signature {
     pub version: i64,
     pub full_name: String,
     pub ip: Option<String>,

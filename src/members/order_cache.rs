@@ -35,7 +35,7 @@ impl DirectoryOrder {
     /// `generation` (taken before the database is asked) less than a minute before `now`,
     /// else what `read` answers, which is then kept. The lock is not held while reading, so a
     /// slow read never stalls the pages that can be served from memory.
-    pub fn get_or_read(
+    pub(crate) fn get_or_read(
         &self,
         generation: u64,
         now: i64,

@@ -342,7 +342,7 @@ async fn retire_agreement(
     Ok(PageResponse::done("/admin/agreement", "The club no longer asks for an agreement."))
 }
 
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![
         home,
         onboarding,

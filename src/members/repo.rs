@@ -10,7 +10,7 @@ use crate::error::AppError;
 
 /// A member's own profile, as stored.
 #[derive(Debug, Clone)]
-pub struct Profile {
+pub(crate) struct Profile {
     pub user_id: i64,
     pub username: String,
     pub email: String,
@@ -43,7 +43,7 @@ fn status_of(s: &str) -> rusqlite::Result<UserStatus> {
         .map_err(|e: String| rusqlite::Error::InvalidColumnType(0, e, rusqlite::types::Type::Text))
 }
 
-pub fn find_profile(conn: &Connection, user_id: i64) -> Result<Option<Profile>, AppError> {
+pub(crate) fn find_profile(conn: &Connection, user_id: i64) -> Result<Option<Profile>, AppError> {
     let sql = format!(
         "SELECT u.id, u.username, u.email, {name}, u.first_name, u.last_name, u.phone, u.city,
                 u.state, u.country, u.zip, u.timezone, u.coach_id,
@@ -90,7 +90,7 @@ pub fn find_profile(conn: &Connection, user_id: i64) -> Result<Option<Profile>, 
 }
 
 /// Writes every editable column of a profile.
-pub fn save_profile(conn: &Connection, p: &Profile, now: i64) -> Result<(), AppError> {
+pub(crate) fn save_profile(conn: &Connection, p: &Profile, now: i64) -> Result<(), AppError> {
     conn.execute(
         "UPDATE users SET first_name = ?2, last_name = ?3, phone = ?4, city = ?5, state = ?6,
                 country = ?7, zip = ?8, timezone = ?9, coach_id = ?10, venue = ?11, address = ?12,
@@ -120,7 +120,11 @@ pub fn save_profile(conn: &Connection, p: &Profile, now: i64) -> Result<(), AppE
     Ok(())
 }
 
-pub fn mark_onboarding_complete(conn: &Connection, user_id: i64, now: i64) -> Result<(), AppError> {
+pub(crate) fn mark_onboarding_complete(
+    conn: &Connection,
+    user_id: i64,
+    now: i64,
+) -> Result<(), AppError> {
     conn.execute(
         "UPDATE users SET onboarding_completed_at = ?2, updated_at = ?2 WHERE id = ?1",
         params![user_id, now],
@@ -129,7 +133,7 @@ pub fn mark_onboarding_complete(conn: &Connection, user_id: i64, now: i64) -> Re
 }
 
 /// Whether `user_id` is an active user with the coach role (someone a member can name).
-pub fn is_coach(conn: &Connection, user_id: i64) -> Result<bool, AppError> {
+pub(crate) fn is_coach(conn: &Connection, user_id: i64) -> Result<bool, AppError> {
     Ok(conn
         .query_row(
             "SELECT 1 FROM users u JOIN user_roles r ON r.user_id = u.id AND r.role = 'coach'
@@ -142,7 +146,7 @@ pub fn is_coach(conn: &Connection, user_id: i64) -> Result<bool, AppError> {
 }
 
 /// (id, name) of every active coach, by name.
-pub fn coaches(conn: &Connection) -> Result<Vec<(i64, String)>, AppError> {
+pub(crate) fn coaches(conn: &Connection) -> Result<Vec<(i64, String)>, AppError> {
     let name = name_sql("u");
     let sql = format!(
         "SELECT u.id, {name} AS name FROM users u
@@ -178,20 +182,20 @@ fn field_row(r: &Row<'_>) -> rusqlite::Result<ProfileField> {
 }
 
 /// Every club field in the order the club chose.
-pub fn list_fields(conn: &Connection) -> Result<Vec<ProfileField>, AppError> {
+pub(crate) fn list_fields(conn: &Connection) -> Result<Vec<ProfileField>, AppError> {
     let sql = format!("SELECT {FIELD_COLUMNS} FROM profile_fields ORDER BY position, id");
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([], field_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn find_field(conn: &Connection, id: i64) -> Result<Option<ProfileField>, AppError> {
+pub(crate) fn find_field(conn: &Connection, id: i64) -> Result<Option<ProfileField>, AppError> {
     let sql = format!("SELECT {FIELD_COLUMNS} FROM profile_fields WHERE id = ?1");
     Ok(conn.query_row(&sql, [id], field_row).optional()?)
 }
 
 /// Inserts or updates (when `f.id` is non-zero) a club field; returns its id.
-pub fn save_field(conn: &Connection, f: &ProfileField, now: i64) -> Result<i64, AppError> {
+pub(crate) fn save_field(conn: &Connection, f: &ProfileField, now: i64) -> Result<i64, AppError> {
     let choices = serde_json::to_string(&f.choices).map_err(AppError::internal)?;
     let args = params![
         f.key,
@@ -224,7 +228,7 @@ pub fn save_field(conn: &Connection, f: &ProfileField, now: i64) -> Result<i64, 
 }
 
 /// Whether a field other than `id` already has `key`.
-pub fn key_taken(conn: &Connection, key: &str, id: i64) -> Result<bool, AppError> {
+pub(crate) fn key_taken(conn: &Connection, key: &str, id: i64) -> Result<bool, AppError> {
     Ok(conn
         .query_row(
             "SELECT 1 FROM profile_fields WHERE key = ?1 AND id <> ?2",
@@ -235,24 +239,24 @@ pub fn key_taken(conn: &Connection, key: &str, id: i64) -> Result<bool, AppError
         .is_some())
 }
 
-pub fn delete_field(conn: &Connection, id: i64) -> Result<bool, AppError> {
+pub(crate) fn delete_field(conn: &Connection, id: i64) -> Result<bool, AppError> {
     Ok(conn.execute("DELETE FROM profile_fields WHERE id = ?1", [id])? > 0)
 }
 
-pub fn next_field_position(conn: &Connection) -> Result<i64, AppError> {
+pub(crate) fn next_field_position(conn: &Connection) -> Result<i64, AppError> {
     Ok(conn
         .query_row("SELECT coalesce(max(position), 0) + 1 FROM profile_fields", [], |r| r.get(0))?)
 }
 
 /// A member's answers: (field id, value).
-pub fn answers(conn: &Connection, user_id: i64) -> Result<Vec<(i64, String)>, AppError> {
+pub(crate) fn answers(conn: &Connection, user_id: i64) -> Result<Vec<(i64, String)>, AppError> {
     let mut stmt = conn.prepare("SELECT field_id, value FROM profile_values WHERE user_id = ?1")?;
     let rows = stmt.query_map([user_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// Sets (or with `None`, clears) one answer.
-pub fn set_answer(
+pub(crate) fn set_answer(
     conn: &Connection,
     user_id: i64,
     field_id: i64,
@@ -288,7 +292,7 @@ fn agreement_row(r: &Row<'_>) -> rusqlite::Result<Agreement> {
 const AGREEMENT_COLUMNS: &str = "id, version, title, body, created_at, retired_at";
 
 /// The newest version, unless it was retired (then the club asks for no agreement).
-pub fn current_agreement(conn: &Connection) -> Result<Option<Agreement>, AppError> {
+pub(crate) fn current_agreement(conn: &Connection) -> Result<Option<Agreement>, AppError> {
     let sql = format!(
         "SELECT {AGREEMENT_COLUMNS} FROM agreements WHERE retired_at IS NULL
            AND version = (SELECT max(version) FROM agreements)"
@@ -297,7 +301,7 @@ pub fn current_agreement(conn: &Connection) -> Result<Option<Agreement>, AppErro
 }
 
 /// Every version, newest first.
-pub fn agreements(conn: &Connection) -> Result<Vec<Agreement>, AppError> {
+pub(crate) fn agreements(conn: &Connection) -> Result<Vec<Agreement>, AppError> {
     let sql = format!("SELECT {AGREEMENT_COLUMNS} FROM agreements ORDER BY version DESC");
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map([], agreement_row)?;
@@ -305,7 +309,7 @@ pub fn agreements(conn: &Connection) -> Result<Vec<Agreement>, AppError> {
 }
 
 /// Saves a new version; returns its number.
-pub fn insert_agreement(
+pub(crate) fn insert_agreement(
     conn: &Connection,
     title: &str,
     body: &str,
@@ -322,12 +326,12 @@ pub fn insert_agreement(
     Ok(version)
 }
 
-pub fn retire_agreement(conn: &Connection, id: i64, now: i64) -> Result<(), AppError> {
+pub(crate) fn retire_agreement(conn: &Connection, id: i64, now: i64) -> Result<(), AppError> {
     conn.execute("UPDATE agreements SET retired_at = ?2 WHERE id = ?1", params![id, now])?;
     Ok(())
 }
 
-pub fn insert_signature(
+pub(crate) fn insert_signature(
     conn: &Connection,
     user_id: i64,
     agreement_id: i64,
@@ -344,7 +348,7 @@ pub fn insert_signature(
 }
 
 /// A member's signatures, newest version first.
-pub fn signatures(conn: &Connection, user_id: i64) -> Result<Vec<Signature>, AppError> {
+pub(crate) fn signatures(conn: &Connection, user_id: i64) -> Result<Vec<Signature>, AppError> {
     let mut stmt = conn.prepare(
         "SELECT a.version, s.full_name, s.ip, s.signed_at FROM agreement_signatures s
          JOIN agreements a ON a.id = s.agreement_id
@@ -365,7 +369,7 @@ pub fn signatures(conn: &Connection, user_id: i64) -> Result<Vec<Signature>, App
 
 /// One status change of a member.
 #[derive(Debug, Clone)]
-pub struct StatusChange {
+pub(crate) struct StatusChange {
     pub from: Option<String>,
     pub to: String,
     pub actor_id: Option<i64>,
@@ -375,7 +379,7 @@ pub struct StatusChange {
 }
 
 /// Moves a member to `to` and records the change (from what, by whom, why).
-pub fn change_status(
+pub(crate) fn change_status(
     conn: &Connection,
     user_id: i64,
     from: UserStatus,
@@ -400,7 +404,7 @@ pub fn change_status(
 }
 
 /// Records the status an account was created with, as the first entry of its timeline.
-pub fn record_initial_status(
+pub(crate) fn record_initial_status(
     conn: &Connection,
     user_id: i64,
     status: UserStatus,
@@ -416,7 +420,7 @@ pub fn record_initial_status(
 }
 
 /// A member's status changes, oldest first.
-pub fn timeline(conn: &Connection, user_id: i64) -> Result<Vec<StatusChange>, AppError> {
+pub(crate) fn timeline(conn: &Connection, user_id: i64) -> Result<Vec<StatusChange>, AppError> {
     let sql = format!(
         "SELECT e.from_status, e.to_status, e.actor_user_id,
                 (SELECT {name} FROM users a WHERE a.id = e.actor_user_id), e.note, e.at
@@ -438,7 +442,10 @@ pub fn timeline(conn: &Connection, user_id: i64) -> Result<Vec<StatusChange>, Ap
 }
 
 /// The status a member had before they were last disabled.
-pub fn status_before_disable(conn: &Connection, user_id: i64) -> Result<Option<String>, AppError> {
+pub(crate) fn status_before_disable(
+    conn: &Connection,
+    user_id: i64,
+) -> Result<Option<String>, AppError> {
     Ok(conn
         .query_row(
             "SELECT from_status FROM status_events WHERE user_id = ?1 AND to_status = 'disabled'
@@ -451,7 +458,7 @@ pub fn status_before_disable(conn: &Connection, user_id: i64) -> Result<Option<S
 }
 
 /// Ids of members waiting in `status`.
-pub fn ids_with_status(conn: &Connection, status: UserStatus) -> Result<Vec<i64>, AppError> {
+pub(crate) fn ids_with_status(conn: &Connection, status: UserStatus) -> Result<Vec<i64>, AppError> {
     let mut stmt = conn.prepare("SELECT id FROM users WHERE status = ?1")?;
     let rows = stmt.query_map([status.as_str()], |r| r.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -460,14 +467,14 @@ pub fn ids_with_status(conn: &Connection, status: UserStatus) -> Result<Vec<i64>
 // ----- lists -----
 
 /// Turns a search into a LIKE pattern that matches it anywhere, with `\` escaping.
-pub fn like_pattern(q: &str) -> String {
+pub(crate) fn like_pattern(q: &str) -> String {
     let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     format!("%{escaped}%")
 }
 
 /// One entry of the member directory, before club fields are added.
 #[derive(Debug, Clone)]
-pub struct DirectoryRow {
+pub(crate) struct DirectoryRow {
     pub user_id: i64,
     pub username: String,
     pub name: String,
@@ -524,7 +531,7 @@ fn directory_sql() -> String {
 }
 
 /// How many active members (guests excluded) have a name or username containing `q`.
-pub fn count_directory(conn: &Connection, q: Option<&str>) -> Result<i64, AppError> {
+pub(crate) fn count_directory(conn: &Connection, q: Option<&str>) -> Result<i64, AppError> {
     let filter = directory_filter(&name_sql("u"));
     let sql = format!("SELECT count(*) FROM users u WHERE {filter}");
     Ok(conn.prepare_cached(&sql)?.query_row([q.map(like_pattern)], |r| r.get(0))?)
@@ -532,7 +539,7 @@ pub fn count_directory(conn: &Connection, q: Option<&str>) -> Result<i64, AppErr
 
 /// `limit` active members (guests excluded) whose name or username contains `q`, after
 /// `offset` of them, in directory order.
-pub fn directory(
+pub(crate) fn directory(
     conn: &Connection,
     q: Option<&str>,
     limit: i64,
@@ -550,7 +557,7 @@ fn directory_ids_sql() -> String {
 }
 
 /// The ids of every active member (guests excluded), in directory order.
-pub fn directory_ids(conn: &Connection) -> Result<Vec<i64>, AppError> {
+pub(crate) fn directory_ids(conn: &Connection) -> Result<Vec<i64>, AppError> {
     let mut stmt = conn.prepare_cached(&directory_ids_sql())?;
     let ids = stmt.query_map([], |r| r.get(0))?;
     Ok(ids.collect::<Result<_, _>>()?)
@@ -558,7 +565,10 @@ pub fn directory_ids(conn: &Connection) -> Result<Vec<i64>, AppError> {
 
 /// The directory entries of the members `user_ids`, in that order. Anyone no longer an active
 /// member is left out.
-pub fn directory_rows(conn: &Connection, user_ids: &[i64]) -> Result<Vec<DirectoryRow>, AppError> {
+pub(crate) fn directory_rows(
+    conn: &Connection,
+    user_ids: &[i64],
+) -> Result<Vec<DirectoryRow>, AppError> {
     if user_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -583,7 +593,7 @@ const SHARED_ANSWERS_SQL: &str = "SELECT v.user_id, v.field_id, v.value FROM pro
 /// The answers of the members `user_ids` to fields visible to members (or the public):
 /// (user id, field id, value). One query for a page of the directory; the ids go in as one
 /// JSON array, so every page size shares one compiled statement.
-pub fn shared_answers(
+pub(crate) fn shared_answers(
     conn: &Connection,
     user_ids: &[i64],
 ) -> Result<Vec<(i64, i64, String)>, AppError> {
@@ -597,7 +607,7 @@ pub fn shared_answers(
 }
 
 /// How many members signed each version: (agreement id, count).
-pub fn signature_counts(conn: &Connection) -> Result<Vec<(i64, i64)>, AppError> {
+pub(crate) fn signature_counts(conn: &Connection) -> Result<Vec<(i64, i64)>, AppError> {
     let mut stmt = conn
         .prepare("SELECT agreement_id, count(*) FROM agreement_signatures GROUP BY agreement_id")?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;

@@ -25,7 +25,7 @@ use crate::values::{PersonName, Phone};
 // ----- the lifecycle -----
 
 /// The steps a member still has to take, in order.
-pub fn missing_steps(conn: &Connection, p: &Profile) -> Result<Vec<Step>, AppError> {
+pub(crate) fn missing_steps(conn: &Connection, p: &Profile) -> Result<Vec<Step>, AppError> {
     let review = settings::account_settings(conn)?.member_review;
     Ok(steps_left(p, needs_signature(conn, p.user_id)?, review))
 }
@@ -46,7 +46,7 @@ fn steps_left(p: &Profile, agreement_pending: bool, review: bool) -> Vec<Step> {
 }
 
 /// Whether the club has an agreement and this member has not signed its current version.
-pub fn needs_signature(conn: &Connection, user_id: i64) -> Result<bool, AppError> {
+pub(crate) fn needs_signature(conn: &Connection, user_id: i64) -> Result<bool, AppError> {
     let Some(current) = repo::current_agreement(conn)? else { return Ok(false) };
     Ok(!repo::signatures(conn, user_id)?.iter().any(|s| s.version == current.version))
 }
@@ -55,7 +55,7 @@ pub fn needs_signature(conn: &Connection, user_id: i64) -> Result<bool, AppError
 /// the profile is saved, `pending_contract` until the current agreement is signed,
 /// `pending_review` while the club reviews new members, else `active` (emailing them).
 /// Members who are invited, active or disabled stay as they are. Returns the new status.
-pub fn advance(
+pub(crate) fn advance(
     conn: &Connection,
     ctx: &Ctx,
     user_id: i64,
@@ -121,7 +121,7 @@ fn joining_member(user: &AuthUser) -> Result<(), AppError> {
 }
 
 /// The member's onboarding: status, what is missing, the saved profile and the agreement.
-pub fn onboarding(conn: &Connection, user: &AuthUser) -> Result<OnboardingView, AppError> {
+pub(crate) fn onboarding(conn: &Connection, user: &AuthUser) -> Result<OnboardingView, AppError> {
     joining_member(user)?;
     let p = profile_of(conn, user.user_id)?;
     let fields = repo::list_fields(conn)?;
@@ -144,7 +144,7 @@ pub fn onboarding(conn: &Connection, user: &AuthUser) -> Result<OnboardingView, 
 }
 
 /// The current agreement and where this member stands with it; None when there is none.
-pub fn agreement_status(
+pub(crate) fn agreement_status(
     conn: &Connection,
     user_id: i64,
 ) -> Result<Option<AgreementStatus>, AppError> {
@@ -181,7 +181,7 @@ fn missing_fields(p: &Profile, fields: &[ProfileField], answers: &[(i64, String)
 /// Saves the onboarding profile and marks the step done, then moves the member on (to the
 /// agreement, review or straight into the club). First and last name and the club's required
 /// fields must be given (422 naming each). 409 `onboarding_complete` when it was already done.
-pub fn complete_onboarding(
+pub(crate) fn complete_onboarding(
     conn: &Connection,
     ctx: &Ctx,
     user: &AuthUser,
@@ -216,7 +216,7 @@ pub fn complete_onboarding(
 /// then moves the member on. 409 `no_agreement` when the club has none, `agreement_changed`
 /// when the version read is no longer current, `already_signed`; 422 when `accept` is not true
 /// or the name is missing.
-pub fn sign_agreement(
+pub(crate) fn sign_agreement(
     conn: &Connection,
     ctx: &Ctx,
     user: &AuthUser,
@@ -406,7 +406,7 @@ pub(super) fn save_answers(
 }
 
 /// The member's own profile, with every club field and their answers.
-pub fn me(conn: &Connection, user: &AuthUser) -> Result<ProfileView, AppError> {
+pub(crate) fn me(conn: &Connection, user: &AuthUser) -> Result<ProfileView, AppError> {
     let p = profile_of(conn, user.user_id)?;
     let fields = repo::list_fields(conn)?;
     let answers = repo::answers(conn, p.user_id)?;
@@ -416,7 +416,7 @@ pub fn me(conn: &Connection, user: &AuthUser) -> Result<ProfileView, AppError> {
 /// Updates the member's own profile: contact details, time zone, names, coach, directory
 /// visibility and club fields. Only the caller's own row is touched; roles, status and email
 /// are not part of the input (422 naming them). Required fields cannot be cleared.
-pub fn update_me(
+pub(crate) fn update_me(
     conn: &Connection,
     ctx: &Ctx,
     user: &AuthUser,
@@ -432,14 +432,14 @@ pub fn update_me(
 
 /// Whether a search can be matched as typed. SQLite reads a LIKE pattern only up to a NUL,
 /// so a search holding one would match every name; names hold no control characters at all.
-pub fn searchable(q: &str) -> bool {
+pub(crate) fn searchable(q: &str) -> bool {
     !q.chars().any(char::is_control)
 }
 
-pub const SEARCH_CONTROL_CHARACTERS: &str = "Search without control characters.";
+pub(crate) const SEARCH_CONTROL_CHARACTERS: &str = "Search without control characters.";
 
 /// Page sizes of the directory.
-pub const DIRECTORY_SIZES: Sizes = Sizes { default: 50, max: 100 };
+pub(crate) const DIRECTORY_SIZES: Sizes = Sizes { default: 50, max: 100 };
 
 /// Reads a directory query: the search (trimmed, at most 100 characters, no control
 /// characters) and the page.
@@ -525,7 +525,7 @@ fn directory_list(
 /// them. 422 naming `q` (over 100 characters), `page` (not a whole number from 1) or
 /// `per_page` (not 1 to 100; 50 when absent). A page past the end is empty. `generation` is
 /// the value of `db::AuthChanges` read before `conn` was.
-pub fn directory(
+pub(crate) fn directory(
     conn: &Connection,
     ctx: &Ctx,
     generation: u64,
@@ -537,7 +537,7 @@ pub fn directory(
 
 /// The directory page: `directory` with its position and the links to the other pages, which
 /// keep the search. Errors as for `directory`.
-pub fn directory_page(
+pub(crate) fn directory_page(
     conn: &Connection,
     ctx: &Ctx,
     generation: u64,

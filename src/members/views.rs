@@ -11,7 +11,7 @@ use crate::paging::{PageLink, Paging};
 
 /// The member home page.
 #[derive(Debug, Serialize)]
-pub struct HomeView {
+pub(crate) struct HomeView {
     pub name: String,
     pub username: String,
     pub email: String,
@@ -24,7 +24,7 @@ pub struct HomeView {
 }
 
 impl HomeView {
-    pub fn of(user: &AuthUser, agreement_outdated: bool) -> Self {
+    pub(crate) fn of(user: &AuthUser, agreement_outdated: bool) -> Self {
         HomeView {
             name: user.name().to_string(),
             username: user.username.clone(),
@@ -40,20 +40,20 @@ impl HomeView {
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "Coach")]
-pub struct CoachView {
+pub(crate) struct CoachView {
     pub id: i64,
     pub name: String,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct EmergencyContact {
+pub(crate) struct EmergencyContact {
     pub name: String,
     pub phone: String,
 }
 
 /// A club field with the member's answer.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct FieldAnswer {
+pub(crate) struct FieldAnswer {
     pub key: String,
     pub label: String,
     pub kind: FieldKind,
@@ -66,7 +66,7 @@ pub struct FieldAnswer {
 /// A member's profile as they (and admins) see it: `GET /api/v1/me`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "Profile")]
-pub struct ProfileView {
+pub(crate) struct ProfileView {
     pub id: i64,
     pub username: String,
     pub email: String,
@@ -93,7 +93,7 @@ pub struct ProfileView {
 }
 
 impl ProfileView {
-    pub fn of(p: &Profile, fields: &[ProfileField], answers: &[(i64, String)]) -> Self {
+    pub(crate) fn of(p: &Profile, fields: &[ProfileField], answers: &[(i64, String)]) -> Self {
         ProfileView {
             id: p.user_id,
             username: p.username.clone(),
@@ -126,7 +126,7 @@ impl ProfileView {
 
 /// The current agreement and the member's standing with it.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct AgreementStatus {
+pub(crate) struct AgreementStatus {
     pub version: i64,
     pub title: String,
     pub body: String,
@@ -140,7 +140,7 @@ pub struct AgreementStatus {
 /// `GET /api/v1/onboarding`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "Onboarding")]
-pub struct OnboardingView {
+pub(crate) struct OnboardingView {
     pub status: UserStatus,
     pub onboarding_complete: bool,
     /// Steps still to take: profile, agreement, review.
@@ -157,7 +157,7 @@ pub struct OnboardingView {
 
 /// A club field shared with other members.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct SharedField {
+pub(crate) struct SharedField {
     pub key: String,
     pub label: String,
     pub value: String,
@@ -165,7 +165,7 @@ pub struct SharedField {
 
 /// One member in the directory.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct DirectoryEntry {
+pub(crate) struct DirectoryEntry {
     pub id: i64,
     pub username: String,
     pub name: String,
@@ -178,7 +178,7 @@ pub struct DirectoryEntry {
 
 /// `GET /api/v1/directory`: one page of the directory, by name.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct DirectoryList {
+pub(crate) struct DirectoryList {
     pub items: Vec<DirectoryEntry>,
     /// The search as understood (trimmed; empty for everybody).
     pub q: String,
@@ -191,11 +191,8 @@ pub struct DirectoryList {
 
 // ----- admin -----
 
-/// A club field as admins manage it.
-pub type FieldView = ProfileField;
-
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct AgreementVersion {
+pub(crate) struct AgreementVersion {
     pub version: i64,
     pub title: String,
     pub body: String,
@@ -207,7 +204,7 @@ pub struct AgreementVersion {
 }
 
 impl AgreementVersion {
-    pub fn of(a: Agreement, signatures: i64) -> Self {
+    pub(crate) fn of(a: Agreement, signatures: i64) -> Self {
         AgreementVersion {
             version: a.version,
             title: a.title,
@@ -222,7 +219,7 @@ impl AgreementVersion {
 /// `GET /api/v1/admin/agreement`: the current version (if any) and the history.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "AgreementAdmin")]
-pub struct AgreementAdminView {
+pub(crate) struct AgreementAdminView {
     pub current: Option<AgreementVersion>,
     pub versions: Vec<AgreementVersion>,
 }
@@ -231,13 +228,13 @@ pub struct AgreementAdminView {
 
 /// What a profile form shows: the saved values, or what was typed when it is shown again.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct ProfileForm {
+pub(crate) struct ProfileForm {
     pub values: std::collections::BTreeMap<&'static str, String>,
     pub fields: std::collections::BTreeMap<String, String>,
 }
 
 impl ProfileForm {
-    pub fn of(p: &ProfileView) -> Self {
+    pub(crate) fn of(p: &ProfileView) -> Self {
         let mut form = ProfileForm::default();
         let coach = p.coach.as_ref().map(|c| c.id.to_string()).unwrap_or_default();
         for (name, value) in [
@@ -266,7 +263,7 @@ impl ProfileForm {
     }
 
     /// Puts what was typed over the saved values.
-    pub fn typed(mut self, input: &super::input::ProfileInput) -> Self {
+    pub(crate) fn typed(mut self, input: &super::input::ProfileInput) -> Self {
         for (name, value) in [
             ("first_name", &input.first_name),
             ("last_name", &input.last_name),
@@ -297,14 +294,14 @@ impl ProfileForm {
 
 /// Choices a profile form offers.
 #[derive(Debug, Clone, Serialize)]
-pub struct ProfileChoices {
+pub(crate) struct ProfileChoices {
     pub coaches: Vec<CoachView>,
     pub timezones: Vec<&'static str>,
 }
 
 /// The onboarding wizard.
 #[derive(Debug, Clone, Serialize)]
-pub struct OnboardingPage {
+pub(crate) struct OnboardingPage {
     pub onboarding: OnboardingView,
     pub form: ProfileForm,
     pub choices: ProfileChoices,
@@ -313,7 +310,7 @@ pub struct OnboardingPage {
 
 /// The member's profile page.
 #[derive(Debug, Clone, Serialize)]
-pub struct ProfilePage {
+pub(crate) struct ProfilePage {
     pub profile: ProfileView,
     pub form: ProfileForm,
     pub choices: ProfileChoices,
@@ -322,7 +319,7 @@ pub struct ProfilePage {
 /// The directory page: a page of members, where it sits in the whole list, and the links
 /// to the other pages, all keeping the search.
 #[derive(Debug, Clone, Serialize)]
-pub struct DirectoryPage {
+pub(crate) struct DirectoryPage {
     /// The search as typed, for the search box.
     pub q: String,
     pub list: DirectoryList,
@@ -338,7 +335,7 @@ pub struct DirectoryPage {
 
 impl DirectoryPage {
     /// The page around `list`, read as `paging`.
-    pub fn of(list: DirectoryList, paging: &Paging) -> Self {
+    pub(crate) fn of(list: DirectoryList, paging: &Paging) -> Self {
         const PATH: &str = "/directory";
         let filter = [("q", list.q.as_str())];
         let (prev_url, next_url) = paging.neighbours(PATH, &filter, list.pages);
@@ -357,7 +354,7 @@ impl DirectoryPage {
     }
 
     /// The page with nobody listed, the search as typed, for showing a query's errors.
-    pub fn empty(q: String, per_page: i64) -> Self {
+    pub(crate) fn empty(q: String, per_page: i64) -> Self {
         DirectoryPage {
             list: DirectoryList {
                 items: Vec::new(),
@@ -380,7 +377,7 @@ impl DirectoryPage {
 
 /// A club field as its form shows it.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct FieldFormView {
+pub(crate) struct FieldFormView {
     pub id: Option<i64>,
     pub key: String,
     pub label: String,
@@ -392,7 +389,7 @@ pub struct FieldFormView {
 }
 
 impl FieldFormView {
-    pub fn of(f: &ProfileField) -> Self {
+    pub(crate) fn of(f: &ProfileField) -> Self {
         FieldFormView {
             id: Some(f.id),
             key: f.key.clone(),
@@ -405,7 +402,7 @@ impl FieldFormView {
         }
     }
 
-    pub fn typed(id: Option<i64>, f: &super::input::FieldForm) -> Self {
+    pub(crate) fn typed(id: Option<i64>, f: &super::input::FieldForm) -> Self {
         FieldFormView {
             id,
             key: f.key.clone().unwrap_or_default(),
@@ -420,14 +417,14 @@ impl FieldFormView {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct FieldsPage {
+pub(crate) struct FieldsPage {
     pub fields: Vec<ProfileField>,
     pub form: FieldFormView,
     pub kinds: Vec<&'static str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct AgreementPage {
+pub(crate) struct AgreementPage {
     pub agreement: AgreementAdminView,
     pub title: String,
     pub body: String,

@@ -113,7 +113,7 @@ async fn admin_reply(
     Ok((Status::Created, Json(view)))
 }
 
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![
         inbox,
         settings,

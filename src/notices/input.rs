@@ -13,7 +13,7 @@ use super::service::{ListQuery, SendNotice};
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 #[schemars(extend("required" = ["to"]))]
-pub struct NoticeInput {
+pub(crate) struct NoticeInput {
     pub subject: Option<String>,
     pub body: Option<String>,
     /// `"all"`, `{"role": "coach"}` or `{"member_ids": [12, 15]}`; read by
@@ -52,7 +52,7 @@ fn recipients(_: &mut SchemaGenerator) -> Schema {
 
 /// The compose form on `/admin/messages`.
 #[derive(Debug, Default, FromForm)]
-pub struct ComposeInput {
+pub(crate) struct ComposeInput {
     pub subject: Option<String>,
     pub body: Option<String>,
     /// all | role | members
@@ -67,7 +67,7 @@ pub struct ComposeInput {
 /// both reply forms.
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct ReplyInput {
+pub(crate) struct ReplyInput {
     pub body: Option<String>,
 }
 
@@ -76,13 +76,13 @@ pub struct ReplyInput {
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[schemars(rename = "NoticeSettingsInput")]
 #[serde(default, deny_unknown_fields)]
-pub struct SettingsInput {
+pub(crate) struct SettingsInput {
     pub email_notices: Option<bool>,
 }
 
 /// `?page=&per_page=` of the lists. Text, so that a bad value is a 422 naming it.
 #[derive(Debug, Default, Clone, FromForm)]
-pub struct PageQuery {
+pub(crate) struct PageQuery {
     pub page: Option<String>,
     pub per_page: Option<String>,
 }

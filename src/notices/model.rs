@@ -5,11 +5,12 @@ use serde_json::Value;
 use crate::accounts::model::Role;
 
 /// The roles a notice can be addressed to. Guests are not members, so they never receive one.
-pub const AUDIENCE_ROLES: [Role; 4] = [Role::Admin, Role::Coach, Role::Member, Role::Guardian];
+pub(crate) const AUDIENCE_ROLES: [Role; 4] =
+    [Role::Admin, Role::Coach, Role::Member, Role::Guardian];
 
 /// Who an admin asked to send a notice to, before it is checked against the members.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Recipients {
+pub(crate) enum Recipients {
     /// Every active member.
     All,
     /// Every active member with this role (a name as given: checked later).
@@ -25,7 +26,7 @@ const TO_SHAPE: &str =
 
 impl Recipients {
     /// Reads the `to` of a JSON request: `"all"`, `{"role": name}` or `{"member_ids": [ids]}`.
-    pub fn from_json(to: Option<&Value>) -> Recipients {
+    pub(crate) fn from_json(to: Option<&Value>) -> Recipients {
         let unreadable = || Recipients::Unreadable(TO_SHAPE.to_string());
         match to {
             Some(Value::String(word)) if word == "all" => Recipients::All,
@@ -55,14 +56,14 @@ impl Recipients {
 
 /// How the recipients of a sent notice were chosen, as stored in `notices.audience`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Audience {
+pub(crate) enum Audience {
     All,
     Role(Role),
     Members,
 }
 
 impl Audience {
-    pub fn stored(self) -> String {
+    pub(crate) fn stored(self) -> String {
         match self {
             Audience::All => "all".into(),
             Audience::Role(role) => format!("role:{}", role.as_str()),
@@ -71,7 +72,7 @@ impl Audience {
     }
 
     /// Reads a stored value; anything unknown counts as chosen members (the least claim).
-    pub fn from_stored(stored: &str) -> Audience {
+    pub(crate) fn from_stored(stored: &str) -> Audience {
         match stored {
             "all" => Audience::All,
             _ => match stored.strip_prefix("role:").and_then(|r| r.parse::<Role>().ok()) {
@@ -82,7 +83,7 @@ impl Audience {
     }
 
     /// How the admin pages name it.
-    pub fn label(self) -> String {
+    pub(crate) fn label(self) -> String {
         match self {
             Audience::All => "All members".into(),
             Audience::Role(role) => format!("Everyone with the {} role", role.as_str()),
@@ -93,14 +94,14 @@ impl Audience {
 
 /// A person as notices name them.
 #[derive(Debug, Clone)]
-pub struct Person {
+pub(crate) struct Person {
     pub id: i64,
     pub name: String,
 }
 
 /// A member's copy of a notice, with what the notice says.
 #[derive(Debug, Clone)]
-pub struct Copy {
+pub(crate) struct Copy {
     pub id: i64,
     pub notice_id: i64,
     pub user_id: i64,
@@ -117,7 +118,7 @@ pub struct Copy {
 
 /// One message in the thread under a copy.
 #[derive(Debug, Clone)]
-pub struct Reply {
+pub(crate) struct Reply {
     pub id: i64,
     pub copy_id: i64,
     pub author: Option<Person>,
@@ -129,7 +130,7 @@ pub struct Reply {
 
 /// A sent notice with its counts, for the admins.
 #[derive(Debug, Clone)]
-pub struct SentNotice {
+pub(crate) struct SentNotice {
     pub id: i64,
     pub subject: String,
     pub body: String,
@@ -148,7 +149,7 @@ pub struct SentNotice {
 
 /// One recipient of a sent notice and the state of their copy.
 #[derive(Debug, Clone)]
-pub struct Recipient {
+pub(crate) struct Recipient {
     pub copy_id: i64,
     pub user_id: i64,
     pub name: String,
@@ -159,8 +160,7 @@ pub struct Recipient {
 
 /// A recipient as the notice email needs them.
 #[derive(Debug, Clone)]
-pub struct Addressee {
-    pub user_id: i64,
+pub(crate) struct Addressee {
     pub email: String,
     pub name: String,
     /// They want an email when a notice arrives.

@@ -224,6 +224,6 @@ async fn admin_reply(
     }
 }
 
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![inbox, settings, show, reply, delete, admin_index, send, admin_show, admin_reply]
 }

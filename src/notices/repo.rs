@@ -13,7 +13,7 @@ fn person(id: Option<i64>, name: Option<String>) -> Option<Person> {
 // ----- who receives a notice -----
 
 /// Active members, by id.
-pub fn active_members(conn: &Connection) -> Result<Vec<i64>, AppError> {
+pub(crate) fn active_members(conn: &Connection) -> Result<Vec<i64>, AppError> {
     let sql = format!("SELECT u.id FROM users u WHERE {} ORDER BY u.id", active_member_sql("u"));
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map([], |r| r.get(0))?;
@@ -21,7 +21,10 @@ pub fn active_members(conn: &Connection) -> Result<Vec<i64>, AppError> {
 }
 
 /// Active members holding `role`, by id.
-pub fn active_members_with_role(conn: &Connection, role: &str) -> Result<Vec<i64>, AppError> {
+pub(crate) fn active_members_with_role(
+    conn: &Connection,
+    role: &str,
+) -> Result<Vec<i64>, AppError> {
     let sql = format!(
         "SELECT u.id FROM users u
           WHERE {} AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = ?1)
@@ -34,7 +37,7 @@ pub fn active_members_with_role(conn: &Connection, role: &str) -> Result<Vec<i64
 }
 
 /// Which of `ids` are active members.
-pub fn which_are_active(conn: &Connection, ids: &[i64]) -> Result<Vec<i64>, AppError> {
+pub(crate) fn which_are_active(conn: &Connection, ids: &[i64]) -> Result<Vec<i64>, AppError> {
     let ids = serde_json::to_string(ids).map_err(AppError::internal)?;
     let sql = format!(
         "SELECT u.id FROM users u
@@ -48,11 +51,11 @@ pub fn which_are_active(conn: &Connection, ids: &[i64]) -> Result<Vec<i64>, AppE
 }
 
 /// Active admins, by id: who hears about members' replies.
-pub fn active_admins(conn: &Connection) -> Result<Vec<i64>, AppError> {
+pub(crate) fn active_admins(conn: &Connection) -> Result<Vec<i64>, AppError> {
     active_members_with_role(conn, "admin")
 }
 
-pub fn is_active_member(conn: &Connection, user_id: i64) -> Result<bool, AppError> {
+pub(crate) fn is_active_member(conn: &Connection, user_id: i64) -> Result<bool, AppError> {
     let sql = format!(
         "SELECT EXISTS (SELECT 1 FROM users u WHERE u.id = ?1 AND {})",
         active_member_sql("u")
@@ -61,7 +64,7 @@ pub fn is_active_member(conn: &Connection, user_id: i64) -> Result<bool, AppErro
 }
 
 /// Active members to choose from on the compose form, by name.
-pub fn member_choices(conn: &Connection) -> Result<Vec<(i64, String, String)>, AppError> {
+pub(crate) fn member_choices(conn: &Connection) -> Result<Vec<(i64, String, String)>, AppError> {
     let sql = format!(
         "SELECT u.id, {name} AS name, u.username FROM users u WHERE {active}
           ORDER BY name COLLATE NOCASE, u.id",
@@ -73,25 +76,22 @@ pub fn member_choices(conn: &Connection) -> Result<Vec<(i64, String, String)>, A
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn addressee(conn: &Connection, user_id: i64) -> Result<Option<Addressee>, AppError> {
-    let sql = format!(
-        "SELECT u.id, u.email, {}, u.notice_emails FROM users u WHERE u.id = ?1",
-        name_sql("u")
-    );
+pub(crate) fn addressee(conn: &Connection, user_id: i64) -> Result<Option<Addressee>, AppError> {
+    let sql =
+        format!("SELECT u.email, {}, u.notice_emails FROM users u WHERE u.id = ?1", name_sql("u"));
     Ok(conn
         .query_row(&sql, [user_id], |r| {
             Ok(Addressee {
-                user_id: r.get(0)?,
-                email: r.get(1)?,
-                name: r.get(2)?,
-                notice_emails: r.get::<_, i64>(3)? == 1,
+                email: r.get(0)?,
+                name: r.get(1)?,
+                notice_emails: r.get::<_, i64>(2)? == 1,
             })
         })
         .optional()?)
 }
 
 /// The user's IANA time zone name ('' = UTC).
-pub fn timezone_of(conn: &Connection, user_id: i64) -> Result<String, AppError> {
+pub(crate) fn timezone_of(conn: &Connection, user_id: i64) -> Result<String, AppError> {
     Ok(conn
         .query_row("SELECT timezone FROM users WHERE id = ?1", [user_id], |r| r.get(0))
         .optional()?
@@ -99,7 +99,7 @@ pub fn timezone_of(conn: &Connection, user_id: i64) -> Result<String, AppError> 
 }
 
 /// Whether the user wants an email for new notices.
-pub fn notice_emails(conn: &Connection, user_id: i64) -> Result<bool, AppError> {
+pub(crate) fn notice_emails(conn: &Connection, user_id: i64) -> Result<bool, AppError> {
     Ok(conn
         .query_row("SELECT notice_emails FROM users WHERE id = ?1", [user_id], |r| {
             r.get::<_, i64>(0)
@@ -108,14 +108,14 @@ pub fn notice_emails(conn: &Connection, user_id: i64) -> Result<bool, AppError> 
         .is_some_and(|on| on == 1))
 }
 
-pub fn set_notice_emails(conn: &Connection, user_id: i64, on: bool) -> Result<(), AppError> {
+pub(crate) fn set_notice_emails(conn: &Connection, user_id: i64, on: bool) -> Result<(), AppError> {
     conn.execute("UPDATE users SET notice_emails = ?2 WHERE id = ?1", params![user_id, on as i64])?;
     Ok(())
 }
 
 // ----- notices and copies -----
 
-pub struct NewNotice<'a> {
+pub(crate) struct NewNotice<'a> {
     pub sender_id: Option<i64>,
     pub subject: &'a str,
     pub body: &'a str,
@@ -123,7 +123,11 @@ pub struct NewNotice<'a> {
     pub email: bool,
 }
 
-pub fn insert_notice(conn: &Connection, n: &NewNotice<'_>, now: i64) -> Result<i64, AppError> {
+pub(crate) fn insert_notice(
+    conn: &Connection,
+    n: &NewNotice<'_>,
+    now: i64,
+) -> Result<i64, AppError> {
     conn.execute(
         "INSERT INTO notices (sender_id, subject, body, audience, email, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -132,7 +136,11 @@ pub fn insert_notice(conn: &Connection, n: &NewNotice<'_>, now: i64) -> Result<i
     Ok(conn.last_insert_rowid())
 }
 
-pub fn insert_copy(conn: &Connection, notice_id: i64, user_id: i64) -> Result<i64, AppError> {
+pub(crate) fn insert_copy(
+    conn: &Connection,
+    notice_id: i64,
+    user_id: i64,
+) -> Result<i64, AppError> {
     conn.execute(
         "INSERT INTO notice_copies (notice_id, user_id) VALUES (?1, ?2)",
         params![notice_id, user_id],
@@ -169,19 +177,27 @@ fn copy_row(r: &Row<'_>) -> rusqlite::Result<Copy> {
 }
 
 /// The user's copy `copy_id`, unless they deleted it. None for anyone else's.
-pub fn own_copy(conn: &Connection, user_id: i64, copy_id: i64) -> Result<Option<Copy>, AppError> {
+pub(crate) fn own_copy(
+    conn: &Connection,
+    user_id: i64,
+    copy_id: i64,
+) -> Result<Option<Copy>, AppError> {
     let sql = copy_sql("c.id = ?1 AND c.user_id = ?2 AND c.deleted_at IS NULL");
     Ok(conn.query_row(&sql, params![copy_id, user_id], copy_row).optional()?)
 }
 
 /// The copy of notice `notice_id` sent to `user_id`, deleted or not.
-pub fn copy_of(conn: &Connection, notice_id: i64, user_id: i64) -> Result<Option<Copy>, AppError> {
+pub(crate) fn copy_of(
+    conn: &Connection,
+    notice_id: i64,
+    user_id: i64,
+) -> Result<Option<Copy>, AppError> {
     let sql = copy_sql("c.notice_id = ?1 AND c.user_id = ?2");
     Ok(conn.query_row(&sql, params![notice_id, user_id], copy_row).optional()?)
 }
 
 /// The user's copies they have not deleted, newest first.
-pub fn list_own(
+pub(crate) fn list_own(
     conn: &Connection,
     user_id: i64,
     limit: i64,
@@ -197,7 +213,7 @@ pub fn list_own(
 }
 
 /// The user's copies after `after_id` they have not deleted, oldest first.
-pub fn own_after(
+pub(crate) fn own_after(
     conn: &Connection,
     user_id: i64,
     after_id: i64,
@@ -213,7 +229,7 @@ pub fn own_after(
 }
 
 /// How many copies the user kept, and how many of them are unread.
-pub fn count_own(conn: &Connection, user_id: i64) -> Result<(i64, i64), AppError> {
+pub(crate) fn count_own(conn: &Connection, user_id: i64) -> Result<(i64, i64), AppError> {
     Ok(conn.query_row(
         "SELECT count(*), COALESCE(sum(read_at IS NULL), 0) FROM notice_copies
           WHERE user_id = ?1 AND deleted_at IS NULL",
@@ -223,7 +239,7 @@ pub fn count_own(conn: &Connection, user_id: i64) -> Result<(i64, i64), AppError
 }
 
 /// Marks the user's kept copy read the first time; true when it is theirs and kept.
-pub fn mark_read(
+pub(crate) fn mark_read(
     conn: &Connection,
     user_id: i64,
     copy_id: i64,
@@ -238,13 +254,13 @@ pub fn mark_read(
 }
 
 /// Marks a copy unread (an admin answered in its thread).
-pub fn mark_unread(conn: &Connection, copy_id: i64) -> Result<(), AppError> {
+pub(crate) fn mark_unread(conn: &Connection, copy_id: i64) -> Result<(), AppError> {
     conn.execute("UPDATE notice_copies SET read_at = NULL WHERE id = ?1", [copy_id])?;
     Ok(())
 }
 
 /// Hides the user's copy from them; true when it was theirs and not yet deleted.
-pub fn soft_delete(
+pub(crate) fn soft_delete(
     conn: &Connection,
     user_id: i64,
     copy_id: i64,
@@ -260,7 +276,7 @@ pub fn soft_delete(
 
 // ----- replies -----
 
-pub struct NewReply<'a> {
+pub(crate) struct NewReply<'a> {
     pub copy_id: i64,
     pub author_id: Option<i64>,
     pub from_admin: bool,
@@ -268,7 +284,11 @@ pub struct NewReply<'a> {
 }
 
 /// Stores a reply. An admin's own reply counts as read by the admins.
-pub fn insert_reply(conn: &Connection, reply: &NewReply<'_>, now: i64) -> Result<i64, AppError> {
+pub(crate) fn insert_reply(
+    conn: &Connection,
+    reply: &NewReply<'_>,
+    now: i64,
+) -> Result<i64, AppError> {
     let admin_read_at = reply.from_admin.then_some(now);
     conn.execute(
         "INSERT INTO notice_replies (copy_id, author_id, from_admin, body, created_at,
@@ -309,19 +329,19 @@ fn reply_row(r: &Row<'_>) -> rusqlite::Result<Reply> {
     })
 }
 
-pub fn get_reply(conn: &Connection, id: i64) -> Result<Option<Reply>, AppError> {
+pub(crate) fn get_reply(conn: &Connection, id: i64) -> Result<Option<Reply>, AppError> {
     Ok(conn.query_row(&reply_sql("r.id = ?1"), [id], reply_row).optional()?)
 }
 
 /// The thread under one copy, oldest first.
-pub fn thread(conn: &Connection, copy_id: i64) -> Result<Vec<Reply>, AppError> {
+pub(crate) fn thread(conn: &Connection, copy_id: i64) -> Result<Vec<Reply>, AppError> {
     let mut stmt = conn.prepare(&reply_sql("r.copy_id = ?1"))?;
     let rows = stmt.query_map([copy_id], reply_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// Every thread of a notice, oldest first.
-pub fn threads_of_notice(conn: &Connection, notice_id: i64) -> Result<Vec<Reply>, AppError> {
+pub(crate) fn threads_of_notice(conn: &Connection, notice_id: i64) -> Result<Vec<Reply>, AppError> {
     let mut stmt = conn
         .prepare(&reply_sql("r.copy_id IN (SELECT id FROM notice_copies WHERE notice_id = ?1)"))?;
     let rows = stmt.query_map([notice_id], reply_row)?;
@@ -330,7 +350,7 @@ pub fn threads_of_notice(conn: &Connection, notice_id: i64) -> Result<Vec<Reply>
 
 /// Marks members' replies in one copy's thread, or (with `copy_id` None) in every thread of
 /// the notice, read by the admins.
-pub fn mark_replies_read(
+pub(crate) fn mark_replies_read(
     conn: &Connection,
     notice_id: i64,
     copy_id: Option<i64>,
@@ -347,7 +367,7 @@ pub fn mark_replies_read(
 }
 
 /// Members' replies no admin has read yet, over every notice.
-pub fn count_unread_replies(conn: &Connection) -> Result<i64, AppError> {
+pub(crate) fn count_unread_replies(conn: &Connection) -> Result<i64, AppError> {
     Ok(conn.query_row(
         "SELECT count(*) FROM notice_replies WHERE from_admin = 0 AND admin_read_at IS NULL",
         [],
@@ -393,24 +413,28 @@ fn sent_row(r: &Row<'_>) -> rusqlite::Result<SentNotice> {
     })
 }
 
-pub fn get_sent(conn: &Connection, notice_id: i64) -> Result<Option<SentNotice>, AppError> {
+pub(crate) fn get_sent(conn: &Connection, notice_id: i64) -> Result<Option<SentNotice>, AppError> {
     Ok(conn.query_row(&sent_sql("WHERE n.id = ?1"), [notice_id], sent_row).optional()?)
 }
 
 /// Sent notices, newest first.
-pub fn list_sent(conn: &Connection, limit: i64, offset: i64) -> Result<Vec<SentNotice>, AppError> {
+pub(crate) fn list_sent(
+    conn: &Connection,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<SentNotice>, AppError> {
     let sql = sent_sql("ORDER BY n.created_at DESC, n.id DESC LIMIT ?1 OFFSET ?2");
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map(params![limit, offset], sent_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn count_sent(conn: &Connection) -> Result<i64, AppError> {
+pub(crate) fn count_sent(conn: &Connection) -> Result<i64, AppError> {
     Ok(conn.query_row("SELECT count(*) FROM notices", [], |r| r.get(0))?)
 }
 
 /// The recipients of a notice, by name.
-pub fn recipients(conn: &Connection, notice_id: i64) -> Result<Vec<Recipient>, AppError> {
+pub(crate) fn recipients(conn: &Connection, notice_id: i64) -> Result<Vec<Recipient>, AppError> {
     let sql = format!(
         "SELECT c.id, c.user_id, {name} AS name, u.username, c.read_at, c.deleted_at
            FROM notice_copies c JOIN users u ON u.id = c.user_id

@@ -27,11 +27,11 @@ use crate::realtime::{Broadcast, Cursor, Event};
 use crate::settings;
 use crate::values::either;
 
-pub const SUBJECT_MAX: usize = 200;
-pub const BODY_MAX: usize = 20_000;
-pub const REPLY_MAX: usize = 5_000;
-pub const DEFAULT_PER_PAGE: i64 = 20;
-pub const MAX_PER_PAGE: i64 = 100;
+pub(crate) const SUBJECT_MAX: usize = 200;
+pub(crate) const BODY_MAX: usize = 20_000;
+pub(crate) const REPLY_MAX: usize = 5_000;
+pub(crate) const DEFAULT_PER_PAGE: i64 = 20;
+pub(crate) const MAX_PER_PAGE: i64 = 100;
 const SIZES: Sizes = Sizes { default: DEFAULT_PER_PAGE, max: MAX_PER_PAGE };
 
 fn admin_only(actor: &Actor) -> Result<(), AppError> {
@@ -98,7 +98,7 @@ fn check_text(
 
 /// A list query as given: `?page=&per_page=`.
 #[derive(Debug, Default, Clone)]
-pub struct ListQuery {
+pub(crate) struct ListQuery {
     pub page: Option<String>,
     pub per_page: Option<String>,
 }
@@ -124,7 +124,7 @@ fn reply_event(copy: &Copy, reply: ReplyView) -> Event {
 
 /// A notice as an admin writes it.
 #[derive(Debug)]
-pub struct SendNotice {
+pub(crate) struct SendNotice {
     pub subject: Option<String>,
     pub body: Option<String>,
     pub to: Recipients,
@@ -187,7 +187,7 @@ fn audience(
 /// (1 to 200 characters, one line), `body` (1 to 20000), `to` (unreadable, or nobody
 /// matches), `to.role` (not admin, coach, member or guardian) or `to.member_ids` (listing the
 /// ids that are not active members). Audited.
-pub fn send(
+pub(crate) fn send(
     tx: &Tx,
     ctx: &Ctx,
     actor: &Actor,
@@ -268,7 +268,11 @@ pub fn send(
 
 /// One page of the member's notices, newest first, without the ones they deleted, with how
 /// many there are and how many are unread. 422 naming `page` or `per_page` (1 to 100).
-pub fn inbox(conn: &Connection, actor: &Actor, query: &ListQuery) -> Result<MessageList, AppError> {
+pub(crate) fn inbox(
+    conn: &Connection,
+    actor: &Actor,
+    query: &ListQuery,
+) -> Result<MessageList, AppError> {
     let user_id = member_id(actor)?;
     let paging = query.paging()?;
     let (total, unread) = repo::count_own(conn, user_id)?;
@@ -289,7 +293,11 @@ fn own_copy(conn: &Connection, actor: &Actor, copy_id: i64) -> Result<Copy, AppE
 
 /// One of the member's notices in full, with its thread (their replies and the admins').
 /// 404 for another member's, a deleted one, or an unknown id.
-pub fn message(conn: &Connection, actor: &Actor, copy_id: i64) -> Result<MessageDetail, AppError> {
+pub(crate) fn message(
+    conn: &Connection,
+    actor: &Actor,
+    copy_id: i64,
+) -> Result<MessageDetail, AppError> {
     let copy = own_copy(conn, actor, copy_id)?;
     let thread = repo::thread(conn, copy.id)?;
     Ok(MessageDetail {
@@ -301,7 +309,7 @@ pub fn message(conn: &Connection, actor: &Actor, copy_id: i64) -> Result<Message
 
 /// Marks the member's notice read; the first time counts, so doing it again changes nothing.
 /// 404 (and no change) for another member's, a deleted one, or an unknown id.
-pub fn mark_read(
+pub(crate) fn mark_read(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -316,7 +324,7 @@ pub fn mark_read(
 /// Deletes the member's notice for them: it leaves their inbox and answers 404 from then on,
 /// while the admins still see it, marked deleted by the member. 404 (and no change) for
 /// another member's, an already deleted one, or an unknown id.
-pub fn delete(
+pub(crate) fn delete(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -331,7 +339,7 @@ pub fn delete(
 /// Adds the member's reply to the thread under their notice (which counts as reading it) and
 /// tells every active admin. 404 (and no change) for another member's notice, a deleted one,
 /// or an unknown id; 422 `body` when empty or over 5000 characters.
-pub fn reply(
+pub(crate) fn reply(
     tx: &Tx,
     ctx: &Ctx,
     actor: &Actor,
@@ -355,13 +363,13 @@ pub fn reply(
 }
 
 /// Whether the member gets an email with each new notice.
-pub fn settings(conn: &Connection, actor: &Actor) -> Result<SettingsView, AppError> {
+pub(crate) fn settings(conn: &Connection, actor: &Actor) -> Result<SettingsView, AppError> {
     Ok(SettingsView { email_notices: repo::notice_emails(conn, member_id(actor)?)? })
 }
 
 /// Turns the member's notice emails on or off (the notices themselves always arrive).
 /// 422 `email_notices` when not given.
-pub fn update_settings(
+pub(crate) fn update_settings(
     conn: &Connection,
     actor: &Actor,
     email_notices: Option<bool>,
@@ -396,7 +404,11 @@ pub fn unread_replies(conn: &Connection) -> Result<i64, AppError> {
 /// One page of sent notices, newest first, each with its number of recipients, of those who
 /// read it, of members' replies and of those no admin has read. Admins only (403); 422 naming
 /// `page` or `per_page`.
-pub fn sent(conn: &Connection, actor: &Actor, query: &ListQuery) -> Result<SentList, AppError> {
+pub(crate) fn sent(
+    conn: &Connection,
+    actor: &Actor,
+    query: &ListQuery,
+) -> Result<SentList, AppError> {
     admin_only(actor)?;
     let paging = query.paging()?;
     let total = repo::count_sent(conn)?;
@@ -414,7 +426,7 @@ pub fn sent(conn: &Connection, actor: &Actor, query: &ListQuery) -> Result<SentL
 /// A sent notice with each recipient (read or not, deleted or not) and their thread; the
 /// members' replies it shows count as read by the admins from then on (those are marked
 /// `new` in this answer). Admins only (403); 404 for an unknown notice.
-pub fn sent_notice(
+pub(crate) fn sent_notice(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -442,7 +454,7 @@ pub fn sent_notice(
 /// they notice it, their replies count as read by the admins, and the member is told at once.
 /// Admins only (403); 404 when the notice or that recipient of it is unknown; 409 when the
 /// member deleted their copy; 422 `body` when empty or over 5000 characters. Audited.
-pub fn admin_reply(
+pub(crate) fn admin_reply(
     tx: &Tx,
     ctx: &Ctx,
     actor: &Actor,
@@ -484,7 +496,7 @@ pub fn admin_reply(
 // ----- pages -----
 
 /// The member's inbox page: a page of notices and their email setting. Errors as for `inbox`.
-pub fn inbox_page(
+pub(crate) fn inbox_page(
     conn: &Connection,
     actor: &Actor,
     query: &ListQuery,
@@ -503,7 +515,7 @@ pub fn inbox_page(
 
 /// The page of one notice and its thread; opening it marks it read. `reply` refills the reply
 /// form after an error. 404 as for `message`.
-pub fn thread_page(
+pub(crate) fn thread_page(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -520,7 +532,7 @@ pub fn thread_page(
 
 /// The admin notices page: the compose form (`form`, refilled after an error) with the roles
 /// and active members to choose from, and a page of sent notices. Errors as for `sent`.
-pub fn admin_page(
+pub(crate) fn admin_page(
     conn: &Connection,
     actor: &Actor,
     query: &ListQuery,
@@ -545,7 +557,7 @@ pub fn admin_page(
 
 /// The admin page of one sent notice (see `sent_notice`, which it marks read as). `failed`
 /// names the recipient whose reply form failed and what was typed.
-pub fn admin_notice_page(
+pub(crate) fn admin_notice_page(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,

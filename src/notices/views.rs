@@ -12,7 +12,7 @@ const PREVIEW_CHARS: usize = 140;
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "Sender")]
-pub struct PersonRef {
+pub(crate) struct PersonRef {
     pub id: i64,
     pub name: String,
 }
@@ -41,7 +41,7 @@ fn preview(body: &str) -> String {
 /// `id` is the member's copy.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "Notice")]
-pub struct MessageItem {
+pub(crate) struct MessageItem {
     pub id: i64,
     pub notice_id: i64,
     pub subject: String,
@@ -76,7 +76,7 @@ impl From<&Copy> for MessageItem {
 /// `GET /api/v1/messages`: one page of the inbox, newest first.
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(rename = "NoticeList")]
-pub struct MessageList {
+pub(crate) struct MessageList {
     pub items: Vec<MessageItem>,
     pub page: i64,
     pub per_page: i64,
@@ -90,7 +90,7 @@ pub struct MessageList {
 /// One message of a thread.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "Reply")]
-pub struct ReplyView {
+pub(crate) struct ReplyView {
     pub id: i64,
     /// The member's copy the thread belongs to.
     pub message_id: i64,
@@ -107,7 +107,7 @@ pub struct ReplyView {
 }
 
 impl ReplyView {
-    pub fn of(r: &Reply) -> Self {
+    pub(crate) fn of(r: &Reply) -> Self {
         ReplyView {
             id: r.id,
             message_id: r.copy_id,
@@ -119,7 +119,7 @@ impl ReplyView {
         }
     }
 
-    pub fn for_admin(r: &Reply) -> Self {
+    pub(crate) fn for_admin(r: &Reply) -> Self {
         ReplyView { new: Some(!r.from_admin && r.admin_read_at.is_none()), ..Self::of(r) }
     }
 }
@@ -127,7 +127,7 @@ impl ReplyView {
 /// `GET /api/v1/messages/<id>`: the notice in full with its thread.
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(rename = "NoticeDetail")]
-pub struct MessageDetail {
+pub(crate) struct MessageDetail {
     #[serde(flatten)]
     pub message: MessageItem,
     pub body: String,
@@ -136,7 +136,7 @@ pub struct MessageDetail {
 
 /// The "notice_reply" event.
 #[derive(Debug, Serialize)]
-pub struct ReplyEvent {
+pub(crate) struct ReplyEvent {
     pub message_id: i64,
     pub notice_id: i64,
     pub reply: ReplyView,
@@ -144,13 +144,13 @@ pub struct ReplyEvent {
 
 /// The "notice" event.
 #[derive(Debug, Serialize)]
-pub struct NoticeEvent {
+pub(crate) struct NoticeEvent {
     pub message: MessageItem,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(rename = "NoticeDeleted")]
-pub struct DeletedView {
+pub(crate) struct DeletedView {
     pub id: i64,
     pub deleted: bool,
 }
@@ -158,7 +158,7 @@ pub struct DeletedView {
 /// `GET`/`PUT /api/v1/messages/settings`.
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(rename = "NoticeSettings")]
-pub struct SettingsView {
+pub(crate) struct SettingsView {
     /// An email arrives with each new notice.
     pub email_notices: bool,
 }
@@ -166,7 +166,7 @@ pub struct SettingsView {
 /// A sent notice with its counts, for admins.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "SentNotice")]
-pub struct SentNoticeView {
+pub(crate) struct SentNoticeView {
     pub id: i64,
     pub subject: String,
     pub body: String,
@@ -210,7 +210,7 @@ impl From<&SentNotice> for SentNoticeView {
 
 /// `GET /api/v1/admin/messages`: one page of sent notices, newest first.
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct SentList {
+pub(crate) struct SentList {
     pub items: Vec<SentNoticeView>,
     pub page: i64,
     pub per_page: i64,
@@ -223,7 +223,7 @@ pub struct SentList {
 /// One recipient of a sent notice, with their copy's state and thread.
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(rename = "Recipient")]
-pub struct RecipientView {
+pub(crate) struct RecipientView {
     pub user_id: i64,
     pub name: String,
     pub username: String,
@@ -240,7 +240,7 @@ pub struct RecipientView {
 }
 
 impl RecipientView {
-    pub fn of(r: &Recipient, thread: Vec<ReplyView>) -> Self {
+    pub(crate) fn of(r: &Recipient, thread: Vec<ReplyView>) -> Self {
         RecipientView {
             user_id: r.user_id,
             name: r.name.clone(),
@@ -258,7 +258,7 @@ impl RecipientView {
 /// `GET /api/v1/admin/messages/<id>`.
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(rename = "SentNoticeDetail")]
-pub struct NoticeDetail {
+pub(crate) struct NoticeDetail {
     pub notice: SentNoticeView,
     pub recipients: Vec<RecipientView>,
 }
@@ -267,7 +267,7 @@ pub struct NoticeDetail {
 
 /// `/messages`.
 #[derive(Debug, Serialize)]
-pub struct InboxPage {
+pub(crate) struct InboxPage {
     pub list: MessageList,
     pub email_notices: bool,
     pub time_zone: String,
@@ -277,7 +277,7 @@ pub struct InboxPage {
 
 /// `/messages/<id>`.
 #[derive(Debug, Serialize)]
-pub struct ThreadPage {
+pub(crate) struct ThreadPage {
     pub message: MessageDetail,
     /// The reply typed into a form that failed, shown again.
     pub reply: String,
@@ -286,7 +286,7 @@ pub struct ThreadPage {
 
 /// An active member on the compose form.
 #[derive(Debug, Serialize)]
-pub struct MemberChoice {
+pub(crate) struct MemberChoice {
     pub id: i64,
     pub name: String,
     pub username: String,
@@ -294,7 +294,7 @@ pub struct MemberChoice {
 
 /// The compose form, refilled after an error.
 #[derive(Debug, Clone, Serialize)]
-pub struct ComposeForm {
+pub(crate) struct ComposeForm {
     pub subject: String,
     pub body: String,
     /// all | role | members
@@ -319,7 +319,7 @@ impl Default for ComposeForm {
 
 /// `/admin/messages`.
 #[derive(Debug, Serialize)]
-pub struct AdminNoticesPage {
+pub(crate) struct AdminNoticesPage {
     pub form: ComposeForm,
     pub roles: Vec<&'static str>,
     pub members: Vec<MemberChoice>,
@@ -331,7 +331,7 @@ pub struct AdminNoticesPage {
 
 /// `/admin/messages/<id>`.
 #[derive(Debug, Serialize)]
-pub struct AdminNoticePage {
+pub(crate) struct AdminNoticePage {
     pub detail: NoticeDetail,
     /// The recipient whose reply form failed, and what was typed.
     pub failed: Option<i64>,

@@ -334,7 +334,7 @@ async fn enable(
     Ok(Json(detail))
 }
 
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![
         list,
         export,

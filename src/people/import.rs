@@ -28,15 +28,15 @@ use crate::error::AppError;
 use crate::values::Email;
 
 /// Rows one import may hold.
-pub const MAX_ROWS: usize = 2000;
+pub(crate) const MAX_ROWS: usize = 2000;
 /// Bytes one CSV file may hold.
-pub const MAX_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_BYTES: usize = 1024 * 1024;
 /// How long a previewed import waits for its commit.
 const IMPORT_MINUTES: i64 = 60;
 
 /// The columns an import reads (others are ignored); `roles` holds role names separated by
 /// spaces, `;` or `|`.
-pub const COLUMNS: [&str; 5] = ["email", "first_name", "last_name", "phone", "roles"];
+pub(crate) const COLUMNS: [&str; 5] = ["email", "first_name", "last_name", "phone", "roles"];
 
 fn csv_error(message: impl Into<String>) -> AppError {
     AppError::invalid_field("csv", message)
@@ -65,7 +65,7 @@ fn column_of(header: &str) -> Option<&'static str> {
 /// Reads a CSV file with a header row. 422 `csv` for an empty file, one without an email
 /// column or a name, more than `MAX_ROWS` rows, or text that is not CSV. A `name` column is
 /// split into first and last name at its first space when those columns are absent.
-pub fn parse(text: &str) -> Result<Vec<ImportRow>, AppError> {
+pub(crate) fn parse(text: &str) -> Result<Vec<ImportRow>, AppError> {
     if text.len() > MAX_BYTES {
         return Err(csv_error("The file is larger than 1 MiB: split it into several imports."));
     }
@@ -144,7 +144,7 @@ fn new_member(row: &ImportRow) -> NewMember {
 
 /// Checks every row against the rules of pre-registration and against the accounts that exist
 /// now: bad email, missing names, bad phone, unknown role, the same email on an earlier line.
-pub fn check(conn: &Connection, rows: &[ImportRow]) -> Result<Vec<RowCheck>, AppError> {
+pub(crate) fn check(conn: &Connection, rows: &[ImportRow]) -> Result<Vec<RowCheck>, AppError> {
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
@@ -214,7 +214,7 @@ fn preview_of(conn: &Connection, record: &repo::ImportRecord) -> Result<ImportPr
 /// A dry run: reads `text` (422 `csv`, see `parse`), keeps it for an hour under a new random
 /// id and tells what each row would become. Nothing is created. Imports past their hour are
 /// forgotten here.
-pub fn preview(
+pub(crate) fn preview(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -233,7 +233,7 @@ pub fn preview(
 
 /// A stored import, its rows checked again against the accounts as they are now, with the
 /// commit's result once there is one. 404 for an unknown id, 410 once expired.
-pub fn get(
+pub(crate) fn get(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -248,7 +248,7 @@ pub fn get(
 /// is still valid and new, skipping the others; with `send_invites`, emails each a claim code.
 /// Audited per account and once for the import. Committing the same import again changes
 /// nothing and answers the first result with `already_committed`. 404 unknown, 410 expired.
-pub fn commit(
+pub(crate) fn commit(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -306,7 +306,11 @@ pub fn commit(
 
 /// Every member matching the list's filter (no paging), as CSV in the columns an import reads
 /// plus the account's facts. Cells a spreadsheet would run as a formula are made inert.
-pub fn export(conn: &Connection, actor: &Actor, query: &ListQuery) -> Result<CsvFile, AppError> {
+pub(crate) fn export(
+    conn: &Connection,
+    actor: &Actor,
+    query: &ListQuery,
+) -> Result<CsvFile, AppError> {
     admin_only(actor)?;
     let q = parse_query(query)?;
     let rows = repo::list_people(conn, &q.filter, q.sort, q.descending, None, 0)?;

@@ -10,7 +10,7 @@ use super::preregister::NewMember;
 /// `?q=&role=&status=&sort=&page=` of the member list and export. Every value arrives as text
 /// so that a bad one is a 422 naming it rather than silently ignored.
 #[derive(Debug, Clone, Default, FromForm)]
-pub struct ListQuery {
+pub(crate) struct ListQuery {
     pub q: Option<String>,
     pub role: Option<String>,
     pub status: Option<String>,
@@ -21,7 +21,7 @@ pub struct ListQuery {
 /// `PUT /api/v1/admin/members/{id}/roles` and the role checkboxes of the member page.
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct RolesInput {
+pub(crate) struct RolesInput {
     pub roles: Vec<String>,
 }
 
@@ -29,7 +29,7 @@ pub struct RolesInput {
 /// `set_password` (a one-time link to choose a new password).
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct AccessInput {
+pub(crate) struct AccessInput {
     pub kind: String,
 }
 
@@ -37,7 +37,7 @@ pub struct AccessInput {
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[schemars(rename = "DeleteMemberInput")]
 #[serde(default, deny_unknown_fields)]
-pub struct DeleteInput {
+pub(crate) struct DeleteInput {
     /// The member's username, typed again.
     pub confirm: String,
 }
@@ -45,13 +45,13 @@ pub struct DeleteInput {
 /// Committing an import: whether to email claim codes to the new accounts.
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct CommitInput {
+pub(crate) struct CommitInput {
     pub send_invites: bool,
 }
 
 /// The import form: an uploaded file (multipart) or pasted text, whichever is given.
 #[derive(Debug, FromForm)]
-pub struct ImportForm<'r> {
+pub(crate) struct ImportForm<'r> {
     pub file: Option<TempFile<'r>>,
     pub text: Option<String>,
 }
@@ -59,14 +59,14 @@ pub struct ImportForm<'r> {
 /// An admin's note on a status change (activate, disable, re-enable).
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct StatusNoteInput {
+pub(crate) struct StatusNoteInput {
     pub note: Option<String>,
 }
 
 /// `POST /api/v1/admin/members`: pre-register a member who then claims the account.
 #[derive(Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct NewMemberInput {
+pub(crate) struct NewMemberInput {
     #[field(default = String::new())]
     pub email: String,
     #[field(default = String::new())]

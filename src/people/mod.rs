@@ -7,12 +7,12 @@
 //! What a member does for themselves (onboarding, profile, directory) and the club's fields and
 //! agreement live in `members`; signing in, whoever starts it, lives in `accounts`.
 
-pub mod api;
-pub mod import;
-pub mod input;
-pub mod pages;
-pub mod preregister;
-pub mod record;
-pub mod repo;
-pub mod service;
-pub mod views;
+pub(crate) mod api;
+pub(crate) mod import;
+pub(crate) mod input;
+pub(crate) mod pages;
+pub(crate) mod preregister;
+pub(crate) mod record;
+pub(crate) mod repo;
+pub(crate) mod service;
+pub(crate) mod views;

@@ -380,7 +380,7 @@ async fn enable(
     change_status(admin, id, form, shell, app, record::enable, "Account enabled again.").await
 }
 
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![
         members,
         export,

@@ -13,7 +13,7 @@ use crate::members::repo as members;
 use crate::values::{Email, PersonName, Phone, RoleSet};
 
 /// A member as an admin adds them, by hand or as a line of an import.
-pub struct NewMember {
+pub(crate) struct NewMember {
     pub email: String,
     pub first_name: String,
     pub last_name: String,
@@ -22,7 +22,7 @@ pub struct NewMember {
 }
 
 /// A `NewMember` whose every field passed.
-pub struct CheckedMember {
+pub(crate) struct CheckedMember {
     pub email: Email,
     pub first_name: PersonName,
     pub last_name: PersonName,
@@ -34,7 +34,7 @@ pub struct CheckedMember {
 impl NewMember {
     /// The one check of a member added by an admin, for the form, the API and each line of an
     /// import: the field errors, named, when anything is wrong.
-    pub fn check(&self) -> Result<CheckedMember, FieldErrors> {
+    pub(crate) fn check(&self) -> Result<CheckedMember, FieldErrors> {
         let mut v = Validator::new();
         let email = v.parsed("email", Email::parse(&self.email));
         let first_name = v.parsed("first_name", PersonName::parse(&self.first_name));
@@ -56,7 +56,7 @@ impl NewMember {
 
 /// A pre-registered member.
 #[derive(Debug, serde::Serialize, schemars::JsonSchema)]
-pub struct CreatedMember {
+pub(crate) struct CreatedMember {
     pub user_id: i64,
     pub username: String,
     pub email: String,
@@ -87,7 +87,7 @@ fn username_for(conn: &Connection, first: &str, last: &str) -> Result<String, Ap
 /// An admin pre-registers a member (admins only): an account in status `invited` without a
 /// password, which the member claims with an emailed code. 422 per field; 409 for an email
 /// that already has an account.
-pub fn create_member(
+pub(crate) fn create_member(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,

@@ -37,7 +37,7 @@ fn record(
 /// One member's record: profile and every answer, agreement signatures, status timeline, what
 /// still blocks activation, and the account side (sessions, second factor, admin history).
 /// 404 for an unknown id.
-pub fn detail(
+pub(crate) fn detail(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -91,7 +91,7 @@ fn activation_gaps(conn: &Connection, p: &repo::Profile) -> Result<Vec<Step>, Ap
 /// Lets a member into the club and emails them. 409 `activation_blocked` naming each missing
 /// step (profile, agreement) until they are done; 409 when already active or disabled (use
 /// enable). 404 for an unknown id.
-pub fn activate(
+pub(crate) fn activate(
     tx: &Tx,
     ctx: &Ctx,
     actor: &Actor,
@@ -123,7 +123,7 @@ fn clean_note(note: Option<&str>) -> Option<String> {
 
 /// Disables an account: it can no longer sign in, and its sessions and API tokens end at once.
 /// Admins cannot disable themselves (409). 404 for an unknown id.
-pub fn disable(
+pub(crate) fn disable(
     tx: &Tx,
     ctx: &Ctx,
     actor: &Actor,
@@ -150,7 +150,7 @@ pub fn disable(
 
 /// Re-enables a disabled account, returning it to the status it had before. 409 when it is not
 /// disabled. 404 for an unknown id.
-pub fn enable(
+pub(crate) fn enable(
     tx: &Tx,
     ctx: &Ctx,
     actor: &Actor,

@@ -9,7 +9,7 @@ use crate::members::repo::like_pattern;
 
 crate::values::string_enum! {
     /// The order of the member list, always ending with the id so pages never overlap.
-    pub enum SortKey {
+    pub(crate) enum SortKey {
         Name = "name",
         Email = "email",
         Status = "status",
@@ -36,7 +36,7 @@ impl SortKey {
 
 /// A checked filter of the member list.
 #[derive(Debug, Clone, Default)]
-pub struct Filter {
+pub(crate) struct Filter {
     pub q: Option<String>,
     pub role: Option<Role>,
     pub status: Option<UserStatus>,
@@ -44,7 +44,7 @@ pub struct Filter {
 
 /// One line of the member list and of the export.
 #[derive(Debug, Clone)]
-pub struct PersonRow {
+pub(crate) struct PersonRow {
     pub user_id: i64,
     pub username: String,
     pub name: String,
@@ -71,7 +71,7 @@ fn where_clause() -> String {
 }
 
 /// How many people match `filter`.
-pub fn count_people(conn: &Connection, filter: &Filter) -> Result<i64, AppError> {
+pub(crate) fn count_people(conn: &Connection, filter: &Filter) -> Result<i64, AppError> {
     let sql = format!("SELECT count(*) FROM users u {}", where_clause());
     let pattern = filter.q.as_deref().map(like_pattern);
     Ok(conn.query_row(
@@ -83,7 +83,7 @@ pub fn count_people(conn: &Connection, filter: &Filter) -> Result<i64, AppError>
 
 /// People matching `filter` in the order asked, `limit` of them from `offset` (all when
 /// `limit` is None).
-pub fn list_people(
+pub(crate) fn list_people(
     conn: &Connection,
     filter: &Filter,
     sort: SortKey,
@@ -146,7 +146,7 @@ pub fn list_people(
 
 /// The account facts an admin sees next to the profile.
 #[derive(Debug, Clone)]
-pub struct AccountRow {
+pub(crate) struct AccountRow {
     pub username: String,
     pub email: String,
     pub status: UserStatus,
@@ -154,17 +154,19 @@ pub struct AccountRow {
     pub has_password: bool,
     pub two_factor_enabled: bool,
     pub claimed_at: Option<i64>,
-    pub created_at: i64,
     pub member_since: i64,
     pub last_login_at: Option<i64>,
 }
 
-pub fn find_account(conn: &Connection, user_id: i64) -> Result<Option<AccountRow>, AppError> {
+pub(crate) fn find_account(
+    conn: &Connection,
+    user_id: i64,
+) -> Result<Option<AccountRow>, AppError> {
     Ok(conn
         .query_row(
             "SELECT username, email, status,
                     (SELECT group_concat(role) FROM user_roles WHERE user_id = u.id),
-                    password_hash IS NOT NULL, two_factor_enabled, claimed_at, created_at,
+                    password_hash IS NOT NULL, two_factor_enabled, claimed_at,
                     coalesce(activated_at, created_at), last_login_at
              FROM users u WHERE id = ?1",
             [user_id],
@@ -178,9 +180,8 @@ pub fn find_account(conn: &Connection, user_id: i64) -> Result<Option<AccountRow
                     has_password: r.get(4)?,
                     two_factor_enabled: r.get(5)?,
                     claimed_at: r.get(6)?,
-                    created_at: r.get(7)?,
-                    member_since: r.get(8)?,
-                    last_login_at: r.get(9)?,
+                    member_since: r.get(7)?,
+                    last_login_at: r.get(8)?,
                 })
             },
         )
@@ -188,7 +189,11 @@ pub fn find_account(conn: &Connection, user_id: i64) -> Result<Option<AccountRow
 }
 
 /// Sessions of the user that have not reached their absolute end.
-pub fn count_live_sessions(conn: &Connection, user_id: i64, now: i64) -> Result<i64, AppError> {
+pub(crate) fn count_live_sessions(
+    conn: &Connection,
+    user_id: i64,
+    now: i64,
+) -> Result<i64, AppError> {
     Ok(conn.query_row(
         "SELECT count(*) FROM sessions WHERE user_id = ?1 AND expires_at > ?2",
         params![user_id, now],
@@ -197,7 +202,11 @@ pub fn count_live_sessions(conn: &Connection, user_id: i64, now: i64) -> Result<
 }
 
 /// API logins (token families) of the user with a token still usable.
-pub fn count_live_api_logins(conn: &Connection, user_id: i64, now: i64) -> Result<i64, AppError> {
+pub(crate) fn count_live_api_logins(
+    conn: &Connection,
+    user_id: i64,
+    now: i64,
+) -> Result<i64, AppError> {
     Ok(conn.query_row(
         "SELECT count(DISTINCT family) FROM api_tokens
           WHERE user_id = ?1 AND revoked_at IS NULL AND expires_at > ?2",
@@ -207,12 +216,16 @@ pub fn count_live_api_logins(conn: &Connection, user_id: i64, now: i64) -> Resul
 }
 
 /// Replaces the user's roles.
-pub fn set_roles(conn: &Connection, user_id: i64, roles: &[Role]) -> Result<(), AppError> {
+pub(crate) fn set_roles(conn: &Connection, user_id: i64, roles: &[Role]) -> Result<(), AppError> {
     conn.execute("DELETE FROM user_roles WHERE user_id = ?1", [user_id])?;
     crate::accounts::repo::add_roles(conn, user_id, roles)
 }
 
-pub fn set_two_factor_off(conn: &Connection, user_id: i64, now: i64) -> Result<(), AppError> {
+pub(crate) fn set_two_factor_off(
+    conn: &Connection,
+    user_id: i64,
+    now: i64,
+) -> Result<(), AppError> {
     conn.execute(
         "UPDATE users SET two_factor_enabled = 0, updated_at = ?2 WHERE id = ?1",
         params![user_id, now],
@@ -222,7 +235,7 @@ pub fn set_two_factor_off(conn: &Connection, user_id: i64, now: i64) -> Result<(
 
 /// One entry of the audit log about a user.
 #[derive(Debug, Clone)]
-pub struct AuditRow {
+pub(crate) struct AuditRow {
     pub kind: String,
     pub actor_name: Option<String>,
     pub detail: Option<String>,
@@ -230,7 +243,11 @@ pub struct AuditRow {
 }
 
 /// The newest `limit` audit entries whose target is `target`.
-pub fn audit_about(conn: &Connection, target: &str, limit: i64) -> Result<Vec<AuditRow>, AppError> {
+pub(crate) fn audit_about(
+    conn: &Connection,
+    target: &str,
+    limit: i64,
+) -> Result<Vec<AuditRow>, AppError> {
     let sql = format!(
         "SELECT l.kind, (SELECT {name} FROM users a WHERE a.id = l.actor_user_id), l.detail, l.at
          FROM audit_log l WHERE l.target = ?1 ORDER BY l.at DESC, l.id DESC LIMIT ?2",
@@ -245,7 +262,7 @@ pub fn audit_about(conn: &Connection, target: &str, limit: i64) -> Result<Vec<Au
 
 /// A column of some table that points at `users`, and what deleting the user does to it.
 #[derive(Debug, Clone)]
-pub struct UserReference {
+pub(crate) struct UserReference {
     pub table: String,
     pub column: String,
     /// `CASCADE`, `SET NULL`, or anything else (which blocks the deletion).
@@ -256,7 +273,10 @@ pub struct UserReference {
 
 /// Every row anywhere in the database that points at the user, grouped by table and column,
 /// read from the schema's own foreign keys so that a table added later is counted too.
-pub fn references_to(conn: &Connection, user_id: i64) -> Result<Vec<UserReference>, AppError> {
+pub(crate) fn references_to(
+    conn: &Connection,
+    user_id: i64,
+) -> Result<Vec<UserReference>, AppError> {
     let mut stmt = conn.prepare(
         "SELECT m.name, p.\"from\", p.on_delete
          FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) p
@@ -276,7 +296,7 @@ pub fn references_to(conn: &Connection, user_id: i64) -> Result<Vec<UserReferenc
     Ok(out)
 }
 
-pub fn delete_user(conn: &Connection, user_id: i64) -> Result<bool, AppError> {
+pub(crate) fn delete_user(conn: &Connection, user_id: i64) -> Result<bool, AppError> {
     Ok(conn.execute("DELETE FROM users WHERE id = ?1", [user_id])? > 0)
 }
 
@@ -284,16 +304,15 @@ pub fn delete_user(conn: &Connection, user_id: i64) -> Result<bool, AppError> {
 
 /// A stored import.
 #[derive(Debug, Clone)]
-pub struct ImportRecord {
+pub(crate) struct ImportRecord {
     pub id: String,
     pub rows: String,
-    pub created_at: i64,
     pub expires_at: i64,
     pub committed_at: Option<i64>,
     pub result: Option<String>,
 }
 
-pub fn insert_import(
+pub(crate) fn insert_import(
     conn: &Connection,
     id: &str,
     created_by: Option<i64>,
@@ -309,20 +328,19 @@ pub fn insert_import(
     Ok(())
 }
 
-pub fn find_import(conn: &Connection, id: &str) -> Result<Option<ImportRecord>, AppError> {
+pub(crate) fn find_import(conn: &Connection, id: &str) -> Result<Option<ImportRecord>, AppError> {
     Ok(conn
         .query_row(
-            "SELECT id, rows, created_at, expires_at, committed_at, result
+            "SELECT id, rows, expires_at, committed_at, result
              FROM member_imports WHERE id = ?1",
             [id],
             |r| {
                 Ok(ImportRecord {
                     id: r.get(0)?,
                     rows: r.get(1)?,
-                    created_at: r.get(2)?,
-                    expires_at: r.get(3)?,
-                    committed_at: r.get(4)?,
-                    result: r.get(5)?,
+                    expires_at: r.get(2)?,
+                    committed_at: r.get(3)?,
+                    result: r.get(4)?,
                 })
             },
         )
@@ -330,7 +348,7 @@ pub fn find_import(conn: &Connection, id: &str) -> Result<Option<ImportRecord>, 
 }
 
 /// Marks an import committed with its outcome; false when it already was.
-pub fn mark_import_committed(
+pub(crate) fn mark_import_committed(
     conn: &Connection,
     id: &str,
     result: &str,
@@ -344,11 +362,11 @@ pub fn mark_import_committed(
 }
 
 /// Forgets imports past their end.
-pub fn purge_imports(conn: &Connection, now: i64) -> Result<usize, AppError> {
+pub(crate) fn purge_imports(conn: &Connection, now: i64) -> Result<usize, AppError> {
     Ok(conn.execute("DELETE FROM member_imports WHERE expires_at <= ?1", [now])?)
 }
 
 /// The ids of accounts with these email addresses (compared without case).
-pub fn user_id_by_email(conn: &Connection, email: &str) -> Result<Option<i64>, AppError> {
+pub(crate) fn user_id_by_email(conn: &Connection, email: &str) -> Result<Option<i64>, AppError> {
     Ok(conn.query_row("SELECT id FROM users WHERE email = ?1", [email], |r| r.get(0)).optional()?)
 }

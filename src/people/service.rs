@@ -24,7 +24,7 @@ use crate::settings;
 use crate::values::RoleSet;
 
 /// People per page of the member list.
-pub const PER_PAGE: i64 = 50;
+pub(crate) const PER_PAGE: i64 = 50;
 
 pub(crate) fn admin_only(actor: &Actor) -> Result<(), AppError> {
     if actor.is_admin() {
@@ -57,7 +57,7 @@ fn record(
 }
 
 /// A checked list query: the filter, the order, the page, and the filter as echoed back.
-pub struct Query {
+pub(crate) struct Query {
     pub filter: Filter,
     pub sort: SortKey,
     pub descending: bool,
@@ -72,7 +72,7 @@ fn given(value: &Option<String>) -> Option<&str> {
 /// Checks the query of the member list and export: 422 naming `status`, `role`, `sort` or
 /// `page` for a value that means nothing; a search longer than 100 characters or holding a
 /// control character is a 422 `q`.
-pub fn parse_query(query: &ListQuery) -> Result<Query, AppError> {
+pub(crate) fn parse_query(query: &ListQuery) -> Result<Query, AppError> {
     let mut v = Validator::new();
     let q = given(&query.q).map(str::to_string);
     v.check(
@@ -125,7 +125,11 @@ pub fn parse_query(query: &ListQuery) -> Result<Query, AppError> {
 /// One page (50 people) of the member list: search in name, username and email, filter by
 /// role and status, sort by name, email, status, joined, member since or last login. 422 for
 /// a bad parameter (see `parse_query`); a page past the end is empty.
-pub fn list(conn: &Connection, actor: &Actor, query: &ListQuery) -> Result<MemberList, AppError> {
+pub(crate) fn list(
+    conn: &Connection,
+    actor: &Actor,
+    query: &ListQuery,
+) -> Result<MemberList, AppError> {
     admin_only(actor)?;
     let query = parse_query(query)?;
     let total = repo::count_people(conn, &query.filter)?;
@@ -155,7 +159,7 @@ fn is_last_admin(conn: &Connection, a: &AccountRow) -> Result<bool, AppError> {
 
 /// The account side of a member's record (sessions, second factor, last login, admin
 /// history). The caller has checked that the actor is an admin. 404 for an unknown id.
-pub fn account(conn: &Connection, ctx: &Ctx, user_id: i64) -> Result<AccountView, AppError> {
+pub(crate) fn account(conn: &Connection, ctx: &Ctx, user_id: i64) -> Result<AccountView, AppError> {
     let a = account_of(conn, user_id)?;
     let now = ctx.now_unix();
     let history = repo::audit_about(conn, &format!("user:{user_id}"), 50)?
@@ -185,7 +189,7 @@ pub fn account(conn: &Connection, ctx: &Ctx, user_id: i64) -> Result<AccountView
 /// Replaces a member's roles. 422 `roles` for an unknown role or none at all; 409 `roles` when
 /// it would take the admin role from the last admin who can sign in. Audited with the roles
 /// before and after; nothing is recorded when nothing changes.
-pub fn set_roles(
+pub(crate) fn set_roles(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -217,7 +221,7 @@ pub fn set_roles(
 
 /// Ends every browser session and API login of a member: they must sign in again everywhere.
 /// Audited with how many ended.
-pub fn end_sessions(
+pub(crate) fn end_sessions(
     tx: &Tx,
     ctx: &Ctx,
     actor: &Actor,
@@ -239,7 +243,7 @@ pub fn end_sessions(
 /// Turns off a member's own two-step sign-in (when they lost access to it) and voids any code
 /// they were sent. The club policy, when it requires the second step, still applies. 409 when
 /// it was not on. Audited.
-pub fn reset_two_factor(
+pub(crate) fn reset_two_factor(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -261,7 +265,7 @@ pub fn reset_two_factor(
 /// otherwise). `set_password`: a one-time link (valid `setup_token_hours`) to choose a new
 /// password, for accounts that are neither disabled, nor waiting to be claimed, nor guests
 /// (409 for those); earlier links stop working. 422 `kind` for anything else. Audited.
-pub fn send_access(
+pub(crate) fn send_access(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -384,7 +388,11 @@ fn label(table: &str, column: &str) -> String {
 /// to them) and what it keeps (what they did for others, without their name, and the audit
 /// log about them), with counts, and why it may not be done: an admin's own account, the last
 /// admin, or data that would block it.
-pub fn deletion(conn: &Connection, actor: &Actor, user_id: i64) -> Result<DeletionView, AppError> {
+pub(crate) fn deletion(
+    conn: &Connection,
+    actor: &Actor,
+    user_id: i64,
+) -> Result<DeletionView, AppError> {
     admin_only(actor)?;
     let a = account_of(conn, user_id)?;
     let name: String = conn.query_row(
@@ -435,7 +443,7 @@ pub fn deletion(conn: &Connection, actor: &Actor, user_id: i64) -> Result<Deleti
 /// Deletes a member's account for good, once `confirm` is their username (422 `confirm`
 /// otherwise; compared without case). 409 when `deletion` gives a refusal (own account, last
 /// admin). The audit log keeps the username, email and roles of the deleted account.
-pub fn delete(
+pub(crate) fn delete(
     tx: &Tx,
     ctx: &Ctx,
     actor: &Actor,

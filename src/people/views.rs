@@ -13,7 +13,7 @@ use crate::members::views::ProfileView;
 
 /// One line of `GET /api/v1/admin/members` and of the member list page.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct PersonSummary {
+pub(crate) struct PersonSummary {
     pub id: i64,
     pub username: String,
     pub name: String,
@@ -52,7 +52,7 @@ impl From<PersonRow> for PersonSummary {
 
 /// The filter as understood, echoed back so pages and links keep it.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct ListFilter {
+pub(crate) struct ListFilter {
     pub q: String,
     pub role: String,
     pub status: String,
@@ -62,7 +62,7 @@ pub struct ListFilter {
 
 /// One page of the member list.
 #[derive(Debug, Clone, Serialize)]
-pub struct MemberList {
+pub(crate) struct MemberList {
     pub members: Vec<PersonSummary>,
     pub total: i64,
     pub page: i64,
@@ -73,7 +73,7 @@ pub struct MemberList {
 
 /// A link of the list page (a filter tab, a column to sort by, a page number).
 #[derive(Debug, Clone, Serialize)]
-pub struct Link {
+pub(crate) struct Link {
     pub label: String,
     pub url: String,
     pub current: bool,
@@ -81,7 +81,7 @@ pub struct Link {
 
 /// The member list page.
 #[derive(Debug, Clone, Serialize)]
-pub struct MembersPage {
+pub(crate) struct MembersPage {
     pub list: MemberList,
     pub status_tabs: Vec<Link>,
     pub roles: Vec<&'static str>,
@@ -98,7 +98,7 @@ pub struct MembersPage {
 /// An entry of the admin actions taken on an account.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "AccountEvent")]
-pub struct HistoryEntry {
+pub(crate) struct HistoryEntry {
     pub kind: String,
     pub actor_name: Option<String>,
     /// Free-form JSON the event recorded, or null.
@@ -110,7 +110,7 @@ pub struct HistoryEntry {
 /// The account side of a member's record: how they sign in and what admins did to it.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "MemberAccount")]
-pub struct AccountView {
+pub(crate) struct AccountView {
     /// Browser sessions that have not ended.
     pub sessions: i64,
     /// API logins (apps, scripts) with a usable token.
@@ -137,7 +137,7 @@ pub struct AccountView {
 
 /// A kind of data, how many rows of it the account has, and what becomes of it.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct DataItem {
+pub(crate) struct DataItem {
     pub label: String,
     pub rows: i64,
 }
@@ -145,7 +145,7 @@ pub struct DataItem {
 /// `GET /api/v1/admin/members/{id}/deletion`: what deleting the account removes and keeps.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "Deletion")]
-pub struct DeletionView {
+pub(crate) struct DeletionView {
     pub id: i64,
     pub username: String,
     pub name: String,
@@ -158,7 +158,7 @@ pub struct DeletionView {
 
 /// The delete confirmation page.
 #[derive(Debug, Clone, Serialize)]
-pub struct DeletionPage {
+pub(crate) struct DeletionPage {
     pub deletion: DeletionView,
     pub confirm: String,
 }
@@ -166,7 +166,7 @@ pub struct DeletionPage {
 /// `DELETE /api/v1/admin/members/{id}`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "DeletedMember")]
-pub struct Deleted {
+pub(crate) struct Deleted {
     pub deleted: bool,
     pub id: i64,
     pub username: String,
@@ -174,14 +174,14 @@ pub struct Deleted {
 
 /// `DELETE /api/v1/admin/members/{id}/sessions`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct SessionsEnded {
+pub(crate) struct SessionsEnded {
     pub sessions_ended: usize,
     pub api_logins_ended: usize,
 }
 
 /// `POST /api/v1/admin/members/{id}/access`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct AccessSent {
+pub(crate) struct AccessSent {
     #[schemars(extend("enum" = ["claim_code", "set_password"]))]
     pub kind: &'static str,
     pub to: String,
@@ -191,7 +191,7 @@ pub struct AccessSent {
 
 /// A CSV row as read, kept between preview and commit.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
-pub struct ImportRow {
+pub(crate) struct ImportRow {
     /// The line of the file the row is on (the header is line 1).
     pub line: u64,
     pub email: String,
@@ -205,7 +205,7 @@ pub struct ImportRow {
 /// this email: skipped) or `invalid` (see `errors`: skipped).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "ImportRowCheck")]
-pub struct RowCheck {
+pub(crate) struct RowCheck {
     #[serde(flatten)]
     pub row: ImportRow,
     #[schemars(extend("enum" = ["new", "exists", "invalid"]))]
@@ -216,7 +216,7 @@ pub struct RowCheck {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
-pub struct ImportCounts {
+pub(crate) struct ImportCounts {
     pub new: usize,
     pub exists: usize,
     pub invalid: usize,
@@ -224,7 +224,7 @@ pub struct ImportCounts {
 
 /// An account created by an import.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct ImportedMember {
+pub(crate) struct ImportedMember {
     pub line: u64,
     pub id: i64,
     pub username: String,
@@ -233,7 +233,7 @@ pub struct ImportedMember {
 
 /// The outcome of committing an import.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct ImportResult {
+pub(crate) struct ImportResult {
     pub created: Vec<ImportedMember>,
     pub skipped_existing: usize,
     pub skipped_invalid: usize,
@@ -247,7 +247,7 @@ pub struct ImportResult {
 
 /// A dry run: every row with what would happen to it, and the id to commit it with.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct ImportPreview {
+pub(crate) struct ImportPreview {
     pub id: String,
     #[schemars(extend("format" = "date-time"))]
     pub expires_at: String,
@@ -259,7 +259,7 @@ pub struct ImportPreview {
 
 /// The import form page.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct ImportPage {
+pub(crate) struct ImportPage {
     pub text: String,
     pub columns: Vec<&'static str>,
     pub max_rows: usize,
@@ -267,14 +267,14 @@ pub struct ImportPage {
 
 /// The preview (and after commit, result) page.
 #[derive(Debug, Clone, Serialize)]
-pub struct ImportPreviewPage {
+pub(crate) struct ImportPreviewPage {
     pub preview: ImportPreview,
 }
 
 impl ListFilter {
     /// `base` with this filter (status first, then role, search, order) and `page` as its
     /// query, leaving out what is the default.
-    pub fn url(&self, base: &str, page: i64) -> String {
+    pub(crate) fn url(&self, base: &str, page: i64) -> String {
         use crate::web::page::encode_query_value as enc;
         let mut parts = Vec::new();
         for (key, value) in
@@ -299,7 +299,7 @@ impl ListFilter {
 impl MembersPage {
     /// The page around a list: tabs per status, sortable columns and page links that all keep
     /// the rest of the filter.
-    pub fn of(list: MemberList) -> Self {
+    pub(crate) fn of(list: MemberList) -> Self {
         const BASE: &str = "/admin/members";
         let f = &list.filter;
         let statuses: Vec<&'static str> = UserStatus::ALL.iter().map(|s| s.as_str()).collect();
@@ -364,7 +364,7 @@ impl MembersPage {
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "Signature")]
-pub struct SignatureView {
+pub(crate) struct SignatureView {
     pub version: i64,
     pub full_name: String,
     pub ip: Option<String>,
@@ -373,7 +373,7 @@ pub struct SignatureView {
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct TimelineEntry {
+pub(crate) struct TimelineEntry {
     pub from: Option<String>,
     pub to: String,
     pub actor_id: Option<i64>,
@@ -398,7 +398,7 @@ impl From<StatusChange> for TimelineEntry {
 
 /// `GET /api/v1/admin/members/{id}`: everything the club knows about one member.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct MemberDetail {
+pub(crate) struct MemberDetail {
     pub profile: ProfileView,
     #[schemars(extend("format" = "date-time"))]
     pub joined_at: String,
@@ -416,6 +416,6 @@ pub struct MemberDetail {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct MemberPage {
+pub(crate) struct MemberPage {
     pub member: MemberDetail,
 }

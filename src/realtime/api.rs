@@ -25,7 +25,7 @@ use crate::db::Db;
 use crate::error::AppError;
 use crate::web::guards::{fail, ActiveMember, App};
 
-pub fn routes() -> Vec<rocket::Route> {
+pub(crate) fn routes() -> Vec<rocket::Route> {
     rocket::routes![connect]
 }
 
@@ -38,7 +38,7 @@ const MAX_CLIENT_FRAME: usize = 4 * 1024;
 /// handshakes whatever the origin, so without this check any site could read a signed-in
 /// member's messages. Clients that send no `Origin` (scripts, apps) are not browsers and must
 /// authenticate with a bearer token or a cookie they hold themselves.
-pub struct SameOrigin;
+pub(crate) struct SameOrigin;
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for SameOrigin {
@@ -239,7 +239,7 @@ impl Socket {
                 frame = stream.next() => {
                     last_heard = tokio::time::Instant::now();
                     match frame {
-                        None | Some(Err(_)) | Some(Ok(Message::Close(_))) => {
+                        None | Some(Err(_) | Ok(Message::Close(_))) => {
                             return Ok(Ending::ClientGone);
                         }
                         Some(Ok(Message::Text(body))) if is_ping(&body) => {

@@ -3,7 +3,7 @@
 //! it and return `Broadcast`s; handlers publish them after the commit, so nothing is ever
 //! delivered that was not saved.
 
-pub mod api;
+pub(crate) mod api;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -32,7 +32,7 @@ pub struct Event {
 
 impl Event {
     /// `{"type": kind, ...fields of data}`. `data` must serialise to an object.
-    pub fn new<T: Serialize>(kind: &str, cursor: Cursor, data: &T) -> Event {
+    pub(crate) fn new<T: Serialize>(kind: &str, cursor: Cursor, data: &T) -> Event {
         let mut fields = match serde_json::to_value(data) {
             Ok(serde_json::Value::Object(map)) => map,
             Ok(other) => {
@@ -58,13 +58,13 @@ impl Event {
 
 /// An event and the users who receive it.
 #[derive(Debug, Clone)]
-pub struct Broadcast {
+pub(crate) struct Broadcast {
     pub users: Vec<i64>,
     pub event: Event,
 }
 
 impl Broadcast {
-    pub fn new(users: Vec<i64>, event: Event) -> Broadcast {
+    pub(crate) fn new(users: Vec<i64>, event: Event) -> Broadcast {
         Broadcast { users, event }
     }
 }
@@ -101,7 +101,7 @@ pub struct Hub {
 impl Hub {
     /// Events a socket may have waiting before it counts as lagging. A client that falls this
     /// far behind is dropped rather than buffered without bound; it resumes on reconnect.
-    pub const QUEUE: usize = 256;
+    pub(crate) const QUEUE: usize = 256;
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Sockets> {
         self.sockets.lock().unwrap_or_else(|e| e.into_inner())
@@ -125,7 +125,7 @@ impl Hub {
 
     /// Hands `broadcast.event` to every socket of its users. Never waits: a socket whose queue
     /// is full is let go (marked lagging) instead.
-    pub fn publish(&self, broadcast: &Broadcast) {
+    pub(crate) fn publish(&self, broadcast: &Broadcast) {
         let mut sockets = self.lock();
         for user in &broadcast.users {
             let Some(list) = sockets.by_user.get_mut(user) else { continue };
@@ -143,16 +143,9 @@ impl Hub {
         }
     }
 
-    /// Publishes each broadcast in order.
-    pub fn publish_all(&self, broadcasts: &[Broadcast]) {
-        for broadcast in broadcasts {
-            self.publish(broadcast);
-        }
-    }
-
     /// Closes every socket of `user_id` at once (the account was disabled or signed out
     /// everywhere).
-    pub fn disconnect_user(&self, user_id: i64) {
+    pub(crate) fn disconnect_user(&self, user_id: i64) {
         if let Some(list) = self.lock().by_user.remove(&user_id) {
             for socket in list {
                 socket.dropped.store(Dropped::AccessEnded as u8, Ordering::SeqCst);

@@ -8,29 +8,29 @@ use rusqlite::{params, Connection, OptionalExtension};
 use crate::config::AppConfig;
 use crate::error::AppError;
 
-pub const CLUB_NAME: &str = "club_name";
-pub const DEFAULT_CLUB_NAME: &str = "Clubroom";
-pub const REGISTRATION_MODE: &str = "registration_mode";
-pub const TWO_FACTOR_POLICY: &str = "two_factor_policy";
-pub const GUEST_ACCOUNTS: &str = "guest_accounts";
-pub const MEMBER_REVIEW: &str = "member_review";
-pub const DIRECT_CHAT: &str = "direct_chat";
-pub const CLUB_DESCRIPTION: &str = "club_description";
-pub const CONTACT_EMAIL: &str = "contact_email";
-pub const CLUB_TIMEZONE: &str = "club_timezone";
-pub const SESSION_IDLE_MINUTES: &str = "session_idle_minutes";
-pub const SESSION_ABSOLUTE_MINUTES: &str = "session_absolute_minutes";
-pub const BACKUP_INTERVAL_HOURS: &str = "backup_interval_hours";
-pub const BACKUP_KEEP: &str = "backup_keep";
+pub(crate) const CLUB_NAME: &str = "club_name";
+pub(crate) const DEFAULT_CLUB_NAME: &str = "Clubroom";
+pub(crate) const REGISTRATION_MODE: &str = "registration_mode";
+pub(crate) const TWO_FACTOR_POLICY: &str = "two_factor_policy";
+pub(crate) const GUEST_ACCOUNTS: &str = "guest_accounts";
+pub(crate) const MEMBER_REVIEW: &str = "member_review";
+pub(crate) const DIRECT_CHAT: &str = "direct_chat";
+pub(crate) const CLUB_DESCRIPTION: &str = "club_description";
+pub(crate) const CONTACT_EMAIL: &str = "contact_email";
+pub(crate) const CLUB_TIMEZONE: &str = "club_timezone";
+pub(crate) const SESSION_IDLE_MINUTES: &str = "session_idle_minutes";
+pub(crate) const SESSION_ABSOLUTE_MINUTES: &str = "session_absolute_minutes";
+pub(crate) const BACKUP_INTERVAL_HOURS: &str = "backup_interval_hours";
+pub(crate) const BACKUP_KEEP: &str = "backup_keep";
 
 /// Backups are made once a day unless an admin chooses otherwise.
-pub const DEFAULT_BACKUP_INTERVAL_HOURS: i64 = 24;
+pub(crate) const DEFAULT_BACKUP_INTERVAL_HOURS: i64 = 24;
 /// ... and the newest seven are kept.
-pub const DEFAULT_BACKUP_KEEP: i64 = 7;
+pub(crate) const DEFAULT_BACKUP_KEEP: i64 = 7;
 
 crate::values::string_enum! {
     /// Who may create an account by themselves.
-    pub enum RegistrationMode {
+    pub(crate) enum RegistrationMode {
         /// Only with a valid invitation (the default).
         InviteOnly = "invite_only",
         /// Anyone; an invitation still grants its roles.
@@ -42,7 +42,7 @@ crate::values::string_enum! {
 
 crate::values::string_enum! {
     /// Who must confirm a password login with an emailed code.
-    pub enum TwoFactorPolicy {
+    pub(crate) enum TwoFactorPolicy {
         /// Only members who turned it on for themselves.
         Off = "off",
         /// Admins always (the default), others when they turned it on.
@@ -53,7 +53,7 @@ crate::values::string_enum! {
 
 /// The account-related club settings, with their defaults applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct AccountSettings {
+pub(crate) struct AccountSettings {
     pub registration_mode: RegistrationMode,
     pub two_factor_policy: TwoFactorPolicy,
     pub guest_accounts: bool,
@@ -63,7 +63,7 @@ pub struct AccountSettings {
     pub direct_chat: bool,
 }
 
-pub fn account_settings(conn: &Connection) -> Result<AccountSettings, AppError> {
+pub(crate) fn account_settings(conn: &Connection) -> Result<AccountSettings, AppError> {
     let registration_mode = get(conn, REGISTRATION_MODE)?
         .and_then(|v| v.parse().ok())
         .unwrap_or(RegistrationMode::InviteOnly);
@@ -83,7 +83,7 @@ pub fn account_settings(conn: &Connection) -> Result<AccountSettings, AppError> 
 }
 
 /// The club's time zone (IANA name); UTC until an admin sets one.
-pub fn club_timezone(conn: &Connection) -> Result<String, AppError> {
+pub(crate) fn club_timezone(conn: &Connection) -> Result<String, AppError> {
     Ok(get(conn, CLUB_TIMEZONE)?
         .filter(|z| z.parse::<chrono_tz::Tz>().is_ok())
         .unwrap_or_else(|| "UTC".to_string()))
@@ -92,22 +92,22 @@ pub fn club_timezone(conn: &Connection) -> Result<String, AppError> {
 /// How long sessions last. The configuration gives the defaults; an admin's choice stored in
 /// the database wins, so a change applies without a restart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct SessionTimeouts {
+pub(crate) struct SessionTimeouts {
     pub idle_minutes: i64,
     pub absolute_minutes: i64,
 }
 
 impl SessionTimeouts {
-    pub fn idle_secs(self) -> i64 {
+    pub(crate) fn idle_secs(self) -> i64 {
         self.idle_minutes * 60
     }
 
-    pub fn absolute_secs(self) -> i64 {
+    pub(crate) fn absolute_secs(self) -> i64 {
         self.absolute_minutes * 60
     }
 }
 
-pub fn session_timeouts(
+pub(crate) fn session_timeouts(
     conn: &Connection,
     config: &AppConfig,
 ) -> Result<SessionTimeouts, AppError> {
@@ -120,12 +120,12 @@ pub fn session_timeouts(
 
 /// How often a backup is made and how many are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct BackupSchedule {
+pub(crate) struct BackupSchedule {
     pub interval_hours: i64,
     pub keep: i64,
 }
 
-pub fn backup_schedule(conn: &Connection) -> Result<BackupSchedule, AppError> {
+pub(crate) fn backup_schedule(conn: &Connection) -> Result<BackupSchedule, AppError> {
     Ok(BackupSchedule {
         interval_hours: get_i64(conn, BACKUP_INTERVAL_HOURS)?
             .unwrap_or(DEFAULT_BACKUP_INTERVAL_HOURS),
@@ -139,7 +139,7 @@ fn get_i64(conn: &Connection, key: &str) -> Result<Option<i64>, AppError> {
     Ok(get(conn, key)?.and_then(|v| v.parse::<i64>().ok()).filter(|n| *n > 0))
 }
 
-pub fn get(conn: &Connection, key: &str) -> Result<Option<String>, AppError> {
+pub(crate) fn get(conn: &Connection, key: &str) -> Result<Option<String>, AppError> {
     Ok(conn
         .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
         .query_row([key], |r| r.get(0))
@@ -159,7 +159,7 @@ pub fn set(conn: &Connection, key: &str, value: &str, now: i64) -> Result<(), Ap
 /// (the change records it on its transaction: `Tx::set_club_name`, `Tx::set_public_info`).
 /// Clones share one copy.
 #[derive(Clone)]
-pub struct SiteInfo(Arc<SiteCopy>);
+pub(crate) struct SiteInfo(Arc<SiteCopy>);
 
 struct SiteCopy {
     club_name: RwLock<String>,
@@ -175,14 +175,14 @@ impl Default for SiteInfo {
 /// What members see of the club besides its name (the page footer), and how long the
 /// browser keeps the session cookie.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PublicInfo {
+pub(crate) struct PublicInfo {
     pub description: String,
     pub contact_email: String,
     pub session_absolute_minutes: i64,
 }
 
 impl PublicInfo {
-    pub fn load(conn: &Connection, config: &AppConfig) -> Result<PublicInfo, AppError> {
+    pub(crate) fn load(conn: &Connection, config: &AppConfig) -> Result<PublicInfo, AppError> {
         Ok(PublicInfo {
             description: get(conn, CLUB_DESCRIPTION)?.unwrap_or_default(),
             contact_email: get(conn, CONTACT_EMAIL)?.unwrap_or_default(),
@@ -192,7 +192,7 @@ impl PublicInfo {
 }
 
 impl SiteInfo {
-    pub fn load(conn: &Connection, config: &AppConfig) -> Result<SiteInfo, AppError> {
+    pub(crate) fn load(conn: &Connection, config: &AppConfig) -> Result<SiteInfo, AppError> {
         let name = get(conn, CLUB_NAME)?.unwrap_or_else(|| DEFAULT_CLUB_NAME.to_string());
         let public = PublicInfo::load(conn, config)?;
         Ok(SiteInfo::new(name, public))
@@ -205,19 +205,19 @@ impl SiteInfo {
         }))
     }
 
-    pub fn club_name(&self) -> String {
+    pub(crate) fn club_name(&self) -> String {
         self.0.club_name.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    pub fn set_club_name(&self, name: &str) {
+    pub(crate) fn set_club_name(&self, name: &str) {
         *self.0.club_name.write().unwrap_or_else(|e| e.into_inner()) = name.to_string();
     }
 
-    pub fn public(&self) -> PublicInfo {
+    pub(crate) fn public(&self) -> PublicInfo {
         self.0.public.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    pub fn set_public(&self, info: PublicInfo) {
+    pub(crate) fn set_public(&self, info: PublicInfo) {
         *self.0.public.write().unwrap_or_else(|e| e.into_inner()) = info;
     }
 }

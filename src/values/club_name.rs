@@ -5,14 +5,14 @@ use std::fmt;
 /// The club's name, shown on every page and in every email: 1 to 80 characters after trimming,
 /// on one line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClubName(String);
+pub(crate) struct ClubName(String);
 
 impl ClubName {
-    pub const MAX_CHARS: usize = 80;
+    pub(crate) const MAX_CHARS: usize = 80;
 
     /// What an admin typed, read as the club's name; the error is the sentence to show by the
     /// field.
-    pub fn parse(raw: &str) -> Result<ClubName, String> {
+    pub(crate) fn parse(raw: &str) -> Result<ClubName, String> {
         let name = raw.trim();
         if name.is_empty() || name.chars().count() > ClubName::MAX_CHARS {
             return Err(format!("Use 1 to {} characters.", ClubName::MAX_CHARS));
@@ -23,11 +23,11 @@ impl ClubName {
         Ok(ClubName(name.to_string()))
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 
-    pub fn into_string(self) -> String {
+    pub(crate) fn into_string(self) -> String {
         self.0
     }
 }

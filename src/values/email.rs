@@ -5,14 +5,14 @@ use std::fmt;
 /// An email address as Clubroom keeps it: trimmed and lowercased (addresses are compared
 /// without case), at most 254 bytes, and one that mail can be sent to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Email(String);
+pub(crate) struct Email(String);
 
 impl Email {
     /// The longest address SMTP carries.
-    pub const MAX_BYTES: usize = 254;
+    pub(crate) const MAX_BYTES: usize = 254;
 
     /// What a person typed, read as an address; the error is the sentence to show by the field.
-    pub fn parse(raw: &str) -> Result<Email, String> {
+    pub(crate) fn parse(raw: &str) -> Result<Email, String> {
         let email = Email::normalize(raw);
         if email.is_empty() {
             return Err("Email address is required.".into());
@@ -25,15 +25,15 @@ impl Email {
 
     /// `raw` in the form addresses are stored and compared in, without judging it: a lookup by
     /// a typed address that is not one simply finds nobody.
-    pub fn normalize(raw: &str) -> String {
+    pub(crate) fn normalize(raw: &str) -> String {
         raw.trim().to_lowercase()
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 
-    pub fn into_string(self) -> String {
+    pub(crate) fn into_string(self) -> String {
         self.0
     }
 }

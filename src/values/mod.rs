@@ -15,12 +15,12 @@ mod phone;
 mod roles;
 mod username;
 
-pub use club_name::ClubName;
-pub use email::Email;
-pub use name::PersonName;
-pub use phone::Phone;
-pub use roles::RoleSet;
-pub use username::Username;
+pub(crate) use club_name::ClubName;
+pub(crate) use email::Email;
+pub(crate) use name::PersonName;
+pub(crate) use phone::Phone;
+pub(crate) use roles::RoleSet;
+pub(crate) use username::Username;
 
 /// Declares an enum whose values are stored in the database and sent in JSON as fixed text:
 /// `as_str`, `ALL` (in declaration order), `choices`, `FromStr` (unknown text is refused with
@@ -62,11 +62,11 @@ macro_rules! string_enum {
         impl $name {
             /// Every value, in declaration order.
             #[allow(dead_code)]
-            pub const ALL: [$name; <[()]>::len(&[$($crate::values::string_enum!(@unit $variant)),+])] =
+            $vis const ALL: [$name; <[()]>::len(&[$($crate::values::string_enum!(@unit $variant)),+])] =
                 [$($name::$variant),+];
 
             /// The text this value is stored and sent as.
-            pub fn as_str(self) -> &'static str {
+            $vis fn as_str(self) -> &'static str {
                 match self {
                     $($name::$variant => $text),+
                 }
@@ -74,7 +74,7 @@ macro_rules! string_enum {
 
             /// Every value's text as a refusal offers them: `a, b or c`.
             #[allow(dead_code)]
-            pub fn choices() -> String {
+            $vis fn choices() -> String {
                 $crate::values::either(&[$($text),+])
             }
         }
@@ -102,7 +102,7 @@ macro_rules! string_enum {
 pub(crate) use string_enum;
 
 /// `a, b or c`: the choices a refusal offers, in the words of a sentence.
-pub fn either<S: AsRef<str>>(choices: &[S]) -> String {
+pub(crate) fn either<S: AsRef<str>>(choices: &[S]) -> String {
     match choices {
         [] => String::new(),
         [only] => only.as_ref().to_string(),
@@ -128,7 +128,7 @@ mod tests {
     string_enum! {
         /// A test enum.
         #[derive(PartialOrd, Ord)]
-        pub enum Colour {
+        pub(crate) enum Colour {
             Red = "red",
             /// With a doc comment.
             DeepBlue = "deep_blue",

@@ -5,13 +5,13 @@ use std::fmt;
 /// A person's name as members give it (a first or last name, a guest's display name): 1 to 60
 /// characters after trimming, on one line, without control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PersonName(String);
+pub(crate) struct PersonName(String);
 
 impl PersonName {
-    pub const MAX_CHARS: usize = 60;
+    pub(crate) const MAX_CHARS: usize = 60;
 
     /// What a person typed, read as a name; the error is the sentence to show by the field.
-    pub fn parse(raw: &str) -> Result<PersonName, String> {
+    pub(crate) fn parse(raw: &str) -> Result<PersonName, String> {
         let name = raw.trim();
         if name.is_empty() {
             return Err("Enter a name.".into());
@@ -27,7 +27,7 @@ impl PersonName {
 
     /// `raw` read as a name, or nothing when it is empty: for names a person may leave blank
     /// until a later step asks for them.
-    pub fn parse_optional(raw: &str) -> Result<Option<PersonName>, String> {
+    pub(crate) fn parse_optional(raw: &str) -> Result<Option<PersonName>, String> {
         if raw.trim().is_empty() {
             Ok(None)
         } else {
@@ -35,11 +35,11 @@ impl PersonName {
         }
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 
-    pub fn into_string(self) -> String {
+    pub(crate) fn into_string(self) -> String {
         self.0
     }
 }

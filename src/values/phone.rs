@@ -5,13 +5,13 @@ use std::fmt;
 /// A phone number as members type it, or none (empty): at most 30 characters of digits,
 /// spaces and `+ - ( ) .`. Numbers are not reformatted: clubs write them as their country does.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Phone(String);
+pub(crate) struct Phone(String);
 
 impl Phone {
-    pub const MAX_CHARS: usize = 30;
+    pub(crate) const MAX_CHARS: usize = 30;
 
     /// What a person typed, trimmed; the error is the sentence to show by the field.
-    pub fn parse(raw: &str) -> Result<Phone, String> {
+    pub(crate) fn parse(raw: &str) -> Result<Phone, String> {
         let phone = raw.trim();
         if phone.chars().count() > Phone::MAX_CHARS
             || !phone.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c))
@@ -21,11 +21,11 @@ impl Phone {
         Ok(Phone(phone.to_string()))
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 
-    pub fn into_string(self) -> String {
+    pub(crate) fn into_string(self) -> String {
         self.0
     }
 }

@@ -6,12 +6,12 @@ use crate::accounts::model::Role;
 /// Reading the names is the one place that says which roles there are, so every refusal lists
 /// them all.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RoleSet(Vec<Role>);
+pub(crate) struct RoleSet(Vec<Role>);
 
 impl RoleSet {
     /// Reads role names (surrounding blanks ignored, blank names skipped, repeats kept once); an
     /// unknown name is refused with a sentence naming it and the roles there are.
-    pub fn parse<S: AsRef<str>>(names: &[S]) -> Result<RoleSet, String> {
+    pub(crate) fn parse<S: AsRef<str>>(names: &[S]) -> Result<RoleSet, String> {
         let mut roles = Vec::new();
         for name in names.iter().map(|n| n.as_ref().trim()).filter(|n| !n.is_empty()) {
             let role = name.parse::<Role>().map_err(|_| RoleSet::unknown(name))?;
@@ -24,12 +24,12 @@ impl RoleSet {
     }
 
     /// The refusal of an unknown role name.
-    pub fn unknown(name: &str) -> String {
+    pub(crate) fn unknown(name: &str) -> String {
         format!("Unknown role {name:?}. Choose {}.", Role::choices())
     }
 
     /// These roles, or `role` alone when none was named.
-    pub fn or(self, role: Role) -> RoleSet {
+    pub(crate) fn or(self, role: Role) -> RoleSet {
         if self.0.is_empty() {
             RoleSet(vec![role])
         } else {
@@ -37,15 +37,11 @@ impl RoleSet {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    pub fn as_slice(&self) -> &[Role] {
+    pub(crate) fn as_slice(&self) -> &[Role] {
         &self.0
     }
 
-    pub fn into_vec(self) -> Vec<Role> {
+    pub(crate) fn into_vec(self) -> Vec<Role> {
         self.0
     }
 }

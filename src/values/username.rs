@@ -6,11 +6,11 @@ use std::fmt;
 /// lowercased. It never holds `@`, so a username can never equal someone's email address at
 /// login, where either is accepted.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Username(String);
+pub(crate) struct Username(String);
 
 impl Username {
     /// What a person typed, read as a username; the error is the sentence to show by the field.
-    pub fn parse(raw: &str) -> Result<Username, String> {
+    pub(crate) fn parse(raw: &str) -> Result<Username, String> {
         let username = Username::normalize(raw);
         if username.is_empty() {
             return Err("Username is required.".into());
@@ -31,11 +31,11 @@ impl Username {
     }
 
     /// `raw` in the form usernames are stored and compared in (they are compared without case).
-    pub fn normalize(raw: &str) -> String {
+    pub(crate) fn normalize(raw: &str) -> String {
         raw.trim().to_lowercase()
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }

@@ -9,7 +9,7 @@ use rocket::{get, routes, Route};
 
 use crate::embedded::Assets;
 
-pub struct Asset {
+pub(crate) struct Asset {
     data: std::borrow::Cow<'static, [u8]>,
     content_type: ContentType,
     etag: String,
@@ -33,7 +33,7 @@ impl<'r> Responder<'r, 'static> for Asset {
 }
 
 /// The `If-None-Match` request header, if any.
-pub struct IfNoneMatch(Option<String>);
+pub(crate) struct IfNoneMatch(Option<String>);
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for IfNoneMatch {
@@ -45,7 +45,7 @@ impl<'r> FromRequest<'r> for IfNoneMatch {
 }
 
 /// Looks up an embedded asset; None when there is no such file.
-pub fn asset(path: &str, if_none_match: Option<&str>) -> Option<Asset> {
+pub(crate) fn asset(path: &str, if_none_match: Option<&str>) -> Option<Asset> {
     let file = Assets::get(path)?;
     let etag = format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..16]));
     let extension = path.rsplit_once('.').map(|(_, ext)| ext).unwrap_or("");
@@ -65,6 +65,6 @@ fn favicon(inm: IfNoneMatch) -> Option<Asset> {
     asset("img/favicon.svg", inm.0.as_deref())
 }
 
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![asset_route, favicon]
 }

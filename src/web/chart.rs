@@ -6,7 +6,7 @@
 use std::fmt::Write;
 
 /// Where a chart draws: its size and margins in SVG units, and the size of its tick labels.
-pub struct Layout {
+pub(crate) struct Layout {
     pub width: f64,
     pub height: f64,
     pub left: f64,
@@ -18,20 +18,20 @@ pub struct Layout {
 
 impl Layout {
     /// The height of the plot area, which the top of the value axis fills.
-    pub fn plot_height(&self) -> f64 {
+    pub(crate) fn plot_height(&self) -> f64 {
         self.height - self.top - self.bottom
     }
 }
 
 /// One bar: its label under the axis, its tooltip and its value.
-pub struct Bar {
+pub(crate) struct Bar {
     pub label: String,
     pub tip: String,
     pub value: i64,
 }
 
 /// What one chart shows. Text is given plain; the drawing escapes it.
-pub struct Chart<'a> {
+pub(crate) struct Chart<'a> {
     /// The accessible name (`aria-label` and `<title>`).
     pub name: &'a str,
     pub bars: &'a [Bar],
@@ -44,7 +44,7 @@ pub struct Chart<'a> {
 }
 
 /// Escapes text for SVG (XML) content and attribute values.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -61,7 +61,7 @@ pub fn escape(text: &str) -> String {
 
 /// Draws `chart` in `layout`. A zero draws no bar; at most about six bars are labelled so the
 /// labels never overlap.
-pub fn draw(layout: &Layout, chart: &Chart<'_>) -> String {
+pub(crate) fn draw(layout: &Layout, chart: &Chart<'_>) -> String {
     let Layout { width, height, left, right, top, font, .. } = *layout;
     let plot_h = layout.plot_height();
     let plot_w = width - left - right;

@@ -7,21 +7,18 @@
 
 use rocket::data::{Data, FromData, Outcome as DataOutcome};
 use rocket::form::{self, DataField, Form, FromForm, ValueField};
-use rocket::request::{FromRequest, Outcome, Request};
+use rocket::request::Request;
 
 use super::guards::{stash, SESSION_COOKIE};
 use crate::crypto::{constant_time_eq, random_token, sign};
 use crate::ctx::Ctx;
 use crate::error::{AppError, ErrorKind};
 
-pub const CSRF_COOKIE: &str = "clubroom_csrf";
-pub const CSRF_FIELD: &str = "csrf_token";
-
-/// The token to embed in this request's forms as the hidden field `csrf_token`.
-pub struct CsrfToken(pub String);
+pub(crate) const CSRF_COOKIE: &str = "clubroom_csrf";
+pub(crate) const CSRF_FIELD: &str = "csrf_token";
 
 /// Computes this request's token, issuing the browser its CSRF cookie when it has none.
-pub fn token_for(req: &Request<'_>) -> String {
+pub(crate) fn token_for(req: &Request<'_>) -> String {
     let key = req.rocket().state::<Ctx>().map(|c| c.secret.as_slice()).unwrap_or_default();
     let secure = req.rocket().state::<super::SecureCookies>().is_some_and(|s| s.0);
     let base = match req.cookies().get_pending(CSRF_COOKIE) {
@@ -54,22 +51,13 @@ fn verify(req: &Request<'_>, submitted: Option<&str>) -> Result<(), AppError> {
     }
 }
 
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for CsrfToken {
-    type Error = std::convert::Infallible;
-
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        Outcome::Success(CsrfToken(token_for(req)))
-    }
-}
-
 /// A form body of `T` whose `csrf_token` field has been verified. Use it instead of
 /// `Form<T>` for every HTML form POST; a missing or wrong token is a 403 and the handler
 /// never runs.
-pub struct CsrfForm<T>(pub T);
+pub(crate) struct CsrfForm<T>(pub T);
 
 impl<T> CsrfForm<T> {
-    pub fn into_inner(self) -> T {
+    pub(crate) fn into_inner(self) -> T {
         self.0
     }
 }
@@ -143,7 +131,7 @@ fn form_error(errors: &form::Errors<'_>) -> AppError {
 }
 
 /// The body of a form whose only field is the CSRF token (a logout button, say).
-pub struct NoFields;
+pub(crate) struct NoFields;
 
 #[rocket::async_trait]
 impl<'r> FromForm<'r> for NoFields {

@@ -15,7 +15,7 @@ fn attachment(file_name: &str) -> Header<'static> {
 }
 
 #[derive(Responder)]
-pub struct CsvDownload {
+pub(crate) struct CsvDownload {
     body: (ContentType, Vec<u8>),
     disposition: Header<'static>,
 }
@@ -29,14 +29,14 @@ impl From<CsvFile> for CsvDownload {
 /// A backup of the database, saved under `file_name`.
 #[derive(Responder)]
 #[response(content_type = "application/vnd.sqlite3")]
-pub struct BackupDownload {
+pub(crate) struct BackupDownload {
     file: NamedFile,
     disposition: Header<'static>,
 }
 
 impl BackupDownload {
     /// 404 when the file is gone (removed since the name was checked).
-    pub async fn open(path: &Path, file_name: &str) -> Result<BackupDownload, AppError> {
+    pub(crate) async fn open(path: &Path, file_name: &str) -> Result<BackupDownload, AppError> {
         let file =
             NamedFile::open(path).await.map_err(|_| AppError::not_found("No such backup."))?;
         Ok(BackupDownload { file, disposition: attachment(file_name) })

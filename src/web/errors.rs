@@ -18,7 +18,7 @@ use super::page::{context, encode_query_value, error_page_user, Site};
 use crate::error::{AppError, ErrorBody, ErrorKind};
 
 /// The JSON error body: `{"error": {"code", "message", "fields"}}`.
-pub fn error_body(err: &AppError) -> serde_json::Value {
+pub(crate) fn error_body(err: &AppError) -> serde_json::Value {
     json!(ErrorBody::of(err))
 }
 
@@ -40,7 +40,7 @@ const TOKEN_PATHS: &[&str] = &[
 ];
 
 /// The request path as it may be logged: tokens in it are blanked and the query dropped.
-pub fn loggable_path(req: &Request<'_>) -> String {
+pub(crate) fn loggable_path(req: &Request<'_>) -> String {
     let path = req.uri().path().as_str();
     for prefix in TOKEN_PATHS {
         if let Some(rest) = path.strip_prefix(prefix) {
@@ -207,7 +207,7 @@ async fn default_catcher(status: Status, req: &Request<'_>) -> Caught {
     Caught::Error(err)
 }
 
-pub fn catchers() -> Vec<Catcher> {
+pub(crate) fn catchers() -> Vec<Catcher> {
     rocket::catchers![default_catcher]
 }
 

@@ -17,25 +17,25 @@ use crate::ctx::Ctx;
 use crate::db::{Db, Tx};
 use crate::error::AppError;
 
-pub const SESSION_COOKIE: &str = "clubroom_session";
+pub(crate) const SESSION_COOKIE: &str = "clubroom_session";
 
 /// The error a guard failed with, for the catcher.
 #[derive(Default)]
-pub struct StashedError(Mutex<Option<AppError>>);
+pub(crate) struct StashedError(Mutex<Option<AppError>>);
 
 impl StashedError {
-    pub fn take(req: &Request<'_>) -> Option<AppError> {
+    pub(crate) fn take(req: &Request<'_>) -> Option<AppError> {
         req.local_cache(StashedError::default).0.lock().unwrap_or_else(|e| e.into_inner()).take()
     }
 }
 
 /// Fails a guard with `err`, keeping it for the catcher.
-pub fn fail<T>(req: &Request<'_>, err: AppError) -> Outcome<T, AppError> {
+pub(crate) fn fail<T>(req: &Request<'_>, err: AppError) -> Outcome<T, AppError> {
     Outcome::Error(stash(req, err))
 }
 
 /// Keeps `err` for the catcher and returns the pair a failing guard (request or data) returns.
-pub fn stash(req: &Request<'_>, err: AppError) -> (Status, AppError) {
+pub(crate) fn stash(req: &Request<'_>, err: AppError) -> (Status, AppError) {
     let status = Status::from_code(err.status()).unwrap_or(Status::InternalServerError);
     let slot = req.local_cache(StashedError::default);
     let copy = err.public_copy();
@@ -134,7 +134,7 @@ async fn auth_state<'r>(req: &'r Request<'_>) -> &'r AuthState {
 
 /// The signed-in user, if resolution already happened in this request (for synchronous code
 /// such as error rendering). Never triggers a lookup.
-pub fn peek_user(req: &Request<'_>) -> Option<AuthUser> {
+pub(crate) fn peek_user(req: &Request<'_>) -> Option<AuthUser> {
     match req.local_cache(|| AuthState::Anonymous) {
         AuthState::User(user) => Some((**user).clone()),
         _ => None,
@@ -157,10 +157,10 @@ fn json_required(req: &Request<'_>) -> Option<AppError> {
 
 /// A signed-in user. 401 without a session (`unauthenticated`) or with an expired one
 /// (`session_expired`); pages turn 401 into a redirect to the login page.
-pub struct CurrentUser(pub AuthUser);
+pub(crate) struct CurrentUser(pub AuthUser);
 
 impl CurrentUser {
-    pub fn actor(&self) -> Actor {
+    pub(crate) fn actor(&self) -> Actor {
         Actor::User(self.0.clone())
     }
 }
@@ -196,7 +196,7 @@ impl<'r> FromRequest<'r> for CurrentUser {
 
 /// The signed-in user or nobody. An expired or unknown session cookie is removed and the
 /// request continues anonymously (the login page must stay reachable with a stale cookie).
-pub struct MaybeUser(pub Option<AuthUser>);
+pub(crate) struct MaybeUser(pub Option<AuthUser>);
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for MaybeUser {
@@ -232,10 +232,10 @@ async fn signed_in_and<T>(
 }
 
 /// A signed-in admin: 401 without a session, 403 for anyone else.
-pub struct AdminUser(pub AuthUser);
+pub(crate) struct AdminUser(pub AuthUser);
 
 impl AdminUser {
-    pub fn actor(&self) -> Actor {
+    pub(crate) fn actor(&self) -> Actor {
         Actor::User(self.0.clone())
     }
 }
@@ -258,10 +258,10 @@ impl<'r> FromRequest<'r> for AdminUser {
 
 /// A signed-in admin or organizer (who runs gift exchanges): 401 without a session, 403 for
 /// anyone else.
-pub struct OrganizerUser(pub AuthUser);
+pub(crate) struct OrganizerUser(pub AuthUser);
 
 impl OrganizerUser {
-    pub fn actor(&self) -> Actor {
+    pub(crate) fn actor(&self) -> Actor {
         Actor::User(self.0.clone())
     }
 }
@@ -285,10 +285,10 @@ impl<'r> FromRequest<'r> for OrganizerUser {
 /// A signed-in member of the club who may use the member area: status `active` and more than
 /// a guest. 401 without a session; 403 `onboarding_incomplete` for a member still joining
 /// (pages send them to /onboarding); 403 `members_only` for guests.
-pub struct ActiveMember(pub AuthUser);
+pub(crate) struct ActiveMember(pub AuthUser);
 
 impl ActiveMember {
-    pub fn actor(&self) -> Actor {
+    pub(crate) fn actor(&self) -> Actor {
         Actor::User(self.0.clone())
     }
 }
@@ -313,7 +313,7 @@ impl<'r> FromRequest<'r> for ActiveMember {
 }
 
 /// The client's IP address and user agent, for sessions and the audit log.
-pub struct Client(pub ClientInfo);
+pub(crate) struct Client(pub ClientInfo);
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for Client {
@@ -346,7 +346,7 @@ impl<'r> FromRequest<'r> for Db {
 /// `app.read(|tx, ctx| service::thing(tx, ctx, ...))`. Each call is one hop to a blocking thread,
 /// and what a write committed (mail queued, live events) happens after it without a word from
 /// the handler (see `db::Tx`).
-pub struct App {
+pub(crate) struct App {
     pub db: Db,
     pub ctx: Ctx,
     background: super::Background,
@@ -354,7 +354,7 @@ pub struct App {
 
 impl App {
     /// A read-only snapshot (see `Db::read`).
-    pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&Transaction, &Ctx) -> Result<T, AppError> + Send + 'static,
@@ -364,7 +364,7 @@ impl App {
     }
 
     /// One `BEGIN IMMEDIATE` transaction (see `Db::write`).
-    pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
+    pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&Tx, &Ctx) -> Result<T, AppError> + Send + 'static,
@@ -374,7 +374,7 @@ impl App {
     }
 
     /// A connection of its own, for services that manage their transactions themselves.
-    pub async fn call<T, F>(&self, f: F) -> Result<T, AppError>
+    pub(crate) async fn call<T, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection, &Ctx) -> Result<T, AppError> + Send + 'static,
@@ -385,7 +385,7 @@ impl App {
 
     /// Runs a write after the response: for requests that must answer alike whether or not
     /// they had anything to do. 503 when too much background work is already waiting.
-    pub fn write_later<F>(&self, what: &'static str, f: F) -> Result<(), AppError>
+    pub(crate) fn write_later<F>(&self, what: &'static str, f: F) -> Result<(), AppError>
     where
         F: FnOnce(&Tx, &Ctx) -> Result<(), AppError> + Send + 'static,
     {
@@ -394,14 +394,14 @@ impl App {
     }
 
     /// The real-time hub, for the socket endpoint.
-    pub fn hub(&self) -> &crate::realtime::Hub {
+    pub(crate) fn hub(&self) -> &crate::realtime::Hub {
         self.db.outlets().hub()
     }
 
     /// Like `call`, after waiting for a password-hashing slot, and on a hashing thread (below
     /// the priority of the rest of the server): for the service calls that hash or verify a
     /// password (503 `busy` when too many are waiting).
-    pub async fn hashing<T, F>(&self, f: F) -> Result<T, AppError>
+    pub(crate) async fn hashing<T, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection, &Ctx) -> Result<T, AppError> + Send + 'static,
@@ -447,7 +447,7 @@ impl<'r> FromRequest<'r> for App {
 }
 
 /// The browser's session cookie: what it holds now, and setting or clearing it.
-pub struct SessionCookie<'r> {
+pub(crate) struct SessionCookie<'r> {
     jar: &'r CookieJar<'r>,
     lifetime_minutes: i64,
     secure: bool,
@@ -455,18 +455,18 @@ pub struct SessionCookie<'r> {
 
 impl SessionCookie<'_> {
     /// The token the browser sent, if any (a login replaces that session).
-    pub fn current(&self) -> Option<String> {
+    pub(crate) fn current(&self) -> Option<String> {
         self.jar.get(SESSION_COOKIE).map(|c| c.value().to_string())
     }
 
     /// Hands the browser a new session token; the cookie lives as long as the session may.
-    pub fn set(&self, token: String) {
+    pub(crate) fn set(&self, token: String) {
         let mut c = super::cookie(SESSION_COOKIE, token, self.secure);
         c.set_max_age(rocket::time::Duration::minutes(self.lifetime_minutes));
         self.jar.add(c);
     }
 
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         self.jar.remove(SESSION_COOKIE);
     }
 }

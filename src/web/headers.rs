@@ -8,9 +8,9 @@ use rocket::http::Header;
 use rocket::{Data, Request, Responder, Response};
 
 /// This request's id (also sent back as `X-Request-Id` and written next to logged errors).
-pub struct RequestId(pub String);
+pub(crate) struct RequestId(pub String);
 
-pub fn request_id(req: &Request<'_>) -> String {
+pub(crate) fn request_id(req: &Request<'_>) -> String {
     request_id_ref(req).to_string()
 }
 
@@ -19,21 +19,21 @@ fn request_id_ref<'r>(req: &'r Request<'_>) -> &'r str {
     &req.local_cache(|| RequestId(String::from("-"))).0
 }
 
-pub struct SecurityHeaders {
+pub(crate) struct SecurityHeaders {
     pub hsts: bool,
     prefix: String,
     counter: AtomicU64,
 }
 
 impl SecurityHeaders {
-    pub fn new(hsts: bool) -> Self {
-        let prefix = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
+    pub(crate) fn new(hsts: bool) -> Self {
+        let prefix = crate::crypto::random_hex(4);
         SecurityHeaders { hsts, prefix, counter: AtomicU64::new(0) }
     }
 }
 
 /// No inline script or style, nothing from other origins, no framing.
-pub const CSP: &str =
+pub(crate) const CSP: &str =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
 object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
@@ -72,13 +72,13 @@ impl Fairing for SecurityHeaders {
 /// A response search engines are asked to keep out of their index: shared cards are meant for
 /// the people a member hands the link to.
 #[derive(Responder)]
-pub struct NoIndex<T> {
+pub(crate) struct NoIndex<T> {
     inner: T,
     robots: Header<'static>,
 }
 
 impl<T> NoIndex<T> {
-    pub fn new(inner: T) -> Self {
+    pub(crate) fn new(inner: T) -> Self {
         NoIndex { inner, robots: Header::new("X-Robots-Tag", "noindex") }
     }
 }

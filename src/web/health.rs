@@ -30,7 +30,7 @@ use crate::jobs::Scheduler;
 pub const DATABASE_FRESH: Duration = Duration::from_secs(1);
 
 #[derive(Serialize)]
-pub struct Health {
+pub(crate) struct Health {
     pub status: &'static str,
     pub timestamp: String,
     pub database: &'static str,
@@ -44,7 +44,7 @@ pub struct Health {
 }
 
 /// What `/health` looks at, gathered at start-up so that a call needs a single guard.
-pub struct HealthSources {
+pub(crate) struct HealthSources {
     pub db: Db,
     pub ctx: Ctx,
     pub scheduler: Arc<Scheduler>,
@@ -54,7 +54,7 @@ pub struct HealthSources {
 
 /// The last database ping, shared by every `/health` call.
 #[derive(Default)]
-pub struct DatabaseProbe {
+pub(crate) struct DatabaseProbe {
     last: std::sync::Mutex<Option<Ping>>,
     /// One ping at a time: calls that arrive meanwhile wait for its answer instead of each
     /// queueing a ping of their own on the pool.
@@ -69,7 +69,7 @@ struct Ping {
 
 impl DatabaseProbe {
     /// Whether the database answers, as of no earlier than `DATABASE_FRESH` before this call.
-    pub async fn answers(&self, db: &Db) -> bool {
+    pub(crate) async fn answers(&self, db: &Db) -> bool {
         let asked = Instant::now();
         if let Some(ok) = self.reusable(asked) {
             return ok;
@@ -152,6 +152,6 @@ async fn health(sources: &State<HealthSources>) -> (Status, Json<Health>) {
     (status, Json(body))
 }
 
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![health]
 }

@@ -10,10 +10,10 @@ use serde_json::Value;
 use super::guards::stash;
 use crate::error::{AppError, ErrorKind, FieldErrors};
 
-pub struct JsonBody<T>(pub T);
+pub(crate) struct JsonBody<T>(pub T);
 
 impl<T> JsonBody<T> {
-    pub fn into_inner(self) -> T {
+    pub(crate) fn into_inner(self) -> T {
         self.0
     }
 }
@@ -35,7 +35,7 @@ fn integral(value: Value) -> Value {
 }
 
 /// Parses `text` as `T`, naming the offending field on a shape error.
-pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, AppError> {
+pub(crate) fn parse<T: DeserializeOwned>(text: &str) -> Result<T, AppError> {
     let value: Value = serde_json::from_str(text).map_err(|e| {
         AppError::bad_request(format!("The request body is not valid JSON: {e}"))
             .with_code("malformed_json")
@@ -102,10 +102,10 @@ impl<'r, T: DeserializeOwned> FromData<'r> for JsonBody<T> {
 /// An optional JSON body: `None` for an empty body, otherwise exactly what `JsonBody` accepts
 /// (a present body of the wrong type or shape is refused, never silently ignored as Rocket's
 /// `Option<T>` data guard would).
-pub struct MaybeJson<T>(pub Option<T>);
+pub(crate) struct MaybeJson<T>(pub Option<T>);
 
 impl<T> MaybeJson<T> {
-    pub fn into_inner(self) -> Option<T> {
+    pub(crate) fn into_inner(self) -> Option<T> {
         self.0
     }
 }

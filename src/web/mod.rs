@@ -1,18 +1,18 @@
 //! Everything HTTP that is not a feature: guards, CSRF, JSON bodies, error rendering, security
 //! headers, templates, assets, health and the public landing page.
 
-pub mod assets;
-pub mod chart;
-pub mod csrf;
-pub mod download;
-pub mod errors;
-pub mod guards;
-pub mod headers;
+pub(crate) mod assets;
+pub(crate) mod chart;
+pub(crate) mod csrf;
+pub(crate) mod download;
+pub(crate) mod errors;
+pub(crate) mod guards;
+pub(crate) mod headers;
 pub mod health;
-pub mod json;
-pub mod page;
-pub mod qr;
-pub mod site;
+pub(crate) mod json;
+pub(crate) mod page;
+pub(crate) mod qr;
+pub(crate) mod site;
 
 use std::sync::Mutex;
 
@@ -29,11 +29,11 @@ impl SetupLink {
 }
 
 /// Whether cookies are marked Secure (base URL is https).
-pub struct SecureCookies(pub bool);
+pub(crate) struct SecureCookies(pub bool);
 
 /// Builds a cookie with the attributes every Clubroom cookie shares: HttpOnly, SameSite=Lax,
 /// path /, and Secure when the base URL is https.
-pub fn cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
+pub(crate) fn cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
     Cookie::build((name, value))
         .http_only(true)
         .same_site(SameSite::Lax)
@@ -43,7 +43,7 @@ pub fn cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static
 }
 
 /// True for paths served as JSON (errors there are JSON too).
-pub fn is_api_path(path: &str) -> bool {
+pub(crate) fn is_api_path(path: &str) -> bool {
     path == "/api" || path.starts_with("/api/")
 }
 
@@ -57,9 +57,9 @@ pub struct Background {
 
 impl Background {
     /// Background jobs allowed at once; past that the request gets 503 instead of piling up.
-    pub const MAX_RUNNING: usize = 64;
+    pub(crate) const MAX_RUNNING: usize = 64;
 
-    pub fn spawn<F>(&self, what: &'static str, work: F) -> Result<(), crate::error::AppError>
+    pub(crate) fn spawn<F>(&self, what: &'static str, work: F) -> Result<(), crate::error::AppError>
     where
         F: std::future::Future<Output = Result<(), crate::error::AppError>> + Send + 'static,
     {

@@ -17,11 +17,11 @@ use crate::error::AppError;
 use crate::settings::SiteInfo;
 
 /// Appended to asset URLs so a new release is never served stale CSS.
-pub const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
+pub(crate) const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The signed-in user as the navigation shows them.
 #[derive(Debug, Clone, Serialize)]
-pub struct NavUser {
+pub(crate) struct NavUser {
     pub user_id: i64,
     pub username: String,
     pub name: String,
@@ -38,14 +38,14 @@ pub struct NavUser {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct FlashView {
+pub(crate) struct FlashView {
     pub kind: String,
     pub message: String,
 }
 
 /// What every page template can use as `site.*`.
 #[derive(Debug, Clone, Serialize)]
-pub struct Site {
+pub(crate) struct Site {
     pub club_name: String,
     /// The club's short description and contact address (the footer shows them); may be empty.
     pub club_description: String,
@@ -58,7 +58,7 @@ pub struct Site {
 
 impl Site {
     /// Builds the context synchronously from what the request already knows (error pages).
-    pub fn from_request(req: &Request<'_>, user: Option<&AuthUser>) -> Site {
+    pub(crate) fn from_request(req: &Request<'_>, user: Option<&AuthUser>) -> Site {
         let club_name = req
             .rocket()
             .state::<SiteInfo>()
@@ -89,7 +89,7 @@ impl Site {
 }
 
 /// Request guard for page handlers: the site context for this request.
-pub struct Shell {
+pub(crate) struct Shell {
     pub site: Site,
 }
 
@@ -116,7 +116,7 @@ impl<'r> FromRequest<'r> for Shell {
 
 /// The template context: the page's fields at the top level, plus `site`, `errors` (field ->
 /// message, always present) and `error` (a message for the whole form, or null).
-pub fn context(site: &Site, page: &impl Serialize, err: Option<&AppError>) -> Value {
+pub(crate) fn context(site: &Site, page: &impl Serialize, err: Option<&AppError>) -> Value {
     let mut map = match serde_json::to_value(page) {
         Ok(Value::Object(map)) => map,
         _ => Map::new(),
@@ -133,14 +133,14 @@ pub fn context(site: &Site, page: &impl Serialize, err: Option<&AppError>) -> Va
 
 impl Shell {
     /// Renders template `name` (e.g. `members/home.html`) with `page`.
-    pub fn render(&self, name: &'static str, page: &impl Serialize) -> Template {
+    pub(crate) fn render(&self, name: &'static str, page: &impl Serialize) -> Template {
         Template::render(name, context(&self.site, page, None))
     }
 
     /// Re-renders a form after `err` when it is something the person can fix (invalid field,
     /// conflict, wrong password, too many attempts), with the error's status. Any other error
     /// is returned for the error page.
-    pub fn form_error(
+    pub(crate) fn form_error(
         &self,
         name: &'static str,
         page: &impl Serialize,
@@ -157,23 +157,23 @@ impl Shell {
 /// What a page handler answers: a page (possibly a form shown again with its errors and
 /// status), or a redirect (with a flash message after a successful form).
 #[derive(Responder)]
-pub enum PageResponse {
+pub(crate) enum PageResponse {
     Page(Box<(Status, Template)>),
     Redirect(Box<Redirect>),
     Done(Box<Flash<Redirect>>),
 }
 
 impl PageResponse {
-    pub fn page(template: Template) -> Self {
+    pub(crate) fn page(template: Template) -> Self {
         PageResponse::Page(Box::new((Status::Ok, template)))
     }
 
-    pub fn redirect(to: impl Into<String>) -> Self {
+    pub(crate) fn redirect(to: impl Into<String>) -> Self {
         PageResponse::Redirect(Box::new(Redirect::to(to.into())))
     }
 
     /// 303 to `to` with a success message shown on the next page.
-    pub fn done(to: impl Into<String>, message: &str) -> Self {
+    pub(crate) fn done(to: impl Into<String>, message: &str) -> Self {
         PageResponse::Done(Box::new(Flash::success(Redirect::to(to.into()), message)))
     }
 }
@@ -186,7 +186,7 @@ impl From<(Status, Template)> for PageResponse {
 
 /// The local path to continue to after login: only same-site paths, never `//host` or
 /// `/\host` (which browsers treat as other sites), so the login page is no open redirect.
-pub fn safe_next(next: Option<&str>) -> Option<String> {
+pub(crate) fn safe_next(next: Option<&str>) -> Option<String> {
     let next = next?.trim();
     let ok = next.starts_with('/')
         && !next.starts_with("//")
@@ -197,7 +197,7 @@ pub fn safe_next(next: Option<&str>) -> Option<String> {
 }
 
 /// Percent-encodes a path for use as a query value.
-pub fn encode_query_value(value: &str) -> String {
+pub(crate) fn encode_query_value(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
@@ -210,7 +210,7 @@ pub fn encode_query_value(value: &str) -> String {
 }
 
 /// The user shown in an error page's navigation.
-pub fn error_page_user(req: &Request<'_>) -> Option<AuthUser> {
+pub(crate) fn error_page_user(req: &Request<'_>) -> Option<AuthUser> {
     peek_user(req)
 }
 

@@ -4,7 +4,7 @@ use qrcode::render::svg;
 use qrcode::QrCode;
 
 /// An SVG image encoding `text`; empty when it cannot be encoded (far too long).
-pub fn svg(text: &str) -> String {
+pub(crate) fn svg(text: &str) -> String {
     match QrCode::new(text.as_bytes()) {
         Ok(code) => code
             .render::<svg::Color<'_>>()

@@ -17,6 +17,6 @@ fn landing(shell: Shell) -> PageResponse {
     PageResponse::page(shell.render("site/landing.html", &Landing {}))
 }
 
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![landing]
 }

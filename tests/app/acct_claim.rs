@@ -640,14 +640,14 @@ async fn every_stored_value(app: &TestApp) -> Vec<(String, String, Option<String
             for table in names {
                 let mut stmt = tx.prepare(&format!("SELECT * FROM \"{table}\""))?;
                 let columns: Vec<String> =
-                    stmt.column_names().iter().map(|c| c.to_string()).collect();
+                    stmt.column_names().iter().map(std::string::ToString::to_string).collect();
                 let mut rows = stmt.query([])?;
                 while let Some(row) = rows.next()? {
                     for (i, column) in columns.iter().enumerate() {
                         let place = format!("{table}.{column}");
                         match row.get_ref(i)? {
                             ValueRef::Text(t) => {
-                                cells.push((place, String::from_utf8_lossy(t).into_owned(), None))
+                                cells.push((place, String::from_utf8_lossy(t).into_owned(), None));
                             }
                             ValueRef::Blob(b) => cells.push((
                                 place,

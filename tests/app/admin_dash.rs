@@ -386,7 +386,7 @@ fn admin_routes(app: &TestApp, id: i64) -> Vec<AdminRoute> {
             })
         })
         .collect();
-    routes.sort_by_key(|r| r.name());
+    routes.sort_by_key(AdminRoute::name);
     routes.dedup_by_key(|r| r.name());
     routes
 }

@@ -294,9 +294,7 @@ pub(crate) fn http_get(port: u16, path: &str) -> Option<(u16, String, Vec<u8>)> 
 /// The binary under test for the serving tests: this build's, or the one named by
 /// `CLUBROOM_TEST_BINARY` (CI points it at the release build).
 pub(crate) fn server_binary() -> PathBuf {
-    std::env::var_os("CLUBROOM_TEST_BINARY")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(BIN))
+    std::env::var_os("CLUBROOM_TEST_BINARY").map_or_else(|| PathBuf::from(BIN), PathBuf::from)
 }
 
 pub(crate) fn start_copied_binary(dir: &Path) -> (Server, String) {

@@ -50,8 +50,7 @@ fn seed() -> u64 {
         Ok(text) => text.trim().parse().expect("CLUBROOM_CRASH_SEED is a whole number"),
         Err(_) => std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(1),
+            .map_or(1, |d| d.as_nanos() as u64),
     }
 }
 

@@ -164,7 +164,7 @@ async fn sql(app: &TestApp, sql: &'static str, values: Vec<i64>) {
             Ok(())
         })
         .await
-        .unwrap()
+        .unwrap();
 }
 
 async fn scalar_i64(app: &TestApp, query: String) -> i64 {
@@ -226,7 +226,7 @@ async fn reminder_rows(app: &TestApp, exchange: i64) -> Vec<i64> {
 
 async fn notify_admins(app: &TestApp, exchange: i64, what: AdminNotice) {
     let ctx = app.ctx();
-    app.db().write(move |tx| notify::admins(tx, &ctx, exchange, what)).await.unwrap()
+    app.db().write(move |tx| notify::admins(tx, &ctx, exchange, what)).await.unwrap();
 }
 
 fn location(response: &rocket::local::asynchronous::LocalResponse<'_>) -> String {

@@ -222,7 +222,7 @@ pub async fn next_event(socket: &mut Socket) -> Value {
                 Some(Ok(Message::Text(text))) => {
                     return serde_json::from_str(&text).expect("JSON frame");
                 }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
                 other => panic!("expected a frame, got {other:?}"),
             }
         }
@@ -241,7 +241,7 @@ pub async fn close_code(socket: &mut Socket) -> u16 {
                 Some(Ok(Message::Close(frame))) => {
                     code = Some(frame.map_or(1005, |f| u16::from(f.code)));
                 }
-                Some(Ok(_)) => continue,
+                Some(Ok(_)) => {}
                 None | Some(Err(_)) => {
                     return code.expect("a close frame before the connection ended");
                 }

@@ -1,4 +1,5 @@
 //! Integration tests: one binary, one module per area.
+#![allow(clippy::unwrap_used)] // A failed unwrap is a failed test, with its message.
 
 mod attackers;
 mod live;

@@ -189,8 +189,11 @@ async fn concurrent_registrations_cannot_share_a_single_use_invitation() {
                 .dispatch()
         })
         .collect();
-    let responses: Vec<Status> =
-        futures::future::join_all(requests).await.iter().map(|r| r.status()).collect();
+    let responses: Vec<Status> = futures::future::join_all(requests)
+        .await
+        .iter()
+        .map(rocket::local::asynchronous::LocalResponse::status)
+        .collect();
     let created = responses.iter().filter(|s| **s == Status::Created).count();
     let refused = responses.iter().filter(|s| **s == Status::Forbidden).count();
     assert_eq!((created, refused), (1, 9), "{responses:?}");

@@ -144,7 +144,7 @@ impl TestApp {
     }
 
     pub async fn exec(&self, sql: &'static str) {
-        self.db().call(move |c| Ok(c.execute_batch(sql)?)).await.unwrap()
+        self.db().call(move |c| Ok(c.execute_batch(sql)?)).await.unwrap();
     }
 
     pub async fn api_login(&self, login: &str, password: &str) -> LocalResponse<'_> {

@@ -15,7 +15,7 @@ use crate::ctx::Ctx;
 use crate::db::write_tx;
 use crate::error::{AppError, Validator};
 
-pub struct ChangePasswordCommand {
+pub(crate) struct ChangePasswordCommand {
     pub current_password: String,
     pub new_password: String,
     pub client: ClientInfo,
@@ -25,7 +25,7 @@ pub struct ChangePasswordCommand {
 /// `invalid_credentials` (and counts as a failed login); a new one against the policy is 422
 /// on `new_password`. Success ends every other session and API token of the account, keeping
 /// only the credential this request came with. Needs a hashing permit.
-pub fn change_password(
+pub(crate) fn change_password(
     conn: &mut Connection,
     ctx: &Ctx,
     user: &AuthUser,
@@ -60,7 +60,7 @@ pub fn change_password(
 /// One signed-in device in `GET /api/v1/auth/sessions`.
 #[derive(Debug, serde::Serialize, JsonSchema)]
 #[schemars(rename = "Device")]
-pub struct DeviceView {
+pub(crate) struct DeviceView {
     pub id: String,
     #[schemars(extend("format" = "date-time"))]
     pub created_at: String,
@@ -74,13 +74,13 @@ pub struct DeviceView {
 
 #[derive(Debug, serde::Serialize, JsonSchema)]
 #[schemars(rename = "Devices")]
-pub struct DevicesView {
+pub(crate) struct DevicesView {
     pub sessions: Vec<DeviceView>,
     pub tokens: Vec<DeviceView>,
 }
 
 /// The member's own browser sessions and API token families.
-pub fn list_devices(
+pub(crate) fn list_devices(
     conn: &Connection,
     ctx: &Ctx,
     user: &AuthUser,
@@ -115,7 +115,7 @@ pub fn list_devices(
 }
 
 /// Ends one of the member's own sessions; 404 for anyone else's (or an unknown id).
-pub fn revoke_session(
+pub(crate) fn revoke_session(
     conn: &Connection,
     ctx: &Ctx,
     user: &AuthUser,
@@ -132,7 +132,7 @@ pub fn revoke_session(
 }
 
 /// Revokes one of the member's own API token families; 404 for anyone else's.
-pub fn revoke_token_family(
+pub(crate) fn revoke_token_family(
     conn: &Connection,
     ctx: &Ctx,
     user: &AuthUser,
@@ -150,7 +150,11 @@ pub fn revoke_token_family(
 }
 
 /// "Log out everywhere": every session and API token of the member, this one included.
-pub fn revoke_everything(conn: &Connection, ctx: &Ctx, user: &AuthUser) -> Result<(), AppError> {
+pub(crate) fn revoke_everything(
+    conn: &Connection,
+    ctx: &Ctx,
+    user: &AuthUser,
+) -> Result<(), AppError> {
     let now = ctx.now_unix();
     repo::delete_user_sessions(conn, user.user_id, None)?;
     repo::revoke_user_tokens(conn, user.user_id, None, now)?;

@@ -15,7 +15,7 @@ use crate::settings;
 use crate::values::PersonName;
 
 /// A password-less guest sign-up.
-pub struct GuestCommand {
+pub(crate) struct GuestCommand {
     pub display_name: String,
     pub client: ClientInfo,
 }
@@ -33,7 +33,7 @@ impl Limited for GuestCommand {
 /// Creates a password-less guest with a session, when the club allows guests (403 otherwise).
 /// Guests hold only the `guest` role: they reach what is shared with them and nothing else.
 /// Admitted as registrations are (10 an hour per client address).
-pub fn create_guest(
+pub(crate) fn create_guest(
     conn: &mut Connection,
     ctx: &Ctx,
     cmd: Admitted<GuestCommand>,

@@ -14,7 +14,7 @@ use crate::db::write_tx;
 use crate::error::{AppError, Validator};
 use crate::ratelimit::{Admitted, Limited, Limits, RateLimiter};
 
-pub struct LoginCommand {
+pub(crate) struct LoginCommand {
     pub login: String,
     pub password: String,
     pub client: ClientInfo,
@@ -42,7 +42,7 @@ impl Limited for LoginCommand {
 /// audited. When the club policy or the member asks for a second factor, the answer is a
 /// challenge and an emailed code instead of a session. Admitted per client address
 /// (`login_attempts_per_minute`, else 429). The caller must hold a hashing permit.
-pub fn login(
+pub(crate) fn login(
     conn: &mut Connection,
     ctx: &Ctx,
     cmd: Admitted<LoginCommand>,
@@ -102,7 +102,7 @@ pub fn login(
 }
 
 /// Ends one session (logout).
-pub fn logout(
+pub(crate) fn logout(
     conn: &mut Connection,
     ctx: &Ctx,
     user: &AuthUser,
@@ -112,7 +112,7 @@ pub fn logout(
         match &user.credential {
             Credential::Session { id, .. } => repo::delete_session(tx, *id)?,
             Credential::Token { family, .. } => {
-                crate::accounts::tokens::revoke_family(tx, family, ctx.now_unix())?
+                crate::accounts::tokens::revoke_family(tx, family, ctx.now_unix())?;
             }
         }
         let event = AuditEvent::new("logout").actor(user.user_id).ip(client.ip.as_deref());

@@ -18,9 +18,9 @@ mod register;
 mod set_password;
 mod setup;
 
-pub use devices::*;
-pub use guests::*;
-pub use login::*;
+pub(crate) use devices::*;
+pub(crate) use guests::*;
+pub(crate) use login::*;
 pub use register::*;
-pub use set_password::*;
-pub use setup::*;
+pub(crate) use set_password::*;
+pub(crate) use setup::*;

@@ -19,7 +19,7 @@ fn link_gone() -> AppError {
 }
 
 /// The username a live set-password token belongs to; 410 otherwise.
-pub fn check_set_password_token(
+pub(crate) fn check_set_password_token(
     conn: &Connection,
     ctx: &Ctx,
     token: &str,
@@ -36,7 +36,7 @@ pub fn check_set_password_token(
     username.ok_or_else(link_gone)
 }
 
-pub struct SetPasswordCommand {
+pub(crate) struct SetPasswordCommand {
     pub token: String,
     pub password: String,
     pub password_confirm: Option<String>,
@@ -46,7 +46,7 @@ pub struct SetPasswordCommand {
 /// Sets a password through a one-time link, ends every other session of the account and logs
 /// the person in. 410 for a dead link (single use, even under concurrent submissions), 422 for a
 /// password that breaks the policy or does not match its confirmation. Needs a hashing permit.
-pub fn set_password_with_token(
+pub(crate) fn set_password_with_token(
     conn: &mut Connection,
     ctx: &Ctx,
     cmd: SetPasswordCommand,

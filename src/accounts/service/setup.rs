@@ -18,13 +18,16 @@ use crate::settings;
 use crate::values::{ClubName, Email, Username};
 
 /// True while no (enabled) admin exists.
-pub fn setup_open(conn: &Connection) -> Result<bool, AppError> {
+pub(crate) fn setup_open(conn: &Connection) -> Result<bool, AppError> {
     Ok(repo::count_admins(conn)? == 0)
 }
 
 /// While setup is open, issues a fresh setup token (valid `setup_token_hours`) and revokes any
 /// earlier one, so only the link printed last works. None once an admin exists.
-pub fn issue_setup_token(conn: &mut Connection, ctx: &Ctx) -> Result<Option<String>, AppError> {
+pub(crate) fn issue_setup_token(
+    conn: &mut Connection,
+    ctx: &Ctx,
+) -> Result<Option<String>, AppError> {
     write_tx(conn, |tx| {
         if !setup_open(tx)? {
             return Ok(None);
@@ -44,7 +47,7 @@ fn setup_gone() -> AppError {
 }
 
 /// Ok when `token` is a live setup token and no admin exists yet; else 410.
-pub fn check_setup_token(conn: &Connection, ctx: &Ctx, token: &str) -> Result<(), AppError> {
+pub(crate) fn check_setup_token(conn: &Connection, ctx: &Ctx, token: &str) -> Result<(), AppError> {
     let live =
         repo::find_live_token(conn, TokenPurpose::Setup, &token_hash(token), ctx.now_unix())?;
     if live.is_none() || !setup_open(conn)? {
@@ -53,7 +56,7 @@ pub fn check_setup_token(conn: &Connection, ctx: &Ctx, token: &str) -> Result<()
     Ok(())
 }
 
-pub struct SetupCommand {
+pub(crate) struct SetupCommand {
     pub token: String,
     pub club_name: String,
     pub username: String,
@@ -63,9 +66,8 @@ pub struct SetupCommand {
 }
 
 /// The result of a completed setup.
-pub struct SetupDone {
+pub(crate) struct SetupDone {
     pub session: StartedSession,
-    pub club_name: String,
 }
 
 /// Creates the first admin from the setup form, names the club and logs the admin in.
@@ -73,7 +75,7 @@ pub struct SetupDone {
 /// 410 when the token is unknown, expired or used, or an admin already exists (checked again
 /// inside the write transaction, so two concurrent submissions cannot both succeed); 422 per
 /// field for invalid input. The caller must hold a hashing permit.
-pub fn complete_setup(
+pub(crate) fn complete_setup(
     conn: &mut Connection,
     ctx: &Ctx,
     cmd: SetupCommand,
@@ -117,7 +119,7 @@ pub fn complete_setup(
             "admin_url": ctx.url("/admin"),
         });
         email::queue(tx, ctx, email, "welcome_admin", &mail)?;
-        Ok(SetupDone { session, club_name: club_name.to_string() })
+        Ok(SetupDone { session })
     })
 }
 
@@ -138,7 +140,7 @@ fn create_user(
 
 // ----- admins from the command line -----
 
-pub struct CreateAdminCommand {
+pub(crate) struct CreateAdminCommand {
     pub username: String,
     pub email: String,
     /// None: create the account without a password and issue a set-password link.
@@ -146,7 +148,7 @@ pub struct CreateAdminCommand {
 }
 
 #[derive(Debug)]
-pub struct CreatedAdmin {
+pub(crate) struct CreatedAdmin {
     pub user_id: i64,
     pub set_password_url: Option<String>,
 }
@@ -154,7 +156,7 @@ pub struct CreatedAdmin {
 /// Creates an admin (`clubroom admin create`). Validates like setup (422 per field, 409 for a
 /// taken username or email). Without a password, the account gets a one-time set-password link
 /// valid `setup_token_hours`, which is returned and also emailed.
-pub fn create_admin(
+pub(crate) fn create_admin(
     conn: &mut Connection,
     ctx: &Ctx,
     cmd: CreateAdminCommand,

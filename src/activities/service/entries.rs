@@ -146,7 +146,7 @@ fn check(
 /// each invalid field: `started_at` (missing, unreadable, more than a day ahead), `duration_minutes`
 /// (1 to 1440), `type` (unknown or archived), `format`, `venue` (120), `notes` (2000),
 /// `coach_id` (not a coach). The recorder is kept as `recorded_by`.
-pub fn record(
+pub(crate) fn record(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -163,14 +163,18 @@ pub fn record(
 }
 
 /// One entry, for its member, their coach or an admin; 404 for anyone else.
-pub fn get(conn: &Connection, actor: &Actor, id: i64) -> Result<ActivityView, AppError> {
+pub(crate) fn get(conn: &Connection, actor: &Actor, id: i64) -> Result<ActivityView, AppError> {
     let viewer = Viewer::of(actor)?;
     let a = readable(conn, viewer, id)?;
     Ok(ActivityView::of(&a, viewer.may_change(&a)))
 }
 
 /// The raw entry for an edit form, under the rules of `update` (404, 403).
-pub fn get_for_edit(conn: &Connection, actor: &Actor, id: i64) -> Result<Activity, AppError> {
+pub(crate) fn get_for_edit(
+    conn: &Connection,
+    actor: &Actor,
+    id: i64,
+) -> Result<Activity, AppError> {
     changeable(conn, Viewer::of(actor)?, id)
 }
 
@@ -178,7 +182,7 @@ pub fn get_for_edit(conn: &Connection, actor: &Actor, id: i64) -> Result<Activit
 /// member they coach; 404 for whoever may not read it, 403 for a coach who may read but did
 /// not record it. The entry stays with its member (422 `member_id` for another one); the fields
 /// are checked as in `record`, except that an entry keeps a type archived since.
-pub fn update(
+pub(crate) fn update(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -204,7 +208,12 @@ pub fn update(
 }
 
 /// Deletes an entry, under the rules of `update` (404, 403). Returns whose log it was in.
-pub fn delete(conn: &Connection, ctx: &Ctx, actor: &Actor, id: i64) -> Result<i64, AppError> {
+pub(crate) fn delete(
+    conn: &Connection,
+    ctx: &Ctx,
+    actor: &Actor,
+    id: i64,
+) -> Result<i64, AppError> {
     let viewer = Viewer::of(actor)?;
     let a = changeable(conn, viewer, id)?;
     repo::delete(conn, id)?;

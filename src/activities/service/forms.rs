@@ -14,7 +14,10 @@ use crate::error::AppError;
 
 /// The active members whose coach is the signed-in coach (or admin), with their totals. 403
 /// for anyone else.
-pub fn coached_members(conn: &Connection, actor: &Actor) -> Result<CoachedMembers, AppError> {
+pub(crate) fn coached_members(
+    conn: &Connection,
+    actor: &Actor,
+) -> Result<CoachedMembers, AppError> {
     let viewer = Viewer::of(actor)?;
     if !viewer.coach && !viewer.admin {
         return Err(AppError::forbidden("This page is for the club's coaches."));
@@ -24,12 +27,12 @@ pub fn coached_members(conn: &Connection, actor: &Actor) -> Result<CoachedMember
 }
 
 /// The types members can choose now, in the club's order.
-pub fn choosable_types(conn: &Connection) -> Result<Vec<TypeView>, AppError> {
+pub(crate) fn choosable_types(conn: &Connection) -> Result<Vec<TypeView>, AppError> {
     Ok(repo::list_types(conn, false)?.iter().map(TypeView::from).collect())
 }
 
 /// Every type, archived ones too (for filtering old entries).
-pub fn all_types(conn: &Connection) -> Result<Vec<TypeView>, AppError> {
+pub(crate) fn all_types(conn: &Connection) -> Result<Vec<TypeView>, AppError> {
     Ok(repo::list_types(conn, true)?.iter().map(TypeView::from).collect())
 }
 
@@ -39,7 +42,7 @@ pub fn all_types(conn: &Connection) -> Result<Vec<TypeView>, AppError> {
 /// type was archived or the coach's account disabled since, so saving it loses nothing. Times
 /// are read in the zone of `member_id`'s member when the viewer may see that member, else their
 /// own.
-pub fn form_options(
+pub(crate) fn form_options(
     conn: &Connection,
     actor: &Actor,
     member_id: Option<i64>,
@@ -84,7 +87,7 @@ pub fn form_options(
 
 /// The member a new-entry form is for: oneself, or one the viewer may record for (else 403 or
 /// 422 as in `record`).
-pub fn form_member(
+pub(crate) fn form_member(
     conn: &Connection,
     actor: &Actor,
     member_id: Option<i64>,

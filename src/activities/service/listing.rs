@@ -111,7 +111,7 @@ fn read_filter(
 /// One page of a log, newest first, with the number of entries and minutes the filters cover.
 /// One's own log, or with `member_id` a coached member's (coaches) or anyone's (admins); see
 /// `read_listing` for the errors.
-pub fn list(
+pub(crate) fn list(
     conn: &Connection,
     actor: &Actor,
     q: &crate::activities::input::ListQuery,
@@ -133,7 +133,7 @@ pub fn list(
 }
 
 /// Every entry of a log the viewer may list (as `list`, without paging) as a CSV file.
-pub fn export(
+pub(crate) fn export(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -148,7 +148,7 @@ pub fn export(
 /// Every member's entries as a CSV file with member columns: admins only (403). Filters as
 /// `list`, `member_id` narrowing to one member; dates are read in that member's time zone, or
 /// else in the admin's own.
-pub fn export_all(
+pub(crate) fn export_all(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,

@@ -17,10 +17,10 @@ mod forms;
 mod listing;
 mod types;
 
-pub use entries::*;
-pub use forms::*;
-pub use listing::*;
-pub use types::*;
+pub(crate) use entries::*;
+pub(crate) use forms::*;
+pub(crate) use listing::*;
+pub(crate) use types::*;
 
 use rusqlite::Connection;
 use serde_json::json;
@@ -31,11 +31,11 @@ use crate::accounts::model::{Actor, Role};
 use crate::audit::{self, AuditEvent};
 use crate::error::AppError;
 
-pub const MAX_MINUTES: i64 = 1440;
-pub const MAX_VENUE: usize = 120;
-pub const MAX_NOTES: usize = 2000;
-pub const DEFAULT_PER_PAGE: i64 = 20;
-pub const MAX_PER_PAGE: i64 = 100;
+pub(crate) const MAX_MINUTES: i64 = 1440;
+pub(crate) const MAX_VENUE: usize = 120;
+pub(crate) const MAX_NOTES: usize = 2000;
+pub(crate) const DEFAULT_PER_PAGE: i64 = 20;
+pub(crate) const MAX_PER_PAGE: i64 = 100;
 const MAX_KEY: usize = 40;
 const MAX_LABEL: usize = 60;
 const MAX_POSITION: i64 = 10_000;
@@ -57,7 +57,6 @@ impl Viewer {
             Actor::User(u) => {
                 Ok(Viewer { id: u.user_id, admin: u.is_admin(), coach: u.has_role(Role::Coach) })
             }
-            Actor::System => Err(AppError::forbidden("The activity log is kept by members.")),
         }
     }
 

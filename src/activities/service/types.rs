@@ -73,7 +73,10 @@ fn audit_type(
 }
 
 /// Every type, archived ones too, with how many entries use each. Organizers and admins only (403).
-pub fn admin_types(conn: &Connection, actor: &Actor) -> Result<Vec<AdminTypeView>, AppError> {
+pub(crate) fn admin_types(
+    conn: &Connection,
+    actor: &Actor,
+) -> Result<Vec<AdminTypeView>, AppError> {
     organizer_only(actor)?;
     let usage: std::collections::HashMap<i64, i64> = repo::type_usage(conn)?.into_iter().collect();
     Ok(repo::list_types(conn, true)?
@@ -85,7 +88,7 @@ pub fn admin_types(conn: &Connection, actor: &Actor) -> Result<Vec<AdminTypeView
 /// Adds a type (organizers and admins only, 403). 422 for a key that is not a lowercase slug of at most 40
 /// characters, a label not 1 to 60 characters, a position outside 0..=10000; 409 naming `key`
 /// when the key is taken (archived types keep theirs).
-pub fn create_type(
+pub(crate) fn create_type(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -124,7 +127,7 @@ pub fn create_type(
 
 /// Renames, reorders, archives (`archived: true`) or restores a type; only the fields given
 /// change. Organizers and admins only (403); 404 for an unknown id; 422 as in `create_type`.
-pub fn update_type(
+pub(crate) fn update_type(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -156,7 +159,7 @@ pub fn update_type(
 
 /// Deletes a type no entry uses. One that entries use is archived instead, so their history
 /// keeps its type; the answer says which happened. Organizers and admins only (403); 404 for an unknown id.
-pub fn remove_type(
+pub(crate) fn remove_type(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,

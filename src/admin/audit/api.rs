@@ -52,6 +52,6 @@ async fn set_retention(
     Ok(Json(view))
 }
 
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![list, export, retention, set_retention]
 }

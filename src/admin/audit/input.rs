@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 /// `?actor=&target=&kind=&page=`. Text, so that a bad value is a 422 naming it.
 #[derive(Debug, Default, Clone, FromForm)]
-pub struct AuditQuery {
+pub(crate) struct AuditQuery {
     /// A username or a user id.
     pub actor: Option<String>,
     /// Exactly as recorded, e.g. `user:12` or `invite:3`.
@@ -18,13 +18,13 @@ pub struct AuditQuery {
 /// `PUT /api/v1/admin/audit/retention`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RetentionInput {
+pub(crate) struct RetentionInput {
     pub days: i64,
 }
 
 /// The retention form: text, so that "abc" is answered with the field named.
 #[derive(Debug, Default, FromForm)]
-pub struct RetentionForm {
+pub(crate) struct RetentionForm {
     #[field(default = String::new())]
     pub days: String,
 }

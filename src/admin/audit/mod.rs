@@ -2,9 +2,9 @@
 //! There are deliberately no routes that edit or delete an entry; only the retention job
 //! removes entries, and only by age.
 
-pub mod api;
-pub mod input;
-pub mod pages;
-pub mod repo;
+pub(crate) mod api;
+pub(crate) mod input;
+pub(crate) mod pages;
+pub(crate) mod repo;
 pub mod service;
-pub mod views;
+pub(crate) mod views;

@@ -85,6 +85,6 @@ async fn set_retention(
     }
 }
 
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![index, set_retention]
 }

@@ -7,14 +7,14 @@ use crate::error::AppError;
 /// The filter of a listing; `None` matches everything. An actor that matched no account is
 /// `Some(-1)`, which matches nothing.
 #[derive(Debug, Clone, Default)]
-pub struct Filter {
+pub(crate) struct Filter {
     pub actor_id: Option<i64>,
     pub target: Option<String>,
     pub kind: Option<String>,
 }
 
 #[derive(Debug, Clone)]
-pub struct AuditRow {
+pub(crate) struct AuditRow {
     pub id: i64,
     pub at: i64,
     pub actor_id: Option<i64>,
@@ -43,7 +43,7 @@ const WHERE: &str = "WHERE (?1 IS NULL OR a.actor_user_id = ?1)
                        AND (?3 IS NULL OR a.kind = ?3)";
 
 /// Newest first.
-pub fn list(
+pub(crate) fn list(
     conn: &Connection,
     f: &Filter,
     limit: i64,
@@ -59,7 +59,7 @@ pub fn list(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn count(conn: &Connection, f: &Filter) -> Result<i64, AppError> {
+pub(crate) fn count(conn: &Connection, f: &Filter) -> Result<i64, AppError> {
     Ok(conn.query_row(
         &format!("SELECT count(*) FROM audit_log a {WHERE}"),
         params![f.actor_id, f.target, f.kind],
@@ -68,14 +68,14 @@ pub fn count(conn: &Connection, f: &Filter) -> Result<i64, AppError> {
 }
 
 /// Every kind present, for the filter's choices.
-pub fn kinds(conn: &Connection) -> Result<Vec<String>, AppError> {
+pub(crate) fn kinds(conn: &Connection) -> Result<Vec<String>, AppError> {
     let mut stmt = conn.prepare_cached("SELECT DISTINCT kind FROM audit_log ORDER BY kind")?;
     let rows = stmt.query_map([], |r| r.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// The account an actor filter names: a username (any case) or a numeric id.
-pub fn find_actor(conn: &Connection, actor: &str) -> Result<Option<i64>, AppError> {
+pub(crate) fn find_actor(conn: &Connection, actor: &str) -> Result<Option<i64>, AppError> {
     Ok(conn
         .query_row(
             "SELECT id FROM users WHERE username = ?1 COLLATE NOCASE OR CAST(id AS TEXT) = ?1",
@@ -86,6 +86,6 @@ pub fn find_actor(conn: &Connection, actor: &str) -> Result<Option<i64>, AppErro
 }
 
 /// Deletes entries older than `cutoff`; returns how many.
-pub fn delete_before(conn: &Connection, cutoff: i64) -> Result<usize, AppError> {
+pub(crate) fn delete_before(conn: &Connection, cutoff: i64) -> Result<usize, AppError> {
     Ok(conn.execute("DELETE FROM audit_log WHERE at < ?1", [cutoff])?)
 }

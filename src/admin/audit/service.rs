@@ -14,13 +14,13 @@ use crate::ctx::Ctx;
 use crate::error::{AppError, Validator};
 use crate::settings;
 
-pub const PER_PAGE: i64 = 50;
+pub(crate) const PER_PAGE: i64 = 50;
 /// The settings key of the retention period, in days.
-pub const RETENTION_KEY: &str = "audit_retention_days";
-pub const DEFAULT_RETENTION_DAYS: i64 = 365;
+pub(crate) const RETENTION_KEY: &str = "audit_retention_days";
+pub(crate) const DEFAULT_RETENTION_DAYS: i64 = 365;
 /// A week at least, so that a slip of the keyboard cannot wipe the recent history; ten years
 /// at most.
-pub const RETENTION_RANGE: std::ops::RangeInclusive<i64> = 7..=3650;
+pub(crate) const RETENTION_RANGE: std::ops::RangeInclusive<i64> = 7..=3650;
 /// The most rows one export holds.
 const EXPORT_LIMIT: i64 = 100_000;
 
@@ -68,7 +68,7 @@ fn parse_query(conn: &Connection, q: &AuditQuery) -> Result<(Filter, FilterView,
 }
 
 /// The retention period in days (365 unless an admin changed it).
-pub fn retention_days(conn: &Connection) -> Result<i64, AppError> {
+pub(crate) fn retention_days(conn: &Connection) -> Result<i64, AppError> {
     Ok(settings::get(conn, RETENTION_KEY)?
         .and_then(|v| v.parse().ok())
         .filter(|d| RETENTION_RANGE.contains(d))
@@ -77,7 +77,11 @@ pub fn retention_days(conn: &Connection) -> Result<i64, AppError> {
 
 /// Entries newest first, 50 a page, filtered by actor (username or id), target and kind.
 /// Admins only (403); 422 for a malformed filter.
-pub fn list(conn: &Connection, actor: &Actor, q: &AuditQuery) -> Result<AuditList, AppError> {
+pub(crate) fn list(
+    conn: &Connection,
+    actor: &Actor,
+    q: &AuditQuery,
+) -> Result<AuditList, AppError> {
     admin_only(actor)?;
     let (filter, view, page) = parse_query(conn, q)?;
     let total = repo::count(conn, &filter)?;
@@ -97,7 +101,7 @@ pub fn list(conn: &Connection, actor: &Actor, q: &AuditQuery) -> Result<AuditLis
 /// The entries matching the filter as CSV (newest first, at most 100,000), with cells a
 /// spreadsheet would run as formulas made inert. The export itself is audited
 /// (`audit_exported`). Admins only; 422 for a malformed filter.
-pub fn export(
+pub(crate) fn export(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -136,7 +140,7 @@ pub fn export(
 /// Sets how many days entries are kept (7 to 3650; 422 `days` otherwise, or when `days` is
 /// not a number, given as None). A change is audited as `setting_changed` with before and
 /// after. Admins only.
-pub fn set_retention(
+pub(crate) fn set_retention(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -162,7 +166,7 @@ pub fn set_retention(
 }
 
 /// The retention period. Admins only.
-pub fn get_retention(conn: &Connection, actor: &Actor) -> Result<RetentionView, AppError> {
+pub(crate) fn get_retention(conn: &Connection, actor: &Actor) -> Result<RetentionView, AppError> {
     admin_only(actor)?;
     Ok(RetentionView { days: retention_days(conn)? })
 }

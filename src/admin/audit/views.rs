@@ -9,7 +9,7 @@ use crate::clock::rfc3339_at;
 
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(rename = "AuditActor")]
-pub struct ActorView {
+pub(crate) struct ActorView {
     pub id: i64,
     /// Null when the account was deleted since.
     pub username: Option<String>,
@@ -17,7 +17,7 @@ pub struct ActorView {
 
 /// One entry.
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct AuditEntry {
+pub(crate) struct AuditEntry {
     pub id: i64,
     #[schemars(extend("format" = "date-time"))]
     pub at: String,
@@ -31,7 +31,7 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
-    pub fn of(row: AuditRow) -> AuditEntry {
+    pub(crate) fn of(row: AuditRow) -> AuditEntry {
         AuditEntry {
             id: row.id,
             at: rfc3339_at(row.at),
@@ -47,7 +47,7 @@ impl AuditEntry {
 /// The filter as given, echoed back (and kept in the page's links).
 #[derive(Debug, Default, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "AuditFilter")]
-pub struct FilterView {
+pub(crate) struct FilterView {
     pub actor: String,
     pub target: String,
     pub kind: String,
@@ -55,7 +55,7 @@ pub struct FilterView {
 
 /// A page of the log, as `GET /api/v1/admin/audit` returns it.
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct AuditList {
+pub(crate) struct AuditList {
     pub items: Vec<AuditEntry>,
     pub filter: FilterView,
     pub page: i64,
@@ -69,13 +69,13 @@ pub struct AuditList {
 
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(rename = "Retention")]
-pub struct RetentionView {
+pub(crate) struct RetentionView {
     pub days: i64,
 }
 
 /// The audit page.
 #[derive(Debug, Serialize)]
-pub struct AuditPage {
+pub(crate) struct AuditPage {
     pub list: AuditList,
     /// The retention field as typed (shown again with its error).
     pub days: String,

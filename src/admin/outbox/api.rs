@@ -64,6 +64,6 @@ async fn test_email(
     Ok(Json(result))
 }
 
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![list, resend, link, test_email]
 }

@@ -13,7 +13,7 @@ use crate::email::transport::SendFailure;
 crate::values::string_enum! {
     /// What went wrong, in the categories an admin can fix.
     #[schemars(rename = "MailProblem")]
-    pub enum Problem {
+    pub(crate) enum Problem {
         /// Nothing listens on that host and port, or a firewall rejects the connection.
         ConnectionRefused = "connection_refused",
         /// No answer at all: a firewall drops the packets (many hosts block outgoing mail ports).
@@ -35,7 +35,7 @@ crate::values::string_enum! {
 
 /// lettre's own category of the failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
+pub(crate) enum Stage {
     Connection,
     Network,
     Tls,
@@ -48,7 +48,7 @@ pub enum Stage {
 
 /// Everything the classification looks at.
 #[derive(Debug, Clone)]
-pub struct Facts {
+pub(crate) struct Facts {
     pub mode: SmtpTls,
     pub port: u16,
     pub stage: Stage,
@@ -62,7 +62,7 @@ pub struct Facts {
 
 impl Facts {
     /// Reads the facts of a delivery failure.
-    pub fn of(failure: &SendFailure, mode: SmtpTls, port: u16) -> Facts {
+    pub(crate) fn of(failure: &SendFailure, mode: SmtpTls, port: u16) -> Facts {
         let mut facts = Facts {
             mode,
             port,
@@ -107,7 +107,7 @@ fn mentions(text: &str, words: &[&str]) -> bool {
 
 /// Sorts a failure into the problem an admin can fix. The order matters: a certificate error
 /// is also a TLS error, and an authentication refusal is also a server reply.
-pub fn classify(f: &Facts) -> Problem {
+pub(crate) fn classify(f: &Facts) -> Problem {
     use std::io::ErrorKind as Io;
     let text = f.text.as_str();
     if mentions(text, &["certificate", "unknownissuer", "notvalidforname", "bad signature"]) {
@@ -157,7 +157,7 @@ pub fn classify(f: &Facts) -> Problem {
 
 /// A diagnosis to show: the problem, a headline and what to do.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Diagnosis {
+pub(crate) struct Diagnosis {
     pub problem: Problem,
     pub title: String,
     pub advice: String,
@@ -172,7 +172,7 @@ fn mode_name(mode: SmtpTls) -> &'static str {
 }
 
 /// The words for a problem, naming the configured host, port and TLS mode.
-pub fn explain(problem: Problem, host: &str, port: u16, mode: SmtpTls) -> Diagnosis {
+pub(crate) fn explain(problem: Problem, host: &str, port: u16, mode: SmtpTls) -> Diagnosis {
     let place = format!("{host}:{port}");
     let (title, advice) = match problem {
         Problem::ConnectionRefused => (

@@ -14,7 +14,7 @@ use crate::error::AppError;
 
 /// The emails that carry a way in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LinkKind {
+pub(crate) enum LinkKind {
     Invite,
     Claim,
     MagicLink,
@@ -24,7 +24,7 @@ pub enum LinkKind {
 
 impl LinkKind {
     /// The kind of link an email template carries, if any.
-    pub fn of_template(template: &str) -> Option<LinkKind> {
+    pub(crate) fn of_template(template: &str) -> Option<LinkKind> {
         match template {
             "invite" => Some(LinkKind::Invite),
             "claim_code" => Some(LinkKind::Claim),
@@ -54,7 +54,7 @@ impl LinkKind {
 
 /// What an email offers: its link and, for some, the code to type with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FoundLink {
+pub(crate) struct FoundLink {
     pub url: String,
     /// The secret part of the link (the code, for claim emails).
     pub secret: String,
@@ -62,7 +62,7 @@ pub struct FoundLink {
 }
 
 /// Finds the link of `kind` in an email's text, given the server's public URL.
-pub fn find_link(text: &str, base_url: &str, kind: LinkKind) -> Option<FoundLink> {
+pub(crate) fn find_link(text: &str, base_url: &str, kind: LinkKind) -> Option<FoundLink> {
     let prefix = format!("{}{}", base_url.trim_end_matches('/'), kind.path());
     let start = text.find(&prefix)?;
     let rest = &text[start..];
@@ -88,7 +88,7 @@ fn find_code(text: &str) -> Option<String> {
 
 /// Whether a found link would still let someone in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Liveness {
+pub(crate) enum Liveness {
     /// Unused and unexpired.
     Live,
     /// Expired, used, revoked or replaced by a newer one.
@@ -97,7 +97,7 @@ pub enum Liveness {
 
 /// Looks the link's secret up by its hash. `to` is the address the email went to (a claim code
 /// is only six characters: it must also be that person's).
-pub fn liveness(
+pub(crate) fn liveness(
     conn: &Connection,
     ctx: &Ctx,
     kind: LinkKind,

@@ -1,11 +1,11 @@
 //! The email outbox screen: every message with its delivery state, resending, the link inside
 //! sign-in emails for admins helping a member, and a test email with a diagnosis.
 
-pub mod api;
-pub mod diagnose;
-pub mod input;
-pub mod links;
-pub mod pages;
-pub mod repo;
-pub mod service;
-pub mod views;
+pub(crate) mod api;
+pub(crate) mod diagnose;
+pub(crate) mod input;
+pub(crate) mod links;
+pub(crate) mod pages;
+pub(crate) mod repo;
+pub(crate) mod service;
+pub(crate) mod views;

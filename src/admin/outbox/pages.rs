@@ -119,6 +119,6 @@ async fn test_email(
     }
 }
 
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![index, resend, link, test_email]
 }

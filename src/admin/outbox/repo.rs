@@ -7,7 +7,7 @@ use crate::error::AppError;
 
 /// One message as the admin screen lists it; subject and bodies stay sealed.
 #[derive(Debug, Clone)]
-pub struct OutboxRow {
+pub(crate) struct OutboxRow {
     pub id: i64,
     pub to: String,
     pub template: String,
@@ -37,7 +37,7 @@ fn row(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
 }
 
 /// Newest first, optionally of one status.
-pub fn list(
+pub(crate) fn list(
     conn: &Connection,
     status: Option<&str>,
     limit: i64,
@@ -51,7 +51,7 @@ pub fn list(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn count(conn: &Connection, status: Option<&str>) -> Result<i64, AppError> {
+pub(crate) fn count(conn: &Connection, status: Option<&str>) -> Result<i64, AppError> {
     Ok(conn.query_row(
         "SELECT count(*) FROM email_outbox WHERE ?1 IS NULL OR status = ?1",
         params![status],
@@ -59,14 +59,14 @@ pub fn count(conn: &Connection, status: Option<&str>) -> Result<i64, AppError> {
     )?)
 }
 
-pub fn get(conn: &Connection, id: i64) -> Result<Option<OutboxRow>, AppError> {
+pub(crate) fn get(conn: &Connection, id: i64) -> Result<Option<OutboxRow>, AppError> {
     Ok(conn
         .query_row(&format!("SELECT {COLUMNS} FROM email_outbox WHERE id = ?1"), [id], row)
         .optional()?)
 }
 
 /// The sealed text body of a message.
-pub fn sealed_text(conn: &Connection, id: i64) -> Result<Option<String>, AppError> {
+pub(crate) fn sealed_text(conn: &Connection, id: i64) -> Result<Option<String>, AppError> {
     Ok(conn
         .query_row("SELECT body_text FROM email_outbox WHERE id = ?1", [id], |r| r.get(0))
         .optional()?)
@@ -74,7 +74,7 @@ pub fn sealed_text(conn: &Connection, id: i64) -> Result<Option<String>, AppErro
 
 /// Puts a sent or failed message back in the queue with a fresh count of attempts, due now.
 /// False when it is already queued (the worker may hold it right now).
-pub fn requeue(conn: &Connection, id: i64, now: i64) -> Result<bool, AppError> {
+pub(crate) fn requeue(conn: &Connection, id: i64, now: i64) -> Result<bool, AppError> {
     let changed = conn.execute(
         "UPDATE email_outbox
             SET status = 'queued', attempts = 0, next_attempt_at = ?2, sent_at = NULL

@@ -20,7 +20,7 @@ use crate::email::Transport;
 use crate::error::{AppError, Validator};
 use crate::settings;
 
-pub const PER_PAGE: i64 = 50;
+pub(crate) const PER_PAGE: i64 = 50;
 const STATUSES: [&str; 3] = ["queued", "sent", "failed"];
 
 fn admin_only(actor: &Actor) -> Result<(), AppError> {
@@ -33,7 +33,7 @@ fn admin_only(actor: &Actor) -> Result<(), AppError> {
 
 /// The status filter and page of a query: 422 naming `status` (not queued, sent or failed) or
 /// `page` (not a whole number from 1).
-pub fn parse_query(query: &OutboxQuery) -> Result<(Option<String>, i64), AppError> {
+pub(crate) fn parse_query(query: &OutboxQuery) -> Result<(Option<String>, i64), AppError> {
     let mut v = Validator::new();
     let status = query.status.as_deref().map(str::trim).filter(|s| !s.is_empty());
     v.check(
@@ -52,7 +52,11 @@ pub fn parse_query(query: &OutboxQuery) -> Result<(Option<String>, i64), AppErro
 
 /// Every email, newest first, optionally of one status, 50 a page. Admins only (403);
 /// 422 for a bad filter (see `parse_query`).
-pub fn list(conn: &Connection, actor: &Actor, query: &OutboxQuery) -> Result<OutboxList, AppError> {
+pub(crate) fn list(
+    conn: &Connection,
+    actor: &Actor,
+    query: &OutboxQuery,
+) -> Result<OutboxList, AppError> {
     admin_only(actor)?;
     let (status, page) = parse_query(query)?;
     let total = repo::count(conn, status.as_deref())?;
@@ -78,7 +82,7 @@ fn get_or_404(conn: &Connection, id: i64) -> Result<repo::OutboxRow, AppError> {
 /// Puts a sent or failed email back in the queue, due now with a fresh count of attempts, and
 /// audits it (`email_resent`). Admins only; 404 for an unknown id; 409 `already_queued` while
 /// it is still waiting to be sent (the worker may be sending it at this moment).
-pub fn resend(
+pub(crate) fn resend(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -106,7 +110,7 @@ pub fn resend(
 /// only; 404 for an unknown id; 409 `no_link` for other emails (or when no link is found in
 /// the message); 409 `link_expired` when the link no longer works (expired, used, revoked or
 /// replaced by a newer one), since handing it on would not help.
-pub fn copy_link(
+pub(crate) fn copy_link(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -165,7 +169,7 @@ pub fn copy_link(
 /// so the answer says whether mail works now) and, when it fails, says why in plain words.
 /// Blocking: it waits for the mail server, up to `smtp_timeout_secs`. Audited
 /// (`email_test_sent`). Admins only; 422 `to` for a missing or malformed address.
-pub fn send_test(
+pub(crate) fn send_test(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -186,7 +190,6 @@ pub fn send_test(
         .unwrap_or_else(|| settings::DEFAULT_CLUB_NAME.to_string());
     let sent_by = match actor {
         Actor::User(user) => user.username.clone(),
-        Actor::System => "Clubroom".to_string(),
     };
     let rendered =
         ctx.emails.render("test_email", &json!({ "club_name": club_name, "sent_by": sent_by }))?;

@@ -9,7 +9,7 @@ use crate::clock::rfc3339_at;
 
 /// One message in the list.
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct OutboxItem {
+pub(crate) struct OutboxItem {
     pub id: i64,
     pub to: String,
     pub template: String,
@@ -29,7 +29,7 @@ pub struct OutboxItem {
 }
 
 impl OutboxItem {
-    pub fn of(row: OutboxRow) -> OutboxItem {
+    pub(crate) fn of(row: OutboxRow) -> OutboxItem {
         OutboxItem {
             has_link: super::links::LinkKind::of_template(&row.template).is_some(),
             next_attempt_at: (row.status == "queued").then(|| rfc3339_at(row.next_attempt_at)),
@@ -47,7 +47,7 @@ impl OutboxItem {
 
 /// A page of the list, as `GET /api/v1/admin/outbox` returns it.
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct OutboxList {
+pub(crate) struct OutboxList {
     pub items: Vec<OutboxItem>,
     /// The status filter ("" for all).
     pub status: String,
@@ -60,14 +60,14 @@ pub struct OutboxList {
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct StatusCount {
+pub(crate) struct StatusCount {
     pub status: String,
     pub count: i64,
 }
 
 /// The link of a sign-in, invitation or reset email, shown to an admin.
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct CopiedLink {
+pub(crate) struct CopiedLink {
     pub email_id: i64,
     pub to: String,
     pub template: String,
@@ -81,7 +81,7 @@ pub struct CopiedLink {
 
 /// What a test email did.
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct TestEmailResult {
+pub(crate) struct TestEmailResult {
     pub to: String,
     /// smtp | console | memory
     pub mode: &'static str,
@@ -95,7 +95,7 @@ pub struct TestEmailResult {
 
 /// The outbox page: the list, and what the last action showed.
 #[derive(Debug, Serialize)]
-pub struct OutboxPage {
+pub(crate) struct OutboxPage {
     pub list: OutboxList,
     pub link: Option<CopiedLink>,
     pub test: Option<TestEmailResult>,

@@ -19,7 +19,7 @@ use crate::error::{AppError, Validator};
 
 /// The admin list's filter as given: a status list and a date range.
 #[derive(Debug, Default, Clone)]
-pub struct AdminFilter {
+pub(crate) struct AdminFilter {
     pub status: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
@@ -64,7 +64,7 @@ fn admin_bookings(
 /// Every member's bookings, latest first, with the member named; filtered by status and by the
 /// start's date range (dates in the admin's time zone). Admins only (403); 422 naming `status`,
 /// `from` or `to` when unreadable or when `to` is before `from`.
-pub fn admin_list(
+pub(crate) fn admin_list(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -79,7 +79,7 @@ pub fn admin_list(
 
 /// The admin bookings page for `filter`, with the choices its forms offer. Errors as for
 /// `admin_list`.
-pub fn admin_page(
+pub(crate) fn admin_page(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -175,7 +175,7 @@ fn decide(
 /// Confirms a pending booking and emails the member, with the admin's message if any. Admins
 /// only (403); 404 for an unknown id; 409 unless it is pending; 422 `message` over 1000
 /// characters. Audited.
-pub fn confirm(
+pub(crate) fn confirm(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -187,7 +187,7 @@ pub fn confirm(
 
 /// Declines a pending booking and emails the member, with the admin's message if any. Errors
 /// as for `confirm`. Audited.
-pub fn decline(
+pub(crate) fn decline(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -199,7 +199,7 @@ pub fn decline(
 
 /// How to record a completed booking.
 #[derive(Debug, Default)]
-pub struct CompleteCmd {
+pub(crate) struct CompleteCmd {
     pub activity_type: Option<String>,
     pub format: Option<String>,
 }
@@ -210,7 +210,7 @@ pub struct CompleteCmd {
 /// name). Admins only (403); 404 for an unknown id; 409 unless confirmed and started, or when
 /// the club has no activity types; 422 `type` for an unknown or retired type, `format` for an
 /// unknown format. Audited.
-pub fn complete(
+pub(crate) fn complete(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,

@@ -31,14 +31,14 @@ fn feed_view(ctx: &Ctx, link: Option<LinkRecord>) -> FeedView {
 
 /// The member's calendar feed address, or none (also when the one they had no longer opens,
 /// after the server's secret key was replaced).
-pub fn feed(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<FeedView, AppError> {
+pub(crate) fn feed(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<FeedView, AppError> {
     let user_id = member_id(actor)?;
     Ok(feed_view(ctx, PersonalLink::CalendarFeed.current(conn, &ctx.secret, user_id)?))
 }
 
 /// Gives the member a private calendar feed address (a `PersonalLink`), or returns the one they
 /// have. The bool says whether it was created now.
-pub fn create_feed(
+pub(crate) fn create_feed(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -50,7 +50,11 @@ pub fn create_feed(
 }
 
 /// Revokes the member's feed: its address answers 404 from now on. Doing it twice is harmless.
-pub fn revoke_feed(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<FeedView, AppError> {
+pub(crate) fn revoke_feed(
+    conn: &Connection,
+    ctx: &Ctx,
+    actor: &Actor,
+) -> Result<FeedView, AppError> {
     let user_id = member_id(actor)?;
     if PersonalLink::CalendarFeed.revoke(conn, user_id)? {
         let event = AuditEvent::new("calendar_feed_revoked")
@@ -64,7 +68,7 @@ pub fn revoke_feed(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<FeedVi
 /// The iCalendar text behind a feed token: the owner's confirmed and completed bookings from
 /// the last year on. 404 for an unknown or revoked token and for a member who is no longer
 /// active. Records when the feed was read.
-pub fn calendar(conn: &Connection, ctx: &Ctx, token: &str) -> Result<String, AppError> {
+pub(crate) fn calendar(conn: &Connection, ctx: &Ctx, token: &str) -> Result<String, AppError> {
     let not_found = || AppError::not_found("No such calendar.");
     let feed = PersonalLink::CalendarFeed;
     let token = feed.read_token(token)?;

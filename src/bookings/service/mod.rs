@@ -12,10 +12,10 @@ mod feeds;
 mod requests;
 mod services;
 
-pub use decisions::*;
-pub use feeds::*;
-pub use requests::*;
-pub use services::*;
+pub(crate) use decisions::*;
+pub(crate) use feeds::*;
+pub(crate) use requests::*;
+pub(crate) use services::*;
 
 use rusqlite::Connection;
 
@@ -25,12 +25,12 @@ use crate::clock::zone;
 use crate::error::AppError;
 use crate::settings;
 
-pub const NAME_MAX: usize = 80;
-pub const DURATION_MIN: i64 = 5;
-pub const DURATION_MAX: i64 = 1440;
-pub const NOTES_MAX: usize = 1000;
+pub(crate) const NAME_MAX: usize = 80;
+pub(crate) const DURATION_MIN: i64 = 5;
+pub(crate) const DURATION_MAX: i64 = 1440;
+pub(crate) const NOTES_MAX: usize = 1000;
 /// How far ahead a member may ask for a time.
-pub const MAX_DAYS_AHEAD: i64 = 730;
+pub(crate) const MAX_DAYS_AHEAD: i64 = 730;
 /// How far back the calendar feed reaches.
 const FEED_DAYS_BACK: i64 = 365;
 
@@ -52,12 +52,12 @@ fn club_name(conn: &Connection) -> Result<String, AppError> {
 }
 
 /// The zone name as people read it ('' is UTC).
-pub fn zone_label(name: &str) -> String {
+pub(crate) fn zone_label(name: &str) -> String {
     zone(name).name().to_string()
 }
 
 /// The time zone the user sees and enters times in.
-pub fn viewer_zone(conn: &Connection, actor: &Actor) -> Result<String, AppError> {
+pub(crate) fn viewer_zone(conn: &Connection, actor: &Actor) -> Result<String, AppError> {
     match actor.user_id() {
         Some(id) => Ok(zone_label(&repo::timezone_of(conn, id)?)),
         None => Ok("UTC".into()),

@@ -14,12 +14,12 @@ use crate::personal_link::PersonalLink;
 
 /// A requested start as the API (RFC 3339) or a form (`datetime-local` in the member's zone)
 /// gives it.
-pub enum StartInput {
+pub(crate) enum StartInput {
     Rfc3339(String),
     Local(String),
 }
 
-pub struct RequestBooking {
+pub(crate) struct RequestBooking {
     pub service_id: Option<i64>,
     pub start: StartInput,
     pub notes: String,
@@ -42,7 +42,7 @@ fn own_booking(conn: &Connection, actor: &Actor, id: i64) -> Result<Booking, App
 /// Asks for a service at a time; the booking starts pending until an admin decides. 422 naming
 /// the field for an unknown or archived `service_id`, a `requested_start` that is not a valid
 /// time, not in the future or more than two years ahead, and notes over 1000 characters.
-pub fn request(
+pub(crate) fn request(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -128,7 +128,7 @@ pub(super) fn parse_statuses(raw: Option<&str>) -> Result<Vec<BookingStatus>, Ap
 
 /// The member's own bookings, latest requested start first, optionally of some statuses
 /// (`pending` or `pending,confirmed`; 422 `status` for an unknown one).
-pub fn list_own(
+pub(crate) fn list_own(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -145,7 +145,7 @@ pub fn list_own(
 
 /// The member's bookings page: what they can book, their bookings with times in their zone,
 /// and their calendar feed. `form` is the request form to show (refilled after an error).
-pub fn member_page(
+pub(crate) fn member_page(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -175,7 +175,7 @@ pub fn member_page(
 }
 
 /// One of the member's own bookings; 404 for a missing one and for anyone else's.
-pub fn get_own(
+pub(crate) fn get_own(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -187,7 +187,7 @@ pub fn get_own(
 /// Cancels the member's own booking while it is pending, or confirmed and not yet started.
 /// 404 for a missing booking or someone else's; 409 saying why otherwise (already started,
 /// declined, cancelled or completed).
-pub fn cancel(
+pub(crate) fn cancel(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,

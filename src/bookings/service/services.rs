@@ -11,7 +11,7 @@ use crate::ctx::Ctx;
 use crate::error::{AppError, Validator};
 
 /// A service as an admin defines it.
-pub struct ServiceCmd {
+pub(crate) struct ServiceCmd {
     pub name: String,
     pub duration_minutes: Option<i64>,
     pub notes: String,
@@ -69,7 +69,10 @@ fn audit_service(
 }
 
 /// Every service, archived ones last, with how often each was booked. Admins only (403).
-pub fn admin_services(conn: &Connection, actor: &Actor) -> Result<Vec<ServiceView>, AppError> {
+pub(crate) fn admin_services(
+    conn: &Connection,
+    actor: &Actor,
+) -> Result<Vec<ServiceView>, AppError> {
     admin_only(actor)?;
     let counts: std::collections::HashMap<i64, i64> =
         repo::booking_counts(conn)?.into_iter().collect();
@@ -80,20 +83,24 @@ pub fn admin_services(conn: &Connection, actor: &Actor) -> Result<Vec<ServiceVie
 }
 
 /// One service, for editing. Admins only (403); 404 for an unknown id.
-pub fn admin_service(conn: &Connection, actor: &Actor, id: i64) -> Result<ServiceView, AppError> {
+pub(crate) fn admin_service(
+    conn: &Connection,
+    actor: &Actor,
+    id: i64,
+) -> Result<ServiceView, AppError> {
     admin_only(actor)?;
     service_view(conn, id)
 }
 
 /// The services members can book now (not archived), by name.
-pub fn bookable_services(conn: &Connection) -> Result<Vec<ServiceView>, AppError> {
+pub(crate) fn bookable_services(conn: &Connection) -> Result<Vec<ServiceView>, AppError> {
     Ok(repo::list_services(conn, false)?.iter().map(|s| ServiceView::of(s, None)).collect())
 }
 
 /// Defines a new bookable service. Admins only (403). 422 for a name outside 1..=80 characters,
 /// a duration outside 5..=1440 minutes or notes over 1000 characters; 409 when a bookable
 /// service already has the name.
-pub fn create_service(
+pub(crate) fn create_service(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -113,7 +120,7 @@ pub fn create_service(
 /// Replaces a service's name, duration and notes, and archives or restores it when `archived`
 /// is given. Bookings already made keep the duration they were made with. Admins only (403);
 /// 404 for an unknown id; 422 and 409 as for creating.
-pub fn update_service(
+pub(crate) fn update_service(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -138,7 +145,7 @@ pub fn update_service(
 /// Archives a service (it stays on its bookings but cannot be booked) or makes it bookable
 /// again. Admins only (403); 404 for an unknown id; 409 when restoring it would give two
 /// bookable services the same name.
-pub fn set_archived(
+pub(crate) fn set_archived(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -167,7 +174,7 @@ pub fn set_archived(
 
 /// Deletes a service that was never booked; one with bookings is archived instead, so the
 /// bookings keep their service. The answer says which. Admins only (403); 404 for an unknown id.
-pub fn remove_service(
+pub(crate) fn remove_service(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -201,7 +208,7 @@ pub fn remove_service(
 }
 
 /// The admin services page with `form` (new, or editing a service). Admins only (403).
-pub fn services_page(
+pub(crate) fn services_page(
     conn: &Connection,
     actor: &Actor,
     form: ServiceForm,

@@ -6,12 +6,12 @@
 use super::graph::{components, cut_vertex, ones, scattering_set, Graph, Pair, Set};
 
 /// Why a condition fails, before it is turned into the public `Infeasible`.
-pub enum Obstacle {
+pub(crate) enum Obstacle {
     Isolated(usize),
     NoCycle,
 }
 
-pub struct Blocked {
+pub(crate) struct Blocked {
     pub obstacle: Obstacle,
     pub blamed: Vec<Pair>,
     /// How many of the blamed exclusions any fix removes, at least.
@@ -24,7 +24,7 @@ fn blame(exclusions: &[Pair], keep: impl Fn(usize, usize) -> bool) -> Vec<Pair> 
 
 /// Everyone needs two different people in the allowed graph: one to give to, one to receive
 /// from. The participant with the fewest is reported, with all of their exclusions.
-pub fn isolated(g: &Graph, exclusions: &[Pair]) -> Option<Blocked> {
+pub(crate) fn isolated(g: &Graph, exclusions: &[Pair]) -> Option<Blocked> {
     let v = (0..g.n).filter(|&v| g.degree[v] < 2).min_by_key(|&v| g.degree[v])?;
     Some(Blocked {
         obstacle: Obstacle::Isolated(v),
@@ -36,14 +36,14 @@ pub fn isolated(g: &Graph, exclusions: &[Pair]) -> Option<Blocked> {
 /// Ore's condition: every excluded pair together has at least n allowed partners. It
 /// guarantees a cycle (and the Palmer construction finds it), and the only non-adjacent pairs
 /// are the exclusions, so checking it costs one pass over them.
-pub fn ore(g: &Graph, exclusions: &[Pair]) -> bool {
+pub(crate) fn ore(g: &Graph, exclusions: &[Pair]) -> bool {
     exclusions.iter().all(|&(a, b)| g.degree[a] + g.degree[b] >= g.n)
 }
 
 /// A cycle through everyone survives the loss of any one vertex, so the allowed graph must be
 /// connected and have no cut vertex. Blamed: the exclusions between the separated groups (the
 /// cycle must pass between c groups c times, or through a cut vertex once).
-pub fn separated(g: &Graph, exclusions: &[Pair]) -> Option<Blocked> {
+pub(crate) fn separated(g: &Graph, exclusions: &[Pair]) -> Option<Blocked> {
     let everyone = Set::full(g.n);
     let (comp, count) = components(g, &everyone);
     if count > 1 {
@@ -64,7 +64,7 @@ pub fn separated(g: &Graph, exclusions: &[Pair]) -> Option<Blocked> {
 /// is cheap (all sets of 2, 3, ... participants), then greedily (removing first whoever splits
 /// off most groups, else the best connected), which finds the typical case of a few people
 /// linking several groups that may not exchange with each other.
-pub fn scattered(g: &Graph, exclusions: &[Pair]) -> Option<Blocked> {
+pub(crate) fn scattered(g: &Graph, exclusions: &[Pair]) -> Option<Blocked> {
     if let Some(hubs) = small_scattering_set(g) {
         return Some(scattering(g, exclusions, &hubs));
     }
@@ -97,7 +97,7 @@ fn small_sets_size(n: usize) -> usize {
 }
 
 /// What the exact part of `scattered` costs, in the same units.
-pub fn small_sets_work(n: usize) -> usize {
+pub(crate) fn small_sets_work(n: usize) -> usize {
     let per_set = per_set(n);
     (2..=small_sets_size(n)).map(|k| binomial(n, k) * per_set).sum()
 }
@@ -151,7 +151,7 @@ fn scattering(g: &Graph, exclusions: &[Pair], hubs: &Set) -> Blocked {
 /// Someone allowed only two partners must use both in the cycle. Nobody can take part in
 /// three such forced pairings, and the forced pairings cannot close a loop that leaves people
 /// out. Blamed: the exclusions of the participants whose few partners force it.
-pub fn forced(g: &Graph, exclusions: &[Pair]) -> Option<Blocked> {
+pub(crate) fn forced(g: &Graph, exclusions: &[Pair]) -> Option<Blocked> {
     let pinned: Vec<usize> = (0..g.n).filter(|&v| g.degree[v] == 2).collect();
     if pinned.is_empty() {
         return None;
@@ -214,7 +214,7 @@ pub fn forced(g: &Graph, exclusions: &[Pair]) -> Option<Blocked> {
 /// assignment of distinct allowed recipients (a perfect matching from givers to receivers).
 /// When there is none, some group X of participants can only give to fewer people than X has
 /// (Hall's condition); the exclusions between X and everyone outside its reach are blamed.
-pub fn hall(g: &Graph, exclusions: &[Pair]) -> Option<Blocked> {
+pub(crate) fn hall(g: &Graph, exclusions: &[Pair]) -> Option<Blocked> {
     const FREE: usize = usize::MAX;
     let n = g.n;
     let mut receiver_of = vec![FREE; n];

@@ -3,11 +3,11 @@
 //! operations (neighbours among the unvisited, reachability) work a word at a time.
 
 /// An unordered pair stored as `(low, high)`.
-pub type Pair = (usize, usize);
+pub(crate) type Pair = (usize, usize);
 
 /// Sorts and dedupes the exclusions as `(low, high)`, dropping pairs that constrain nobody: a
 /// self pair (nobody draws themselves anyway) or a pair naming someone outside `0..n`.
-pub fn normalise(n: usize, exclusions: &[Pair]) -> Vec<Pair> {
+pub(crate) fn normalise(n: usize, exclusions: &[Pair]) -> Vec<Pair> {
     let mut out: Vec<Pair> = exclusions
         .iter()
         .filter(|&&(a, b)| a != b && a < n && b < n)
@@ -19,11 +19,11 @@ pub fn normalise(n: usize, exclusions: &[Pair]) -> Vec<Pair> {
 }
 
 /// `exclusions` minus `removed`, both sorted.
-pub fn without(exclusions: &[Pair], removed: &[Pair]) -> Vec<Pair> {
+pub(crate) fn without(exclusions: &[Pair], removed: &[Pair]) -> Vec<Pair> {
     exclusions.iter().filter(|p| removed.binary_search(p).is_err()).copied().collect()
 }
 
-pub struct Graph {
+pub(crate) struct Graph {
     pub n: usize,
     pub words: usize,
     bits: Vec<u64>,
@@ -32,7 +32,7 @@ pub struct Graph {
 
 impl Graph {
     /// The complete graph on `0..n` minus the (normalised) exclusions.
-    pub fn new(n: usize, exclusions: &[Pair]) -> Graph {
+    pub(crate) fn new(n: usize, exclusions: &[Pair]) -> Graph {
         let words = n.div_ceil(64).max(1);
         let mut full_row = vec![u64::MAX; words];
         if !n.is_multiple_of(64) {
@@ -57,28 +57,28 @@ impl Graph {
     }
 
     #[inline]
-    pub fn has(&self, a: usize, b: usize) -> bool {
+    pub(crate) fn has(&self, a: usize, b: usize) -> bool {
         self.bits[a * self.words + b / 64] >> (b % 64) & 1 == 1
     }
 
     #[inline]
-    pub fn row(&self, v: usize) -> &[u64] {
+    pub(crate) fn row(&self, v: usize) -> &[u64] {
         &self.bits[v * self.words..(v + 1) * self.words]
     }
 }
 
 /// A set of participants, one bit each.
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Set {
+pub(crate) struct Set {
     pub words: Vec<u64>,
 }
 
 impl Set {
-    pub fn empty(n: usize) -> Set {
+    pub(crate) fn empty(n: usize) -> Set {
         Set { words: vec![0; n.div_ceil(64).max(1)] }
     }
 
-    pub fn full(n: usize) -> Set {
+    pub(crate) fn full(n: usize) -> Set {
         let mut s = Set::empty(n);
         for v in 0..n {
             s.insert(v);
@@ -87,31 +87,31 @@ impl Set {
     }
 
     #[inline]
-    pub fn contains(&self, v: usize) -> bool {
+    pub(crate) fn contains(&self, v: usize) -> bool {
         self.words[v / 64] >> (v % 64) & 1 == 1
     }
 
     #[inline]
-    pub fn insert(&mut self, v: usize) {
+    pub(crate) fn insert(&mut self, v: usize) {
         self.words[v / 64] |= 1u64 << (v % 64);
     }
 
     #[inline]
-    pub fn remove(&mut self, v: usize) {
+    pub(crate) fn remove(&mut self, v: usize) {
         self.words[v / 64] &= !(1u64 << (v % 64));
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.words.iter().map(|w| w.count_ones() as usize).sum()
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = usize> + '_ {
         ones(&self.words)
     }
 }
 
 /// The positions of the set bits, in increasing order.
-pub fn ones(words: &[u64]) -> impl Iterator<Item = usize> + '_ {
+pub(crate) fn ones(words: &[u64]) -> impl Iterator<Item = usize> + '_ {
     words.iter().enumerate().flat_map(|(i, &w)| {
         let mut w = w;
         std::iter::from_fn(move || {
@@ -127,7 +127,7 @@ pub fn ones(words: &[u64]) -> impl Iterator<Item = usize> + '_ {
 }
 
 /// The vertices of `within` reachable from `from` inside `within`.
-pub fn reach(g: &Graph, within: &Set, from: usize) -> Set {
+pub(crate) fn reach(g: &Graph, within: &Set, from: usize) -> Set {
     let mut seen = Set::empty(g.n);
     seen.insert(from);
     let mut stack = vec![from];
@@ -147,7 +147,7 @@ pub fn reach(g: &Graph, within: &Set, from: usize) -> Set {
 
 /// The connected components of the graph restricted to `within`, as a component number per
 /// vertex (`usize::MAX` outside `within`) and the number of components.
-pub fn components(g: &Graph, within: &Set) -> (Vec<usize>, usize) {
+pub(crate) fn components(g: &Graph, within: &Set) -> (Vec<usize>, usize) {
     let mut comp = vec![usize::MAX; g.n];
     let mut count = 0;
     for v in within.iter() {
@@ -163,14 +163,14 @@ pub fn components(g: &Graph, within: &Set) -> (Vec<usize>, usize) {
 
 /// A cut vertex of the graph restricted to `within`, with `extra` counted as one more edge, or
 /// None when there is none.
-pub fn cut_vertex(g: &Graph, within: &Set, extra: Option<Pair>) -> Option<usize> {
+pub(crate) fn cut_vertex(g: &Graph, within: &Set, extra: Option<Pair>) -> Option<usize> {
     splits(g, within, extra).iter().position(|&more| more > 0)
 }
 
 /// For every vertex, how many more connected parts the graph restricted to `within` (with
 /// `extra` counted as one more edge) falls into without it: > 0 exactly for the cut vertices.
 /// Iterative Tarjan, one depth-first tree per part.
-pub fn splits(g: &Graph, within: &Set, extra: Option<Pair>) -> Vec<usize> {
+pub(crate) fn splits(g: &Graph, within: &Set, extra: Option<Pair>) -> Vec<usize> {
     let n = g.n;
     let mut more = vec![0usize; n];
     let mut disc = vec![0usize; n];
@@ -257,7 +257,7 @@ pub fn splits(g: &Graph, within: &Set, extra: Option<Pair>) -> Vec<usize> {
 /// the union of two breadth-first forests (the second avoiding the edges of the first), which
 /// is biconnected exactly when the graph is (Cheriyan, Kao and Thurimella's scan-first search
 /// certificates; breadth-first search is a scan-first search).
-pub fn biconnected(g: &Graph, within: &Set, extra: Option<Pair>) -> bool {
+pub(crate) fn biconnected(g: &Graph, within: &Set, extra: Option<Pair>) -> bool {
     match Sparse::certificate(g, within, extra) {
         Some(sparse) => sparse.splits(within).iter().all(|&more| more == 0),
         None => false,
@@ -265,7 +265,7 @@ pub fn biconnected(g: &Graph, within: &Set, extra: Option<Pair>) -> bool {
 }
 
 /// Whether the graph on `0..n` with just these edges is connected and has no cut vertex.
-pub fn edges_biconnected(n: usize, edges: &[Pair]) -> bool {
+pub(crate) fn edges_biconnected(n: usize, edges: &[Pair]) -> bool {
     let sparse = Sparse::from_edges(n, edges);
     let mut seen = vec![false; n];
     let mut stack = vec![0];
@@ -467,7 +467,7 @@ fn linked_components(g: &Graph, within: &Set, extra: Option<Pair>) -> (Vec<usize
 /// it survives (each part needs its own way in and out through S). Starting from `seeds`, it
 /// removes one vertex at a time, up to `max` in all: the one that splits off the most parts,
 /// else the best connected one. Returns S and the parts, numbered per vertex, when found.
-pub fn scattering_set(
+pub(crate) fn scattering_set(
     g: &Graph,
     within: &Set,
     extra: Option<Pair>,

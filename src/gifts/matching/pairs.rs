@@ -21,10 +21,10 @@ use super::graph::{edges_biconnected, ones, Graph};
 use super::search::Outcome;
 
 /// Average allowed partners per participant up to which this search is used.
-pub const SPARSE_DEGREE: usize = 12;
+pub(crate) const SPARSE_DEGREE: usize = 12;
 
 /// Whether `g` is sparse enough for this search.
-pub fn suits(g: &Graph) -> bool {
+pub(crate) fn suits(g: &Graph) -> bool {
     g.degree.iter().sum::<usize>() <= SPARSE_DEGREE * g.n
 }
 
@@ -221,7 +221,7 @@ struct Run<'a, R> {
 }
 
 /// Searches for a cycle. `budget`: the work allowed, None for no limit.
-pub fn cycle(g: &Graph, rng: &mut impl Rng, budget: Option<&mut u64>) -> Outcome {
+pub(crate) fn cycle(g: &Graph, rng: &mut impl Rng, budget: Option<&mut u64>) -> Outcome {
     let p = Pairs::new(g);
     let mut state = State::new(&p);
     let mut queue: Vec<usize> = (0..p.n).collect();

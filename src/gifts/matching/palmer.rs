@@ -9,7 +9,7 @@ use rand::Rng;
 
 use super::graph::Graph;
 
-pub fn cycle(g: &Graph, rng: &mut impl Rng) -> Option<Vec<usize>> {
+pub(crate) fn cycle(g: &Graph, rng: &mut impl Rng) -> Option<Vec<usize>> {
     let n = g.n;
     let mut seat: Vec<usize> = (0..n).collect();
     seat.shuffle(rng);

@@ -21,7 +21,7 @@ use rand::Rng;
 
 use super::graph::{biconnected, ones, reach, scattering_set, Graph, Set};
 
-pub enum Outcome {
+pub(crate) enum Outcome {
     Found(Vec<usize>),
     NoCycle,
     /// The node budget ran out first (only when a budget was given).
@@ -37,12 +37,12 @@ const CHECK_EVERY: usize = 16;
 
 /// The work of one pass over `size` participants' bitset rows, in budget units (about a
 /// nanosecond each).
-pub fn pass_cost(g: &Graph, size: usize) -> u64 {
+pub(crate) fn pass_cost(g: &Graph, size: usize) -> u64 {
     (100 + size * (10 + g.words)) as u64
 }
 
 /// Searches for a cycle. `budget`: the work allowed (see `pass_cost`), None for no limit.
-pub fn cycle(g: &Graph, rng: &mut impl Rng, budget: Option<&mut u64>) -> Outcome {
+pub(crate) fn cycle(g: &Graph, rng: &mut impl Rng, budget: Option<&mut u64>) -> Outcome {
     let mut budget = budget;
     let n = g.n;
     let lowest = (0..n).map(|v| g.degree[v]).min().unwrap_or(0);

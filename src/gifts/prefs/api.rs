@@ -54,6 +54,6 @@ async fn update_schedule(
     Ok(Json(view))
 }
 
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![notifications, update_notifications, schedule, update_schedule]
 }

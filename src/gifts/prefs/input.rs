@@ -9,7 +9,7 @@ use serde_json::Value;
 /// change.
 #[derive(Debug, Default, Deserialize, FromForm, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct NotificationsInput {
+pub(crate) struct NotificationsInput {
     pub registration: Option<bool>,
     pub withdrawal: Option<bool>,
     pub matched: Option<bool>,
@@ -18,7 +18,7 @@ pub struct NotificationsInput {
 /// `PUT /api/v1/exchanges/{id}/schedule`: only the parts given change.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct ScheduleInput {
+pub(crate) struct ScheduleInput {
     /// Read by the service so that every mistake is reported on `reminder_days` itself.
     #[serde(deserialize_with = "present")]
     #[schemars(
@@ -32,7 +32,7 @@ pub struct ScheduleInput {
 /// club-wide preference, an absent key stays as it is.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct NotifyInput {
+pub(crate) struct NotifyInput {
     #[serde(deserialize_with = "present")]
     pub registration: Option<Option<bool>>,
     #[serde(deserialize_with = "present")]
@@ -49,7 +49,7 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
 /// The schedule form: reminder days as text ("7, 1") and each override as
 /// `default` | `always` | `never`.
 #[derive(Debug, Default, FromForm)]
-pub struct ScheduleForm {
+pub(crate) struct ScheduleForm {
     pub reminder_days: Option<String>,
     pub notify_registration: Option<String>,
     pub notify_withdrawal: Option<String>,

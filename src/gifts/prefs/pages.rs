@@ -114,6 +114,6 @@ async fn save_schedule(
     }
 }
 
-pub fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     routes![notifications, save_notifications, schedule, save_schedule]
 }

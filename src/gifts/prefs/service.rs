@@ -16,28 +16,28 @@ use crate::gifts::schedule::{self, parse_reminder_days, purge_days_left};
 use crate::settings;
 
 /// Reminder days are whole days from 1 to this many before the exchange.
-pub const MAX_REMINDER_DAY: i64 = 60;
+pub(crate) const MAX_REMINDER_DAY: i64 = 60;
 /// At most this many reminders per exchange.
-pub const MAX_REMINDERS: usize = 5;
+pub(crate) const MAX_REMINDERS: usize = 5;
 
 /// Reminder days as the API (a JSON value, meant to be an array) or the form (text such as
 /// "7, 1") gives them.
 #[derive(Debug, Clone)]
-pub enum DaysInput {
+pub(crate) enum DaysInput {
     Json(Value),
     Text(String),
 }
 
 /// One override as given: a value (None follows the club default) or something unreadable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Choice {
+pub(crate) enum Choice {
     Set(Option<bool>),
     Invalid,
 }
 
 impl Choice {
     /// Reads a select's value: `default`, `always` or `never`.
-    pub fn from_form(value: &str) -> Self {
+    pub(crate) fn from_form(value: &str) -> Self {
         match value.trim() {
             "default" => Choice::Set(None),
             "always" => Choice::Set(Some(true)),
@@ -49,14 +49,14 @@ impl Choice {
 
 /// A change to an exchange's schedule; what is absent stays as it is.
 #[derive(Debug, Clone, Default)]
-pub struct ScheduleChange {
+pub(crate) struct ScheduleChange {
     pub reminder_days: Option<DaysInput>,
     pub notify: Vec<(NoticeKind, Choice)>,
 }
 
 impl ScheduleChange {
     /// The overrides of a JSON body, keeping only the keys it has.
-    pub fn notify_from_json(input: Option<NotifyInput>) -> Vec<(NoticeKind, Choice)> {
+    pub(crate) fn notify_from_json(input: Option<NotifyInput>) -> Vec<(NoticeKind, Choice)> {
         let Some(n) = input else { return Vec::new() };
         [
             (NoticeKind::Registration, n.registration),
@@ -72,7 +72,6 @@ impl ScheduleChange {
 /// Exchanges are run by admins and organizers.
 fn require_organizer(actor: &Actor) -> Result<(), AppError> {
     match actor {
-        Actor::System => Ok(()),
         Actor::User(u) if u.is_organizer() => Ok(()),
         Actor::User(_) => {
             Err(AppError::forbidden("This part of Clubroom is for the club's organizers."))
@@ -83,7 +82,7 @@ fn require_organizer(actor: &Actor) -> Result<(), AppError> {
 /// The club-wide notification preferences (each on unless turned off).
 ///
 /// Errors: 403 for anyone but admins and organizers.
-pub fn notifications(conn: &Connection, actor: &Actor) -> Result<NotifyPrefs, AppError> {
+pub(crate) fn notifications(conn: &Connection, actor: &Actor) -> Result<NotifyPrefs, AppError> {
     require_organizer(actor)?;
     notify::global_prefs(conn)
 }
@@ -92,7 +91,7 @@ pub fn notifications(conn: &Connection, actor: &Actor) -> Result<NotifyPrefs, Ap
 /// change in the audit log.
 ///
 /// Errors: 403 for anyone but admins and organizers.
-pub fn update_notifications(
+pub(crate) fn update_notifications(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -184,7 +183,7 @@ fn build_view(conn: &Connection, ctx: &Ctx, row: ExchangeRow) -> Result<Schedule
 /// completed, the days until it is purged.
 ///
 /// Errors: 403 for anyone but admins and organizers; 404 for an unknown exchange.
-pub fn schedule(
+pub(crate) fn schedule(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -197,7 +196,7 @@ pub fn schedule(
 
 /// Reads reminder days: distinct whole numbers from 1 to `MAX_REMINDER_DAY`, at most
 /// `MAX_REMINDERS` of them (none is fine). Returns them furthest first, or what is wrong.
-pub fn read_reminder_days(input: &DaysInput) -> Result<Vec<i64>, String> {
+pub(crate) fn read_reminder_days(input: &DaysInput) -> Result<Vec<i64>, String> {
     let whole = "Reminder days are whole numbers of days, like 7 and 1.";
     let raw: Vec<Option<i64>> = match input {
         DaysInput::Json(Value::Array(items)) => items.iter().map(Value::as_i64).collect(),
@@ -228,7 +227,7 @@ pub fn read_reminder_days(input: &DaysInput) -> Result<Vec<i64>, String> {
 /// Errors: 403 for anyone but admins and organizers; 404 for an unknown exchange; 409
 /// `exchange_completed` once the exchange is completed; 422 naming `reminder_days` (see
 /// `read_reminder_days`) or an override that is not `default`, `always` or `never`.
-pub fn update_schedule(
+pub(crate) fn update_schedule(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,

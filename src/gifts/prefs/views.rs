@@ -8,7 +8,7 @@ use crate::gifts::notify::{NotifyOverrides, NotifyPrefs};
 /// `GET /api/v1/exchanges/{id}/schedule`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "Schedule")]
-pub struct ScheduleView {
+pub(crate) struct ScheduleView {
     pub exchange_id: i64,
     pub name: String,
     #[schemars(with = "crate::gifts::model::ExchangeState")]
@@ -34,7 +34,7 @@ pub struct ScheduleView {
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "SentReminder")]
-pub struct SentView {
+pub(crate) struct SentView {
     pub days_before: i64,
     /// RFC 3339.
     #[schemars(extend("format" = "date-time"))]
@@ -45,14 +45,14 @@ pub struct SentView {
 
 /// The schedule page: the schedule and the form's values (as typed, after an error).
 #[derive(Debug, Clone, Serialize)]
-pub struct SchedulePage {
+pub(crate) struct SchedulePage {
     pub schedule: ScheduleView,
     pub form: ScheduleFormView,
 }
 
 /// The form's fields: reminder days as text, each override as `default` | `always` | `never`.
 #[derive(Debug, Clone, Serialize)]
-pub struct ScheduleFormView {
+pub(crate) struct ScheduleFormView {
     pub reminder_days: String,
     pub notify_registration: String,
     pub notify_withdrawal: String,
@@ -61,7 +61,7 @@ pub struct ScheduleFormView {
 
 impl ScheduleFormView {
     /// The form filled in with what is stored.
-    pub fn of(view: &ScheduleView) -> Self {
+    pub(crate) fn of(view: &ScheduleView) -> Self {
         let choice = |v: Option<bool>| {
             match v {
                 None => "default",

@@ -20,7 +20,7 @@ use crate::settings;
 
 /// An exchange as an organizer sets it (a whole exchange: absent optional fields are empty).
 #[derive(Debug, Default)]
-pub struct ExchangeCmd {
+pub(crate) struct ExchangeCmd {
     pub name: String,
     pub description: String,
     pub budget: String,
@@ -151,7 +151,7 @@ fn fresh_slug(conn: &Connection) -> Result<String, AppError> {
 /// (403). 422 naming each bad field: name (1 to 100 characters), description (up to 2000),
 /// budget (up to 100), max_participants (empty or at least 3), the two dates (YYYY-MM-DD,
 /// the exchange strictly after registration closes), timezone (an IANA name; empty is UTC).
-pub fn create(
+pub(crate) fn create(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -176,7 +176,7 @@ fn locked(state: ExchangeState) -> AppError {
 /// Replaces an exchange's fields (the same rules as creating; the limit may not go below the
 /// people already in). Organizers and admins only (403); 404 for an unknown id; 409
 /// `exchange_locked` once matched or completed.
-pub fn update(
+pub(crate) fn update(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -198,7 +198,7 @@ pub fn update(
 /// Deletes an exchange with its participants, exclusions and matches, when `confirm` is
 /// exactly `DELETE`. Organizers and admins only (403); 404 for an unknown id; 422 naming
 /// `confirm` otherwise.
-pub fn delete(
+pub(crate) fn delete(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -224,7 +224,7 @@ pub fn delete(
 
 /// Every exchange grouped by state (in lifecycle order) with counts. Organizers and admins
 /// only (403).
-pub fn list(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<ExchangeList, AppError> {
+pub(crate) fn list(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<ExchangeList, AppError> {
     organizer_only(actor)?;
     let counts = repo::active_counts(conn)?;
     let all = repo::list_exchanges(conn)?;
@@ -247,7 +247,12 @@ pub fn list(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<ExchangeList,
 }
 
 /// One exchange. Organizers and admins only (403); 404 for an unknown id.
-pub fn get(conn: &Connection, ctx: &Ctx, actor: &Actor, id: i64) -> Result<ExchangeView, AppError> {
+pub(crate) fn get(
+    conn: &Connection,
+    ctx: &Ctx,
+    actor: &Actor,
+    id: i64,
+) -> Result<ExchangeView, AppError> {
     organizer_only(actor)?;
     view(conn, ctx, &get_or_404(conn, id)?)
 }

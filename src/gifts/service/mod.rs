@@ -24,13 +24,13 @@ mod participants;
 mod registration;
 mod states;
 
-pub use exchanges::*;
-pub use organizers::*;
-pub use own::*;
-pub use page_views::*;
-pub use participants::*;
-pub use registration::*;
-pub use states::*;
+pub(crate) use exchanges::*;
+pub(crate) use organizers::*;
+pub(crate) use own::*;
+pub(crate) use page_views::*;
+pub(crate) use participants::*;
+pub(crate) use registration::*;
+pub(crate) use states::*;
 
 use rusqlite::Connection;
 
@@ -46,25 +46,24 @@ use crate::error::{AppError, Validator};
 use crate::settings;
 use crate::values::Email;
 
-pub const NAME_MAX: usize = 100;
-pub const DESCRIPTION_MAX: usize = 2000;
-pub const BUDGET_MAX: usize = 100;
-pub const GIFT_IDEAS_MAX: usize = 10_000;
+pub(crate) const NAME_MAX: usize = 100;
+pub(crate) const DESCRIPTION_MAX: usize = 2000;
+pub(crate) const BUDGET_MAX: usize = 100;
+pub(crate) const GIFT_IDEAS_MAX: usize = 10_000;
 /// The smallest limit that makes sense: a cycle needs three people.
-pub const MIN_PARTICIPANTS: i64 = 3;
-pub const MAX_PARTICIPANTS: i64 = 100_000;
+pub(crate) const MIN_PARTICIPANTS: i64 = 3;
+pub(crate) const MAX_PARTICIPANTS: i64 = 100_000;
 /// Characters of the random registration link.
-pub const SLUG_LEN: usize = 12;
+pub(crate) const SLUG_LEN: usize = 12;
 
-pub const CLOSED_MESSAGE: &str = "Registration is closed.";
-pub const FULL_MESSAGE: &str = "Exchange is full.";
+pub(crate) const CLOSED_MESSAGE: &str = "Registration is closed.";
+pub(crate) const FULL_MESSAGE: &str = "Exchange is full.";
 
 // ----- shared checks -----
 
 fn organizer_only(actor: &Actor) -> Result<(), AppError> {
     let allowed = match actor {
         Actor::User(user) => user.is_organizer(),
-        Actor::System => true,
     };
     if allowed {
         Ok(())
@@ -76,7 +75,6 @@ fn organizer_only(actor: &Actor) -> Result<(), AppError> {
 fn person(actor: &Actor) -> Result<&AuthUser, AppError> {
     match actor {
         Actor::User(user) => Ok(user),
-        Actor::System => Err(AppError::forbidden("Gift exchanges are joined by people.")),
     }
 }
 
@@ -113,12 +111,12 @@ fn record(
 }
 
 /// 409 `registration_closed`: the exchange is not open, or its last day to register has passed.
-pub fn closed_error() -> AppError {
+pub(crate) fn closed_error() -> AppError {
     AppError::conflict(CLOSED_MESSAGE).with_code("registration_closed")
 }
 
 /// 409 `exchange_full`: the exchange has as many participants as its limit allows.
-pub fn full_error() -> AppError {
+pub(crate) fn full_error() -> AppError {
     AppError::conflict(FULL_MESSAGE).with_code("exchange_full")
 }
 

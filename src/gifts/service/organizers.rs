@@ -13,7 +13,7 @@ use crate::gifts::views::OrganizerView;
 /// Grants or takes away the organizer right (runs gift exchanges). Admins only (403); 404 for
 /// an unknown account; 409 when granting it to a guest (it would make them more than a guest).
 /// Audited.
-pub fn set_organizer(
+pub(crate) fn set_organizer(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,

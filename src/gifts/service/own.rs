@@ -67,7 +67,7 @@ fn my_view(conn: &Connection, e: &Exchange, p: &Participant) -> Result<MyExchang
 
 /// Every exchange the caller is in (soonest first): the names of everyone in it, their own
 /// entry, and once drawn their own recipient and the recipient's gift ideas, nothing more.
-pub fn mine(conn: &Connection, actor: &Actor) -> Result<Vec<MyExchangeView>, AppError> {
+pub(crate) fn mine(conn: &Connection, actor: &Actor) -> Result<Vec<MyExchangeView>, AppError> {
     let user = person(actor)?;
     let mut out = Vec::new();
     for p in repo::participations_of(conn, user.user_id)? {
@@ -79,7 +79,7 @@ pub fn mine(conn: &Connection, actor: &Actor) -> Result<Vec<MyExchangeView>, App
 
 /// Changes to the caller's own entry; absent fields stay.
 #[derive(Debug, Default)]
-pub struct MeCmd {
+pub(crate) struct MeCmd {
     pub name: Option<String>,
     pub gift_ideas: Option<String>,
     pub reminders: Option<bool>,
@@ -88,7 +88,7 @@ pub struct MeCmd {
 /// Updates the caller's own entry: gift ideas and reminders always, the name until the names
 /// are drawn (409 naming `name` after). 404 when they are not in the exchange; 422 naming
 /// name or gift_ideas for bad input.
-pub fn update_me(
+pub(crate) fn update_me(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -117,7 +117,7 @@ pub fn update_me(
 /// Takes the caller out of an exchange (and out of its exclusions); the admins are notified.
 /// Refused with 409 once the names are drawn (the organizer can remove them then). 404 when
 /// they are not in it.
-pub fn withdraw(
+pub(crate) fn withdraw(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -138,7 +138,11 @@ pub fn withdraw(
 
 /// The caller's own recipient and their gift ideas. 404 when they are not in the exchange;
 /// 409 `not_matched` before the names are drawn.
-pub fn assignment(conn: &Connection, actor: &Actor, id: i64) -> Result<AssignmentView, AppError> {
+pub(crate) fn assignment(
+    conn: &Connection,
+    actor: &Actor,
+    id: i64,
+) -> Result<AssignmentView, AppError> {
     let (e, p) = own_place(conn, actor, id)?;
     assignment_of(conn, &e, &p)?.ok_or_else(|| {
         AppError::conflict("The names have not been drawn yet.").with_code("not_matched")

@@ -20,7 +20,7 @@ fn time_zones() -> Vec<&'static str> {
 
 /// The organizers' dashboard: every exchange grouped by state, and the create form (its time
 /// zone the club's own until one is typed).
-pub fn admin_list_page(
+pub(crate) fn admin_list_page(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -34,7 +34,7 @@ pub fn admin_list_page(
 
 /// One exchange for organizers: fields, participants, exclusions, the drawn pairs when there
 /// are some, and a matching problem to explain. 403 / 404 as for `get`.
-pub fn admin_detail_page(
+pub(crate) fn admin_detail_page(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -62,7 +62,7 @@ pub fn admin_detail_page(
 }
 
 /// The participant's dashboard; `failed` names the exchange whose form is shown again.
-pub fn dashboard(
+pub(crate) fn dashboard(
     conn: &Connection,
     actor: &Actor,
     failed: Option<i64>,

@@ -19,7 +19,7 @@ use crate::gifts::views::{
 
 /// Everyone who registered (those still in first), with emails and gift ideas. Organizers and
 /// admins only (403); 404 for an unknown exchange.
-pub fn participants(
+pub(crate) fn participants(
     conn: &Connection,
     actor: &Actor,
     id: i64,
@@ -33,7 +33,7 @@ pub fn participants(
 /// naming them. After matching this deletes every match and returns the exchange to
 /// registration_closed, and the answer says so. Organizers and admins only (403); 404 for a
 /// participant not in this exchange; 409 when they already left or the exchange is completed.
-pub fn remove_participant(
+pub(crate) fn remove_participant(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -107,7 +107,7 @@ fn exclusion_views(
 
 /// The pairs kept from drawing each other. Organizers and admins only (403); 404 for an
 /// unknown exchange.
-pub fn exclusions(
+pub(crate) fn exclusions(
     conn: &Connection,
     actor: &Actor,
     id: i64,
@@ -126,7 +126,7 @@ fn exclusions_locked(state: ExchangeState) -> AppError {
 
 /// Two participants who must not draw each other.
 #[derive(Debug, Default)]
-pub struct ExclusionCmd {
+pub(crate) struct ExclusionCmd {
     pub participant_a: Option<i64>,
     pub participant_b: Option<i64>,
 }
@@ -135,7 +135,7 @@ pub struct ExclusionCmd {
 /// Only while registration is closed (409 `exclusions_locked` otherwise). Both must be
 /// participants still in this exchange and different (422 naming the field); the same pair
 /// twice is a 409. Organizers and admins only (403); 404 for an unknown exchange.
-pub fn add_exclusion(
+pub(crate) fn add_exclusion(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -180,7 +180,7 @@ pub fn add_exclusion(
 /// Lets two participants draw each other again. Only while registration is closed (409
 /// `exclusions_locked`). Organizers and admins only (403); 404 for an unknown exchange or an
 /// exclusion of another exchange.
-pub fn remove_exclusion(
+pub(crate) fn remove_exclusion(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -204,7 +204,11 @@ pub fn remove_exclusion(
 
 /// Every giver with their receiver and the receiver's gift ideas, by giver name: confidential,
 /// for organizers and admins only (403). Empty before matching; 404 for an unknown exchange.
-pub fn matches(conn: &Connection, actor: &Actor, id: i64) -> Result<Vec<MatchView>, AppError> {
+pub(crate) fn matches(
+    conn: &Connection,
+    actor: &Actor,
+    id: i64,
+) -> Result<Vec<MatchView>, AppError> {
     organizer_only(actor)?;
     get_or_404(conn, id)?;
     let people: HashMap<i64, Participant> =
@@ -227,7 +231,7 @@ pub fn matches(conn: &Connection, actor: &Actor, id: i64) -> Result<Vec<MatchVie
 /// The drawn pairs as a CSV file (giver name, giver email, receiver name, receiver email,
 /// receiver gift ideas); cells a spreadsheet would run as formulas are made inert. The export
 /// is audited. Organizers and admins only (403); 404 for an unknown exchange.
-pub fn matches_csv(
+pub(crate) fn matches_csv(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,

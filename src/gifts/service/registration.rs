@@ -25,7 +25,7 @@ use crate::values::Email;
 
 /// What someone registering gives.
 #[derive(Debug, Default)]
-pub struct Registration {
+pub(crate) struct Registration {
     pub name: String,
     pub email: String,
     pub gift_ideas: String,
@@ -125,7 +125,7 @@ fn by_slug(conn: &Connection, slug: &str) -> Result<Exchange, AppError> {
 /// participant is linked to the account with that address, or to a new guest account, and is
 /// emailed a sign-in link to their exchange page; the answer is the same either way.
 /// Admitted per client address as every request that sends an email (10 a minute).
-pub fn register(
+pub(crate) fn register(
     conn: &Connection,
     ctx: &Ctx,
     slug: &str,
@@ -179,7 +179,7 @@ pub fn register(
 
 /// What someone signed in gives when joining with one click.
 #[derive(Debug, Default)]
-pub struct JoinCmd {
+pub(crate) struct JoinCmd {
     pub gift_ideas: String,
     pub reminders: bool,
 }
@@ -187,7 +187,7 @@ pub struct JoinCmd {
 /// Joins the signed-in person to an exchange with the name and email of their account. The
 /// same refusals as `register` (404, 409 closed / full / already in, 422 gift_ideas); 422
 /// naming `email` for an account without a real address (they use the form instead).
-pub fn join(
+pub(crate) fn join(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -228,7 +228,7 @@ pub fn join(
 
 /// Emails a fresh sign-in link to `email` when it is registered (and still in) for the
 /// exchange behind `slug`; does nothing otherwise. Callers answer the same either way.
-pub fn request_access(
+pub(crate) fn request_access(
     conn: &Connection,
     ctx: &Ctx,
     slug: &str,
@@ -260,13 +260,17 @@ fn public_view(ctx: &Ctx, e: &Exchange, count: i64) -> PublicExchangeView {
 
 /// What the public link shows of an exchange: its details and whether it takes people now.
 /// 404 for an unknown link.
-pub fn public(conn: &Connection, ctx: &Ctx, slug: &str) -> Result<PublicExchangeView, AppError> {
+pub(crate) fn public(
+    conn: &Connection,
+    ctx: &Ctx,
+    slug: &str,
+) -> Result<PublicExchangeView, AppError> {
     let e = by_slug(conn, slug)?;
     Ok(public_view(ctx, &e, repo::count_active(conn, e.id)?))
 }
 
 /// The registration page for `viewer` (signed in or not). 404 for an unknown link.
-pub fn registration_page(
+pub(crate) fn registration_page(
     conn: &Connection,
     ctx: &Ctx,
     slug: &str,

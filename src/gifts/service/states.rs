@@ -71,7 +71,7 @@ fn transition(
 
 /// Opens registration (from draft only). Organizers and admins only (403); 404 for an
 /// unknown id; 409 `invalid_transition` naming the state otherwise.
-pub fn open(
+pub(crate) fn open(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -83,7 +83,7 @@ pub fn open(
 
 /// Closes registration (from registration_open only; the close date passing does not do it
 /// by itself). 403 / 404 / 409 `invalid_transition` as for `open`.
-pub fn close(
+pub(crate) fn close(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -96,7 +96,7 @@ pub fn close(
 /// Opens registration again: from registration_closed, or from matched when `confirm` is
 /// true, which deletes every match. 403 / 404 / 409 `invalid_transition` as for `open`; 422
 /// naming `confirm` when matched and not confirmed.
-pub fn reopen(
+pub(crate) fn reopen(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -112,7 +112,7 @@ pub fn reopen(
 
 /// Marks a matched exchange completed (it is purged `PURGE_AFTER_DAYS` later). 403 / 404 /
 /// 409 `invalid_transition` as for `open`.
-pub fn complete(
+pub(crate) fn complete(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -127,7 +127,7 @@ pub fn complete(
 /// exchange is matched, everyone is emailed their recipient and the admins are notified; when
 /// no cycle exists the answer says why and the state stays closed. 403 / 404 / 409
 /// `invalid_transition` as for `open`.
-pub fn match_exchange(
+pub(crate) fn match_exchange(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
@@ -141,7 +141,7 @@ pub fn match_exchange(
 /// Draws a matched exchange again (the old matches are replaced and everyone is emailed their
 /// new recipient). 403 / 404 / 409 `invalid_transition` as for `open`; 422 naming `confirm`
 /// unless `confirm` is true.
-pub fn rematch(
+pub(crate) fn rematch(
     conn: &Connection,
     ctx: &Ctx,
     actor: &Actor,
