@@ -36,6 +36,7 @@ mod hardening;
 mod headers;
 mod health;
 mod invites;
+mod layout;
 mod limits;
 mod login;
 mod members;
