@@ -6,6 +6,9 @@ use serde_json::json;
 
 use super::spec::*;
 use super::spec::{delete, get, patch, post, put};
+use crate::accounts::model::{Role, UserStatus};
+use crate::bookings::model::BookingStatus;
+use crate::email::outbox::Status as OutboxStatus;
 
 pub(crate) const TAGS: &[(&str, &str)] = &[
     ("Sign-in and accounts", "Logging in (session cookie or API tokens), registering, recovering an account, and a member's own sessions."),
@@ -46,7 +49,7 @@ fn date_or_empty() -> serde_json::Value {
 
 /// `pending` or `pending,confirmed`.
 fn booking_statuses() -> serde_json::Value {
-    let one = "(pending|confirmed|declined|cancelled|completed)";
+    let one = format!("({})", BookingStatus::ALL.map(BookingStatus::as_str).join("|"));
     or_empty(json!({ "type": "string", "pattern": format!("^{one}(,{one})*$") }))
 }
 
@@ -252,8 +255,8 @@ fn people() -> Vec<Op> {
     let t = "People (admin)";
     let list_query = |op: Op| {
         op.param(query("q", string(), "Words to look for in names, usernames and email addresses."))
-            .param(query("role", or_empty(one_of_strings(&["admin", "coach", "member", "guardian", "guest", "organizer"])), "Only people with this role."))
-            .param(query("status", or_empty(one_of_strings(&["invited", "onboarding", "pending_contract", "pending_review", "active", "disabled"])), "Only people with this status."))
+            .param(query("role", or_empty(one_of_strings(&Role::ALL.map(Role::as_str))), "Only people with this role."))
+            .param(query("status", or_empty(one_of_strings(&UserStatus::ALL.map(UserStatus::as_str))), "Only people with this status."))
             .param(query("sort", or_empty(json!({ "type": "string", "pattern": "^-?(name|email|status|joined|member_since|last_login)$" })), "A column (`name`, `email`, `status`, `joined`, `member_since`, `last_login`), `-` first for the reverse order; by name when empty."))
     };
     let import = Body {
@@ -967,7 +970,7 @@ fn admin() -> Vec<Op> {
             .access(Access::Admin)
             .param(query(
                 "status",
-                or_empty(one_of_strings(&["queued", "sent", "failed"])),
+                or_empty(one_of_strings(&OutboxStatus::ALL.map(OutboxStatus::as_str))),
                 "Only emails in this state.",
             ))
             .param(page())

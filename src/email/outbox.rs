@@ -13,6 +13,17 @@ use crate::ctx::Ctx;
 use crate::db::Db;
 use crate::error::AppError;
 
+crate::values::string_enum! {
+    /// Where a message of the outbox stands.
+    pub(crate) enum Status {
+        /// Waiting for its (next) attempt.
+        Queued = "queued",
+        Sent = "sent",
+        /// Given up on after `mail_max_attempts`.
+        Failed = "failed",
+    }
+}
+
 /// How long a claimed message is reserved for the worker that claimed it. If that worker dies
 /// mid-send, the message becomes due again after this and is retried.
 const LEASE_SECS: i64 = 300;
@@ -121,7 +132,7 @@ fn record_result(
                 "UPDATE email_outbox SET status = ?2, last_error = ?3, next_attempt_at = ?4 WHERE id = ?1",
                 params![
                     claimed.id,
-                    if give_up { "failed" } else { "queued" },
+                    if give_up { Status::Failed } else { Status::Queued }.as_str(),
                     reason,
                     now + backoff_secs(claimed.attempts)
                 ],

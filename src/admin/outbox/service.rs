@@ -13,7 +13,7 @@ use super::views::{CopiedLink, OutboxItem, OutboxList, StatusCount, TestEmailRes
 use crate::accounts::model::Actor;
 use crate::audit::{self, AuditEvent};
 use crate::ctx::Ctx;
-use crate::email::outbox::status_counts;
+use crate::email::outbox::{status_counts, Status};
 use crate::email::seal::Sealer;
 use crate::email::transport::SentEmail;
 use crate::email::Transport;
@@ -21,7 +21,6 @@ use crate::error::{AppError, Validator};
 use crate::settings;
 
 pub(crate) const PER_PAGE: i64 = 50;
-const STATUSES: [&str; 3] = ["queued", "sent", "failed"];
 
 fn admin_only(actor: &Actor) -> Result<(), AppError> {
     if actor.is_admin() {
@@ -36,18 +35,14 @@ fn admin_only(actor: &Actor) -> Result<(), AppError> {
 pub(crate) fn parse_query(query: &OutboxQuery) -> Result<(Option<String>, i64), AppError> {
     let mut v = Validator::new();
     let status = query.status.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    v.check(
-        status.is_none_or(|s| STATUSES.contains(&s)),
-        "status",
-        "Choose queued, sent or failed.",
-    );
+    let status = status.and_then(|s| v.parsed("status", s.parse::<Status>()));
     let page = match query.page.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
         None => Some(1),
         Some(p) => p.parse::<i64>().ok().filter(|n| (1..=1_000_000).contains(n)),
     };
     v.check(page.is_some(), "page", "Use a page number from 1.");
     v.finish()?;
-    Ok((status.map(str::to_string), page.unwrap_or(1)))
+    Ok((status.map(|s| s.as_str().to_string()), page.unwrap_or(1)))
 }
 
 /// Every email, newest first, optionally of one status, 50 a page. Admins only (403);
