@@ -3,6 +3,7 @@
 use rusqlite::{params, Connection};
 use serde_json::Value;
 
+use crate::accounts::model::Actor;
 use crate::error::AppError;
 
 /// One entry: who did what to whom, from where.
@@ -43,6 +44,17 @@ impl<'a> AuditEvent<'a> {
         self.ip = ip;
         self
     }
+}
+
+/// Records that `actor` did `kind` to `target` (`user:7`, `service:3`...), at `now`.
+pub(crate) fn record_action(
+    conn: &Connection,
+    actor: &Actor,
+    kind: &str,
+    target: impl Into<String>,
+    now: i64,
+) -> Result<(), AppError> {
+    record(conn, AuditEvent::new(kind).actor_opt(actor.user_id()).target(target), now)
 }
 
 pub(crate) fn record(conn: &Connection, event: AuditEvent<'_>, now: i64) -> Result<(), AppError> {

@@ -22,17 +22,6 @@ fn admin_only(actor: &Actor) -> Result<(), AppError> {
     }
 }
 
-fn record(
-    conn: &Connection,
-    ctx: &Ctx,
-    actor: &Actor,
-    kind: &str,
-    target: String,
-) -> Result<(), AppError> {
-    let event = AuditEvent::new(kind).actor_opt(actor.user_id()).target(target);
-    audit::record(conn, event, ctx.now_unix())
-}
-
 // ----- club fields -----
 
 /// The club's profile fields, in order.
@@ -152,7 +141,13 @@ pub(crate) fn save_field(
     let now = ctx.now_unix();
     let saved = repo::save_field(conn, &field, now)?;
     let kind = if id.is_some() { "profile_field_changed" } else { "profile_field_added" };
-    record(conn, ctx, actor, kind, format!("profile_field:{}", field.key))?;
+    audit::record_action(
+        conn,
+        actor,
+        kind,
+        format!("profile_field:{}", field.key),
+        ctx.now_unix(),
+    )?;
     repo::find_field(conn, saved)?.ok_or_else(|| AppError::internal("field vanished"))
 }
 
@@ -176,7 +171,13 @@ pub(crate) fn delete_field(
     let field = repo::find_field(conn, id)?
         .ok_or_else(|| AppError::not_found("There is no such field."))?;
     repo::delete_field(conn, id)?;
-    record(conn, ctx, actor, "profile_field_deleted", format!("profile_field:{}", field.key))
+    audit::record_action(
+        conn,
+        actor,
+        "profile_field_deleted",
+        format!("profile_field:{}", field.key),
+        ctx.now_unix(),
+    )
 }
 
 // ----- the agreement -----
@@ -245,7 +246,13 @@ pub(crate) fn retire_agreement(
     let current = repo::current_agreement(conn)?
         .ok_or_else(|| AppError::conflict("The club has no agreement in force."))?;
     repo::retire_agreement(conn, current.id, ctx.now_unix())?;
-    record(conn, ctx, actor, "agreement_retired", format!("agreement:{}", current.version))?;
+    audit::record_action(
+        conn,
+        actor,
+        "agreement_retired",
+        format!("agreement:{}", current.version),
+        ctx.now_unix(),
+    )?;
     move_everyone_on(conn, ctx, actor)?;
     agreement(conn, actor)
 }

@@ -8,7 +8,7 @@ use super::service::{account, admin_only};
 use super::views::{MemberDetail, SignatureView};
 use crate::accounts::model::{Actor, UserStatus};
 use crate::accounts::repo as accounts;
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self};
 use crate::clock::rfc3339_at;
 use crate::ctx::Ctx;
 use crate::db::Tx;
@@ -21,17 +21,6 @@ use crate::members::views::ProfileView;
 fn member(conn: &Connection, user_id: i64) -> Result<repo::Profile, AppError> {
     repo::find_profile(conn, user_id)?
         .ok_or_else(|| AppError::not_found("There is no such member."))
-}
-
-fn record(
-    conn: &Connection,
-    ctx: &Ctx,
-    actor: &Actor,
-    kind: &str,
-    target: String,
-) -> Result<(), AppError> {
-    let event = AuditEvent::new(kind).actor_opt(actor.user_id()).target(target);
-    audit::record(conn, event, ctx.now_unix())
 }
 
 /// One member's record: profile and every answer, agreement signatures, status timeline, what
@@ -112,7 +101,7 @@ pub(crate) fn activate(
         return Err(blocked(&gaps));
     }
     set_status(tx, ctx, &p, UserStatus::Active, actor.user_id(), clean_note(note).as_deref())?;
-    record(tx, ctx, actor, "member_activated", format!("user:{user_id}"))?;
+    audit::record_action(tx, actor, "member_activated", format!("user:{user_id}"), ctx.now_unix())?;
     detail(tx, ctx, actor, user_id)
 }
 
@@ -144,7 +133,7 @@ pub(crate) fn disable(
     accounts::revoke_user_tokens(tx, user_id, None, now)?;
     // Their open sockets close now, not at their next heartbeat.
     tx.disconnect(user_id);
-    record(tx, ctx, actor, "member_disabled", format!("user:{user_id}"))?;
+    audit::record_action(tx, actor, "member_disabled", format!("user:{user_id}"), ctx.now_unix())?;
     detail(tx, ctx, actor, user_id)
 }
 
@@ -172,6 +161,6 @@ pub(crate) fn enable(
         });
     set_status(tx, ctx, &p, before, actor.user_id(), clean_note(note).as_deref())?;
     members::advance(tx, ctx, user_id, actor.user_id())?;
-    record(tx, ctx, actor, "member_enabled", format!("user:{user_id}"))?;
+    audit::record_action(tx, actor, "member_enabled", format!("user:{user_id}"), ctx.now_unix())?;
     detail(tx, ctx, actor, user_id)
 }

@@ -4,7 +4,7 @@ use rusqlite::Connection;
 
 use super::{admin_only, too_long, DURATION_MAX, DURATION_MIN, NAME_MAX, NOTES_MAX};
 use crate::accounts::model::Actor;
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self};
 use crate::bookings::repo;
 use crate::bookings::views::{AdminServicesPage, RemovedService, ServiceForm, ServiceView};
 use crate::ctx::Ctx;
@@ -64,8 +64,7 @@ fn audit_service(
     id: i64,
     now: i64,
 ) -> Result<(), AppError> {
-    let event = AuditEvent::new(kind).actor_opt(actor.user_id()).target(format!("service:{id}"));
-    audit::record(conn, event, now)
+    audit::record_action(conn, actor, kind, format!("service:{id}"), now)
 }
 
 /// Every service, archived ones last, with how often each was booked. Admins only (403).

@@ -4,7 +4,7 @@ use rusqlite::Connection;
 
 use crate::accounts::model::{Actor, Role};
 use crate::accounts::repo::{self as accounts};
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self};
 use crate::ctx::Ctx;
 use crate::error::AppError;
 use crate::gifts::repo;
@@ -37,8 +37,7 @@ pub(crate) fn set_organizer(
         repo::remove_role(conn, user_id, Role::Organizer)?;
     }
     let kind = if organizer { "organizer_granted" } else { "organizer_revoked" };
-    let event = AuditEvent::new(kind).actor_opt(actor.user_id()).target(format!("user:{user_id}"));
-    audit::record(conn, event, ctx.now_unix())?;
+    audit::record_action(conn, actor, kind, format!("user:{user_id}"), ctx.now_unix())?;
     let roles = repo::account_roles(conn, user_id)?.unwrap_or_default();
     Ok(OrganizerView { user_id, organizer: roles.contains(&Role::Organizer), roles })
 }
