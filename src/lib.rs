@@ -195,7 +195,7 @@ impl Parts {
             transport: self.transport.clone(),
             probe: web::health::DatabaseProbe::default(),
         };
-        let (hub, site) = (self.db.outlets().hub().clone(), self.db.outlets().site().clone());
+        let site = self.db.outlets().site().clone();
         rocket
             .manage(health)
             .manage(self.db)
@@ -203,7 +203,6 @@ impl Parts {
             .manage(self.transport)
             .manage(self.scheduler)
             .manage(web::Background::default())
-            .manage(hub)
             .manage(site)
             .manage(SecureCookies(secure))
             .manage(self.setup)

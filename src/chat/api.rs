@@ -1,5 +1,5 @@
 //! JSON API for conversations (`/api/v1/conversations`): groups, one-to-one chats, members,
-//! messages and read markers. Every write publishes its events after the commit.
+//! messages and read markers. What a write sends to the sockets goes once it is committed.
 
 use rocket::http::Status;
 use rocket::serde::json::Json;

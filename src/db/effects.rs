@@ -3,11 +3,11 @@
 //! someone whose access ended closed, the club's settings every page shows refreshed.
 //!
 //! A service records its effects on the transaction it writes in (`Tx::publish`,
-//! `Tx::disconnect`, `Tx::set_club_name`, `Tx::set_public_info`); queued mail needs no word from the service at all, since the update hook
-//! sees every row the outbox gains. The bridge (`Db::call_here`, which every `call`, `read`,
-//! `write`, hashing call and background job goes through) performs, after the call, the effects
-//! of each transaction that committed, and only those: nothing is broadcast that was not saved,
-//! and no handler has anything to remember.
+//! `Tx::disconnect`, `Tx::set_club_name`, `Tx::set_public_info`); queued mail needs no word
+//! from the service at all, since the update hook sees every row the outbox gains. The bridge
+//! (`Db::call_here`, which every `call`, `read`, `write`, hashing call and background job goes
+//! through) performs, after the call, the effects of each transaction that committed, and only
+//! those: nothing is broadcast that was not saved, and no handler has anything to remember.
 
 use std::cell::{Cell, RefCell};
 use std::ops::Deref;
@@ -39,7 +39,8 @@ thread_local! {
     static MAIL: Cell<bool> = const { Cell::new(false) };
 }
 
-/// The outbox table: a row added (queued) or changed (queued again) there wakes the worker.
+/// The outbox table: a row added there (mail queued) or changed (queued again by an admin, or
+/// marked by the worker itself, which then takes one more look) wakes the worker.
 pub(super) const OUTBOX_TABLE: &str = "email_outbox";
 
 /// Called by the update hook for a row of the outbox.
@@ -101,7 +102,7 @@ impl<'c> Deref for Tx<'c> {
 /// settings every page reads. The default reaches nobody (a command-line run has neither a
 /// worker nor sockets nor pages).
 #[derive(Clone, Default)]
-pub(crate) struct Outlets {
+pub struct Outlets {
     mail: Arc<Notify>,
     hub: Hub,
     site: SiteInfo,
@@ -117,7 +118,7 @@ impl Outlets {
         &self.mail
     }
 
-    pub(crate) fn hub(&self) -> &Hub {
+    pub fn hub(&self) -> &Hub {
         &self.hub
     }
 
@@ -247,6 +248,26 @@ mod tests {
         .unwrap();
         assert_eq!(hub.connections(), 0, "a committed disconnect closes the user's sockets");
         assert!(socket.next().await.is_err());
+    }
+
+    #[test]
+    fn what_committed_happens_even_when_the_call_then_panics() {
+        let (_dir, db, mail, hub) = open();
+        let mut socket = hub.subscribe(7);
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _: Result<(), AppError> = db.call_here(|conn| {
+                write_tx(conn, |tx| {
+                    queue_mail(tx)?;
+                    tx.publish([event(1)]);
+                    Ok(())
+                })?;
+                panic!("after the commit");
+            });
+        }));
+        assert!(panicked.is_err());
+        let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+        assert!(rt.block_on(woken(&mail)));
+        assert_eq!(rt.block_on(socket.next()).unwrap().cursor, Cursor::Message(1));
     }
 
     #[tokio::test]

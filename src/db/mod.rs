@@ -159,7 +159,7 @@ impl Db {
     }
 
     /// Where committed effects go.
-    pub(crate) fn outlets(&self) -> &Outlets {
+    pub fn outlets(&self) -> &Outlets {
         &self.outlets
     }
 
@@ -168,8 +168,9 @@ impl Db {
         &self.changes
     }
 
-    /// A pooled connection for synchronous callers (command line, background jobs already on
-    /// a blocking thread).
+    /// A pooled connection outside the bridge, for start-up, the command line and tests: what
+    /// its writes record on their transaction happens at the next bridge call on this thread,
+    /// if any, so a write whose effects matter goes through `call` or `write`.
     pub fn conn(&self) -> Result<Conn, AppError> {
         Ok(self.pool.get()?)
     }
@@ -186,22 +187,17 @@ impl Db {
 
     /// `call` on the current thread, for callers already on a thread that may block. Every
     /// database call of the server passes here: once `f` is done (and so has committed or
-    /// rolled back), the effects of what it committed are performed (see `effects`).
+    /// rolled back), the effects of what it committed are performed (see `effects`), also when
+    /// `f` panicked after a commit.
     pub(crate) fn call_here<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut Connection) -> Result<T, AppError>,
     {
-        let mut conn = self.pool.get()?;
         CHANGED_AUTH.with(|c| c.set(false));
-        let out = f(&mut conn);
-        drop(conn);
-        // Once more after the commit: a read that began before it and ended after it must
-        // not be taken for current.
-        if CHANGED_AUTH.with(|c| c.replace(false)) {
-            self.changes.bump();
-        }
-        self.outlets.perform_committed();
-        out
+        // Dropped last, after the connection is back in the pool.
+        let _after = AfterCall(self);
+        let mut conn = self.pool.get()?;
+        f(&mut conn)
     }
 
     /// Runs read-only `f` in one snapshot (a deferred transaction, which never blocks writers
@@ -248,8 +244,24 @@ impl Db {
     }
 }
 
-/// Runs `f` in an IMMEDIATE transaction on a connection the caller already holds; its effects
-/// are performed when the bridge's call ends.
+/// What ends every bridge call, however it ends (a panic included): the auth counter moves
+/// once more when auth rows changed, and what the call committed happens.
+struct AfterCall<'a>(&'a Db);
+
+impl Drop for AfterCall<'_> {
+    fn drop(&mut self) {
+        // Once more after the commit: a read that began before it and ended after it must
+        // not be taken for current.
+        if CHANGED_AUTH.with(|c| c.replace(false)) {
+            self.0.changes.bump();
+        }
+        self.0.outlets.perform_committed();
+    }
+}
+
+/// Runs `f` in an IMMEDIATE transaction on a connection the caller already holds; what it
+/// records happens once the bridge call it runs in ends (see `Db::conn` for a connection held
+/// outside one).
 pub fn write_tx<T>(
     conn: &mut Connection,
     f: impl FnOnce(&Tx) -> Result<T, AppError>,

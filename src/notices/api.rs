@@ -1,5 +1,5 @@
 //! JSON API for notices: the member's inbox under `/api/v1/messages`, the admins' side under
-//! `/api/v1/admin/messages`. Writes publish their real-time events after the commit.
+//! `/api/v1/admin/messages`. What a write sends to the sockets goes once it is committed.
 
 use rocket::http::Status;
 use rocket::serde::json::Json;

@@ -1,7 +1,7 @@
 //! Real-time delivery: the hub that hands stored events (chat messages, notices) to each
 //! connected user's sockets. Services compute who gets what inside the transaction that stored
-//! it and return `Broadcast`s; handlers publish them after the commit, so nothing is ever
-//! delivered that was not saved.
+//! it and record the `Broadcast`s on it (`db::Tx::publish`); the database bridge hands them to
+//! the hub once that transaction has committed, so nothing is ever delivered that was not saved.
 
 pub(crate) mod api;
 

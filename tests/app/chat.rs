@@ -7,7 +7,7 @@ use chrono::Duration;
 use clubroom::accounts::model::{Role, UserStatus};
 use clubroom::chat::service::missed;
 use clubroom::clock::Clock;
-use clubroom::realtime::{Cursor, Hub, Subscription};
+use clubroom::realtime::{Cursor, Subscription};
 use futures::FutureExt;
 use rocket::http::{Method, Status};
 use serde_json::{json, Value};
@@ -67,7 +67,7 @@ async fn set_direct_chat(app: &TestApp, on: bool) {
 }
 
 fn subscribe(app: &TestApp, user: i64) -> Subscription {
-    app.client.rocket().state::<Hub>().expect("hub").subscribe(user)
+    app.db().outlets().hub().subscribe(user)
 }
 
 /// The events waiting on a socket, parsed.

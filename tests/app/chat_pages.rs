@@ -2,7 +2,6 @@
 //! Redirect/Get), the admin setting for one-to-one chats, and the room's script.
 
 use clubroom::accounts::model::Role;
-use clubroom::realtime::Hub;
 use futures::FutureExt;
 use rocket::http::{ContentType, Method, Status};
 use rocket::local::asynchronous::LocalResponse;
@@ -156,7 +155,7 @@ async fn the_post_form_adds_a_message_and_comes_back_to_the_room() {
     app.login_as("kim").await;
     let room = format!("/conversations/{team}");
     let token = app.csrf_token(&room).await;
-    let mut bo_socket = app.client.rocket().state::<Hub>().unwrap().subscribe(c.bo);
+    let mut bo_socket = app.db().outlets().hub().subscribe(c.bo);
 
     let fields = [("csrf_token", token.as_str()), ("content", "See you at 6")];
     let response = app.post_form(&format!("{room}/messages"), &fields).await;

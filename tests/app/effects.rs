@@ -4,7 +4,6 @@
 use std::time::{Duration, Instant};
 
 use clubroom::accounts::model::Role;
-use clubroom::realtime::Hub;
 use futures::FutureExt;
 use rocket::http::Status;
 use serde_json::json;
@@ -43,7 +42,7 @@ async fn events_a_service_publishes_reach_the_sockets_after_the_commit() {
     let app = TestApp::spawn().await;
     app.as_admin().await;
     let kim = app.create_user("kim", &[Role::Member]).await;
-    let hub = app.client.rocket().state::<Hub>().expect("hub").clone();
+    let hub = app.db().outlets().hub().clone();
     let mut socket = hub.subscribe(kim);
 
     let (status, body) = app

@@ -64,7 +64,7 @@ impl LiveServer {
         let rocket = clubroom::rocket_with(config.clone(), runtime).ignite().await.expect("ignite");
         let db = rocket.state::<Db>().expect("db").clone();
         let ctx = rocket.state::<Ctx>().expect("ctx").clone();
-        let hub = rocket.state::<Hub>().expect("hub").clone();
+        let hub = rocket.state::<Db>().expect("db").outlets().hub().clone();
         let shutdown = rocket.shutdown();
         let server = tokio::spawn(async move {
             rocket.launch().await.expect("server ran");

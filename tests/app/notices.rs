@@ -6,7 +6,7 @@ use std::time::Duration as StdDuration;
 
 use chrono::Duration;
 use clubroom::accounts::model::{Role, UserStatus};
-use clubroom::realtime::{Cursor, Hub, Subscription};
+use clubroom::realtime::{Cursor, Subscription};
 use rocket::http::{Method, Status};
 use serde_json::{json, Value};
 
@@ -695,7 +695,7 @@ async fn notices_and_replies_are_published_to_the_people_concerned() {
     let app = TestApp::spawn().await;
     let c = club(&app).await;
     let other_admin = app.create_user("ola", &[Role::Admin, Role::Member]).await;
-    let hub = app.client.rocket().state::<Hub>().unwrap().clone();
+    let hub = app.db().outlets().hub().clone();
     let (mut kim, mut bo, mut admin, mut ola) = (
         hub.subscribe(c.kim),
         hub.subscribe(c.bo),
