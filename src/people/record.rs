@@ -8,7 +8,7 @@ use super::service::{account, admin_only};
 use super::views::{MemberDetail, SignatureView};
 use crate::accounts::model::{Actor, UserStatus};
 use crate::accounts::repo as accounts;
-use crate::audit::{self};
+use crate::audit;
 use crate::clock::rfc3339_at;
 use crate::ctx::Ctx;
 use crate::db::Tx;

@@ -88,7 +88,7 @@ pub(crate) fn parse_query(query: &ListQuery) -> Result<Query, AppError> {
     let status = given(&query.status).and_then(|s| v.parsed("status", s.parse::<UserStatus>()));
     let role = given(&query.role).and_then(|r| {
         let parsed = r.parse::<Role>();
-        v.parsed("role", parsed.map_err(|_| RoleSet::unknown(r)))
+        v.parsed("role", parsed.map_err(|_| RoleSet::unknown(r, &Role::ALL)))
     });
     let sort_text = given(&query.sort).unwrap_or("name");
     let (descending, key) = match sort_text.strip_prefix('-') {

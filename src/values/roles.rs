@@ -3,18 +3,28 @@
 use crate::accounts::model::Role;
 
 /// Roles named in a request: each a role Clubroom has, each once, in the order of `Role::ALL`.
-/// Reading the names is the one place that says which roles there are, so every refusal lists
-/// them all.
+/// Blank names are skipped, so naming none (or only blanks) is an empty set, which each use
+/// reads as it must (what an invitation grants, the member role, or a refusal).
+/// Reading the names is the one place that says which roles there are, so a refusal lists
+/// the ones the caller may choose from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct RoleSet(Vec<Role>);
 
 impl RoleSet {
     /// Reads role names (surrounding blanks ignored, blank names skipped, repeats kept once); an
-    /// unknown name is refused with a sentence naming it and the roles there are.
+    /// unknown name is refused with a sentence naming it and every role there is.
     pub(crate) fn parse<S: AsRef<str>>(names: &[S]) -> Result<RoleSet, String> {
+        RoleSet::parse_offering(names, &Role::ALL)
+    }
+
+    /// `parse`, where the refusal of an unknown name offers only `offered`.
+    pub(crate) fn parse_offering<S: AsRef<str>>(
+        names: &[S],
+        offered: &[Role],
+    ) -> Result<RoleSet, String> {
         let mut roles = Vec::new();
         for name in names.iter().map(|n| n.as_ref().trim()).filter(|n| !n.is_empty()) {
-            let role = name.parse::<Role>().map_err(|_| RoleSet::unknown(name))?;
+            let role = name.parse::<Role>().map_err(|_| RoleSet::unknown(name, offered))?;
             if !roles.contains(&role) {
                 roles.push(role);
             }
@@ -23,9 +33,10 @@ impl RoleSet {
         Ok(RoleSet(roles))
     }
 
-    /// The refusal of an unknown role name.
-    pub(crate) fn unknown(name: &str) -> String {
-        format!("Unknown role {name:?}. Choose {}.", Role::choices())
+    /// The refusal of an unknown role name, offering `offered`.
+    pub(crate) fn unknown(name: &str, offered: &[Role]) -> String {
+        let offered: Vec<&str> = offered.iter().map(|r| r.as_str()).collect();
+        format!("Unknown role {name:?}. Choose {}.", super::either(&offered))
     }
 
     /// These roles, or `role` alone when none was named.
@@ -51,7 +62,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_are_read_once_each_in_role_order() {
+    fn names_are_read_once_each_in_role_order_and_blanks_name_none() {
         let set = RoleSet::parse(&[" coach", "admin", "coach", ""]).unwrap();
         assert_eq!(set.as_slice(), [Role::Admin, Role::Coach]);
         assert_eq!(
@@ -67,5 +78,7 @@ mod tests {
         for role in Role::ALL {
             assert!(err.contains(role.as_str()), "{err} names {role}");
         }
+        let err = RoleSet::parse_offering(&["wizard"], &Role::SELF_CHOSEN).unwrap_err();
+        assert_eq!(err, "Unknown role \"wizard\". Choose member, coach or guardian.");
     }
 }

@@ -71,6 +71,24 @@ async fn without_an_invitation_registration_depends_on_the_setting() {
 }
 
 #[rocket::async_test]
+async fn roles_named_only_by_blanks_are_as_if_none_were_named() {
+    let app = TestApp::spawn().await;
+    let token = invite(&app, json!({"roles": ["member", "coach"]})).await;
+    let mut body = registration("kim", &token);
+    body["roles"] = json!(["", " "]);
+    let (status, created) = app.post_json("/api/v1/auth/register", body).await;
+    assert_eq!(status, Status::Created, "{created}");
+    let roles = app.json("/api/v1/auth/session").await.1["roles"].clone();
+    assert_eq!(roles, json!(["coach", "member"]), "what the invitation grants, never none");
+
+    let mut body = registration("bo", &invite(&app, json!({})).await);
+    body["roles"] = json!(["wizard"]);
+    let (_, err) = app.post_json("/api/v1/auth/register", body).await;
+    let message = err["error"]["fields"]["roles"].as_str().unwrap_or_default();
+    assert_eq!(message, "Unknown role \"wizard\". Choose member, coach or guardian.");
+}
+
+#[rocket::async_test]
 async fn closed_registration_refuses_even_an_invitation() {
     let app = TestApp::spawn().await;
     let token = invite(&app, json!({})).await;

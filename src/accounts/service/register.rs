@@ -50,7 +50,12 @@ fn chosen_roles(v: &mut Validator, requested: Option<&[String]>, granted: &[Role
         );
         return Vec::new();
     }
-    let Some(roles) = v.parsed("roles", RoleSet::parse(requested)) else { return Vec::new() };
+    let parsed = RoleSet::parse_offering(requested, &Role::SELF_CHOSEN);
+    let Some(roles) = v.parsed("roles", parsed) else { return Vec::new() };
+    if roles.as_slice().is_empty() {
+        // Only blank names: as if none were given.
+        return granted.to_vec();
+    }
     for &role in roles.as_slice() {
         if !Role::SELF_CHOSEN.contains(&role) {
             v.check(false, "roles", format!("You cannot choose the role {role} yourself."));
