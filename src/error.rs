@@ -138,7 +138,6 @@ impl AppError {
         Self::new(ErrorKind::Gone, message)
     }
 
-    /// 422 with one message per invalid field.
     /// Words for this error at the command line: field errors one per line, causes included.
     pub fn describe(&self) -> String {
         let mut text = self.message().to_string();
@@ -156,6 +155,7 @@ impl AppError {
         text
     }
 
+    /// 422 with one message per invalid field.
     pub(crate) fn validation(fields: FieldErrors) -> Self {
         let message = match fields.len() {
             1 => fields.values().next().cloned().unwrap_or_default(),

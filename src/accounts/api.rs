@@ -211,7 +211,7 @@ async fn magic_verify(
     cookie: SessionCookie<'_>,
     app: App,
 ) -> Result<Json<LoginResponse>, AppError> {
-    let cmd = input.into_inner().into_command(client.0, cookie.current())?;
+    let cmd = input.into_inner().into_command(client.0, cookie.current());
     let cmd = Admitted::admit(&app.ctx.limits, cmd)?;
     let outcome = app.call(move |conn, ctx| codes::complete_magic_link(conn, ctx, cmd)).await?;
     Ok(answer(outcome, &cookie, "Login successful"))
@@ -237,7 +237,8 @@ async fn reset(
     client: Client,
     app: App,
 ) -> Result<Json<MessageView>, AppError> {
-    let cmd = Admitted::admit(&app.ctx.limits, input.into_inner().into_command(None, client.0))?;
+    let cmd = input.into_inner().into_command(None, client.0)?;
+    let cmd = Admitted::admit(&app.ctx.limits, cmd)?;
     app.hashing(move |conn, ctx| codes::reset_password(conn, ctx, cmd)).await?;
     Ok(Json(MessageView::new("Your password has been reset. Please log in.")))
 }

@@ -405,12 +405,35 @@ pub(crate) enum MagicProof {
     Code { email: String, code: String },
 }
 
-/// A sign-in with a link or its code.
+/// A sign-in with a link or its code, as the request gave them.
 pub(crate) struct MagicCommand {
-    pub proof: MagicProof,
+    pub token: Option<String>,
+    pub email: Option<String>,
+    pub code: Option<String>,
     pub client: ClientInfo,
     /// The session token the browser already had, ended on success.
     pub replaces: Option<String>,
+}
+
+impl MagicCommand {
+    /// A sign-in with the token of a link.
+    pub(crate) fn link(token: String, client: ClientInfo, replaces: Option<String>) -> Self {
+        MagicCommand { token: Some(token), email: None, code: None, client, replaces }
+    }
+
+    /// The link's token, or the email address and the code; 422 `token` when neither is whole.
+    fn proof(&self) -> Result<MagicProof, AppError> {
+        match (&self.token, &self.email, &self.code) {
+            (Some(token), _, _) => Ok(MagicProof::Link(token.clone())),
+            (None, Some(email), Some(code)) => {
+                Ok(MagicProof::Code { email: email.clone(), code: code.clone() })
+            }
+            _ => Err(AppError::invalid_field(
+                "token",
+                "Send the token from the link, or the email address and the code.",
+            )),
+        }
+    }
 }
 
 impl Limited for MagicCommand {
@@ -424,15 +447,17 @@ impl Limited for MagicCommand {
 }
 
 /// Signs in with a sign-in link or its code (single use; a wrong code counts toward the
-/// limit): a session. 400 `invalid_code` otherwise; a disabled account cannot sign in this way
-/// either. Admitted per client address (10 tries a minute).
+/// limit): a session. 422 `token` when neither a token nor the email and code are given; 400
+/// `invalid_code` otherwise; a disabled account cannot sign in this way either. Admitted per
+/// client address (10 tries a minute).
 pub(crate) fn complete_magic_link(
     conn: &mut Connection,
     ctx: &Ctx,
     cmd: Admitted<MagicCommand>,
 ) -> Result<LoginOutcome, AppError> {
-    let MagicCommand { proof, client, replaces } = cmd.into_inner();
-    let (client, replaces) = (&client, replaces.as_deref());
+    let cmd = cmd.into_inner();
+    let proof = cmd.proof()?;
+    let (client, replaces) = (&cmd.client, cmd.replaces.as_deref());
     write_tx(conn, |tx| {
         let now = ctx.now_unix();
         let user_id = match &proof {
@@ -521,8 +546,6 @@ pub(crate) fn check_reset_token(conn: &Connection, ctx: &Ctx, token: &str) -> Re
 pub(crate) struct ResetCommand {
     pub token: String,
     pub new_password: String,
-    /// When given, it must repeat `new_password`.
-    pub new_password_confirm: Option<String>,
     pub client: ClientInfo,
 }
 
@@ -537,8 +560,7 @@ impl Limited for ResetCommand {
 }
 
 /// Sets a new password with a reset token (single use) and ends every session and API token
-/// of the account. 422 `new_password_confirm` when a confirmation is given and differs; 400
-/// `invalid_token` for an invalid, expired or used token; 422 for a password against the policy
+/// of the account. 400 `invalid_token` for an invalid, expired or used token; 422 for a password against the policy
 /// (the token is not spent). Admitted per client address (10 tries a minute). Needs a hashing
 /// permit.
 pub(crate) fn reset_password(
@@ -546,13 +568,7 @@ pub(crate) fn reset_password(
     ctx: &Ctx,
     cmd: Admitted<ResetCommand>,
 ) -> Result<(), AppError> {
-    let ResetCommand { token, new_password, new_password_confirm, client } = cmd.into_inner();
-    if new_password_confirm.as_deref().is_some_and(|c| c != new_password) {
-        return Err(AppError::invalid_field(
-            "new_password_confirm",
-            "The two passwords do not match.",
-        ));
-    }
+    let ResetCommand { token, new_password, client } = cmd.into_inner();
     let (token, password, client) = (token.as_str(), new_password.as_str(), &client);
     let live = repo::find_live_token(
         conn,

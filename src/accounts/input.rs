@@ -6,8 +6,9 @@ use rocket::FromForm;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::codes::{ClaimCommand, MagicCommand, MagicProof, ResetCommand, VerifyCommand};
+use super::codes::{ClaimCommand, MagicCommand, ResetCommand, VerifyCommand};
 use super::model::ClientInfo;
+use super::password::check_confirmation;
 use super::service::{
     ChangePasswordCommand, GuestCommand, LoginCommand, RegisterCommand, SetPasswordCommand,
     SetupCommand,
@@ -226,35 +227,27 @@ impl ClaimInput {
 }
 
 impl MagicInput {
-    /// The link's token, or the email address and the code; 422 `token` when neither is whole.
-    pub(crate) fn into_command(
-        self,
-        client: ClientInfo,
-        replaces: Option<String>,
-    ) -> Result<MagicCommand, AppError> {
-        let proof = match (self.token, self.email, self.code) {
-            (Some(token), _, _) => MagicProof::Link(token),
-            (None, Some(email), Some(code)) => MagicProof::Code { email, code },
-            _ => {
-                return Err(AppError::invalid_field(
-                    "token",
-                    "Send the token from the link, or the email address and the code.",
-                ))
-            }
-        };
-        Ok(MagicCommand { proof, client, replaces })
+    pub(crate) fn into_command(self, client: ClientInfo, replaces: Option<String>) -> MagicCommand {
+        MagicCommand { token: self.token, email: self.email, code: self.code, client, replaces }
     }
 }
 
 impl ResetInput {
-    /// `token`: the reset page's address carries it, which wins over one in the body.
-    pub(crate) fn into_command(self, token: Option<String>, client: ClientInfo) -> ResetCommand {
-        ResetCommand {
+    /// `token`: the reset page's address carries it, which wins over one in the body. 422
+    /// `new_password_confirm` when a confirmation is given and differs, before the request
+    /// spends anything.
+    pub(crate) fn into_command(
+        self,
+        token: Option<String>,
+        client: ClientInfo,
+    ) -> Result<ResetCommand, AppError> {
+        check_confirmation(&self.new_password, self.new_password_confirm.as_deref())
+            .map_err(|why| AppError::invalid_field("new_password_confirm", why))?;
+        Ok(ResetCommand {
             token: token.or(self.token).unwrap_or_default(),
             new_password: self.new_password,
-            new_password_confirm: self.new_password_confirm,
             client,
-        }
+        })
     }
 }
 

@@ -3,10 +3,10 @@
 use rocket::{get, post, routes, Route};
 use rocket_dyn_templates::Template;
 
-use super::codes::{self, EmailFlow, MagicCommand, MagicProof};
+use super::codes::{self, EmailFlow, MagicCommand};
 use super::input::*;
 use super::model::Role;
-use super::service::{self};
+use super::service;
 use super::sessions::{Grant, LoginOutcome};
 use super::shared;
 use super::views::*;
@@ -143,8 +143,8 @@ async fn reset_submit(
     app: App,
 ) -> Result<PageResponse, AppError> {
     let page = TokenPage { token: token.clone() };
-    let cmd = form.into_inner().into_command(Some(token), client.0);
     let result = async {
+        let cmd = form.into_inner().into_command(Some(token), client.0)?;
         let cmd = Admitted::admit(&app.ctx.limits, cmd)?;
         app.hashing(move |conn, ctx| codes::reset_password(conn, ctx, cmd)).await
     };
@@ -199,7 +199,7 @@ async fn email_code_submit(
     let input = form.into_inner();
     let page = EmailPage { email: input.email.clone().unwrap_or_default() };
     let result = async {
-        let cmd = input.into_command(client.0, cookie.current())?;
+        let cmd = input.into_command(client.0, cookie.current());
         let cmd = Admitted::admit(&app.ctx.limits, cmd)?;
         app.call(move |conn, ctx| codes::complete_magic_link(conn, ctx, cmd)).await
     };
@@ -228,8 +228,7 @@ async fn magic_submit(
     cookie: SessionCookie<'_>,
     app: App,
 ) -> Result<PageResponse, AppError> {
-    let proof = MagicProof::Link(token);
-    let cmd = MagicCommand { proof, client: client.0, replaces: cookie.current() };
+    let cmd = MagicCommand::link(token, client.0, cookie.current());
     let cmd = Admitted::admit(&app.ctx.limits, cmd)?;
     let outcome = app.call(move |conn, ctx| codes::complete_magic_link(conn, ctx, cmd)).await?;
     signed_in(outcome, &shell, &cookie, None)

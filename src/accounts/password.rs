@@ -205,6 +205,14 @@ impl Passwords {
     }
 }
 
+/// A confirmation, when the form asks for one, must repeat the password.
+pub(crate) fn check_confirmation(password: &str, confirm: Option<&str>) -> Result<(), String> {
+    match confirm {
+        Some(confirm) if confirm != password => Err("The two passwords do not match.".into()),
+        _ => Ok(()),
+    }
+}
+
 /// The password rules: long enough, not absurdly long, not on the common-passwords list, not
 /// the person's own name or address. No composition rules.
 pub(crate) fn check_policy(password: &str, username: &str, email: &str) -> Result<(), String> {

@@ -14,7 +14,7 @@ use super::service::{self, ExchangeCmd, ExclusionCmd, JoinCmd, MeCmd};
 use super::views::{
     AccessPage, DonePage, ExchangeForm, MatchOutcome, MatchProblem, MeForm, RegisterForm,
 };
-use crate::accounts::codes::{self, EmailFlow, MagicCommand, MagicProof};
+use crate::accounts::codes::{self, EmailFlow, MagicCommand};
 use crate::accounts::sessions::LoginOutcome;
 use crate::error::AppError;
 use crate::ratelimit::Admitted;
@@ -481,8 +481,7 @@ async fn access_submit(
     cookie: SessionCookie<'_>,
     app: App,
 ) -> Result<PageResponse, AppError> {
-    let proof = MagicProof::Link(form.into_inner().token);
-    let cmd = MagicCommand { proof, client: client.0, replaces: cookie.current() };
+    let cmd = MagicCommand::link(form.into_inner().token, client.0, cookie.current());
     let cmd = Admitted::admit(&app.ctx.limits, cmd)?;
     let outcome = app.call(move |conn, ctx| codes::complete_magic_link(conn, ctx, cmd)).await?;
     match outcome {

@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::accounts::codes;
 use crate::accounts::model::ClientInfo;
 use crate::accounts::model::{AuthUser, Credential, UserStatus};
-use crate::accounts::repo::{self};
+use crate::accounts::repo;
 use crate::accounts::sessions::{account_limit_key, finish_login, Grant, LoginOutcome};
 use crate::audit::{self, AuditEvent};
 use crate::ctx::Ctx;

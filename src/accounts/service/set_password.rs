@@ -4,7 +4,7 @@ use rusqlite::Connection;
 
 use crate::accounts::model::ClientInfo;
 use crate::accounts::model::TokenPurpose;
-use crate::accounts::password::check_policy;
+use crate::accounts::password::{check_confirmation, check_policy};
 use crate::accounts::repo;
 use crate::accounts::sessions::{start_session, StartedSession};
 use crate::audit::{self, AuditEvent};
@@ -54,9 +54,10 @@ pub(crate) fn set_password_with_token(
     let username = check_set_password_token(conn, ctx, &cmd.token)?;
     let mut v = Validator::new();
     v.result("password", check_policy(&cmd.password, &username, ""));
-    if let Some(confirm) = &cmd.password_confirm {
-        v.check(confirm == &cmd.password, "password_confirm", "The two passwords do not match.");
-    }
+    v.result(
+        "password_confirm",
+        check_confirmation(&cmd.password, cmd.password_confirm.as_deref()),
+    );
     v.finish()?;
     let hash = ctx.passwords.hash(&cmd.password)?;
 

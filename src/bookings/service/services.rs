@@ -4,7 +4,7 @@ use rusqlite::Connection;
 
 use super::{admin_only, too_long, DURATION_MAX, DURATION_MIN, NAME_MAX, NOTES_MAX};
 use crate::accounts::model::Actor;
-use crate::audit::{self};
+use crate::audit;
 use crate::bookings::repo;
 use crate::bookings::views::{AdminServicesPage, RemovedService, ServiceForm, ServiceView};
 use crate::ctx::Ctx;

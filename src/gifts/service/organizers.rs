@@ -4,7 +4,7 @@ use rusqlite::Connection;
 
 use crate::accounts::model::{Actor, Role};
 use crate::accounts::repo::{self as accounts};
-use crate::audit::{self};
+use crate::audit;
 use crate::ctx::Ctx;
 use crate::error::AppError;
 use crate::gifts::repo;
