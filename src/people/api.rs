@@ -290,9 +290,17 @@ async fn member(admin: AdminUser, id: i64, app: App) -> Result<Json<MemberDetail
     Ok(Json(app.read(move |tx, ctx| record::detail(tx, ctx, &actor, id)).await?))
 }
 
-/// The body of a status change is optional: `{"note"?}` or nothing.
-fn note_of(input: MaybeJson<StatusNoteInput>) -> Option<String> {
-    input.into_inner().and_then(|i| i.note)
+/// Runs `change` on member `id`; the body is optional: `{"note"?}` or nothing.
+async fn change_status(
+    admin: AdminUser,
+    id: i64,
+    input: MaybeJson<StatusNoteInput>,
+    app: App,
+    change: record::StatusChange,
+) -> Result<Json<MemberDetail>, AppError> {
+    let (actor, note) = (admin.actor(), input.into_inner().and_then(|i| i.note));
+    let detail = app.write(move |tx, ctx| change(tx, ctx, &actor, id, note.as_deref())).await?;
+    Ok(Json(detail))
 }
 
 #[post("/admin/members/<id>/activate", data = "<input>")]
@@ -302,10 +310,7 @@ async fn activate(
     input: MaybeJson<StatusNoteInput>,
     app: App,
 ) -> Result<Json<MemberDetail>, AppError> {
-    let (actor, note) = (admin.actor(), note_of(input));
-    let detail =
-        app.write(move |tx, ctx| record::activate(tx, ctx, &actor, id, note.as_deref())).await?;
-    Ok(Json(detail))
+    change_status(admin, id, input, app, record::activate).await
 }
 
 #[post("/admin/members/<id>/disable", data = "<input>")]
@@ -315,10 +320,7 @@ async fn disable(
     input: MaybeJson<StatusNoteInput>,
     app: App,
 ) -> Result<Json<MemberDetail>, AppError> {
-    let (actor, note) = (admin.actor(), note_of(input));
-    let detail =
-        app.write(move |tx, ctx| record::disable(tx, ctx, &actor, id, note.as_deref())).await?;
-    Ok(Json(detail))
+    change_status(admin, id, input, app, record::disable).await
 }
 
 #[post("/admin/members/<id>/enable", data = "<input>")]
@@ -328,10 +330,7 @@ async fn enable(
     input: MaybeJson<StatusNoteInput>,
     app: App,
 ) -> Result<Json<MemberDetail>, AppError> {
-    let (actor, note) = (admin.actor(), note_of(input));
-    let detail =
-        app.write(move |tx, ctx| record::enable(tx, ctx, &actor, id, note.as_deref())).await?;
-    Ok(Json(detail))
+    change_status(admin, id, input, app, record::enable).await
 }
 
 pub(crate) fn routes() -> Vec<Route> {

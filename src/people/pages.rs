@@ -10,8 +10,7 @@ use super::input::{
     AccessInput, CommitInput, DeleteInput, ImportForm, ListQuery, RolesInput, StatusNoteInput,
 };
 use super::views::{
-    DeletionPage, ImportPage, ImportPreviewPage, ListFilter, MemberDetail, MemberList, MemberPage,
-    MembersPage,
+    DeletionPage, ImportPage, ImportPreviewPage, ListFilter, MemberList, MemberPage, MembersPage,
 };
 use super::{record, service};
 use crate::accounts::model::Actor;
@@ -307,15 +306,6 @@ async fn member(admin: AdminUser, id: i64, shell: Shell, app: App) -> Result<Tem
     Ok(shell.render("admin/member.html", &MemberPage { member }))
 }
 
-/// One of the admin's status changes (activate, disable, enable).
-type StatusChange = fn(
-    &crate::db::Tx,
-    &crate::ctx::Ctx,
-    &crate::accounts::model::Actor,
-    i64,
-    Option<&str>,
-) -> Result<MemberDetail, AppError>;
-
 /// Runs a status change from the member page and shows the result there.
 async fn change_status(
     admin: AdminUser,
@@ -323,7 +313,7 @@ async fn change_status(
     form: CsrfForm<StatusNoteInput>,
     shell: Shell,
     app: App,
-    change: StatusChange,
+    change: record::StatusChange,
     done: &str,
 ) -> Result<PageResponse, AppError> {
     let (actor, note) = (admin.actor(), form.into_inner().note);

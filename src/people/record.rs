@@ -77,6 +77,10 @@ fn activation_gaps(conn: &Connection, p: &repo::Profile) -> Result<Vec<Step>, Ap
     Ok(steps)
 }
 
+/// What every change of a member's status is: `activate`, `disable`, `enable`.
+pub(crate) type StatusChange =
+    fn(&Tx, &Ctx, &Actor, i64, Option<&str>) -> Result<MemberDetail, AppError>;
+
 /// Lets a member into the club and emails them. 409 `activation_blocked` naming each missing
 /// step (profile, agreement) until they are done; 409 when already active or disabled (use
 /// enable). 404 for an unknown id.
