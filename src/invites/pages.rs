@@ -8,7 +8,7 @@ use super::input::InviteInput;
 use super::service::{self, CreateInvite};
 use super::views::{CreatedInvite, CreatedLink, InviteForm, InvitesPage, NewMemberForm};
 use crate::accounts::model::Role;
-use crate::error::AppError;
+use crate::error::{AppError, FieldErrors};
 use crate::people::input::NewMemberInput;
 use crate::people::preregister::{self, NewMember};
 use crate::web::csrf::{CsrfForm, NoFields};
@@ -27,7 +27,16 @@ async fn page(
     let actor = admin.actor();
     let invites = app.read(move |tx, ctx| service::list(tx, ctx, &actor)).await?;
     let member = NewMemberForm::default();
-    Ok(InvitesPage { invites, created, form, member, grantable_roles: &Role::ALL })
+    Ok(InvitesPage {
+        invites,
+        created,
+        form,
+        member,
+        grantable_roles: &Role::ALL,
+        refused: "",
+        invite_errors: FieldErrors::new(),
+        member_errors: FieldErrors::new(),
+    })
 }
 
 fn shown_once(created: CreatedInvite, emailed_to: Option<String>) -> CreatedLink {
@@ -70,7 +79,9 @@ async fn create(
             Ok(PageResponse::from((Status::Created, shell.render(TEMPLATE, &view))))
         }
         Err(err) => {
-            let view = page(&app, &admin, None, echo).await?;
+            let mut view = page(&app, &admin, None, echo).await?;
+            view.refused = "invite";
+            view.invite_errors = err.fields().clone();
             shell.form_error(TEMPLATE, &view, err).map(PageResponse::from)
         }
     }
@@ -137,6 +148,8 @@ async fn add_member(
         Err(err) => {
             let mut view = page(&app, &admin, None, InviteForm::default()).await?;
             view.member = member;
+            view.refused = "member";
+            view.member_errors = err.fields().clone();
             shell.form_error(TEMPLATE, &view, err).map(PageResponse::from)
         }
     }

@@ -4,6 +4,7 @@ use serde::Serialize;
 use super::model::{Invite, InviteStatus};
 use crate::accounts::model::Role;
 use crate::clock::{from_unix, rfc3339};
+use crate::error::FieldErrors;
 
 /// `201` answer to creating (or resending) an invitation; the only place its link appears.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -78,6 +79,11 @@ pub(crate) struct InvitesPage {
     pub member: NewMemberForm,
     /// Every role, for the roles an invitation grants.
     pub grantable_roles: &'static [Role],
+    /// Which of the two forms was sent and refused (both ask for an email, so its errors and
+    /// message are shown on that form only): `invite`, `member`, or empty.
+    pub refused: &'static str,
+    pub invite_errors: FieldErrors,
+    pub member_errors: FieldErrors,
 }
 
 #[derive(Debug, Default, Serialize)]

@@ -325,3 +325,49 @@ async fn the_settings_page_changes_the_club_name_and_registration_mode() {
         app.send_json(Method::Put, "/api/v1/admin/settings", json!({"guest_accounts": true})).await;
     assert_eq!(status, Status::Forbidden);
 }
+
+/// The invitations page holds two forms that both ask for an email: an error in one is shown
+/// on that form only, with its message above it, and the other form stays clean.
+#[rocket::async_test]
+async fn an_error_on_one_form_of_the_invitations_page_stays_on_that_form() {
+    let app = TestApp::spawn().await;
+    app.as_admin().await;
+    let token = app.csrf_token("/admin/invites").await;
+
+    let invite = [("csrf_token", token.as_str()), ("email", "not-an-email")];
+    let response = app.post_form("/admin/invites", &invite).await;
+    assert_eq!(response.status(), Status::UnprocessableEntity);
+    let html = response.into_string().await.unwrap();
+    assert!(html.contains(r#"id="e-email""#), "the invitation's email is marked");
+    assert!(!html.contains(r#"id="e-member-email""#), "the member form's email is not");
+
+    let member = [
+        ("csrf_token", token.as_str()),
+        ("first_name", "Kim"),
+        ("last_name", "Lee"),
+        ("email", "not-an-email"),
+    ];
+    let response = app.post_form("/admin/members", &member).await;
+    assert_eq!(response.status(), Status::UnprocessableEntity);
+    let html = response.into_string().await.unwrap();
+    assert!(html.contains(r#"id="e-member-email""#), "the member form's email is marked");
+    assert!(!html.contains(r#"id="e-email""#), "the invitation's email is not");
+
+    // A refusal is said in the section of the form that was sent, whether it names a field
+    // or not.
+    let kim = [
+        ("csrf_token", token.as_str()),
+        ("first_name", "Kim"),
+        ("last_name", "Lee"),
+        ("email", "kim@example.org"),
+    ];
+    assert_eq!(app.post_form("/admin/members", &kim).await.status(), Status::SeeOther);
+    let response = app.post_form("/admin/members", &kim).await;
+    assert_eq!(response.status(), Status::Conflict);
+    let html = response.into_string().await.unwrap();
+    let invite_form = html.find(r#"action="/admin/invites""#).unwrap();
+    let invite_form_end = invite_form + html[invite_form..].find("</form>").unwrap();
+    let said = html.find("already exists").expect("the refusal");
+    let list = html.find("All invitations").unwrap();
+    assert!(invite_form_end < said && said < list, "the refusal is in the member section");
+}
