@@ -4,8 +4,12 @@
 //! The operations are listed by hand in `paths` (one entry per operation); `spec` holds the
 //! vocabulary they are written in and adds what every operation of a kind shares. The shapes
 //! of the bodies they answer with and read are not written here: `schemas` generates them from
-//! the Rust types themselves, so the document follows any change to a view or an input. It is
-//! built once, on first use.
+//! the Rust types themselves, so the document follows any change to a view or an input.
+//!
+//! The binary serves what `generate` made, as stored in `openapi.json` next to this file
+//! (compacted by `build.rs`): the generator and the schema code of every type stay out of the
+//! binary, and a change to the API shows in that file's diff. A test fails when the stored
+//! document is not the one the code generates, and rewrites it when asked to.
 
 pub(crate) mod page;
 pub(crate) mod paths;
@@ -29,13 +33,18 @@ const INTRO: &str = "Every feature of Clubroom has a JSON API under `/api/v1`, s
 **Errors.** Every error is JSON: `{\"error\": {\"code\", \"message\", \"fields\"}}` with the status saying what kind it is. `code` is stable and snake_case; `fields` names each invalid field (or query parameter) with a message. Request bodies are checked strictly: a field the operation does not know is a 422. Internal errors are a 500 with an opaque body; the cause goes to the server's log with the request id.\n\n\
 **Times** are RFC 3339 in UTC; dates are `YYYY-MM-DD`. Ids are positive integers.";
 
-/// The whole document, built on first use.
+/// The stored document, compact, as the binary serves it.
+const STORED: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.min.json"));
+
+/// The stored document, parsed on first use.
 pub fn document() -> &'static Value {
     static DOC: OnceLock<Value> = OnceLock::new();
-    DOC.get_or_init(build)
+    DOC.get_or_init(|| serde_json::from_str(STORED).expect("build.rs stores only valid JSON"))
 }
 
-fn build() -> Value {
+/// The document the code describes: the operations of `paths`, the shapes of the types they
+/// read and answer. What `openapi.json` must hold.
+pub fn generate() -> Value {
     let mut paths = Map::new();
     for op in paths::all() {
         let entry = paths.entry(op.path.to_string()).or_insert_with(|| json!({}));
@@ -90,14 +99,14 @@ fn build() -> Value {
 /// The document as JSON, cached by clients until the next release.
 #[derive(Responder)]
 struct DocumentJson {
-    body: (ContentType, String),
+    body: (ContentType, &'static str),
     cache: Header<'static>,
 }
 
 #[get("/v1/openapi.json")]
 fn openapi() -> DocumentJson {
     DocumentJson {
-        body: (ContentType::JSON, document().to_string()),
+        body: (ContentType::JSON, STORED),
         cache: Header::new("Cache-Control", "public, max-age=3600"),
     }
 }

@@ -43,6 +43,48 @@ fn documented(doc: &Value) -> BTreeSet<String> {
     ops
 }
 
+/// The paths (`/paths/~1api~1v1~1x/get`) where two documents differ, at most `most` of them.
+fn differences(left: &Value, right: &Value, at: &str, most: usize, out: &mut Vec<String>) {
+    if out.len() >= most || left == right {
+        return;
+    }
+    match (left, right) {
+        (Value::Object(l), Value::Object(r)) => {
+            let keys: BTreeSet<&String> = l.keys().chain(r.keys()).collect();
+            for key in keys {
+                let step = format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
+                let (a, b) =
+                    (l.get(key).unwrap_or(&Value::Null), r.get(key).unwrap_or(&Value::Null));
+                differences(a, b, &step, most, out);
+            }
+        }
+        _ => out.push(at.to_string()),
+    }
+}
+
+/// The binary serves `src/apidoc/openapi.json`; it must be what the code generates. After a
+/// change to an operation or a type, `CLUBROOM_WRITE_API_DOC=1 cargo test --test app apidoc`
+/// rewrites it (and the change then shows in its diff).
+#[test]
+fn the_stored_document_is_the_one_the_code_generates() {
+    let generated = clubroom::apidoc::generate();
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/src/apidoc/openapi.json");
+    if std::env::var_os("CLUBROOM_WRITE_API_DOC").is_some() {
+        let text = serde_json::to_string_pretty(&generated).unwrap() + "\n";
+        std::fs::write(file, text).unwrap();
+        return;
+    }
+    let stored: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    let mut differ = Vec::new();
+    differences(&stored, &generated, "", 10, &mut differ);
+    assert!(
+        differ.is_empty(),
+        "src/apidoc/openapi.json is not what the code describes (rewrite it with \
+         CLUBROOM_WRITE_API_DOC=1 cargo test --test app apidoc); it differs at {differ:?}"
+    );
+    assert_eq!(clubroom::apidoc::document(), &stored, "the binary serves the stored file");
+}
+
 #[rocket::async_test]
 async fn the_document_names_every_mounted_api_route_and_nothing_else() {
     let app = TestApp::spawn().await;
