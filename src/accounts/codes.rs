@@ -560,9 +560,10 @@ impl Limited for ResetCommand {
 }
 
 /// Sets a new password with a reset token (single use) and ends every session and API token
-/// of the account. 400 `invalid_token` for an invalid, expired or used token; 422 for a password against the policy
-/// (the token is not spent). Admitted per client address (10 tries a minute). Needs a hashing
-/// permit.
+/// of the account. 400 `invalid_token` for an invalid, expired or used token; 422 for a
+/// password against the policy (the token is not spent). The confirmation is checked before,
+/// by `ResetInput::into_command`. Admitted per client address (10 tries a minute). Needs a
+/// hashing permit.
 pub(crate) fn reset_password(
     conn: &mut Connection,
     ctx: &Ctx,
