@@ -1,5 +1,6 @@
 //! People and their standing: roles, statuses, and the signed-in user a request acts as.
 
+use crate::error::AppError;
 use serde::Serialize;
 
 crate::values::string_enum! {
@@ -143,6 +144,15 @@ impl Actor {
     pub(crate) fn is_admin(&self) -> bool {
         match self {
             Actor::User(u) => u.is_admin(),
+        }
+    }
+
+    /// Nothing for an admin; 403 with `refusal` (which says what is for admins) for anyone else.
+    pub(crate) fn require_admin(&self, refusal: &'static str) -> Result<(), AppError> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(AppError::forbidden(refusal))
         }
     }
 

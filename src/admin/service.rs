@@ -317,11 +317,7 @@ mod periods {
 }
 
 fn admin_only(actor: &Actor) -> Result<(), AppError> {
-    if actor.is_admin() {
-        Ok(())
-    } else {
-        Err(AppError::forbidden("This part of Clubroom is for club admins."))
-    }
+    actor.require_admin("This part of Clubroom is for club admins.")
 }
 
 /// The club settings, with their defaults applied. Admins only (403).

@@ -83,11 +83,7 @@ fn scan(dir: &Path) -> Result<Vec<Found>, AppError> {
 }
 
 fn admin_only(actor: &Actor) -> Result<(), AppError> {
-    if actor.is_admin() {
-        Ok(())
-    } else {
-        Err(AppError::forbidden("Backups are for club admins."))
-    }
+    actor.require_admin("Backups are for club admins.")
 }
 
 /// Whole seconds from `at` to the clock's now; never negative.

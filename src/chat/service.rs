@@ -267,8 +267,8 @@ pub(crate) fn list(
 
 fn summaries(conn: &Connection, actor: &Actor, all: bool) -> Result<Vec<Summary>, AppError> {
     let me = viewer_id(actor)?;
-    if all && !actor.is_admin() {
-        return Err(AppError::forbidden("Only club admins can list every group."));
+    if all {
+        actor.require_admin("Only club admins can list every group.")?;
     }
     repo::summaries(conn, me, all)
 }
@@ -411,9 +411,7 @@ pub(crate) fn create_group(
     cmd: GroupCmd,
 ) -> Result<ConversationView, AppError> {
     let me = viewer_id(actor)?;
-    if !actor.is_admin() {
-        return Err(AppError::forbidden("Only club admins can create groups."));
-    }
+    actor.require_admin("Only club admins can create groups.")?;
     let (name, description) = (normalize(&cmd.name), normalize(&cmd.description));
     let mut v = Validator::new();
     check_name(&mut v, &name);

@@ -32,11 +32,7 @@ pub(crate) struct CreateInvite {
 }
 
 fn admin_only(actor: &Actor) -> Result<(), AppError> {
-    if actor.is_admin() {
-        Ok(())
-    } else {
-        Err(AppError::forbidden("Only club admins can manage invitations."))
-    }
+    actor.require_admin("Only club admins can manage invitations.")
 }
 
 fn invite_url(ctx: &Ctx, token: &str) -> String {

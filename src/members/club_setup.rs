@@ -15,11 +15,7 @@ use crate::ctx::Ctx;
 use crate::error::{AppError, Validator};
 
 fn admin_only(actor: &Actor) -> Result<(), AppError> {
-    if actor.is_admin() {
-        Ok(())
-    } else {
-        Err(AppError::forbidden("This part of Clubroom is for club admins."))
-    }
+    actor.require_admin("This part of Clubroom is for club admins.")
 }
 
 // ----- club fields -----

@@ -35,11 +35,7 @@ pub(crate) const MAX_PER_PAGE: i64 = 100;
 const SIZES: Sizes = Sizes { default: DEFAULT_PER_PAGE, max: MAX_PER_PAGE };
 
 fn admin_only(actor: &Actor) -> Result<(), AppError> {
-    if actor.is_admin() {
-        Ok(())
-    } else {
-        Err(AppError::forbidden("Only club admins can do this."))
-    }
+    actor.require_admin("Only club admins can do this.")
 }
 
 fn member_id(actor: &Actor) -> Result<i64, AppError> {

@@ -93,9 +93,7 @@ pub(crate) fn create_member(
     actor: &Actor,
     cmd: NewMember,
 ) -> Result<CreatedMember, AppError> {
-    if !actor.is_admin() {
-        return Err(AppError::forbidden("Only club admins can add members."));
-    }
+    actor.require_admin("Only club admins can add members.")?;
     let m = cmd.check().map_err(AppError::validation)?;
     let (email, first, last) = (m.email.as_str(), m.first_name.as_str(), m.last_name.as_str());
     let (phone, roles) = (m.phone.as_str(), m.roles.as_slice());

@@ -27,11 +27,7 @@ use crate::values::RoleSet;
 pub(crate) const PER_PAGE: i64 = 50;
 
 pub(crate) fn admin_only(actor: &Actor) -> Result<(), AppError> {
-    if actor.is_admin() {
-        Ok(())
-    } else {
-        Err(AppError::forbidden("This part of Clubroom is for club admins."))
-    }
+    actor.require_admin("This part of Clubroom is for club admins.")
 }
 
 fn account_of(conn: &Connection, user_id: i64) -> Result<AccountRow, AppError> {

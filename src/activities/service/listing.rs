@@ -154,9 +154,7 @@ pub(crate) fn export_all(
     actor: &Actor,
     q: &crate::activities::input::ListQuery,
 ) -> Result<CsvFile, AppError> {
-    if !actor.is_admin() {
-        return Err(AppError::forbidden("Only club admins can export every member's activities."));
-    }
+    actor.require_admin("Only club admins can export every member's activities.")?;
     let viewer = Viewer::of(actor)?;
     let mut v = Validator::new();
     let member_id = read_number(&mut v, "member_id", &q.member_id);

@@ -25,11 +25,7 @@ pub(crate) const RETENTION_RANGE: std::ops::RangeInclusive<i64> = 7..=3650;
 const EXPORT_LIMIT: i64 = 100_000;
 
 fn admin_only(actor: &Actor) -> Result<(), AppError> {
-    if actor.is_admin() {
-        Ok(())
-    } else {
-        Err(AppError::forbidden("The audit log is for club admins."))
-    }
+    actor.require_admin("The audit log is for club admins.")
 }
 
 fn given(value: &Option<String>) -> Option<String> {

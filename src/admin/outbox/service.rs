@@ -23,11 +23,7 @@ use crate::settings;
 pub(crate) const PER_PAGE: i64 = 50;
 
 fn admin_only(actor: &Actor) -> Result<(), AppError> {
-    if actor.is_admin() {
-        Ok(())
-    } else {
-        Err(AppError::forbidden("The email outbox is for club admins."))
-    }
+    actor.require_admin("The email outbox is for club admins.")
 }
 
 /// The status filter and page of a query: 422 naming `status` (not queued, sent or failed) or

@@ -35,11 +35,7 @@ pub(crate) const MAX_DAYS_AHEAD: i64 = 730;
 const FEED_DAYS_BACK: i64 = 365;
 
 fn admin_only(actor: &Actor) -> Result<(), AppError> {
-    if actor.is_admin() {
-        Ok(())
-    } else {
-        Err(AppError::forbidden("Only club admins can do this."))
-    }
+    actor.require_admin("Only club admins can do this.")
 }
 
 fn member_id(actor: &Actor) -> Result<i64, AppError> {

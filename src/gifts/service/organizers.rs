@@ -20,9 +20,7 @@ pub(crate) fn set_organizer(
     user_id: i64,
     organizer: bool,
 ) -> Result<OrganizerView, AppError> {
-    if !actor.is_admin() {
-        return Err(AppError::forbidden("Only club admins can grant the organizer right."));
-    }
+    actor.require_admin("Only club admins can grant the organizer right.")?;
     let roles = repo::account_roles(conn, user_id)?
         .ok_or_else(|| AppError::not_found("No such member."))?;
     let guest_only = roles.iter().all(|r| *r == Role::Guest || *r == Role::Organizer);
