@@ -371,3 +371,28 @@ async fn an_error_on_one_form_of_the_invitations_page_stays_on_that_form() {
     let list = html.find("All invitations").unwrap();
     assert!(invite_form_end < said && said < list, "the refusal is in the member section");
 }
+
+/// The roles an invitation may grant are every role Clubroom has, read from one list: the form
+/// offers each, the API accepts each, and a refusal names them all.
+#[rocket::async_test]
+async fn an_invitation_can_grant_every_role_there_is() {
+    let app = TestApp::spawn().await;
+    app.as_admin().await;
+    let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+    let (status, created) =
+        app.post_json("/api/v1/admin/invites", json!({"roles": names.clone()})).await;
+    assert_eq!(status, Status::Created, "{created}");
+    let (_, list) = app.json("/api/v1/admin/invites").await;
+    assert_eq!(list[0]["roles"], json!(names), "{list}");
+
+    let page = app.client.get("/admin/invites").dispatch().await.into_string().await.unwrap();
+    for name in &names {
+        let checkbox = format!(r#"name="roles" value="{name}""#);
+        assert!(page.contains(&checkbox), "the form offers {name}");
+    }
+    let (_, err) = app.post_json("/api/v1/admin/invites", json!({"roles": ["wizard"]})).await;
+    let refusal = err["error"]["fields"]["roles"].as_str().unwrap();
+    for name in &names {
+        assert!(refusal.contains(name), "{refusal} names {name}");
+    }
+}
