@@ -10,6 +10,8 @@ use super::codes::{self, EmailFlow};
 use super::input::*;
 use super::model::ClientInfo;
 use super::service::{self, DevicesView};
+use super::factors::service::AppEnrolmentView;
+use super::second_step::{self, Method};
 use super::sessions::{Grant, LoginOutcome};
 use super::shared;
 use super::tokens::{self, TokenPair};
@@ -31,6 +33,17 @@ pub(crate) enum LoginResponse {
     Challenge {
         two_factor_required: bool,
         challenge: String,
+        /// What answers the challenge (`POST /api/v1/auth/login/verify`): `authenticator_app`
+        /// and `email_code` take `code`, `recovery_code` takes `recovery_code`, `password`
+        /// takes `password`, `passkey` takes `credential`.
+        methods: Vec<Method>,
+    },
+    /// Both steps were right, but the club requires this admin to set up an authenticator app
+    /// first: `POST /api/v1/auth/login/enrol`, then `.../enrol/confirm`.
+    #[schemars(title = "EnrolmentRequired")]
+    Enrol {
+        enrolment_required: bool,
+        challenge: String,
     },
     Tokens(TokenPair),
 }
@@ -43,8 +56,11 @@ fn answer(outcome: LoginOutcome, cookie: &SessionCookie<'_>, message: &str) -> J
             LoginResponse::Done(MessageView::new(message))
         }
         LoginOutcome::Tokens(pair) => LoginResponse::Tokens(pair),
-        LoginOutcome::TwoFactor { challenge } => {
-            LoginResponse::Challenge { two_factor_required: true, challenge }
+        LoginOutcome::TwoFactor { challenge, methods } => {
+            LoginResponse::Challenge { two_factor_required: true, challenge, methods }
+        }
+        LoginOutcome::Enrol { challenge } => {
+            LoginResponse::Enrol { enrolment_required: true, challenge }
         }
     })
 }
@@ -85,7 +101,8 @@ async fn token(
     password_login(input.into_inner(), Grant::Tokens, client.0, &cookie, &app).await
 }
 
-/// `POST /api/v1/auth/login/verify` `{"challenge", "code"}`: the second step of a login.
+/// `POST /api/v1/auth/login/verify` `{"challenge", "code" | "recovery_code" | "password"}`:
+/// the second step of a sign-in.
 #[post("/auth/login/verify", data = "<input>")]
 async fn verify(
     input: JsonBody<VerifyInput>,
@@ -94,10 +111,59 @@ async fn verify(
     app: App,
 ) -> Result<Json<LoginResponse>, AppError> {
     let grants = vec![Grant::Session, Grant::Tokens];
+    let cmd = input.into_inner().into_command(client.0, cookie.current(), grants)?;
+    let outcome = shared::answer_challenge(&app, cmd).await?;
+    Ok(answer(outcome, &cookie, "Login successful"))
+}
+
+/// `POST /api/v1/auth/login/enrol` `{"challenge"}`: the authenticator app to set up before a
+/// sign-in the club holds back ends (a new secret each call).
+#[post("/auth/login/enrol", data = "<input>")]
+async fn enrol_start(
+    input: JsonBody<ChallengeInput>,
+    app: App,
+) -> Result<Json<AppEnrolmentView>, AppError> {
+    let challenge = input.into_inner().challenge;
+    let all = [Grant::Session, Grant::Tokens];
+    let view =
+        app.write(move |tx, ctx| second_step::enrol_start(tx, ctx, &challenge, &all)).await?;
+    Ok(Json(view))
+}
+
+/// What ends a sign-in that set up an authenticator app: the recovery codes (shown once), and
+/// the tokens when the sign-in asked for tokens (else the session cookie is set).
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct EnrolledView {
+    pub message: String,
+    pub recovery_codes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<TokenPair>,
+}
+
+/// `POST /api/v1/auth/login/enrol/confirm` `{"challenge", "code"}`: the app's first code ends
+/// the sign-in.
+#[post("/auth/login/enrol/confirm", data = "<input>")]
+async fn enrol_confirm(
+    input: JsonBody<EnrolInput>,
+    client: Client,
+    cookie: SessionCookie<'_>,
+    app: App,
+) -> Result<Json<EnrolledView>, AppError> {
+    let grants = vec![Grant::Session, Grant::Tokens];
     let cmd = input.into_inner().into_command(client.0, cookie.current(), grants);
     let cmd = Admitted::admit(&app.ctx.limits, cmd)?;
-    let outcome = app.call(move |conn, ctx| codes::verify_two_factor(conn, ctx, cmd)).await?;
-    Ok(answer(outcome, &cookie, "Login successful"))
+    let (outcome, codes) =
+        app.call(move |conn, ctx| second_step::enrol_finish(conn, ctx, cmd)).await?;
+    let tokens = match outcome {
+        LoginOutcome::Session(session) => {
+            cookie.set(session.token);
+            None
+        }
+        LoginOutcome::Tokens(pair) => Some(pair),
+        _ => return Err(AppError::internal("an enrolment ended without a sign-in")),
+    };
+    let message = "Authenticator app set up; you are signed in".to_string();
+    Ok(Json(EnrolledView { message, recovery_codes: codes.recovery_codes, tokens }))
 }
 
 /// `POST /api/v1/auth/refresh` `{"refresh_token"}`: a new pair; the old refresh token dies.
@@ -325,6 +391,8 @@ pub(crate) fn routes() -> Vec<Route> {
         login,
         token,
         verify,
+        enrol_start,
+        enrol_confirm,
         refresh,
         check,
         session,

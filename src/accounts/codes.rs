@@ -12,10 +12,11 @@ use super::model::ClientInfo;
 use super::model::{Actor, TokenPurpose, UserStatus};
 use super::password::check_policy;
 use super::repo::{self, CodeToken, NewCodeToken};
-use super::sessions::{account_limit_key, finish_login, Grant, LoginOutcome};
+use super::second_step::{after_first_factor, FirstFactor};
+use super::sessions::{finish_login, Grant, LoginOutcome};
 use crate::audit::{self, AuditEvent};
 use crate::crypto::{
-    constant_time_eq, keyed_hash, random_code, random_digits, random_token, token_hash,
+    constant_time_eq, keyed_hash, random_code, random_token, token_hash,
 };
 use crate::ctx::Ctx;
 use crate::db::write_tx;
@@ -23,7 +24,7 @@ use crate::email;
 use crate::error::{AppError, ErrorKind, Validator};
 use crate::members::repo as members;
 use crate::ratelimit::{Admitted, Limited, Limits, RateLimiter};
-use crate::settings::{self, TwoFactorPolicy};
+use crate::settings;
 use crate::values::Email;
 
 /// Codes are compared without case, spaces or dashes.
@@ -128,118 +129,6 @@ pub(crate) fn admit(
 
 // ----- second factor -----
 
-/// Whether a password login of `user_id` needs an emailed code: the club policy (admins or
-/// everyone) or the member's own choice.
-pub(crate) fn two_factor_required(conn: &Connection, user_id: i64) -> Result<bool, AppError> {
-    let (enabled, required) = two_factor_status(conn, user_id)?;
-    Ok(enabled || required)
-}
-
-/// (the member's own choice, whether the club requires it of them anyway).
-pub(crate) fn two_factor_status(conn: &Connection, user_id: i64) -> Result<(bool, bool), AppError> {
-    let (enabled, is_admin) = repo::two_factor_info(conn, user_id)?;
-    let required = match settings::account_settings(conn)?.two_factor_policy {
-        TwoFactorPolicy::Off => false,
-        TwoFactorPolicy::Admins => is_admin,
-        TwoFactorPolicy::Everyone => true,
-    };
-    Ok((enabled, required))
-}
-
-/// Creates a second-factor challenge for `user_id` and emails its 6-digit code. Returns the
-/// challenge, which the client sends back with the code.
-pub(crate) fn start_two_factor(
-    conn: &Connection,
-    ctx: &Ctx,
-    user_id: i64,
-    grant: Grant,
-) -> Result<String, AppError> {
-    let now = ctx.now_unix();
-    // One challenge at a time: a new login retires the codes of earlier ones.
-    repo::revoke_tokens(conn, TokenPurpose::TwoFactor, Some(user_id), now)?;
-    let challenge = random_token();
-    let code = random_digits(6);
-    let minutes = ctx.config.two_factor_code_minutes;
-    repo::insert_code_token(
-        conn,
-        &NewCodeToken {
-            purpose: TokenPurpose::TwoFactor,
-            token_hash: &token_hash(&challenge),
-            code_hash: Some(&code_hash(ctx, TokenPurpose::TwoFactor, &code)),
-            user_id: Some(user_id),
-            grants: Some(grant.as_str()),
-            expires_at: now + minutes * 60,
-        },
-        now,
-    )?;
-    let to = repo::email_of(conn, user_id)?;
-    let data = json!({ "club_name": club_name(conn)?, "code": code, "minutes": minutes });
-    email::queue(conn, ctx, &to, "two_factor_code", &data)?;
-    audit::record(conn, AuditEvent::new("two_factor_challenge").actor(user_id), now)?;
-    Ok(challenge)
-}
-
-pub(crate) struct VerifyCommand {
-    pub challenge: String,
-    pub code: String,
-    pub client: ClientInfo,
-    pub replaces: Option<String>,
-    /// What the caller can hand out: pages only sessions, the API either.
-    pub grants: Vec<Grant>,
-}
-
-impl Limited for VerifyCommand {
-    fn limiter(limits: &Limits) -> &RateLimiter {
-        &limits.verify_ip
-    }
-
-    fn limit_key(&self) -> String {
-        self.client.limit_key()
-    }
-}
-
-/// Completes a login with the emailed code: a session or tokens, as the login asked for.
-/// 400 `invalid_code` for a wrong, expired or spent code or an unknown challenge; after
-/// `code_max_attempts` wrong codes the challenge dies and the login must start again.
-/// Admitted per client address (10 tries a minute).
-pub(crate) fn verify_two_factor(
-    conn: &mut Connection,
-    ctx: &Ctx,
-    cmd: Admitted<VerifyCommand>,
-) -> Result<LoginOutcome, AppError> {
-    let cmd = cmd.into_inner();
-    write_tx(conn, |tx| {
-        let now = ctx.now_unix();
-        let found =
-            repo::find_code_token(tx, TokenPurpose::TwoFactor, &token_hash(&cmd.challenge), now)?;
-        let Some(token) = found else { return Ok(Err(invalid_code())) };
-        let (Some(user_id), grant) = (token.user_id, Grant::from_stored(token.grants.as_deref()))
-        else {
-            return Ok(Err(invalid_code()));
-        };
-        if !cmd.grants.contains(&grant) {
-            return Ok(Err(invalid_code()));
-        }
-        // Wrong codes count against the account across challenges, like wrong passwords.
-        let account_key = account_limit_key(user_id);
-        if let Err(limited) = ctx.limits.login_account.check(&account_key) {
-            return Ok(Err(limited));
-        }
-        if let Err(refused) = spend_code(tx, ctx, TokenPurpose::TwoFactor, &token, &cmd.code)? {
-            ctx.limits.login_account.record(&account_key);
-            let event =
-                AuditEvent::new("two_factor_failed").actor(user_id).ip(cmd.client.ip.as_deref());
-            audit::record(tx, event, now)?;
-            return Ok(Err(refused));
-        }
-        if repo::find_status(tx, user_id)? == Some(UserStatus::Disabled) {
-            return Ok(Err(invalid_code()));
-        }
-        let replaces = cmd.replaces.as_deref();
-        Ok(finish_login(tx, ctx, user_id, grant, &cmd.client, replaces, "password+email_code"))
-    })?
-}
-
 /// Turns the member's own second factor on or off.
 pub(crate) fn set_two_factor(
     conn: &Connection,
@@ -276,7 +165,6 @@ pub(crate) fn request_claim(conn: &Connection, ctx: &Ctx, email: &str) -> Result
             token_hash: &token_hash(&random_token()),
             code_hash: Some(&code_hash(ctx, TokenPurpose::Claim, &code)),
             user_id: Some(user_id),
-            grants: None,
             expires_at: now + minutes * 60,
         },
         now,
@@ -369,7 +257,6 @@ pub(crate) fn request_magic_link(
             token_hash: &token_hash(&token),
             code_hash: Some(&code_hash(ctx, TokenPurpose::MagicLink, &code)),
             user_id: Some(user_id),
-            grants: None,
             expires_at: now + minutes * 60,
         },
         now,
@@ -489,7 +376,13 @@ pub(crate) fn complete_magic_link(
         if repo::find_status(tx, user_id)? == Some(UserStatus::Disabled) {
             return Ok(Err(invalid_code()));
         }
-        Ok(finish_login(tx, ctx, user_id, Grant::Session, client, replaces, "email_link"))
+        let first = FirstFactor::Email;
+        match after_first_factor(tx, ctx, user_id, first, Grant::Session, client, replaces) {
+            // The refusal of a sign-in the link cannot finish still spends the link.
+            Ok(outcome) => Ok(Ok(outcome)),
+            Err(refused) if refused.code() == "second_step_unavailable" => Ok(Err(refused)),
+            Err(err) => Err(err),
+        }
     })?
 }
 

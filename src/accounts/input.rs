@@ -6,7 +6,8 @@ use rocket::FromForm;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::codes::{ClaimCommand, MagicCommand, ResetCommand, VerifyCommand};
+use super::codes::{ClaimCommand, MagicCommand, ResetCommand};
+use super::second_step::{Answer, AnswerCommand, EnrolCommand};
 use super::model::ClientInfo;
 use super::password::check_confirmation;
 use super::service::{
@@ -75,11 +76,58 @@ pub(crate) struct SetPasswordInput {
 pub(crate) struct VerifyInput {
     #[field(default = String::new())]
     pub challenge: String,
+    /// The code from the authenticator app, or (for members without one) from the email.
+    pub code: Option<String>,
+    /// One of the member's recovery codes.
+    pub recovery_code: Option<String>,
+    /// The password, after an email link.
+    pub password: Option<String>,
+    /// Where the login page sends the user afterwards (pages only).
+    #[serde(skip)]
+    pub next: Option<String>,
+}
+
+/// A sign-in challenge alone (`POST /api/v1/auth/login/enrol`).
+#[derive(Default, Deserialize, FromForm, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct ChallengeInput {
+    #[field(default = String::new())]
+    pub challenge: String,
+    /// Where the login page sends the user afterwards (pages only).
+    #[serde(skip)]
+    pub next: Option<String>,
+}
+
+/// The first code of the authenticator app set up during a sign-in.
+#[derive(Default, Deserialize, FromForm, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct EnrolInput {
+    #[field(default = String::new())]
+    pub challenge: String,
     #[field(default = String::new())]
     pub code: String,
     /// Where the login page sends the user afterwards (pages only).
     #[serde(skip)]
     pub next: Option<String>,
+}
+
+impl EnrolInput {
+    pub(crate) fn into_command(
+        self,
+        client: ClientInfo,
+        replaces: Option<String>,
+        grants: Vec<Grant>,
+    ) -> EnrolCommand {
+        EnrolCommand { challenge: self.challenge, code: self.code, client, replaces, grants }
+    }
+}
+
+/// A code of the member's authenticator app (confirming its set-up).
+#[derive(Default, Deserialize, FromForm, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct CodeInput {
+    #[field(default = String::new())]
+    pub code: String,
 }
 
 #[derive(Default, Deserialize, JsonSchema)]
@@ -170,8 +218,23 @@ impl VerifyInput {
         client: ClientInfo,
         replaces: Option<String>,
         grants: Vec<Grant>,
-    ) -> VerifyCommand {
-        VerifyCommand { challenge: self.challenge, code: self.code, client, replaces, grants }
+    ) -> Result<AnswerCommand, AppError> {
+        let given = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
+        let answer = match (given(self.code), given(self.recovery_code), given(self.password)) {
+            (Some(code), None, None) => Answer::Code(code),
+            (None, Some(code), None) => Answer::RecoveryCode(code),
+            (None, None, Some(password)) => Answer::Password(password),
+            (None, None, None) => {
+                return Err(AppError::invalid_field("code", "Enter the code."));
+            }
+            _ => {
+                return Err(AppError::invalid_field(
+                    "code",
+                    "Send one answer: a code, a recovery code or the password.",
+                ));
+            }
+        };
+        Ok(AnswerCommand { challenge: self.challenge, answer, client, replaces, grants })
     }
 }
 

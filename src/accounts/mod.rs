@@ -6,12 +6,15 @@
 pub(crate) mod api;
 pub(crate) mod codes;
 pub(crate) mod common_passwords;
+pub(crate) mod factors;
 pub(crate) mod hash_threads;
 pub(crate) mod input;
 pub mod model;
 pub(crate) mod pages;
 pub mod password;
+pub(crate) mod passkeys;
 pub mod repo;
+pub(crate) mod second_step;
 pub mod service;
 pub(crate) mod session_cache;
 pub mod sessions;

@@ -7,6 +7,8 @@ use super::codes::{self, EmailFlow, MagicCommand};
 use super::input::*;
 use super::model::Role;
 use super::service;
+use super::factors::service::AppEnrolmentView;
+use super::second_step;
 use super::sessions::{Grant, LoginOutcome};
 use super::shared;
 use super::views::*;
@@ -16,6 +18,7 @@ use crate::ratelimit::Admitted;
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::guards::{App, Client, CurrentUser, MaybeUser, SessionCookie};
 use crate::web::page::{safe_next, PageResponse, Shell};
+use crate::web::qr;
 
 #[get("/login?<next>")]
 fn login_form(shell: Shell, next: Option<String>) -> PageResponse {
@@ -28,23 +31,52 @@ fn login_form(shell: Shell, next: Option<String>) -> PageResponse {
 }
 
 /// After a sign-in step: a session goes to `next` with a greeting; a second-factor challenge
-/// shows the code form.
-fn signed_in(
+/// shows its forms; a sign-in held back for an app set-up shows the set-up.
+async fn signed_in(
     outcome: LoginOutcome,
     shell: &Shell,
     cookie: &SessionCookie<'_>,
+    app: &App,
     next: Option<String>,
 ) -> Result<PageResponse, AppError> {
+    let next = next.unwrap_or_default();
     match outcome {
         LoginOutcome::Session(session) => {
             cookie.set(session.token);
-            Ok(PageResponse::done(next.unwrap_or_else(|| "/home".into()), "Welcome back!"))
+            Ok(PageResponse::done(landing(&next), "Welcome back!"))
         }
-        LoginOutcome::TwoFactor { challenge } => {
-            let page = TwoFactorPage { challenge, next: next.unwrap_or_default() };
+        LoginOutcome::TwoFactor { challenge, methods } => {
+            let page = TwoFactorPage { challenge, next, methods };
             Ok(PageResponse::page(shell.render("accounts/two_factor.html", &page)))
         }
+        LoginOutcome::Enrol { challenge } => {
+            let c = challenge.clone();
+            let all = [Grant::Session];
+            let setup =
+                app.write(move |tx, ctx| second_step::enrol_start(tx, ctx, &c, &all)).await?;
+            let page = app_setup_page(setup, challenge, next);
+            Ok(PageResponse::page(shell.render("accounts/app_setup.html", &page)))
+        }
         LoginOutcome::Tokens(_) => Err(AppError::internal("a page sign-in produced API tokens")),
+    }
+}
+
+/// Where a finished sign-in goes: `next`, else home.
+fn landing(next: &str) -> String {
+    if next.is_empty() {
+        "/home".into()
+    } else {
+        next.to_string()
+    }
+}
+
+fn app_setup_page(setup: AppEnrolmentView, challenge: String, next: String) -> AppSetupPage {
+    AppSetupPage {
+        challenge,
+        next,
+        qr_svg: qr::svg(&setup.otpauth_url),
+        otpauth_url: setup.otpauth_url,
+        secret: setup.secret,
     }
 }
 
@@ -66,12 +98,13 @@ async fn login_submit(
         app.hashing(move |conn, ctx| service::login(conn, ctx, cmd)).await
     };
     match result.await {
-        Ok(outcome) => signed_in(outcome, &shell, &cookie, next),
+        Ok(outcome) => signed_in(outcome, &shell, &cookie, &app, next).await,
         Err(err) => shell.form_error("accounts/login.html", &page, err).map(PageResponse::from),
     }
 }
 
-/// The second step of a login: the code from the email.
+/// The second step of a sign-in: a code, a recovery code or the password. A wrong answer shows
+/// the forms again with the reason.
 #[post("/login/verify", data = "<form>")]
 async fn login_verify(
     form: CsrfForm<VerifyInput>,
@@ -82,19 +115,59 @@ async fn login_verify(
 ) -> Result<PageResponse, AppError> {
     let input = form.into_inner();
     let next = safe_next(input.next.as_deref());
-    let page = TwoFactorPage {
-        challenge: input.challenge.clone(),
-        next: next.clone().unwrap_or_default(),
+    let challenge = input.challenge.clone();
+    let result = async {
+        let cmd = input.into_command(client.0, cookie.current(), vec![Grant::Session])?;
+        shared::answer_challenge(&app, cmd).await
     };
+    match result.await {
+        Ok(outcome) => signed_in(outcome, &shell, &cookie, &app, next).await,
+        Err(err) => {
+            let c = challenge.clone();
+            let methods = app.read(move |tx, ctx| second_step::methods_of(tx, ctx, &c)).await?;
+            let page = TwoFactorPage { challenge, next: next.unwrap_or_default(), methods };
+            shell.form_error("accounts/two_factor.html", &page, err).map(PageResponse::from)
+        }
+    }
+}
+
+/// The first code of the app set up during a sign-in: the session starts, and the recovery
+/// codes are shown once.
+#[post("/login/enrol", data = "<form>")]
+async fn login_enrol(
+    form: CsrfForm<EnrolInput>,
+    shell: Shell,
+    client: Client,
+    cookie: SessionCookie<'_>,
+    app: App,
+) -> Result<PageResponse, AppError> {
+    let input = form.into_inner();
+    let next = safe_next(input.next.as_deref()).unwrap_or_default();
+    let challenge = input.challenge.clone();
     let cmd = input.into_command(client.0, cookie.current(), vec![Grant::Session]);
     let result = async {
         let cmd = Admitted::admit(&app.ctx.limits, cmd)?;
-        app.call(move |conn, ctx| codes::verify_two_factor(conn, ctx, cmd)).await
+        app.call(move |conn, ctx| second_step::enrol_finish(conn, ctx, cmd)).await
     };
     match result.await {
-        Ok(outcome) => signed_in(outcome, &shell, &cookie, next),
+        Ok((LoginOutcome::Session(session), codes)) => {
+            cookie.set(session.token);
+            let page = RecoveryCodesPage {
+                recovery_codes: codes.recovery_codes,
+                continue_to: landing(&next),
+            };
+            Ok(PageResponse::page(shell.render("accounts/recovery_codes.html", &page)))
+        }
+        Ok(_) => Err(AppError::internal("a page sign-in produced API tokens")),
         Err(err) => {
-            shell.form_error("accounts/two_factor.html", &page, err).map(PageResponse::from)
+            // The set-up shown stays the one to confirm; a dead challenge starts over.
+            let c = challenge.clone();
+            let all = [Grant::Session];
+            let setup =
+                app.read(move |tx, ctx| second_step::enrol_start_again(tx, ctx, &c, &all)).await?;
+            let Some(setup) = setup else { return Err(err) };
+            let page = app_setup_page(setup, challenge, next);
+            shell.form_error("accounts/app_setup.html", &page, err).map(PageResponse::from)
         }
     }
 }
@@ -204,7 +277,7 @@ async fn email_code_submit(
         app.call(move |conn, ctx| codes::complete_magic_link(conn, ctx, cmd)).await
     };
     match result.await {
-        Ok(outcome) => signed_in(outcome, &shell, &cookie, None),
+        Ok(outcome) => signed_in(outcome, &shell, &cookie, &app, None).await,
         Err(err) => {
             shell.form_error("accounts/email_code.html", &page, err).map(PageResponse::from)
         }
@@ -231,7 +304,7 @@ async fn magic_submit(
     let cmd = MagicCommand::link(token, client.0, cookie.current());
     let cmd = Admitted::admit(&app.ctx.limits, cmd)?;
     let outcome = app.call(move |conn, ctx| codes::complete_magic_link(conn, ctx, cmd)).await?;
-    signed_in(outcome, &shell, &cookie, None)
+    signed_in(outcome, &shell, &cookie, &app, None).await
 }
 
 // ----- claiming a pre-registered account -----
@@ -278,7 +351,7 @@ async fn claim_submit(
         app.hashing(move |conn, ctx| codes::complete_claim(conn, ctx, cmd)).await
     };
     match result.await {
-        Ok(outcome) => signed_in(outcome, &shell, &cookie, Some("/home".into())),
+        Ok(outcome) => signed_in(outcome, &shell, &cookie, &app, Some("/home".into())).await,
         Err(err) => shell.form_error("accounts/claim.html", &page, err).map(PageResponse::from),
     }
 }
@@ -318,8 +391,19 @@ async fn guest_submit(
 async fn account_page(app: &App, user: &CurrentUser) -> Result<AccountPage, AppError> {
     let (u, user_id) = (user.0.clone(), user.0.user_id);
     let devices = app.read(move |tx, ctx| service::list_devices(tx, ctx, &u)).await?;
-    let two_factor = app.read(move |tx, _| codes::two_factor_status(tx, user_id)).await?;
-    Ok(AccountPage { devices, two_factor_enabled: two_factor.0, two_factor_required: two_factor.1 })
+    let actor = user.actor();
+    let (chosen, factors) = app
+        .read(move |tx, _| {
+            let chosen = super::repo::two_factor_info(tx, user_id)?.0;
+            Ok((chosen, super::factors::service::status(tx, &actor)?))
+        })
+        .await?;
+    Ok(AccountPage {
+        devices,
+        two_factor_enabled: chosen,
+        two_factor_required: factors.club_requires_second_step,
+        factors,
+    })
 }
 
 #[get("/account")]
@@ -554,6 +638,7 @@ async fn join_open_submit(
 pub(crate) fn routes() -> Vec<Route> {
     routes![
         login_verify,
+        login_enrol,
         forgot_form,
         forgot_submit,
         reset_form,

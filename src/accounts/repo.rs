@@ -121,6 +121,14 @@ pub(crate) fn has_password(conn: &Connection, user_id: i64) -> Result<bool, AppE
     )?)
 }
 
+/// The stored password hash of an account (None without a password).
+pub(crate) fn password_hash_of(conn: &Connection, user_id: i64) -> Result<Option<String>, AppError> {
+    Ok(conn
+        .query_row("SELECT password_hash FROM users WHERE id = ?1", [user_id], |r| r.get(0))
+        .optional()?
+        .flatten())
+}
+
 /// (the member's own 2FA choice, whether they are an admin).
 pub(crate) fn two_factor_info(conn: &Connection, user_id: i64) -> Result<(bool, bool), AppError> {
     Ok(conn.query_row(
@@ -377,7 +385,6 @@ pub(crate) struct CodeToken {
     pub id: i64,
     pub user_id: Option<i64>,
     pub code_hash: Option<Vec<u8>>,
-    pub grants: Option<String>,
 }
 
 pub(crate) struct NewCodeToken<'a> {
@@ -385,7 +392,6 @@ pub(crate) struct NewCodeToken<'a> {
     pub token_hash: &'a [u8],
     pub code_hash: Option<&'a [u8]>,
     pub user_id: Option<i64>,
-    pub grants: Option<&'a str>,
     pub expires_at: i64,
 }
 
@@ -395,15 +401,15 @@ pub(crate) fn insert_code_token(
     now: i64,
 ) -> Result<i64, AppError> {
     conn.execute(
-        "INSERT INTO one_time_tokens (purpose, token_hash, code_hash, user_id, grants, created_at, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![t.purpose.as_str(), t.token_hash, t.code_hash, t.user_id, t.grants, now, t.expires_at],
+        "INSERT INTO one_time_tokens (purpose, token_hash, code_hash, user_id, created_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![t.purpose.as_str(), t.token_hash, t.code_hash, t.user_id, now, t.expires_at],
     )?;
     Ok(conn.last_insert_rowid())
 }
 
 fn code_token(r: &rusqlite::Row<'_>) -> rusqlite::Result<CodeToken> {
-    Ok(CodeToken { id: r.get(0)?, user_id: r.get(1)?, code_hash: r.get(2)?, grants: r.get(3)? })
+    Ok(CodeToken { id: r.get(0)?, user_id: r.get(1)?, code_hash: r.get(2)? })
 }
 
 /// The live token of `purpose` with this hash.
@@ -415,7 +421,7 @@ pub(crate) fn find_code_token(
 ) -> Result<Option<CodeToken>, AppError> {
     Ok(conn
         .query_row(
-            "SELECT id, user_id, code_hash, grants FROM one_time_tokens
+            "SELECT id, user_id, code_hash FROM one_time_tokens
               WHERE purpose = ?1 AND token_hash = ?2 AND used_at IS NULL AND expires_at > ?3",
             params![purpose.as_str(), token_hash, now],
             code_token,
@@ -432,7 +438,7 @@ pub(crate) fn find_user_code_token(
 ) -> Result<Option<CodeToken>, AppError> {
     Ok(conn
         .query_row(
-            "SELECT id, user_id, code_hash, grants FROM one_time_tokens
+            "SELECT id, user_id, code_hash FROM one_time_tokens
               WHERE purpose = ?1 AND user_id = ?2 AND used_at IS NULL AND expires_at > ?3
               ORDER BY id DESC LIMIT 1",
             params![purpose.as_str(), user_id, now],

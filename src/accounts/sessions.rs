@@ -139,8 +139,15 @@ impl Grant {
 pub(crate) enum LoginOutcome {
     Session(StartedSession),
     Tokens(TokenPair),
-    /// The password was right; an emailed code must follow (`verify_two_factor`).
+    /// The first factor was right; a second must follow (`second_step::answer`), by one of
+    /// `methods`.
     TwoFactor {
+        challenge: String,
+        methods: Vec<crate::accounts::second_step::Method>,
+    },
+    /// Both steps were right, but the club requires this admin to set up an authenticator app
+    /// first (`second_step::enrol_finish`).
+    Enrol {
         challenge: String,
     },
 }
@@ -181,6 +188,8 @@ pub fn purge_expired(conn: &Connection, ctx: &Ctx) -> Result<(usize, usize), App
     let now = ctx.now_unix();
     let idle = crate::settings::session_timeouts(conn, &ctx.config)?.idle_secs();
     let sessions = repo::purge_sessions(conn, now, now - idle)?;
-    let tokens = repo::purge_tokens(conn, now)? + repo::purge_api_tokens(conn, now)?;
+    let tokens = repo::purge_tokens(conn, now)?
+        + repo::purge_api_tokens(conn, now)?
+        + crate::accounts::factors::repo::purge_challenges(conn, now)?;
     Ok((sessions, tokens))
 }

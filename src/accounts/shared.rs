@@ -1,7 +1,9 @@
 //! What the JSON handlers and the pages of accounts share: the registration that waits for a
-//! password-hashing slot.
+//! password-hashing slot, and answering a sign-in challenge.
 
+use super::second_step::{self, AnswerCommand};
 use super::service::{self, RegisterCommand};
+use super::sessions::LoginOutcome;
 use crate::error::{AppError, ErrorKind};
 use crate::invites::service as invites;
 use crate::ratelimit::Admitted;
@@ -25,5 +27,20 @@ pub(crate) async fn register_when_free(
             Err(refusal.unwrap_or(busy))
         }
         done => done,
+    }
+}
+
+/// Answers a sign-in challenge: admitted per client address, and with a hashing slot when the
+/// answer is a password.
+pub(crate) async fn answer_challenge(
+    app: &App,
+    cmd: AnswerCommand,
+) -> Result<LoginOutcome, AppError> {
+    let hashing = cmd.needs_hashing();
+    let cmd = Admitted::admit(&app.ctx.limits, cmd)?;
+    if hashing {
+        app.hashing(move |conn, ctx| second_step::answer(conn, ctx, cmd)).await
+    } else {
+        app.call(move |conn, ctx| second_step::answer(conn, ctx, cmd)).await
     }
 }

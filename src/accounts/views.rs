@@ -105,11 +105,39 @@ pub(crate) struct JoinPage {
     pub roles: Vec<String>,
 }
 
-/// The code form after a correct password.
+/// The second step of a sign-in: a form per accepted answer.
 #[derive(Debug, Default, Serialize)]
 pub(crate) struct TwoFactorPage {
     pub challenge: String,
     pub next: String,
+    pub methods: Vec<super::second_step::Method>,
+}
+
+/// Setting up an authenticator app: the QR code, the secret to type, the form for the first
+/// code. `challenge` is set while a sign-in waits for it, empty on the account page.
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct AppSetupPage {
+    pub challenge: String,
+    pub next: String,
+    pub otpauth_url: String,
+    pub secret: String,
+    pub qr_svg: String,
+}
+
+/// Recovery codes, shown once, and where to go on.
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct RecoveryCodesPage {
+    pub recovery_codes: Vec<String>,
+    pub continue_to: String,
+}
+
+/// A page that asks before something about sign-in is removed or replaced.
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct ConfirmPage {
+    pub title: &'static str,
+    pub what: &'static str,
+    pub action: &'static str,
+    pub button: &'static str,
 }
 
 /// Forms that ask only for an email address.
@@ -143,6 +171,7 @@ pub(crate) struct AccountPage {
     pub two_factor_enabled: bool,
     /// The club requires it for this member whatever their choice.
     pub two_factor_required: bool,
+    pub factors: super::factors::service::FactorsView,
 }
 
 #[derive(Debug, Default, Serialize)]

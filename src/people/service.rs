@@ -236,9 +236,11 @@ pub(crate) fn end_sessions(
     Ok(SessionsEnded { sessions_ended, api_logins_ended })
 }
 
-/// Turns off a member's own two-step sign-in (when they lost access to it) and voids any code
-/// they were sent. The club policy, when it requires the second step, still applies. 409 when
-/// it was not on. Audited.
+/// Resets a member's two-step sign-in (when they lost their phone or passkey): turns their own
+/// emailed codes off, removes their authenticator app, passkeys and recovery codes, and ends
+/// open sign-ins. The club policy, when it requires the second step, still applies (an admin
+/// who must hold a strong factor sets one up at the next sign-in). 409 when there was nothing
+/// to reset. Audited; the member is emailed.
 pub(crate) fn reset_two_factor(
     conn: &Connection,
     ctx: &Ctx,
@@ -248,12 +250,15 @@ pub(crate) fn reset_two_factor(
 ) -> Result<(), AppError> {
     admin_only(actor)?;
     let a = account_of(conn, user_id)?;
-    if !a.two_factor_enabled {
-        return Err(AppError::conflict("Two-step sign-in is not turned on for this account."));
+    let removed = crate::accounts::factors::service::remove_all(conn, ctx, user_id)?;
+    if !a.two_factor_enabled && !removed {
+        return Err(AppError::conflict(
+            "This account has no two-step sign-in to reset: no login codes, app, passkey or recovery codes.",
+        ));
     }
     let now = ctx.now_unix();
     repo::set_two_factor_off(conn, user_id, now)?;
-    accounts::revoke_tokens(conn, TokenPurpose::TwoFactor, Some(user_id), now)?;
+    crate::accounts::factors::service::notify(conn, ctx, user_id, "reset_by_admin")?;
     record(conn, ctx, actor, "member_two_factor_reset", user_id, json!({}), ip)
 }
 

@@ -41,12 +41,15 @@ crate::values::string_enum! {
 }
 
 crate::values::string_enum! {
-    /// Who must confirm a password login with an emailed code.
+    /// Who must take a second step to sign in.
     pub(crate) enum TwoFactorPolicy {
-        /// Only members who turned it on for themselves.
+        /// Only members who turned it on for themselves or set up an app or a passkey.
         Off = "off",
         /// Admins always (the default), others when they turned it on.
         Admins = "admins",
+        /// Admins always, with an authenticator app or a passkey (their mailbox is not enough);
+        /// an admin without one sets one up at their next sign-in.
+        AdminsStrong = "admins_strong",
         Everyone = "everyone",
     }
 }

@@ -3,11 +3,11 @@
 use rusqlite::Connection;
 use serde_json::json;
 
-use crate::accounts::codes;
+use crate::accounts::second_step::{after_first_factor, FirstFactor};
 use crate::accounts::model::ClientInfo;
 use crate::accounts::model::{AuthUser, Credential, UserStatus};
 use crate::accounts::repo;
-use crate::accounts::sessions::{account_limit_key, finish_login, Grant, LoginOutcome};
+use crate::accounts::sessions::{account_limit_key, Grant, LoginOutcome};
 use crate::audit::{self, AuditEvent};
 use crate::ctx::Ctx;
 use crate::db::write_tx;
@@ -92,12 +92,9 @@ pub(crate) fn login(
             )
             .with_code("account_disabled")));
         }
-        if codes::two_factor_required(tx, user.user_id)? {
-            let challenge = codes::start_two_factor(tx, ctx, user.user_id, cmd.grant)?;
-            return Ok(Ok(LoginOutcome::TwoFactor { challenge }));
-        }
         let replaces = cmd.replaces.as_deref();
-        Ok(finish_login(tx, ctx, user.user_id, cmd.grant, &cmd.client, replaces, "password"))
+        let (first, grant) = (FirstFactor::Password, cmd.grant);
+        Ok(after_first_factor(tx, ctx, user.user_id, first, grant, &cmd.client, replaces))
     })?
 }
 

@@ -77,7 +77,6 @@ fn access_link(conn: &Connection, ctx: &Ctx, user_id: i64) -> Result<String, App
             token_hash: &token_hash(&token),
             code_hash: None,
             user_id: Some(user_id),
-            grants: None,
             expires_at: now + ctx.config.magic_link_minutes * 60,
         },
         now,
