@@ -7,11 +7,12 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::codes::{self, EmailFlow};
+use super::factors::service::AppEnrolmentView;
+use super::factors::Method;
 use super::input::*;
 use super::model::ClientInfo;
+use super::second_step;
 use super::service::{self, DevicesView};
-use super::factors::service::AppEnrolmentView;
-use super::second_step::{self, Method};
 use super::sessions::{Grant, LoginOutcome};
 use super::shared;
 use super::tokens::{self, TokenPair};

@@ -15,41 +15,22 @@ use super::repo::{self, CodeToken, NewCodeToken};
 use super::second_step::{after_first_factor, FirstFactor};
 use super::sessions::{finish_login, Grant, LoginOutcome};
 use crate::audit::{self, AuditEvent};
-use crate::crypto::{
-    constant_time_eq, keyed_hash, random_code, random_token, token_hash,
-};
+use crate::crypto::{constant_time_eq, random_code, random_token, token_hash};
 use crate::ctx::Ctx;
 use crate::db::write_tx;
 use crate::email;
-use crate::error::{AppError, ErrorKind, Validator};
+use crate::error::{AppError, Validator};
 use crate::members::repo as members;
 use crate::ratelimit::{Admitted, Limited, Limits, RateLimiter};
 use crate::settings;
 use crate::values::Email;
 
-/// Codes are compared without case, spaces or dashes.
-pub(crate) fn normalize_code(code: &str) -> String {
-    code.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_uppercase()
-}
-
-/// The stored form of a short code: a hash keyed with the server secret, so six characters
-/// cannot be found by hashing every possible code without the key.
-pub(crate) fn code_hash(ctx: &Ctx, purpose: TokenPurpose, code: &str) -> Vec<u8> {
-    keyed_hash(&ctx.secret, &[purpose.as_str().as_bytes(), normalize_code(code).as_bytes()])
-}
+pub(crate) use super::short_codes::{code_hash, invalid_code, normalize_code};
 
 fn code_matches(ctx: &Ctx, purpose: TokenPurpose, token: &CodeToken, code: &str) -> bool {
     let Some(stored) = &token.code_hash else { return false };
     let given = code_hash(ctx, purpose, code);
     constant_time_eq(&hex::encode(stored), &hex::encode(given))
-}
-
-pub(crate) fn invalid_code() -> AppError {
-    AppError::new(
-        ErrorKind::BadRequest,
-        "This code or link is wrong, has expired or was already used.",
-    )
-    .with_code("invalid_code")
 }
 
 fn club_name(conn: &Connection) -> Result<String, AppError> {

@@ -7,9 +7,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::codes::{ClaimCommand, MagicCommand, ResetCommand};
-use super::second_step::{Answer, AnswerCommand, EnrolCommand};
 use super::model::ClientInfo;
 use super::password::check_confirmation;
+use super::second_step::{Answer, AnswerCommand, EnrolCommand};
 use super::service::{
     ChangePasswordCommand, GuestCommand, LoginCommand, RegisterCommand, SetPasswordCommand,
     SetupCommand,

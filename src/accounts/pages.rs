@@ -4,11 +4,11 @@ use rocket::{get, post, routes, Route};
 use rocket_dyn_templates::Template;
 
 use super::codes::{self, EmailFlow, MagicCommand};
+use super::factors::service::AppEnrolmentView;
 use super::input::*;
 use super::model::Role;
-use super::service;
-use super::factors::service::AppEnrolmentView;
 use super::second_step;
+use super::service;
 use super::sessions::{Grant, LoginOutcome};
 use super::shared;
 use super::views::*;

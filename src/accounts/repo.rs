@@ -122,7 +122,10 @@ pub(crate) fn has_password(conn: &Connection, user_id: i64) -> Result<bool, AppE
 }
 
 /// The stored password hash of an account (None without a password).
-pub(crate) fn password_hash_of(conn: &Connection, user_id: i64) -> Result<Option<String>, AppError> {
+pub(crate) fn password_hash_of(
+    conn: &Connection,
+    user_id: i64,
+) -> Result<Option<String>, AppError> {
     Ok(conn
         .query_row("SELECT password_hash FROM users WHERE id = ?1", [user_id], |r| r.get(0))
         .optional()?

@@ -3,18 +3,19 @@
 //! requires admins to hold an authenticator app or a passkey, setting one up before the
 //! session starts.
 //!
-//! A mailbox is one factor: an email link is never followed by an emailed code, and a password
-//! sign-in is followed by an emailed code only for members who hold no app and no passkey.
+//! A mailbox is one factor: an email link is never followed by an emailed code. A member who
+//! holds an app or a passkey is always asked for it (or a recovery code); the password after
+//! an email link, or an emailed code after a password, serve only members who hold neither.
 
 use rusqlite::Connection;
 use serde_json::json;
 
-use super::codes::{code_hash, invalid_code};
 use super::factors::service::{self as factor_service, AppEnrolmentView, RecoveryCodesView};
-use super::factors::{self, repo, Factors};
+use super::factors::{self, repo, Factors, Method};
 use super::model::{ClientInfo, TokenPurpose, UserStatus};
 use super::repo as accounts;
 use super::sessions::{account_limit_key, finish_login, Grant, LoginOutcome};
+use super::short_codes::{code_hash, invalid_code};
 use crate::audit::{self, AuditEvent};
 use crate::crypto::{constant_time_eq, random_digits, random_token, token_hash};
 use crate::ctx::Ctx;
@@ -40,17 +41,6 @@ crate::values::string_enum! {
     }
 }
 
-crate::values::string_enum! {
-    /// The ways to answer a challenge.
-    pub(crate) enum Method {
-        AuthenticatorApp = "authenticator_app",
-        Passkey = "passkey",
-        RecoveryCode = "recovery_code",
-        Password = "password",
-        EmailCode = "email_code",
-    }
-}
-
 /// How long a member has to set up an app once the second step is done.
 const ENROL_MINUTES: i64 = 15;
 
@@ -63,10 +53,13 @@ fn methods(first: FirstFactor, factors: Factors, has_password: bool) -> Vec<Meth
     if factors.passkeys > 0 {
         offered.push(Method::Passkey);
     }
+    // Whoever set up an app or a passkey is asked for it: the weaker other factor is offered
+    // only to members who hold neither.
     match first {
-        FirstFactor::Password if !factors.strong() => offered.push(Method::EmailCode),
+        _ if factors.strong() => {}
+        FirstFactor::Password => offered.push(Method::EmailCode),
         FirstFactor::Email if has_password => offered.push(Method::Password),
-        _ => {}
+        FirstFactor::Email => {}
     }
     if factors.recovery_codes_left > 0 {
         offered.push(Method::RecoveryCode);
@@ -443,10 +436,7 @@ mod tests {
         assert_eq!(after_link, [Method::Password]);
         assert!(methods(FirstFactor::Email, factors(false, 0, 0), false).is_empty());
         let all = methods(FirstFactor::Email, factors(true, 1, 3), true);
-        assert_eq!(
-            all,
-            [Method::AuthenticatorApp, Method::Passkey, Method::Password, Method::RecoveryCode]
-        );
+        assert_eq!(all, [Method::AuthenticatorApp, Method::Passkey, Method::RecoveryCode]);
     }
 
     #[test]

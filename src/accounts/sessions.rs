@@ -143,7 +143,7 @@ pub(crate) enum LoginOutcome {
     /// `methods`.
     TwoFactor {
         challenge: String,
-        methods: Vec<crate::accounts::second_step::Method>,
+        methods: Vec<crate::accounts::factors::Method>,
     },
     /// Both steps were right, but the club requires this admin to set up an authenticator app
     /// first (`second_step::enrol_finish`).

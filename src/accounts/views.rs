@@ -110,7 +110,7 @@ pub(crate) struct JoinPage {
 pub(crate) struct TwoFactorPage {
     pub challenge: String,
     pub next: String,
-    pub methods: Vec<super::second_step::Method>,
+    pub methods: Vec<super::factors::Method>,
 }
 
 /// Setting up an authenticator app: the QR code, the secret to type, the form for the first

@@ -69,9 +69,18 @@ fn accounts() -> Vec<Op> {
             .errors(&[401, 503])
             .limited(),
         post("/api/v1/auth/login/verify", "Answer a second-factor challenge")
+            .about("Send one answer the challenge's `methods` allow: `code` (authenticator app, or the emailed code for members without one), `recovery_code`, or `password` (after an email link). A club that requires admins to hold an app or a passkey answers `enrolment_required` for an admin without one.")
             .json(r("VerifyInput"))
-            .ok(200, "Signed in (cookie set) or tokens, as the first step asked.", r("LoginAnswer"))
+            .ok(200, "Signed in (cookie set) or tokens, as the first step asked; or the enrolment the club requires first.", r("LoginAnswer"))
             .errors(&[401])
+            .limited(),
+        post("/api/v1/auth/login/enrol", "Start the authenticator app set-up a sign-in waits for")
+            .about("For a challenge answered `enrolment_required`. Each call makes a new secret; the last one counts.")
+            .json(r("ChallengeInput"))
+            .ok(200, "The secret, as a link for a QR code and as text.", r("AppEnrolmentView")),
+        post("/api/v1/auth/login/enrol/confirm", "Confirm the app with its first code and finish signing in")
+            .json(r("EnrolInput"))
+            .ok(200, "Signed in (cookie set, or tokens), with recovery codes shown once.", r("EnrolledView"))
             .limited(),
         post("/api/v1/auth/refresh", "Trade a refresh token for a new token pair")
             .about("The old refresh token stops working; using it again revokes the whole token family.")
@@ -153,6 +162,29 @@ fn accounts() -> Vec<Op> {
             .about("Ends every session and API token of the account, this one included.")
             .access(Access::SignedIn)
             .ok(200, "Logged out everywhere.", r("Message")),
+        get("/api/v1/auth/factors", "How I can sign in")
+            .access(Access::SignedIn)
+            .ok(200, "The authenticator app, passkeys, recovery codes and what the club requires.", r("FactorsView")),
+        post("/api/v1/auth/authenticator", "Start setting up an authenticator app")
+            .about("A new secret; an unfinished set-up is replaced. Confirm it with the app's first code.")
+            .access(Access::SignedIn)
+            .ok(201, "The secret, as a link for a QR code and as text.", r("AppEnrolmentView"))
+            .errors(&[409]),
+        post("/api/v1/auth/authenticator/confirm", "Confirm the authenticator app with its first code")
+            .about("The first app or passkey of an account comes with ten recovery codes, shown once.")
+            .access(Access::SignedIn)
+            .json(r("CodeInput"))
+            .ok(200, "Set up.", r("RecoveryCodesView"))
+            .errors(&[409]),
+        delete("/api/v1/auth/authenticator", "Remove my authenticator app")
+            .access(Access::SignedIn)
+            .answer(204, "Removed.", None)
+            .errors(&[404]),
+        post("/api/v1/auth/recovery-codes", "Make new recovery codes")
+            .about("The old ones stop working. Only for accounts with an authenticator app or a passkey.")
+            .access(Access::SignedIn)
+            .ok(200, "Ten new codes, shown once.", r("RecoveryCodesView"))
+            .errors(&[409]),
         put("/api/v1/auth/two-factor", "Turn login codes on or off")
             .access(Access::SignedIn)
             .json(r("TwoFactorInput"))

@@ -64,6 +64,10 @@ fn answers(g: &mut SchemaGenerator) {
         accounts::api::LoginResponse,
         accounts::tokens::TokenPair,
         accounts::service::DevicesView,
+        accounts::api::EnrolledView,
+        accounts::factors::service::FactorsView,
+        accounts::factors::service::AppEnrolmentView,
+        accounts::factors::service::RecoveryCodesView,
         people::preregister::CreatedMember,
         invites::views::CreatedInvite,
         invites::views::InviteView,
@@ -147,6 +151,9 @@ fn bodies(g: &mut SchemaGenerator) {
     register!(g;
         accounts::input::LoginInput,
         accounts::input::VerifyInput,
+        accounts::input::ChallengeInput,
+        accounts::input::EnrolInput,
+        accounts::input::CodeInput,
         accounts::input::RefreshInput,
         accounts::input::RegisterInput,
         accounts::input::EmailInput,
@@ -422,7 +429,7 @@ mod tests {
         let login = schema(&schemas, "LoginAnswer");
         assert!(login["anyOf"].as_array().unwrap().contains(&r("TwoFactorChallenge")));
         let challenge = schema(&schemas, "TwoFactorChallenge");
-        assert_eq!(required(challenge), ["two_factor_required", "challenge"]);
+        assert_eq!(required(challenge), ["two_factor_required", "challenge", "methods"]);
         assert!(challenge.get("title").is_none());
         assert_eq!(schema(&schemas, "AgreementVersion")["properties"]["title"]["type"], "string");
     }

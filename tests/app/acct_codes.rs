@@ -156,7 +156,8 @@ async fn an_admin_password_login_is_finished_with_an_emailed_six_digit_code() {
     assert_eq!(body["two_factor_required"], true);
     let challenge = body["challenge"].as_str().expect("challenge").to_string();
     assert!(!challenge.is_empty());
-    assert_eq!(body.as_object().unwrap().len(), 2, "only the flag and the challenge: {body}");
+    assert_eq!(body["methods"], json!(["email_code"]), "the emailed code answers it: {body}");
+    assert_eq!(body.as_object().unwrap().len(), 3, "the flag, the challenge, the methods: {body}");
     assert_eq!(signed_in_as(&app).await, None);
 
     let mail = app.emails_to("admin@example.org").await;

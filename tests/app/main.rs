@@ -28,6 +28,7 @@ mod docs;
 mod effects;
 mod email;
 mod errors;
+mod factors;
 mod gifts;
 mod gifts_matching;
 mod gifts_pages;

@@ -20,6 +20,17 @@ use crate::ctx::Ctx;
 use crate::error::AppError;
 use crate::settings::{self, TwoFactorPolicy};
 
+crate::values::string_enum! {
+    /// The ways to answer a sign-in challenge.
+    pub(crate) enum Method {
+        AuthenticatorApp = "authenticator_app",
+        Passkey = "passkey",
+        RecoveryCode = "recovery_code",
+        Password = "password",
+        EmailCode = "email_code",
+    }
+}
+
 /// What a member has set up.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Factors {
@@ -83,7 +94,7 @@ pub(crate) fn requirement(conn: &Connection, user_id: i64) -> Result<Requirement
 const RECOVERY_CODES: usize = 10;
 
 fn recovery_hash(ctx: &Ctx, code: &str) -> Vec<u8> {
-    let normalized = crate::accounts::codes::normalize_code(code);
+    let normalized = crate::accounts::short_codes::normalize_code(code);
     keyed_hash(&ctx.secret, &[b"recovery code", normalized.as_bytes()])
 }
 

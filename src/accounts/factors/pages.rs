@@ -73,7 +73,9 @@ async fn confirm(
         Err(err) if err.code() == "conflict" => Ok(PageResponse::done("/account", err.message())),
         Err(err) => {
             let setup = app.read(move |tx, ctx| service::pending_app(tx, ctx, user_id)).await?;
-            shell.form_error("accounts/app_setup.html", &setup_page(setup), err).map(PageResponse::from)
+            shell
+                .form_error("accounts/app_setup.html", &setup_page(setup), err)
+                .map(PageResponse::from)
         }
     }
 }
@@ -87,7 +89,8 @@ const REMOVE_APP: ConfirmPage = ConfirmPage {
 
 const RENEW_CODES: ConfirmPage = ConfirmPage {
     title: "Make new recovery codes",
-    what: "Your current recovery codes will stop working, used or not. The new ones are shown once.",
+    what:
+        "Your current recovery codes will stop working, used or not. The new ones are shown once.",
     action: "/account/recovery-codes",
     button: "Make new codes",
 };

@@ -169,7 +169,11 @@ pub(crate) fn confirm_app_for(
         } else {
             Vec::new()
         };
-        audit::record(conn, AuditEvent::new("authenticator_app_added").actor(user_id), ctx.now_unix())?;
+        audit::record(
+            conn,
+            AuditEvent::new("authenticator_app_added").actor(user_id),
+            ctx.now_unix(),
+        )?;
         notify(conn, ctx, user_id, "app_added")?;
         Ok(RecoveryCodesView { recovery_codes })
     }
@@ -194,7 +198,11 @@ pub(crate) fn remove_app(conn: &Connection, ctx: &Ctx, actor: &Actor) -> Result<
         return Err(AppError::not_found("No authenticator app is set up."));
     }
     if was_confirmed {
-        audit::record(conn, AuditEvent::new("authenticator_app_removed").actor(user_id), ctx.now_unix())?;
+        audit::record(
+            conn,
+            AuditEvent::new("authenticator_app_removed").actor(user_id),
+            ctx.now_unix(),
+        )?;
         notify(conn, ctx, user_id, "app_removed")?;
     }
     Ok(())

@@ -16,7 +16,15 @@ fn generator(algorithm: Algorithm, digits: usize, secret: &[u8], label: Label<'_
     // label of that link in the wrong place.
     let clean = |s: &str| s.replace(':', " ").trim().to_string();
     let issuer = (!label.issuer.is_empty()).then(|| clean(label.issuer));
-    TOTP::new_unchecked(algorithm, digits, 1, STEP_SECS, secret.to_vec(), issuer, clean(label.account))
+    TOTP::new_unchecked(
+        algorithm,
+        digits,
+        1,
+        STEP_SECS,
+        secret.to_vec(),
+        issuer,
+        clean(label.account),
+    )
 }
 
 /// Who a secret belongs to, as the app will show it.
@@ -36,7 +44,12 @@ pub(crate) fn enrolment_url(secret: &[u8], label: Label<'_>) -> String {
 /// The secret as people type it into an app that cannot scan (base32, in groups of four).
 pub(crate) fn typed_secret(secret: &[u8]) -> String {
     let plain = generator(Algorithm::SHA1, DIGITS, secret, NO_LABEL).get_secret_base32();
-    plain.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join(" ")
+    plain
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The code of time step `step`.

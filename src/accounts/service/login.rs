@@ -3,10 +3,10 @@
 use rusqlite::Connection;
 use serde_json::json;
 
-use crate::accounts::second_step::{after_first_factor, FirstFactor};
 use crate::accounts::model::ClientInfo;
 use crate::accounts::model::{AuthUser, Credential, UserStatus};
 use crate::accounts::repo;
+use crate::accounts::second_step::{after_first_factor, FirstFactor};
 use crate::accounts::sessions::{account_limit_key, Grant, LoginOutcome};
 use crate::audit::{self, AuditEvent};
 use crate::ctx::Ctx;
