@@ -167,11 +167,15 @@ pub(crate) fn account(conn: &Connection, ctx: &Ctx, user_id: i64) -> Result<Acco
             at: rfc3339_at(r.at),
         })
         .collect();
+    let factors = crate::accounts::factors::of(conn, user_id)?;
     Ok(AccountView {
         sessions: repo::count_live_sessions(conn, user_id, now)?,
         api_logins: repo::count_live_api_logins(conn, user_id, now)?,
         has_password: a.has_password,
         two_factor_enabled: a.two_factor_enabled,
+        authenticator_app: factors.app,
+        passkeys: factors.passkeys,
+        recovery_codes_left: factors.recovery_codes_left,
         claimed_at: a.claimed_at.map(rfc3339_at),
         last_login_at: a.last_login_at.map(rfc3339_at),
         member_since: rfc3339_at(a.member_since),

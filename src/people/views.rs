@@ -116,7 +116,11 @@ pub(crate) struct AccountView {
     /// API logins (apps, scripts) with a usable token.
     pub api_logins: i64,
     pub has_password: bool,
+    /// The member turned emailed login codes on for themselves.
     pub two_factor_enabled: bool,
+    pub authenticator_app: bool,
+    pub passkeys: i64,
+    pub recovery_codes_left: i64,
     #[schemars(extend("format" = "date-time"))]
     pub claimed_at: Option<String>,
     #[schemars(extend("format" = "date-time"))]
