@@ -546,10 +546,14 @@ async fn set_password_submit(
     let page = SetPasswordPage { token: token.clone(), username: String::new() };
     let cmd = form.into_inner().into_command(token, client.0);
     match app.hashing(move |conn, ctx| service::set_password_with_token(conn, ctx, cmd)).await {
-        Ok(session) => {
+        Ok(Some(session)) => {
             cookie.set(session.token);
             Ok(PageResponse::done("/home", "Your password is set. You are now logged in."))
         }
+        Ok(None) => Ok(PageResponse::done(
+            "/login",
+            "Your password is set. Sign in with it to take the second step.",
+        )),
         Err(err) => {
             shell.form_error("accounts/set_password.html", &page, err).map(PageResponse::from)
         }

@@ -140,13 +140,16 @@ async fn admin_create_without_a_terminal_prints_a_one_time_set_password_link() {
         )
         .await;
     assert_eq!(response.status(), Status::SeeOther);
+    // An admin takes a second step at sign-in: the link sets the password, it does not sign in.
+    assert_eq!(response.headers().get_one("Location"), Some("/login"));
+    assert_eq!(app.json("/api/v1/auth/session").await.0, Status::Unauthorized);
+
+    assert_eq!(app.client.get(path).dispatch().await.status(), Status::Gone, "the link works once");
+    app.login_as("ann").await;
     let (status, session) = app.json("/api/v1/auth/session").await;
     assert_eq!(status, Status::Ok);
     assert_eq!(session["username"], "ann");
     assert!(session["roles"].as_array().unwrap().contains(&serde_json::json!("admin")));
-
-    assert_eq!(app.client.get(path).dispatch().await.status(), Status::Gone, "the link works once");
-    app.login_as("ann").await;
 }
 
 /// Runs `admin create` inside a pseudo-terminal (util-linux `script`), typing `input`.

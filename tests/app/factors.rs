@@ -511,3 +511,34 @@ async fn factor_routes_need_a_signed_in_member_and_refuse_what_makes_no_sense() 
         app.post_json("/api/v1/auth/login/enrol", json!({"challenge": "made-up"})).await;
     assert_eq!(status, Status::BadRequest);
 }
+
+#[rocket::async_test]
+async fn a_set_password_link_signs_in_only_those_who_need_no_second_step() {
+    let app = TestApp::spawn().await;
+    let admin = app.as_admin().await;
+    let bo = app.create_user("bo", &[Role::Member]).await;
+    let ann = app.create_user("ann", &[Role::Admin, Role::Member]).await;
+    for id in [bo, ann] {
+        let path = format!("/api/v1/admin/members/{id}/access");
+        let (status, body) = app.post_json(&path, json!({"kind": "set_password"})).await;
+        assert_eq!(status, Status::Accepted, "{body}");
+    }
+    let _ = admin;
+    logout(&app).await;
+    let prefix = "http://127.0.0.1:8000";
+    for (who, signed_in) in [("bo", true), ("ann", false)] {
+        let text = app.last_email_text(&format!("{who}@example.org")).await;
+        let link = extract_link(&text, &format!("{prefix}/set-password/")).expect("link");
+        let path = link.trim_start_matches(prefix).to_string();
+        let fields = [("password", NEW_PASSWORD), ("password_confirm", NEW_PASSWORD)];
+        let done = submit(&app, &path, &path, &fields).await;
+        assert_eq!(done.status, Status::SeeOther);
+        let expected = if signed_in { Some(who.to_string()) } else { None };
+        assert_eq!(signed_in_as(&app).await, expected, "{who}");
+        assert!(done.redirects_to(if signed_in { "/home" } else { "/login" }), "{who}");
+        logout(&app).await;
+    }
+    // The admin signs in with the new password and takes the second step.
+    let (_, offered) = start(&app, "ann", NEW_PASSWORD).await;
+    assert_eq!(offered, ["email_code"]);
+}

@@ -43,14 +43,17 @@ pub(crate) struct SetPasswordCommand {
     pub client: ClientInfo,
 }
 
-/// Sets a password through a one-time link, ends every other session of the account and logs
-/// the person in. 410 for a dead link (single use, even under concurrent submissions), 422 for a
-/// password that breaks the policy or does not match its confirmation. Needs a hashing permit.
+/// Sets a password through a one-time link and ends every other session of the account. The
+/// person is signed in (`Some`) only when no second step is required of them: the link proves
+/// their mailbox and the password they just chose came through it, so where a second step is
+/// required they sign in with it like anyone else (`None`). 410 for a dead link (single use,
+/// even under concurrent submissions), 422 for a password that breaks the policy or does not
+/// match its confirmation. Needs a hashing permit.
 pub(crate) fn set_password_with_token(
     conn: &mut Connection,
     ctx: &Ctx,
     cmd: SetPasswordCommand,
-) -> Result<StartedSession, AppError> {
+) -> Result<Option<StartedSession>, AppError> {
     let username = check_set_password_token(conn, ctx, &cmd.token)?;
     let mut v = Validator::new();
     v.result("password", check_policy(&cmd.password, &username, ""));
@@ -76,6 +79,9 @@ pub(crate) fn set_password_with_token(
         repo::revoke_user_tokens(tx, user_id, None, now)?;
         let event = AuditEvent::new("password_set").actor(user_id).ip(cmd.client.ip.as_deref());
         audit::record(tx, event, now)?;
-        start_session(tx, ctx, user_id, &cmd.client, None)
+        if crate::accounts::factors::requirement(tx, user_id)?.second_step {
+            return Ok(None);
+        }
+        start_session(tx, ctx, user_id, &cmd.client, None).map(Some)
     })
 }
