@@ -117,6 +117,20 @@ async fn verify(
     Ok(answer(outcome, &cookie, "Login successful"))
 }
 
+/// `POST /api/v1/auth/login/passkey` `{"challenge"}`: the options for
+/// `navigator.credentials.get` when a challenge accepts a passkey; the assertion goes to
+/// `POST /api/v1/auth/login/verify` as `credential`.
+#[post("/auth/login/passkey", data = "<input>")]
+async fn passkey_options(
+    input: JsonBody<ChallengeInput>,
+    client: Client,
+    app: App,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let cmd = Admitted::admit(&app.ctx.limits, input.into_inner().into_command(client.0))?;
+    let options = app.write(move |tx, ctx| second_step::passkey_options(tx, ctx, cmd)).await?;
+    Ok(Json(options))
+}
+
 /// `POST /api/v1/auth/login/enrol` `{"challenge"}`: the authenticator app to set up before a
 /// sign-in the club holds back ends (a new secret each call).
 #[post("/auth/login/enrol", data = "<input>")]
@@ -392,6 +406,7 @@ pub(crate) fn routes() -> Vec<Route> {
         login,
         token,
         verify,
+        passkey_options,
         enrol_start,
         enrol_confirm,
         refresh,

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::codes::{ClaimCommand, MagicCommand, ResetCommand};
 use super::model::ClientInfo;
 use super::password::check_confirmation;
-use super::second_step::{Answer, AnswerCommand, EnrolCommand};
+use super::second_step::{Answer, AnswerCommand, ChallengeCommand, EnrolCommand};
 use super::service::{
     ChangePasswordCommand, GuestCommand, LoginCommand, RegisterCommand, SetPasswordCommand,
     SetupCommand,
@@ -82,9 +82,55 @@ pub(crate) struct VerifyInput {
     pub recovery_code: Option<String>,
     /// The password, after an email link.
     pub password: Option<String>,
+    /// A passkey's answer to the options of `POST /api/v1/auth/login/passkey`, as
+    /// `navigator.credentials.get` gives it (base64url fields).
+    pub credential: Option<Assertion>,
     /// Where the login page sends the user afterwards (pages only).
     #[serde(skip)]
     pub next: Option<String>,
+}
+
+/// A WebAuthn assertion: a JSON object in the API, its JSON text in a form field (the page's
+/// script fills one in).
+#[derive(Debug, Clone)]
+pub(crate) struct Assertion(pub serde_json::Value);
+
+impl<'de> Deserialize<'de> for Assertion {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(text) => Ok(Assertion(
+                serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+            )),
+            other => Ok(Assertion(other)),
+        }
+    }
+}
+
+#[rocket::async_trait]
+impl<'v> rocket::form::FromFormField<'v> for Assertion {
+    fn from_value(field: rocket::form::ValueField<'v>) -> rocket::form::Result<'v, Self> {
+        let text = field.value;
+        Ok(Assertion(
+            serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.into())),
+        ))
+    }
+}
+
+impl JsonSchema for Assertion {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Assertion".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": ["object", "string"],
+            "description": "The PublicKeyCredential from navigator.credentials.get, as JSON (or its JSON text).",
+        })
+    }
 }
 
 /// A sign-in challenge alone (`POST /api/v1/auth/login/enrol`).
@@ -96,6 +142,12 @@ pub(crate) struct ChallengeInput {
     /// Where the login page sends the user afterwards (pages only).
     #[serde(skip)]
     pub next: Option<String>,
+}
+
+impl ChallengeInput {
+    pub(crate) fn into_command(self, client: ClientInfo) -> ChallengeCommand {
+        ChallengeCommand { challenge: self.challenge, client }
+    }
 }
 
 /// The first code of the authenticator app set up during a sign-in.
@@ -220,17 +272,20 @@ impl VerifyInput {
         grants: Vec<Grant>,
     ) -> Result<AnswerCommand, AppError> {
         let given = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
-        let answer = match (given(self.code), given(self.recovery_code), given(self.password)) {
-            (Some(code), None, None) => Answer::Code(code),
-            (None, Some(code), None) => Answer::RecoveryCode(code),
-            (None, None, Some(password)) => Answer::Password(password),
-            (None, None, None) => {
+        let credential = self.credential.map(|a| a.0).filter(|v| !v.is_null());
+        let answers = (given(self.code), given(self.recovery_code), given(self.password));
+        let answer = match (answers, credential) {
+            ((Some(code), None, None), None) => Answer::Code(code),
+            ((None, Some(code), None), None) => Answer::RecoveryCode(code),
+            ((None, None, Some(password)), None) => Answer::Password(password),
+            ((None, None, None), Some(credential)) => Answer::Passkey(credential),
+            ((None, None, None), None) => {
                 return Err(AppError::invalid_field("code", "Enter the code."));
             }
             _ => {
                 return Err(AppError::invalid_field(
                     "code",
-                    "Send one answer: a code, a recovery code or the password.",
+                    "Send one answer: a code, a recovery code, the password or a passkey.",
                 ));
             }
         };

@@ -318,14 +318,31 @@ pub(crate) fn methods_of(
     Ok(offered)
 }
 
-/// The passkey request for the second step of `challenge`: the options for the browser, with
-/// the expected answer kept on the challenge. 400 `invalid_code` for a dead challenge or an
-/// account without passkeys.
+/// A request about a challenge from a client (asking for its passkey options).
+pub(crate) struct ChallengeCommand {
+    pub challenge: String,
+    pub client: ClientInfo,
+}
+
+impl Limited for ChallengeCommand {
+    fn limiter(limits: &Limits) -> &RateLimiter {
+        &limits.verify_ip
+    }
+
+    fn limit_key(&self) -> String {
+        self.client.limit_key()
+    }
+}
+
+/// The passkey request for the second step of a challenge: the options for the browser, with
+/// the expected answer kept on the challenge (a new request replaces it). 400 `invalid_code`
+/// for a dead challenge or an account without passkeys. Admitted per client address.
 pub(crate) fn passkey_options(
     conn: &Connection,
     ctx: &Ctx,
-    challenge: &str,
+    cmd: Admitted<ChallengeCommand>,
 ) -> Result<serde_json::Value, AppError> {
+    let challenge = &cmd.into_inner().challenge;
     let all = [Grant::Session, Grant::Tokens];
     let Some((row, _)) = live_challenge(conn, ctx, challenge, Stage::SecondFactor, &all)? else {
         return Err(invalid_code());

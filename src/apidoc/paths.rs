@@ -69,10 +69,15 @@ fn accounts() -> Vec<Op> {
             .errors(&[401, 503])
             .limited(),
         post("/api/v1/auth/login/verify", "Answer a second-factor challenge")
-            .about("Send one answer the challenge's `methods` allow: `code` (authenticator app, or the emailed code for members without one), `recovery_code`, or `password` (after an email link). A club that requires admins to hold an app or a passkey answers `enrolment_required` for an admin without one.")
+            .about("Send one answer the challenge's `methods` allow: `code` (authenticator app, or the emailed code for members without one), `recovery_code`, `password` (after an email link, for members without an app or a passkey), or `credential` (a passkey's assertion). A club that requires admins to hold an app or a passkey answers `enrolment_required` for an admin without one.")
             .json(r("VerifyInput"))
             .ok(200, "Signed in (cookie set) or tokens, as the first step asked; or the enrolment the club requires first.", r("LoginAnswer"))
             .errors(&[401])
+            .limited(),
+        post("/api/v1/auth/login/passkey", "Ask for a passkey as the second step")
+            .about("For a challenge whose `methods` include `passkey`: the options for `navigator.credentials.get`. Send the assertion to `/api/v1/auth/login/verify` as `credential`.")
+            .json(r("ChallengeInput"))
+            .ok(200, "PublicKeyCredentialRequestOptions, as JSON.", json!({"type": "object"}))
             .limited(),
         post("/api/v1/auth/login/enrol", "Start the authenticator app set-up a sign-in waits for")
             .about("For a challenge answered `enrolment_required`. Each call makes a new secret; the last one counts.")
