@@ -6,6 +6,7 @@ use rocket_dyn_templates::Template;
 use super::codes::{self, EmailFlow, MagicCommand};
 use super::input::*;
 use super::model::Role;
+use super::passkeys;
 use super::service;
 use super::sessions::{Grant, LoginOutcome};
 use super::shared;
@@ -18,12 +19,13 @@ use crate::web::guards::{App, Client, CurrentUser, MaybeUser, SessionCookie};
 use crate::web::page::{safe_next, PageResponse, Shell};
 
 #[get("/login?<next>")]
-fn login_form(shell: Shell, next: Option<String>) -> PageResponse {
+fn login_form(shell: Shell, next: Option<String>, app: App) -> PageResponse {
     let next = safe_next(next.as_deref());
     if shell.site.user.is_some() {
         return PageResponse::redirect(next.unwrap_or_else(|| "/home".into()));
     }
-    let page = LoginPage { login: String::new(), next: next.unwrap_or_default() };
+    let passkeys = app.ctx.webauthn.is_some();
+    let page = LoginPage { login: String::new(), next: next.unwrap_or_default(), passkeys };
     PageResponse::page(shell.render("accounts/login.html", &page))
 }
 
@@ -59,7 +61,11 @@ async fn login_submit(
 ) -> Result<PageResponse, AppError> {
     let input = form.into_inner();
     let next = safe_next(input.next.as_deref());
-    let page = LoginPage { login: input.login.clone(), next: next.clone().unwrap_or_default() };
+    let page = LoginPage {
+        login: input.login.clone(),
+        next: next.clone().unwrap_or_default(),
+        passkeys: app.ctx.webauthn.is_some(),
+    };
     let cmd = input.into_command(client.0, cookie.current(), Grant::Session);
     let result = async {
         let cmd = Admitted::admit(&app.ctx.limits, cmd)?;
@@ -319,7 +325,14 @@ async fn account_page(app: &App, user: &CurrentUser) -> Result<AccountPage, AppE
     let (u, user_id) = (user.0.clone(), user.0.user_id);
     let devices = app.read(move |tx, ctx| service::list_devices(tx, ctx, &u)).await?;
     let two_factor = app.read(move |tx, _| codes::two_factor_status(tx, user_id)).await?;
-    Ok(AccountPage { devices, two_factor_enabled: two_factor.0, two_factor_required: two_factor.1 })
+    let u = user.0.clone();
+    let passkeys = app.read(move |tx, ctx| passkeys::service::section(tx, ctx, &u)).await?;
+    Ok(AccountPage {
+        devices,
+        two_factor_enabled: two_factor.0,
+        two_factor_required: two_factor.1,
+        passkeys,
+    })
 }
 
 #[get("/account")]
