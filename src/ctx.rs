@@ -1,5 +1,6 @@
-//! What a service needs besides its connection: the clock, configuration, email templates and
-//! the password hasher. Cheap to clone; handlers move a clone into the blocking closure.
+//! What a service needs besides its connection: the clock, configuration, email templates, the
+//! password hasher and the passkey relying party. Cheap to clone; handlers move a clone into the
+//! blocking closure.
 
 use std::sync::Arc;
 
@@ -28,11 +29,14 @@ pub struct Ctx {
     pub directory_order: Arc<crate::members::order_cache::DirectoryOrder>,
     /// The newest backup's time, remembered so `/health` need not list the folder each time.
     pub newest_backup: Arc<NewestBackup>,
+    /// This portal as passkeys know it (its `base_url`); None where the address cannot have
+    /// passkeys (an IP address, or plain HTTP beyond localhost).
+    pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
 }
 
 impl Ctx {
-    /// Builds the context: loads the email templates and sets up password hashing on all cores
-    /// but one (`Passwords::slots_for`).
+    /// Builds the context: loads the email templates, sets up password hashing on all cores
+    /// but one (`Passwords::slots_for`) and the passkey relying party for `base_url`.
     pub(crate) fn new(
         config: Arc<AppConfig>,
         clock: Arc<dyn Clock>,
@@ -50,7 +54,9 @@ impl Ctx {
             clock.clone(),
         );
         let newest_backup = NewestBackup::new(config.backups_dir());
+        let webauthn = crate::accounts::passkeys::party::relying_party(&config).map(Arc::new);
         Ok(Ctx {
+            webauthn,
             newest_backup: Arc::new(newest_backup),
             limits: Arc::new(limits),
             secret: Arc::new(secret),

@@ -143,6 +143,7 @@ pub fn rocket_with(config: AppConfig, runtime: Runtime) -> Rocket<Build> {
         .mount("/", web::assets::routes())
         .mount("/", accounts::pages::routes())
         .mount("/", accounts::factors::pages::routes())
+        .mount("/", accounts::passkeys::pages::routes())
         .mount("/", members::pages::routes())
         .mount("/", people::pages::routes())
         .mount("/", admin::pages::routes())
@@ -159,6 +160,7 @@ pub fn rocket_with(config: AppConfig, runtime: Runtime) -> Rocket<Build> {
         .mount("/", backups::pages::routes())
         .mount("/api/v1", accounts::api::routes())
         .mount("/api/v1", accounts::factors::api::routes())
+        .mount("/api/v1", accounts::passkeys::api::routes())
         .mount("/api/v1", invites::api::routes())
         .mount("/api/v1", admin::api::routes())
         .mount("/api/v1", admin::outbox::api::routes())
@@ -244,7 +246,8 @@ fn start_up(config: Arc<AppConfig>, runtime: Runtime) -> Result<Parts, AppError>
 }
 
 /// The periodic work: sending email (also woken by every commit that queues some), purging
-/// expired sessions and tokens and old audit entries, pruning rate-limit state.
+/// expired sessions, tokens and passkey ceremonies and old audit entries, pruning rate-limit
+/// state.
 fn register_jobs(scheduler: &Scheduler, db: &Db, ctx: &Ctx, transport: &Arc<Transport>) {
     let (db1, transport, ctx1) = (db.clone(), transport.clone(), ctx.clone());
     let wake = db.outlets().mail().clone();
@@ -256,7 +259,12 @@ fn register_jobs(scheduler: &Scheduler, db: &Db, ctx: &Ctx, transport: &Arc<Tran
     scheduler.register("purge_expired", Duration::from_secs(3600), move || {
         let (db, ctx) = (db2.clone(), ctx2.clone());
         async move {
-            db.call(move |conn| accounts::sessions::purge_expired(conn, &ctx)).await.map(|_| ())
+            db.call(move |conn| {
+                accounts::sessions::purge_expired(conn, &ctx)?;
+                accounts::passkeys::purge_expired(conn, ctx.now_unix())
+            })
+            .await
+            .map(|_| ())
         }
     });
     // Reminders and the purge of finished exchanges. The scheduler runs every job once at

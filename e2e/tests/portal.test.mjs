@@ -424,6 +424,83 @@ describe("every page the navigation leads to passes the same checks", { timeout:
   });
 });
 
+describe("a member signs in with a passkey", { timeout: 120000 }, () => {
+  step("the member adds a passkey on their account page, on a phone", async () => {
+    const { member } = people;
+    const { page } = member;
+    // Chromium's virtual authenticator stands in for the phone's own: it holds discoverable
+    // credentials and verifies its user, as a fingerprint reader would.
+    const cdp = await member.context.newCDPSession(page);
+    await cdp.send("WebAuthn.enable");
+    await cdp.send("WebAuthn.addVirtualAuthenticator", {
+      options: {
+        protocol: "ctap2",
+        transport: "internal",
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+      },
+    });
+    await member.goto("/account", "passkeys-none");
+    const passkeys = section(page, "Passkeys");
+    await passkeys.getByText("You have no passkey yet.").waitFor();
+    await passkeys.getByLabel("Name of the new passkey").fill("Phone");
+    await member.follow(passkeys.getByRole("button", { name: "Add a passkey" }), "passkey-added");
+    assert.equal(member.path(), "/account");
+    await passkeys.getByRole("status").filter({ hasText: "Your passkey “Phone” has been added." }).waitFor();
+    await passkeys.getByRole("cell", { name: /^Phone added \d{4}-\d{2}-\d{2}$/ }).waitFor();
+    await passkeys.getByRole("link", { name: "Remove Phone" }).waitFor();
+  });
+
+  step("signed out, the member signs in with the passkey alone and goes where they were going", async () => {
+    const { member } = people;
+    const { page } = member;
+    await member.follow(page.getByRole("button", { name: "Log out", exact: true }));
+    await member.goto("/activities", "login-passkey");
+    const login = new URL(page.url());
+    assert.equal(login.pathname, "/login");
+    assert.equal(login.searchParams.get("next"), "/activities");
+    await member.follow(page.getByRole("button", { name: "Sign in with a passkey" }));
+    assert.equal(member.path(), "/activities");
+    await page.getByRole("link", { name: "Record an activity" }).waitFor();
+
+    // The account page shows when the passkey was last used.
+    await member.goto("/account");
+    const used = await section(page, "Passkeys").getByRole("row", { name: /^Phone/ }).textContent();
+    assert.doesNotMatch(used, /never/);
+  });
+
+  step("the member renames the passkey, and removing it asks first", async () => {
+    const { member } = people;
+    const { page } = member;
+    const passkeys = section(page, "Passkeys");
+    await member.follow(passkeys.getByRole("link", { name: "Rename Phone" }), "passkey-rename");
+    await page.getByLabel("Name").fill("Pixel");
+    await member.follow(page.getByRole("button", { name: "Rename" }));
+    await page.getByText("The passkey has been renamed.").waitFor();
+    await member.follow(passkeys.getByRole("link", { name: "Remove Pixel" }), "passkey-remove");
+    await page.getByRole("heading", { name: "Remove the passkey “Pixel”?" }).waitFor();
+    await member.follow(page.getByRole("link", { name: "Cancel" }));
+    assert.equal(member.path(), "/account");
+    await section(page, "Passkeys").getByRole("link", { name: "Remove Pixel" }).waitFor();
+  });
+
+  step("with a passkey, a password sign-in asks for it as the second step", async () => {
+    const { member } = people;
+    const { page } = member;
+    await member.follow(page.getByRole("button", { name: "Log out", exact: true }));
+    await member.goto("/login");
+    await page.getByLabel("Username or email").fill(MEMBER.username);
+    await page.getByLabel("Password").fill(MEMBER.password);
+    await member.follow(page.getByRole("button", { name: "Log in" }), "second-step-passkey");
+    await page.getByRole("heading", { name: "One more step" }).waitFor();
+    // No emailed code: someone who reads the member's mail still needs the passkey.
+    assert.equal(await page.getByLabel("Code from the email we just sent you").count(), 0);
+    await member.follow(page.getByRole("button", { name: "Use a passkey" }));
+    assert.equal(member.path(), "/home");
+  });
+});
+
 describe("the checks themselves", () => {
   step("a page with a serious accessibility problem fails the check", async () => {
     const { visitor } = people;

@@ -50,7 +50,11 @@ pub(crate) enum LoginResponse {
 }
 
 /// Turns an outcome into the answer, setting the session cookie for a session.
-fn answer(outcome: LoginOutcome, cookie: &SessionCookie<'_>, message: &str) -> Json<LoginResponse> {
+pub(crate) fn answer(
+    outcome: LoginOutcome,
+    cookie: &SessionCookie<'_>,
+    message: &str,
+) -> Json<LoginResponse> {
     Json(match outcome {
         LoginOutcome::Session(session) => {
             cookie.set(session.token);

@@ -1,7 +1,7 @@
 //! Accounts: who someone is and how they prove it. Roles and statuses, password login and
 //! registration, sessions and API tokens, emailed codes and links (second factor, claim, sign-in
-//! link, reset), first-run setup and set-password links. Whoever starts a sign-in (the person,
-//! or an admin sending an access email from `people`), it completes here.
+//! link, reset), passkeys, first-run setup and set-password links. Whoever starts a sign-in (the
+//! person, or an admin sending an access email from `people`), it completes here.
 
 pub(crate) mod api;
 pub(crate) mod codes;

@@ -7,6 +7,7 @@ use super::codes::{self, EmailFlow, MagicCommand};
 use super::factors::service::AppEnrolmentView;
 use super::input::*;
 use super::model::Role;
+use super::passkeys;
 use super::second_step;
 use super::service;
 use super::sessions::{Grant, LoginOutcome};
@@ -21,12 +22,13 @@ use crate::web::page::{safe_next, PageResponse, Shell};
 use crate::web::qr;
 
 #[get("/login?<next>")]
-fn login_form(shell: Shell, next: Option<String>) -> PageResponse {
+fn login_form(shell: Shell, next: Option<String>, app: App) -> PageResponse {
     let next = safe_next(next.as_deref());
     if shell.site.user.is_some() {
         return PageResponse::redirect(next.unwrap_or_else(|| "/home".into()));
     }
-    let page = LoginPage { login: String::new(), next: next.unwrap_or_default() };
+    let passkeys = app.ctx.webauthn.is_some();
+    let page = LoginPage { login: String::new(), next: next.unwrap_or_default(), passkeys };
     PageResponse::page(shell.render("accounts/login.html", &page))
 }
 
@@ -91,7 +93,11 @@ async fn login_submit(
 ) -> Result<PageResponse, AppError> {
     let input = form.into_inner();
     let next = safe_next(input.next.as_deref());
-    let page = LoginPage { login: input.login.clone(), next: next.clone().unwrap_or_default() };
+    let page = LoginPage {
+        login: input.login.clone(),
+        next: next.clone().unwrap_or_default(),
+        passkeys: app.ctx.webauthn.is_some(),
+    };
     let cmd = input.into_command(client.0, cookie.current(), Grant::Session);
     let result = async {
         let cmd = Admitted::admit(&app.ctx.limits, cmd)?;
@@ -398,11 +404,14 @@ async fn account_page(app: &App, user: &CurrentUser) -> Result<AccountPage, AppE
             Ok((chosen, super::factors::service::status(tx, &actor)?))
         })
         .await?;
+    let u = user.0.clone();
+    let passkeys = app.read(move |tx, ctx| passkeys::service::section(tx, ctx, &u)).await?;
     Ok(AccountPage {
         devices,
         two_factor_enabled: chosen,
         two_factor_required: factors.club_requires_second_step,
         factors,
+        passkeys,
     })
 }
 

@@ -267,6 +267,9 @@ pub(crate) fn answer(
                     )?,
                     _ => false,
                 };
+                // One assertion per request for options, right or wrong: a replayed one finds
+                // nothing to match.
+                repo::set_passkey_state(tx, row.id, None)?;
                 (Method::Passkey, right)
             }
         };

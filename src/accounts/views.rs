@@ -71,6 +71,8 @@ pub(crate) struct LoggedOutView {
 pub(crate) struct LoginPage {
     pub login: String,
     pub next: String,
+    /// Whether to offer signing in with a passkey (this server's address can have them).
+    pub passkeys: bool,
 }
 
 /// The setup form, refilled after an error.
@@ -172,6 +174,7 @@ pub(crate) struct AccountPage {
     /// The club requires it for this member whatever their choice.
     pub two_factor_required: bool,
     pub factors: super::factors::service::FactorsView,
+    pub passkeys: super::passkeys::views::PasskeysSection,
 }
 
 #[derive(Debug, Default, Serialize)]

@@ -11,7 +11,7 @@ use crate::bookings::model::BookingStatus;
 use crate::email::outbox::Status as OutboxStatus;
 
 pub(crate) const TAGS: &[(&str, &str)] = &[
-    ("Sign-in and accounts", "Logging in (session cookie or API tokens), registering, recovering an account, and a member's own sessions."),
+    ("Sign-in and accounts", "Logging in (session cookie, API tokens or a passkey), registering, recovering an account, and a member's own sessions and passkeys."),
     ("Invitations", "Invitation links an admin hands out, and the check a registration form makes first."),
     ("Membership", "Onboarding, the signed agreement, a member's own profile and the directory."),
     ("People (admin)", "The admin's member records: status, roles, access, import and export, deletion."),
@@ -190,6 +190,41 @@ fn accounts() -> Vec<Op> {
             .access(Access::SignedIn)
             .ok(200, "Ten new codes, shown once.", r("RecoveryCodesView"))
             .errors(&[409]),
+        post("/api/v1/auth/passkeys/registration", "Start adding a passkey")
+            .about("Answers the options for `navigator.credentials.create()` (a discoverable credential with user verification, excluding the passkeys the account has) and a ceremony token to finish with, valid once for six minutes. Starting again retires the registration started before. 403 `passkeys_unavailable` when the server's address (`base_url`) cannot have passkeys: it must be a domain on HTTPS, or localhost.")
+            .access(Access::SignedIn)
+            .ok(200, "The options and the ceremony token.", r("PasskeyCeremony"))
+            .errors(&[403]),
+        post("/api/v1/auth/passkeys", "Finish adding a passkey")
+            .about("Send the ceremony token, a name (1 to 60 characters) and what the browser made. A credential that fails the checks (another origin, no user verification, a wrong challenge) is a 422 on `credential`; an unknown, expired or used ceremony a 400 `ceremony_expired`.")
+            .access(Access::SignedIn)
+            .json(r("NewPasskeyInput"))
+            .ok(201, "Added.", r("Passkey"))
+            .errors(&[403, 409]),
+        get("/api/v1/auth/passkeys", "List my passkeys")
+            .access(Access::SignedIn)
+            .ok(200, "Oldest first.", r("Passkeys")),
+        patch("/api/v1/auth/passkeys/{id}", "Rename one of my passkeys")
+            .access(Access::SignedIn)
+            .param(path_id("id", "The passkey's id, from GET /auth/passkeys."))
+            .json(r("PasskeyNameInput"))
+            .ok(200, "Renamed.", r("Passkey")),
+        delete("/api/v1/auth/passkeys/{id}", "Remove one of my passkeys")
+            .about("It no longer signs anyone in.")
+            .access(Access::SignedIn)
+            .param(path_id("id", "The passkey's id, from GET /auth/passkeys."))
+            .ok(200, "Removed.", r("Message")),
+        post("/api/v1/auth/passkey-login/start", "Start signing in with a passkey")
+            .about("Answers the options for `navigator.credentials.get()`, naming no account (the authenticator offers the passkeys it holds for this site) and requiring user verification, and a ceremony token valid once for six minutes. 403 `passkeys_unavailable` when the server's address cannot have passkeys.")
+            .ok(200, "The options and the ceremony token.", r("PasskeyCeremony"))
+            .errors(&[403])
+            .limited(),
+        post("/api/v1/auth/passkey-login", "Sign in with a passkey")
+            .about("Send the ceremony token and what the browser made. A verified passkey is two factors in itself: no second step follows. `grant` chooses a session cookie (the default) or API tokens. 400 `ceremony_expired` for an unknown, expired or used ceremony; 401 `passkey_refused` for an answer that does not hold up (unknown or removed passkey, another origin, a bad signature, a counter that went back); 403 `account_disabled`.")
+            .json(r("PasskeyLoginInput"))
+            .ok(200, "Signed in (cookie set), or tokens.", r("LoginAnswer"))
+            .errors(&[401, 403])
+            .limited(),
         put("/api/v1/auth/two-factor", "Turn login codes on or off")
             .access(Access::SignedIn)
             .json(r("TwoFactorInput"))

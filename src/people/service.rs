@@ -353,6 +353,8 @@ fn label(table: &str, column: &str) -> String {
         ("sessions", _) => "browser sessions",
         ("one_time_tokens", _) => "unused codes and links",
         ("api_tokens", _) => "API tokens",
+        ("passkeys", _) => "passkeys",
+        ("passkey_ceremonies", _) => "passkeys being added",
         ("profile_values", _) => "answers to the club's profile questions",
         ("agreement_signatures", _) => "agreement signatures",
         ("status_events", "user_id") => "entries of their status timeline",

@@ -67,6 +67,7 @@ enum Obj {
     Invite,
     Session,
     TokenFamily,
+    Passkey,
     Outbox,
     Import,
     Backup,
@@ -287,6 +288,14 @@ const MATRIX: &[Attempt] = &[
     row("session", "end (form)",            Post,   "/account/sessions/<id>/revoke",                  &[Session], Form(&[]), Account),
     row("session", "end API sign-in (form)",Post,   "/account/tokens/<family>/revoke",                &[TokenFamily], Form(&[]), Account),
 
+    // ----- passkey: one the victim signs in with -----
+    row("passkey", "rename",                Patch,  "/api/v1/auth/passkeys/<id>",                     &[Passkey], Json(r#"{"name": "Taken"}"#), Account),
+    row("passkey", "remove",                Delete, "/api/v1/auth/passkeys/<id>",                     &[Passkey], EMPTY, Account),
+    row("passkey", "rename page",           Get,    "/account/passkeys/<id>/rename",                  &[Passkey], NONE, Account),
+    row("passkey", "rename (form)",         Post,   "/account/passkeys/<id>/rename",                  &[Passkey], Form(&[("name", "Taken")]), Account),
+    row("passkey", "remove page",           Get,    "/account/passkeys/<id>/remove",                  &[Passkey], NONE, Account),
+    row("passkey", "remove (form)",         Post,   "/account/passkeys/<id>/remove",                  &[Passkey], Form(&[]), Account),
+
     // ----- the club's own records, by id: admins only -----
     row("email", "resend",                  Post,   "/api/v1/admin/outbox/<id>/resend",               &[Outbox], EMPTY, Admin),
     row("email", "show its link",           Post,   "/api/v1/admin/outbox/<id>/link",                 &[Outbox], EMPTY, Admin),
@@ -367,6 +376,7 @@ pub(crate) struct World {
     invite: i64,
     session: i64,
     token_family: String,
+    passkey: i64,
     outbox: i64,
     import: String,
     backup: String,
@@ -493,6 +503,21 @@ impl World {
         let sql = format!("SELECT family FROM api_tokens WHERE user_id = {vic} LIMIT 1");
         let token_family: String =
             app.db().read(move |tx| Ok(tx.query_row(&sql, [], |r| r.get(0))?)).await.unwrap();
+        // A passkey of the victim's, stored as registration leaves it. Nothing here checks a
+        // signature, so the stored credential need not be a real one (and the club's address
+        // need not be one passkeys work at).
+        let passkey = app
+            .db()
+            .write(move |tx| {
+                tx.execute(
+                    "INSERT INTO passkeys (user_id, credential_id, name, credential, created_at)
+                     VALUES (?1, x'0102', ?2, '{}', 0)",
+                    rusqlite::params![vic, format!("Phone {SECRET}")],
+                )?;
+                Ok(tx.last_insert_rowid())
+            })
+            .await
+            .unwrap();
 
         // The start-up backup, once written.
         let mut backup = None;
@@ -526,6 +551,7 @@ impl World {
             invite,
             session,
             token_family,
+            passkey,
             outbox,
             import,
             backup: backup.expect("a backup made at start-up"),
@@ -560,6 +586,7 @@ impl World {
             Invite => self.invite.to_string(),
             Session => self.session.to_string(),
             TokenFamily => self.token_family.clone(),
+            Passkey => self.passkey.to_string(),
             Outbox => self.outbox.to_string(),
             Import => self.import.clone(),
             Backup => self.backup.clone(),

@@ -3,6 +3,7 @@
 
 mod attackers;
 mod live;
+mod passkey_device;
 mod real_server;
 mod support;
 
@@ -44,6 +45,7 @@ mod members;
 mod members_pages;
 mod notices;
 mod notices_pages;
+mod passkeys;
 mod races;
 mod realtime;
 mod register;
