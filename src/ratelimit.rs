@@ -101,6 +101,10 @@ pub struct Limits {
     pub magic_email: RateLimiter,
     /// Claim-code requests per client IP: 5 per minute.
     pub claim_ip: RateLimiter,
+    /// Claim-code requests per email: 3 per hour.
+    pub claim_email: RateLimiter,
+    /// Wrong claim codes per email, whichever code they were meant for: 10 per hour.
+    pub claim_guesses: RateLimiter,
     /// Requests that send a link or code by email, per client IP: 10 per minute.
     pub email_ip: RateLimiter,
     /// Code and challenge verifications per client IP: 10 per minute.
@@ -120,6 +124,8 @@ impl Limits {
             forgot_email: limiter(3, 3600),
             magic_email: limiter(3, 3600),
             claim_ip: limiter(5, 60),
+            claim_email: limiter(3, 3600),
+            claim_guesses: limiter(10, 3600),
             email_ip: limiter(10, 60),
             verify_ip: limiter(10, 60),
             register_ip: limiter(10, 3600),
@@ -134,6 +140,8 @@ impl Limits {
             &self.forgot_email,
             &self.magic_email,
             &self.claim_ip,
+            &self.claim_email,
+            &self.claim_guesses,
             &self.email_ip,
             &self.verify_ip,
             &self.register_ip,
