@@ -67,8 +67,14 @@ impl TestApp {
 
     /// A second instance on the same data directory (a restart).
     pub async fn restart(&self) -> TestApp {
-        Self::start(self.dir.clone(), self.config.clone(), Transport::Memory(Mailbox::default()))
-            .await
+        self.restart_with(|_| {}).await
+    }
+
+    /// A second instance on the same data directory, with its configuration changed.
+    pub async fn restart_with(&self, adjust: impl FnOnce(&mut AppConfig)) -> TestApp {
+        let mut config = self.config.clone();
+        adjust(&mut config);
+        Self::start(self.dir.clone(), config, Transport::Memory(Mailbox::default())).await
     }
 
     pub fn data_dir(&self) -> PathBuf {
