@@ -39,7 +39,7 @@ pub(crate) enum LoginResponse {
 fn answer(outcome: LoginOutcome, cookie: &SessionCookie<'_>, message: &str) -> Json<LoginResponse> {
     Json(match outcome {
         LoginOutcome::Session(session) => {
-            cookie.set(session.token);
+            cookie.sign_in(session);
             LoginResponse::Done(MessageView::new(message))
         }
         LoginOutcome::Tokens(pair) => LoginResponse::Tokens(pair),
@@ -57,13 +57,16 @@ async fn password_login(
     app: &App,
 ) -> Result<Json<LoginResponse>, AppError> {
     let replaces = if grant == Grant::Session { cookie.current() } else { None };
-    let cmd = Admitted::admit(&app.ctx.limits, input.into_command(client, replaces, grant))?;
+    let cmd = input.into_command(client, replaces, cookie.device(), grant);
+    let cmd = Admitted::admit(&app.ctx.limits, cmd)?;
     let outcome = app.hashing(move |conn, ctx| service::login(conn, ctx, cmd)).await?;
     Ok(answer(outcome, cookie, "Login successful"))
 }
 
-/// `POST /api/v1/auth/login` `{"login", "password"}`: 200 and a session cookie, a second-factor
-/// challenge, or 401 `invalid_credentials` whatever was wrong.
+/// `POST /api/v1/auth/login` `{"login", "password"}`: 200 and a session cookie (and the device
+/// cookie that makes this client known to the account), a second-factor challenge, or 401
+/// `invalid_credentials` whatever was wrong. A device cookie sent along spares a known device
+/// the slowdown of a name others failed with.
 #[post("/auth/login", data = "<input>")]
 async fn login(
     input: JsonBody<LoginInput>,
@@ -94,7 +97,7 @@ async fn verify(
     app: App,
 ) -> Result<Json<LoginResponse>, AppError> {
     let grants = vec![Grant::Session, Grant::Tokens];
-    let cmd = input.into_inner().into_command(client.0, cookie.current(), grants);
+    let cmd = input.into_inner().into_command(client.0, cookie.current(), cookie.device(), grants);
     let cmd = Admitted::admit(&app.ctx.limits, cmd)?;
     let outcome = app.call(move |conn, ctx| codes::verify_two_factor(conn, ctx, cmd)).await?;
     Ok(answer(outcome, &cookie, "Login successful"))

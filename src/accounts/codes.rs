@@ -8,6 +8,7 @@
 use rusqlite::Connection;
 use serde_json::json;
 
+use super::known_devices;
 use super::model::ClientInfo;
 use super::model::{Actor, TokenPurpose, UserStatus};
 use super::password::check_policy;
@@ -188,6 +189,8 @@ pub(crate) struct VerifyCommand {
     pub code: String,
     pub client: ClientInfo,
     pub replaces: Option<String>,
+    /// The browser's device cookie: the accounts it signed in to before.
+    pub device: Option<String>,
     /// What the caller can hand out: pages only sessions, the API either.
     pub grants: Vec<Grant>,
 }
@@ -204,8 +207,10 @@ impl Limited for VerifyCommand {
 
 /// Completes a login with the emailed code: a session or tokens, as the login asked for.
 /// 400 `invalid_code` for a wrong, expired or spent code or an unknown challenge; after
-/// `code_max_attempts` wrong codes the challenge dies and the login must start again.
-/// Admitted per client address (10 tries a minute).
+/// `code_max_attempts` wrong codes the challenge dies and the login must start again. Wrong
+/// codes also count per account (5 in 15 minutes, then 429), except on a device that signed
+/// in to the account before, which has its own allowance. Admitted per client address (10
+/// tries a minute).
 pub(crate) fn verify_two_factor(
     conn: &mut Connection,
     ctx: &Ctx,
@@ -224,13 +229,20 @@ pub(crate) fn verify_two_factor(
         if !cmd.grants.contains(&grant) {
             return Ok(Err(invalid_code()));
         }
-        // Wrong codes count against the account across challenges, like wrong passwords.
+        // Wrong codes count against the account across challenges; whoever spends that
+        // allowance must not lock the owner out on their known device.
         let account_key = account_limit_key(user_id);
-        if let Err(limited) = ctx.limits.login_account.check(&account_key) {
-            return Ok(Err(limited));
+        let device = known_devices::exempt(ctx, cmd.device.as_deref(), user_id);
+        if device.is_none() {
+            if let Err(limited) = ctx.limits.login_account.check(&account_key) {
+                return Ok(Err(limited));
+            }
         }
         if let Err(refused) = spend_code(tx, ctx, TokenPurpose::TwoFactor, &token, &cmd.code)? {
             ctx.limits.login_account.record(&account_key);
+            if let Some(device) = &device {
+                known_devices::record_failure(ctx, device);
+            }
             let event =
                 AuditEvent::new("two_factor_failed").actor(user_id).ip(cmd.client.ip.as_deref());
             audit::record(tx, event, now)?;

@@ -153,25 +153,30 @@ pub(crate) struct GuestInput {
 // ----- what each body becomes -----
 
 impl LoginInput {
+    /// `replaces`: the browser's session token; `device`: its device cookie.
     pub(crate) fn into_command(
         self,
         client: ClientInfo,
         replaces: Option<String>,
+        device: Option<String>,
         grant: Grant,
     ) -> LoginCommand {
-        LoginCommand { login: self.login, password: self.password, client, replaces, grant }
+        LoginCommand { login: self.login, password: self.password, client, replaces, device, grant }
     }
 }
 
 impl VerifyInput {
-    /// `grants`: what the caller can hand out (pages only sessions, the API either).
+    /// `grants`: what the caller can hand out (pages only sessions, the API either);
+    /// `device`: the browser's device cookie.
     pub(crate) fn into_command(
         self,
         client: ClientInfo,
         replaces: Option<String>,
+        device: Option<String>,
         grants: Vec<Grant>,
     ) -> VerifyCommand {
-        VerifyCommand { challenge: self.challenge, code: self.code, client, replaces, grants }
+        let (challenge, code) = (self.challenge, self.code);
+        VerifyCommand { challenge, code, client, replaces, device, grants }
     }
 }
 

@@ -8,6 +8,7 @@ pub(crate) mod codes;
 pub(crate) mod common_passwords;
 pub(crate) mod hash_threads;
 pub(crate) mod input;
+pub(crate) mod known_devices;
 pub mod model;
 pub(crate) mod pages;
 pub mod password;

@@ -37,7 +37,7 @@ fn signed_in(
 ) -> Result<PageResponse, AppError> {
     match outcome {
         LoginOutcome::Session(session) => {
-            cookie.set(session.token);
+            cookie.sign_in(session);
             Ok(PageResponse::done(next.unwrap_or_else(|| "/home".into()), "Welcome back!"))
         }
         LoginOutcome::TwoFactor { challenge } => {
@@ -60,7 +60,7 @@ async fn login_submit(
     let input = form.into_inner();
     let next = safe_next(input.next.as_deref());
     let page = LoginPage { login: input.login.clone(), next: next.clone().unwrap_or_default() };
-    let cmd = input.into_command(client.0, cookie.current(), Grant::Session);
+    let cmd = input.into_command(client.0, cookie.current(), cookie.device(), Grant::Session);
     let result = async {
         let cmd = Admitted::admit(&app.ctx.limits, cmd)?;
         app.hashing(move |conn, ctx| service::login(conn, ctx, cmd)).await
@@ -86,7 +86,8 @@ async fn login_verify(
         challenge: input.challenge.clone(),
         next: next.clone().unwrap_or_default(),
     };
-    let cmd = input.into_command(client.0, cookie.current(), vec![Grant::Session]);
+    let (replaces, device) = (cookie.current(), cookie.device());
+    let cmd = input.into_command(client.0, replaces, device, vec![Grant::Session]);
     let result = async {
         let cmd = Admitted::admit(&app.ctx.limits, cmd)?;
         app.call(move |conn, ctx| codes::verify_two_factor(conn, ctx, cmd)).await

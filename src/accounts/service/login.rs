@@ -4,10 +4,11 @@ use rusqlite::Connection;
 use serde_json::json;
 
 use crate::accounts::codes;
+use crate::accounts::known_devices;
 use crate::accounts::model::ClientInfo;
 use crate::accounts::model::{AuthUser, Credential, UserStatus};
 use crate::accounts::repo;
-use crate::accounts::sessions::{account_limit_key, finish_login, Grant, LoginOutcome};
+use crate::accounts::sessions::{finish_login, Grant, LoginOutcome};
 use crate::audit::{self, AuditEvent};
 use crate::crypto::keyed_hash;
 use crate::ctx::Ctx;
@@ -21,6 +22,8 @@ pub(crate) struct LoginCommand {
     pub client: ClientInfo,
     /// The session token the browser already had, ended on success.
     pub replaces: Option<String>,
+    /// The browser's device cookie: the accounts it signed in to before.
+    pub device: Option<String>,
     pub grant: Grant,
 }
 
@@ -38,14 +41,16 @@ impl Limited for LoginCommand {
 ///
 /// Unknown account, wrong password and an account without a password all fail the same way
 /// (401 `invalid_credentials`, same body, one Argon2 verification each, which for a name
-/// without a password costs what a stored hash costs). After 5 failures in 15 minutes an
-/// account (or a typed name) gets 429 until the window frees up. A disabled account with the
-/// right password gets 403 `account_disabled`. A right password stored with other hash
-/// settings than the configured ones is stored again with them, in the sign-in's transaction.
-/// Empty fields are 422. Every attempt is audited. When the club policy or the member asks for
-/// a second factor, the answer is a challenge and an emailed code instead of a session.
-/// Admitted per client address (`login_attempts_per_minute`, else 429). The caller must hold a
-/// hashing permit.
+/// without a password costs what a stored hash costs). Failures count per typed name (a
+/// username and an address of one account are two names, as they would be for two accounts):
+/// after 5 in 15 minutes the name gets 429 until the window frees up, except on a device that
+/// signed in to the account before (`known_devices`), which has its own allowance of 10. A
+/// disabled account with the right password gets 403 `account_disabled`. A right password
+/// stored with other hash settings than the configured ones is stored again with them, in
+/// the sign-in's transaction. Empty fields are 422. Every attempt is audited. When the club
+/// policy or the member asks for a second factor, the answer is a challenge and an emailed code
+/// instead of a session. Admitted per client address (`login_attempts_per_minute`, else 429).
+/// The caller must hold a hashing permit.
 pub(crate) fn login(
     conn: &mut Connection,
     ctx: &Ctx,
@@ -59,13 +64,14 @@ pub(crate) fn login(
     v.finish()?;
 
     let record = repo::find_for_login(conn, &login)?;
-    // Failures count per account (or per typed name when there is no such account, so that
-    // both behave alike); a success clears them.
-    let account_key = match &record {
-        Some(r) => account_limit_key(r.user_id),
-        None => format!("login:{login}"),
-    };
-    ctx.limits.login_account.check(&account_key)?;
+    // Counted per typed name, known or not, so that the answers tell nothing about accounts:
+    // not whether a name has one, nor which names share one.
+    let name_key = format!("login:{login}");
+    let device =
+        record.as_ref().and_then(|r| known_devices::exempt(ctx, cmd.device.as_deref(), r.user_id));
+    if device.is_none() {
+        ctx.limits.login_name.check(&name_key)?;
+    }
     // Asked for every name, so that a name without an account runs the same queries.
     let stand_in = repo::some_password_hash(conn, stand_in_pick(ctx, &login))?;
     let stored = record.as_ref().and_then(|r| r.password_hash.as_deref());
@@ -74,7 +80,10 @@ pub(crate) fn login(
         None => ctx.passwords.fail_like(&cmd.password, stand_in.as_deref()),
     };
     if !matches {
-        ctx.limits.login_account.record(&account_key);
+        ctx.limits.login_name.record(&name_key);
+        if let Some(device) = &device {
+            known_devices::record_failure(ctx, device);
+        }
     }
     let enabled = record.as_ref().is_some_and(|r| r.status != UserStatus::Disabled);
     let rehashed = match stored {
