@@ -303,10 +303,6 @@ fn lift_off(rocket: &Rocket<Orbit>) {
     if let Some(scheduler) = rocket.state::<Arc<Scheduler>>() {
         scheduler.start();
     }
-    if let Some(ctx) = rocket.state::<Ctx>() {
-        let passwords = ctx.passwords.clone();
-        tokio::task::spawn_blocking(move || passwords.warm_up());
-    }
     let print = rocket.state::<PrintSetupLink>().is_some_and(|p| p.0);
     if let (true, Some(link)) = (print, rocket.state::<SetupLink>().and_then(|s| s.get())) {
         println!(

@@ -93,7 +93,13 @@ impl RateLimiter {
 pub struct Limits {
     /// Password logins per client IP (a burst allowance; `login_attempts_per_minute`).
     pub login_ip: RateLimiter,
-    /// Failed logins per account: 5 per 15 minutes.
+    /// Failed password sign-ins per typed username or address, for devices not known to the
+    /// account: 5 per 15 minutes.
+    pub login_name: RateLimiter,
+    /// Failed sign-ins (passwords and second-factor codes) per known device: 10 per 15 minutes,
+    /// after which the device counts as unknown.
+    pub login_device: RateLimiter,
+    /// Wrong second-factor codes and wrong current passwords per account: 5 per 15 minutes.
     pub login_account: RateLimiter,
     /// Password-reset requests per email: 3 per hour.
     pub forgot_email: RateLimiter,
@@ -101,6 +107,10 @@ pub struct Limits {
     pub magic_email: RateLimiter,
     /// Claim-code requests per client IP: 5 per minute.
     pub claim_ip: RateLimiter,
+    /// Claim-code requests per email: 3 per hour.
+    pub claim_email: RateLimiter,
+    /// Wrong claim codes per email, whichever code they were meant for: 10 per hour.
+    pub claim_guesses: RateLimiter,
     /// Requests that send a link or code by email, per client IP: 10 per minute.
     pub email_ip: RateLimiter,
     /// Code and challenge verifications per client IP: 10 per minute.
@@ -116,10 +126,14 @@ impl Limits {
         let limiter = |max, window| RateLimiter::new(max, window, clock.clone());
         Limits {
             login_ip: limiter(login_per_minute, 60),
+            login_name: limiter(5, 15 * 60),
+            login_device: limiter(10, 15 * 60),
             login_account: limiter(5, 15 * 60),
             forgot_email: limiter(3, 3600),
             magic_email: limiter(3, 3600),
             claim_ip: limiter(5, 60),
+            claim_email: limiter(3, 3600),
+            claim_guesses: limiter(10, 3600),
             email_ip: limiter(10, 60),
             verify_ip: limiter(10, 60),
             register_ip: limiter(10, 3600),
@@ -130,10 +144,14 @@ impl Limits {
     pub(crate) fn prune(&self) {
         for limiter in [
             &self.login_ip,
+            &self.login_name,
+            &self.login_device,
             &self.login_account,
             &self.forgot_email,
             &self.magic_email,
             &self.claim_ip,
+            &self.claim_email,
+            &self.claim_guesses,
             &self.email_ip,
             &self.verify_ip,
             &self.register_ip,

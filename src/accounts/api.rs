@@ -57,7 +57,7 @@ pub(crate) fn answer(
 ) -> Json<LoginResponse> {
     Json(match outcome {
         LoginOutcome::Session(session) => {
-            cookie.set(session.token);
+            cookie.sign_in(session);
             LoginResponse::Done(MessageView::new(message))
         }
         LoginOutcome::Tokens(pair) => LoginResponse::Tokens(pair),
@@ -78,13 +78,16 @@ async fn password_login(
     app: &App,
 ) -> Result<Json<LoginResponse>, AppError> {
     let replaces = if grant == Grant::Session { cookie.current() } else { None };
-    let cmd = Admitted::admit(&app.ctx.limits, input.into_command(client, replaces, grant))?;
+    let cmd = input.into_command(client, replaces, cookie.device(), grant);
+    let cmd = Admitted::admit(&app.ctx.limits, cmd)?;
     let outcome = app.hashing(move |conn, ctx| service::login(conn, ctx, cmd)).await?;
     Ok(answer(outcome, cookie, "Login successful"))
 }
 
-/// `POST /api/v1/auth/login` `{"login", "password"}`: 200 and a session cookie, a second-factor
-/// challenge, or 401 `invalid_credentials` whatever was wrong.
+/// `POST /api/v1/auth/login` `{"login", "password"}`: 200 and a session cookie (and the device
+/// cookie that makes this client known to the account), a second-factor challenge, or 401
+/// `invalid_credentials` whatever was wrong. A device cookie sent along spares a known device
+/// the slowdown of a name others failed with.
 #[post("/auth/login", data = "<input>")]
 async fn login(
     input: JsonBody<LoginInput>,
@@ -116,7 +119,8 @@ async fn verify(
     app: App,
 ) -> Result<Json<LoginResponse>, AppError> {
     let grants = vec![Grant::Session, Grant::Tokens];
-    let cmd = input.into_inner().into_command(client.0, cookie.current(), grants)?;
+    let device = cookie.device();
+    let cmd = input.into_inner().into_command(client.0, cookie.current(), device, grants)?;
     let outcome = shared::answer_challenge(&app, cmd).await?;
     Ok(answer(outcome, &cookie, "Login successful"))
 }
@@ -175,7 +179,7 @@ async fn enrol_confirm(
         app.call(move |conn, ctx| second_step::enrol_finish(conn, ctx, cmd)).await?;
     let tokens = match outcome {
         LoginOutcome::Session(session) => {
-            cookie.set(session.token);
+            cookie.sign_in(session);
             None
         }
         LoginOutcome::Tokens(pair) => Some(pair),

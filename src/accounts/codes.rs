@@ -88,8 +88,9 @@ pub(crate) enum EmailFlow {
 
 /// Admits a request to email `flow` to `email`: 422 for something that is not an email address
 /// (checked before any limiter keeps it), then the client's allowance (10 a minute for all such
-/// requests; 5 a minute for claim codes) and the address's (3 an hour for reset and sign-in
-/// links), each a 429 when spent. Returns the normalized address.
+/// requests; 5 a minute for claim codes) and the address's (3 an hour for each kind: however
+/// many clients ask, one mailbox gets no more), each a 429 when spent. Returns the normalized
+/// address.
 pub(crate) fn admit(
     ctx: &Ctx,
     flow: EmailFlow,
@@ -103,7 +104,10 @@ pub(crate) fn admit(
     match flow {
         EmailFlow::PasswordReset => limits.forgot_email.hit(&email)?,
         EmailFlow::MagicLink => limits.magic_email.hit(&email)?,
-        EmailFlow::Claim => limits.claim_ip.hit(&client.limit_key())?,
+        EmailFlow::Claim => {
+            limits.claim_ip.hit(&client.limit_key())?;
+            limits.claim_email.hit(&email)?;
+        }
     }
     Ok(email)
 }
@@ -175,8 +179,9 @@ impl Limited for ClaimCommand {
 /// Claims a pre-registered account: with the right code, sets the password, marks the account
 /// claimed, moves it to `onboarding` and signs in. 422 for a password against the policy (the
 /// code is not spent); 400 `invalid_code` for an unknown email, a wrong or expired code (wrong
-/// codes count; the code dies at the limit). Admitted per client address (10 tries a minute).
-/// Needs a hashing permit.
+/// codes count; the code dies at the limit). Wrong codes also count per address, whichever code
+/// they were meant for: past 10 in an hour every try is 429, so asking for new codes buys no
+/// more guesses. Admitted per client address (10 tries a minute). Needs a hashing permit.
 pub(crate) fn complete_claim(
     conn: &mut Connection,
     ctx: &Ctx,
@@ -189,17 +194,23 @@ pub(crate) fn complete_claim(
     v.check(!cmd.code.trim().is_empty(), "code", "Enter the code from the email.");
     v.result("password", check_policy(&cmd.password, "", &email));
     v.finish()?;
+    // Counted per typed address, so that an address without an account answers alike.
+    ctx.limits.claim_guesses.check(&email)?;
+    let wrong = |refused: AppError| {
+        ctx.limits.claim_guesses.record(&email);
+        Ok(Err(refused))
+    };
     let hash = ctx.passwords.hash(&cmd.password)?;
     write_tx(conn, |tx| {
         let now = ctx.now_unix();
         let Some((user_id, UserStatus::Invited, _)) = account_for(tx, &email)? else {
-            return Ok(Err(invalid_code()));
+            return wrong(invalid_code());
         };
         let Some(token) = repo::find_user_code_token(tx, TokenPurpose::Claim, user_id, now)? else {
-            return Ok(Err(invalid_code()));
+            return wrong(invalid_code());
         };
         if let Err(refused) = spend_code(tx, ctx, TokenPurpose::Claim, &token, &cmd.code)? {
-            return Ok(Err(refused));
+            return wrong(refused);
         }
         repo::set_password_hash(tx, user_id, &hash, now)?;
         repo::mark_claimed(tx, user_id, now)?;

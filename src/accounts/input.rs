@@ -253,22 +253,26 @@ pub(crate) struct GuestInput {
 // ----- what each body becomes -----
 
 impl LoginInput {
+    /// `replaces`: the browser's session token; `device`: its device cookie.
     pub(crate) fn into_command(
         self,
         client: ClientInfo,
         replaces: Option<String>,
+        device: Option<String>,
         grant: Grant,
     ) -> LoginCommand {
-        LoginCommand { login: self.login, password: self.password, client, replaces, grant }
+        LoginCommand { login: self.login, password: self.password, client, replaces, device, grant }
     }
 }
 
 impl VerifyInput {
-    /// `grants`: what the caller can hand out (pages only sessions, the API either).
+    /// `grants`: what the caller can hand out (pages only sessions, the API either);
+    /// `device`: the browser's device cookie.
     pub(crate) fn into_command(
         self,
         client: ClientInfo,
         replaces: Option<String>,
+        device: Option<String>,
         grants: Vec<Grant>,
     ) -> Result<AnswerCommand, AppError> {
         let given = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
@@ -289,7 +293,7 @@ impl VerifyInput {
                 ));
             }
         };
-        Ok(AnswerCommand { challenge: self.challenge, answer, client, replaces, grants })
+        Ok(AnswerCommand { challenge: self.challenge, answer, client, replaces, device, grants })
     }
 }
 

@@ -9,6 +9,7 @@ pub(crate) mod common_passwords;
 pub(crate) mod factors;
 pub(crate) mod hash_threads;
 pub(crate) mod input;
+pub(crate) mod known_devices;
 pub mod model;
 pub(crate) mod pages;
 pub(crate) mod passkeys;

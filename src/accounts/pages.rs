@@ -44,7 +44,7 @@ async fn signed_in(
     let next = next.unwrap_or_default();
     match outcome {
         LoginOutcome::Session(session) => {
-            cookie.set(session.token);
+            cookie.sign_in(session);
             Ok(PageResponse::done(landing(&next), "Welcome back!"))
         }
         LoginOutcome::TwoFactor { challenge, methods } => {
@@ -98,7 +98,7 @@ async fn login_submit(
         next: next.clone().unwrap_or_default(),
         passkeys: app.ctx.webauthn.is_some(),
     };
-    let cmd = input.into_command(client.0, cookie.current(), Grant::Session);
+    let cmd = input.into_command(client.0, cookie.current(), cookie.device(), Grant::Session);
     let result = async {
         let cmd = Admitted::admit(&app.ctx.limits, cmd)?;
         app.hashing(move |conn, ctx| service::login(conn, ctx, cmd)).await
@@ -123,7 +123,8 @@ async fn login_verify(
     let next = safe_next(input.next.as_deref());
     let challenge = input.challenge.clone();
     let result = async {
-        let cmd = input.into_command(client.0, cookie.current(), vec![Grant::Session])?;
+        let (replaces, device) = (cookie.current(), cookie.device());
+        let cmd = input.into_command(client.0, replaces, device, vec![Grant::Session])?;
         shared::answer_challenge(&app, cmd).await
     };
     match result.await {
@@ -157,7 +158,7 @@ async fn login_enrol(
     };
     match result.await {
         Ok((LoginOutcome::Session(session), codes)) => {
-            cookie.set(session.token);
+            cookie.sign_in(session);
             let page = RecoveryCodesPage {
                 recovery_codes: codes.recovery_codes,
                 continue_to: landing(&next),

@@ -11,7 +11,7 @@
 //! thread it touched. Reused buffers bound it by the number of hashes that can run at once.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
@@ -24,6 +24,9 @@ use crate::error::AppError;
 /// How long a sign-in refused for being one too many waits before hearing so.
 const BUSY_PAUSE: Duration = Duration::from_millis(500);
 
+/// The salt of the work done when there is no stored hash to check; its result is thrown away.
+const NO_HASH_SALT: &[u8] = b"clubroom-no-hash";
+
 pub(crate) const MIN_LENGTH: usize = 12;
 pub(crate) const MAX_LENGTH: usize = 128;
 
@@ -33,9 +36,6 @@ pub struct Passwords {
     /// Working memory of finished hashes, ready for the next (at most one per slot is kept).
     buffers: Mutex<Vec<Vec<Block>>>,
     slots: usize,
-    /// Verified against when the account does not exist, so that "no such user" costs as much
-    /// time as "wrong password".
-    dummy: OnceLock<String>,
     permits: Arc<Semaphore>,
     /// Where hashes run, below the priority of the rest of the server.
     threads: HashThreads,
@@ -60,7 +60,6 @@ impl Passwords {
             params,
             buffers: Mutex::new(Vec::new()),
             slots: concurrency,
-            dummy: OnceLock::new(),
             permits: Arc::new(Semaphore::new(concurrency)),
             threads: HashThreads::new(concurrency),
             waiting: AtomicUsize::new(0),
@@ -132,32 +131,59 @@ impl Passwords {
         Ok(phc.to_string())
     }
 
-    /// Computes the dummy hash ahead of the first login of an unknown account, so that even
-    /// that first one costs no more than a wrong password. Blocking; run it off the async
-    /// workers. Its working memory is not kept: an idle server holds none.
-    pub(crate) fn warm_up(&self) {
-        self.dummy.get_or_init(|| {
-            let hash = self.hash("clubroom dummy password").unwrap_or_default();
-            self.buffers.lock().unwrap_or_else(|e| e.into_inner()).clear();
-            hash
-        });
+    /// True when `password` matches `stored`. With no stored hash (unknown user, or no password
+    /// set yet) it returns false after the work of a check with the configured settings (see
+    /// `fail_like` for other settings).
+    pub(crate) fn verify(&self, password: &str, stored: Option<&str>) -> bool {
+        match stored {
+            Some(hash) => {
+                self.verifications.fetch_add(1, Ordering::Relaxed);
+                self.matches(password, hash)
+            }
+            None => self.fail_like(password, None),
+        }
     }
 
-    /// True when `password` matches `stored`. With no stored hash (unknown user, or no password
-    /// set yet) it verifies against a dummy hash and returns false, taking the same time.
-    pub(crate) fn verify(&self, password: &str, stored: Option<&str>) -> bool {
-        let dummy;
-        let (hash, real) = match stored {
-            Some(h) => (h, true),
-            None => {
-                dummy = self
-                    .dummy
-                    .get_or_init(|| self.hash("clubroom dummy password").unwrap_or_default());
-                (dummy.as_str(), false)
-            }
-        };
+    /// For a sign-in with no stored hash to check: does the work that checking `like` (a hash
+    /// someone has stored) would do, and returns false. Stored hashes keep the settings they
+    /// were made with, so after the settings change, a name without an account checked with the
+    /// configured ones would answer faster or slower than the accounts hashed before. Without
+    /// `like` (or with one that cannot be read), the configured settings.
+    pub(crate) fn fail_like(&self, password: &str, like: Option<&str>) -> bool {
         self.verifications.fetch_add(1, Ordering::Relaxed);
-        self.matches(password, hash) && real
+        let parsed = like.and_then(|like| PasswordHash::new(like).ok());
+        let (argon, blocks, length) = match parsed.as_ref().and_then(settings_of) {
+            Some((argon, blocks)) => {
+                let length =
+                    parsed.and_then(|p| p.hash).map_or(Params::DEFAULT_OUTPUT_LEN, |h| h.len());
+                (argon, blocks, length)
+            }
+            None => (self.argon.clone(), self.params.block_count(), Params::DEFAULT_OUTPUT_LEN),
+        };
+        let mut out = vec![0u8; length];
+        let _ = self.with_memory(blocks, |memory| {
+            argon.hash_password_into_with_memory(
+                password.as_bytes(),
+                NO_HASH_SALT,
+                &mut out,
+                memory,
+            )
+        });
+        false
+    }
+
+    /// Whether `stored` was made with other settings than the configured ones, so that a
+    /// sign-in with the right password should store a fresh hash. An unreadable hash never
+    /// verifies, so it never needs this.
+    pub(crate) fn needs_rehash(&self, stored: &str) -> bool {
+        let Ok(parsed) = PasswordHash::new(stored) else { return false };
+        let Ok(params) = Params::try_from(&parsed) else { return false };
+        parsed.algorithm != Algorithm::Argon2id.ident()
+            || parsed.version != Some(Version::V0x13.into())
+            || params.m_cost() != self.params.m_cost()
+            || params.t_cost() != self.params.t_cost()
+            || params.p_cost() != self.params.p_cost()
+            || params.output_len() != Some(Params::DEFAULT_OUTPUT_LEN)
     }
 
     /// Recomputes the PHC string `stored` (with its own algorithm, version, parameters and
@@ -165,15 +191,9 @@ impl Passwords {
     fn matches(&self, password: &str, stored: &str) -> bool {
         let Ok(parsed) = PasswordHash::new(stored) else { return false };
         let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else { return false };
-        let Ok(algorithm) = Algorithm::try_from(parsed.algorithm) else { return false };
-        let Ok(version) = parsed.version.map_or(Ok(Version::default()), Version::try_from) else {
-            return false;
-        };
-        let Ok(params) = Params::try_from(&parsed) else { return false };
+        let Some((argon, blocks)) = settings_of(&parsed) else { return false };
         let mut salt_bytes = [0u8; 64];
         let Ok(salt_bytes) = salt.decode_b64(&mut salt_bytes) else { return false };
-        let blocks = params.block_count();
-        let argon = Argon2::new(algorithm, version, params);
         let mut out = vec![0u8; expected.len()];
         let computed = self.with_memory(blocks, |memory| {
             argon.hash_password_into_with_memory(password.as_bytes(), salt_bytes, &mut out, memory)
@@ -203,6 +223,16 @@ impl Passwords {
     fn kept_buffers(&self) -> usize {
         self.buffers.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
+}
+
+/// The hasher a PHC string was made with (its algorithm, version and parameters), and the
+/// blocks of working memory it takes.
+fn settings_of(parsed: &PasswordHash<'_>) -> Option<(Argon2<'static>, usize)> {
+    let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
+    let version = parsed.version.map_or(Ok(Version::default()), Version::try_from).ok()?;
+    let params = Params::try_from(parsed).ok()?;
+    let blocks = params.block_count();
+    Some((Argon2::new(algorithm, version, params), blocks))
 }
 
 /// A confirmation, when the form asks for one, must repeat the password.
@@ -260,6 +290,26 @@ mod tests {
     }
 
     #[test]
+    fn a_hash_made_with_other_settings_needs_replacing() {
+        let p = cheap();
+        let ours = p.hash("correct horse battery").unwrap();
+        let heavier = Passwords::new(16, 2, 1).unwrap().hash("correct horse battery").unwrap();
+        assert!(!p.needs_rehash(&ours));
+        assert!(p.needs_rehash(&heavier));
+        assert!(!p.needs_rehash("not a hash"), "it could never be verified anyway");
+    }
+
+    #[test]
+    fn work_without_a_stored_hash_never_matches() {
+        let p = cheap();
+        let like = p.hash("correct horse battery").unwrap();
+        assert!(!p.fail_like("correct horse battery", Some(&like)), "not even its password");
+        assert!(!p.fail_like("anything", None));
+        assert!(!p.fail_like("anything", Some("not a hash")));
+        assert_eq!(p.verifications(), 3, "each counts as a verification");
+    }
+
+    #[test]
     fn policy_checks_length_and_identity() {
         assert!(check_policy("short", "", "").is_err());
         assert!(check_policy(&"x".repeat(129), "", "").is_err());
@@ -291,7 +341,6 @@ mod tests {
     #[test]
     fn working_memory_is_reused_and_bounded_by_the_slots() {
         let p = Passwords::new(64, 1, 2).unwrap();
-        p.warm_up();
         assert_eq!(p.kept_buffers(), 0, "an idle server keeps no working memory");
         let hash = p.hash("a passphrase for memory").unwrap();
         std::thread::scope(|scope| {

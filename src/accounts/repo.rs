@@ -201,6 +201,34 @@ pub(crate) fn set_password_hash(
     Ok(())
 }
 
+/// Replaces `old`, the stored hash of `user_id`, by `new`, the same password hashed with the
+/// current settings; does nothing when the password changed meanwhile. The account is not
+/// edited by this, so `updated_at` stays.
+pub(crate) fn upgrade_password_hash(
+    conn: &Connection,
+    user_id: i64,
+    old: &str,
+    new: &str,
+) -> Result<(), AppError> {
+    conn.prepare_cached(
+        "UPDATE users SET password_hash = ?3 WHERE id = ?1 AND password_hash = ?2",
+    )?
+    .execute(params![user_id, old, new])?;
+    Ok(())
+}
+
+/// The stored hash of one account with a password: the `pick`-th in id order, counted modulo
+/// their number (`pick` must not be negative). None when no account has a password.
+pub(crate) fn some_password_hash(conn: &Connection, pick: i64) -> Result<Option<String>, AppError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT password_hash FROM users WHERE password_hash IS NOT NULL ORDER BY id
+             LIMIT 1 OFFSET ?1 % max(1, (SELECT count(*) FROM users WHERE password_hash IS NOT NULL))",
+        )?
+        .query_row([pick], |r| r.get(0))
+        .optional()?)
+}
+
 pub(crate) fn record_login(conn: &Connection, user_id: i64, now: i64) -> Result<(), AppError> {
     conn.execute("UPDATE users SET last_login_at = ?2 WHERE id = ?1", params![user_id, now])?;
     Ok(())

@@ -12,6 +12,7 @@ use serde_json::json;
 
 use super::factors::service::{self as factor_service, AppEnrolmentView, RecoveryCodesView};
 use super::factors::{self, repo, Factors, Method};
+use super::known_devices;
 use super::model::{ClientInfo, TokenPurpose, UserStatus};
 use super::repo as accounts;
 use super::sessions::{account_limit_key, finish_login, Grant, LoginOutcome};
@@ -151,6 +152,8 @@ pub(crate) struct AnswerCommand {
     pub client: ClientInfo,
     /// The session token the browser already had, ended on success.
     pub replaces: Option<String>,
+    /// The browser's device cookie: the accounts it signed in to before.
+    pub device: Option<String>,
     /// What the caller can hand out: pages only sessions, the API either.
     pub grants: Vec<Grant>,
 }
@@ -235,9 +238,14 @@ pub(crate) fn answer(
             return Ok(Err(invalid_code()));
         };
         let user_id = row.user_id;
+        // Wrong answers count against the account across challenges; whoever spends that
+        // allowance must not lock the owner out on their known device.
         let account_key = account_limit_key(user_id);
-        if let Err(limited) = ctx.limits.login_account.check(&account_key) {
-            return Ok(Err(limited));
+        let device = known_devices::exempt(ctx, cmd.device.as_deref(), user_id);
+        if device.is_none() {
+            if let Err(limited) = ctx.limits.login_account.check(&account_key) {
+                return Ok(Err(limited));
+            }
         }
         let first: FirstFactor = row.first_factor.parse().map_err(AppError::internal)?;
         let required = factors::requirement(tx, user_id)?;
@@ -275,6 +283,9 @@ pub(crate) fn answer(
         };
         if !right {
             ctx.limits.login_account.record(&account_key);
+            if let Some(device) = &device {
+                known_devices::record_failure(ctx, device);
+            }
             repo::count_wrong_answer(tx, row.id, ctx.config.code_max_attempts, now)?;
             let event = AuditEvent::new("two_factor_failed")
                 .actor(user_id)

@@ -19,6 +19,8 @@ pub struct StartedSession {
     pub token: String,
     pub user_id: i64,
     pub expires_at: i64,
+    /// For a sign-in: the note that this device signed in to the account (see `known_devices`).
+    pub device: Option<String>,
 }
 
 /// Creates a session for `user_id`, optionally ending the one the browser had (so a login always
@@ -49,7 +51,7 @@ pub(crate) fn start_session(
         now,
     )?;
     repo::record_login(conn, user_id, now)?;
-    Ok(StartedSession { token, user_id, expires_at })
+    Ok(StartedSession { token, user_id, expires_at, device: None })
 }
 
 /// What a session cookie turned out to be.
@@ -114,7 +116,7 @@ pub(crate) fn credential_alive(
     }
 }
 
-/// The key an account's failed sign-ins (passwords and second-factor codes) count under.
+/// The key an account's wrong second-factor codes and wrong current passwords count under.
 pub(crate) fn account_limit_key(user_id: i64) -> String {
     format!("user:{user_id}")
 }
@@ -152,7 +154,8 @@ pub(crate) enum LoginOutcome {
     },
 }
 
-/// Signs `user_id` in: a new session or a new token pair, audited as `how`.
+/// Signs `user_id` in: a new session (with a note making the device known to the account) or
+/// a new token pair, audited as `how`.
 pub(crate) fn finish_login(
     conn: &Connection,
     ctx: &Ctx,
@@ -173,7 +176,9 @@ pub(crate) fn finish_login(
     audit::record(conn, event, now)?;
     match grant {
         Grant::Session => {
-            Ok(LoginOutcome::Session(start_session(conn, ctx, user_id, client, replaces)?))
+            let mut session = start_session(conn, ctx, user_id, client, replaces)?;
+            session.device = Some(super::known_devices::issue(ctx, user_id));
+            Ok(LoginOutcome::Session(session))
         }
         Grant::Tokens => {
             repo::record_login(conn, user_id, now)?;

@@ -486,7 +486,7 @@ async fn access_submit(
     let outcome = app.call(move |conn, ctx| codes::complete_magic_link(conn, ctx, cmd)).await?;
     match outcome {
         LoginOutcome::Session(session) => {
-            cookie.set(session.token);
+            cookie.sign_in(session);
             Ok(PageResponse::done("/exchanges", "Welcome! Here are your gift exchanges."))
         }
         _ => Err(AppError::internal("a sign-in link gave something other than a session")),

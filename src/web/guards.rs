@@ -10,14 +10,17 @@ use rusqlite::{Connection, Transaction};
 
 use super::is_api_path;
 use super::SecureCookies;
+use crate::accounts::known_devices;
 use crate::accounts::model::ClientInfo;
 use crate::accounts::model::{Actor, AuthUser};
-use crate::accounts::sessions::SessionState;
+use crate::accounts::sessions::{SessionState, StartedSession};
 use crate::ctx::Ctx;
 use crate::db::{Db, Tx};
 use crate::error::AppError;
 
 pub(crate) const SESSION_COOKIE: &str = "clubroom_session";
+/// The accounts this browser signed in to before (see `accounts::known_devices`).
+pub(crate) const DEVICE_COOKIE: &str = "clubroom_device";
 
 /// The error a guard failed with, for the catcher.
 #[derive(Default)]
@@ -446,7 +449,8 @@ impl<'r> FromRequest<'r> for App {
     }
 }
 
-/// The browser's session cookie: what it holds now, and setting or clearing it.
+/// The browser's sign-in cookies: the session (what it holds now, setting or clearing it) and
+/// the device cookie, which outlives sessions and logouts.
 pub(crate) struct SessionCookie<'r> {
     jar: &'r CookieJar<'r>,
     lifetime_minutes: i64,
@@ -468,6 +472,23 @@ impl SessionCookie<'_> {
 
     pub(crate) fn clear(&self) {
         self.jar.remove(SESSION_COOKIE);
+    }
+
+    /// The device cookie the browser sent, if any.
+    pub(crate) fn device(&self) -> Option<String> {
+        self.jar.get(DEVICE_COOKIE).map(|c| c.value().to_string())
+    }
+
+    /// Hands the browser the session of a sign-in, and adds the sign-in's note to its device
+    /// cookie, which lives for a year from the newest sign-in.
+    pub(crate) fn sign_in(&self, session: StartedSession) {
+        if let Some(note) = session.device {
+            let value = known_devices::remember(self.device().as_deref(), &note);
+            let mut c = super::cookie(DEVICE_COOKIE, value, self.secure);
+            c.set_max_age(rocket::time::Duration::days(known_devices::LIFETIME_DAYS));
+            self.jar.add(c);
+        }
+        self.set(session.token);
     }
 }
 

@@ -491,8 +491,10 @@ async fn the_guest_page_signs_a_guest_in_when_guests_are_allowed() {
 #[rocket::async_test]
 async fn claim_requests_are_limited_to_five_a_minute_per_client() {
     let app = app_with_kim().await;
-    for n in 0..5 {
-        assert_eq!(request_claim(&app, "kim@example.org").await.0, Status::Ok, "request {n}");
+    assert_eq!(request_claim(&app, "kim@example.org").await.0, Status::Ok);
+    for n in 1..5 {
+        let other = format!("other{n}@example.org");
+        assert_eq!(request_claim(&app, &other).await.0, Status::Ok, "request {n}");
     }
     let sent = app.emails_to("kim@example.org").await.len();
 
@@ -508,10 +510,109 @@ async fn claim_requests_are_limited_to_five_a_minute_per_client() {
         .await;
     assert_eq!(page.status(), Status::TooManyRequests, "the page shares the limit");
     assert_eq!(app.emails_to("kim@example.org").await.len(), sent, "no email when limited");
-    assert_eq!(sent, 5);
+    assert_eq!(sent, 1);
 
     app.advance(chrono::Duration::seconds(61));
     assert_eq!(request_claim(&app, "kim@example.org").await.0, Status::Ok, "the window slides");
+}
+
+/// Asks for a claim code as the client at `ip` (the app reads `X-Real-IP`).
+async fn request_claim_from(app: &TestApp, ip: &str, email: &str) -> (Status, bool) {
+    let response = app
+        .client
+        .post("/api/v1/auth/claim/request")
+        .header(ContentType::JSON)
+        .header(Header::new("X-Real-IP", ip.to_string()))
+        .body(json!({ "email": email }).to_string())
+        .dispatch()
+        .await;
+    (response.status(), response.headers().get_one("Retry-After").is_some())
+}
+
+#[rocket::async_test]
+async fn claim_codes_for_one_address_are_limited_to_three_an_hour_from_any_client() {
+    let app = TestApp::spawn_with(|c| c.ip_header = "X-Real-IP".into()).await;
+    app.as_admin().await;
+    preregister(&app, "kim@example.org", "Kim", "Lee").await;
+    logout(&app).await;
+
+    let mut kim = Vec::new();
+    let mut nobody = Vec::new();
+    for n in 0..8 {
+        kim.push(request_claim_from(&app, &format!("192.0.2.{n}"), "kim@example.org").await);
+        nobody.push(request_claim_from(&app, &format!("198.51.100.{n}"), "no@example.org").await);
+    }
+    let sent = app.emails_to("kim@example.org").await.len();
+    let token = app.csrf_token("/claim").await;
+    let page = answered(
+        app.client
+            .post("/claim/request")
+            .header(ContentType::Form)
+            .header(Header::new("X-Real-IP", "203.0.113.9"))
+            .body(form_body(&[("csrf_token", &token), ("email", "kim@example.org")]))
+            .dispatch()
+            .await,
+    )
+    .await;
+    app.advance(chrono::Duration::minutes(61));
+    let later = request_claim_from(&app, "192.0.2.200", "kim@example.org").await.0;
+
+    let limited = (Status::TooManyRequests, true);
+    let ok = (Status::Ok, false);
+    assert_eq!(kim, [ok, ok, ok, limited, limited, limited, limited, limited]);
+    assert_eq!(nobody, kim, "an unknown address answers alike");
+    assert_eq!(sent, 3, "one mailbox gets three codes an hour, however many clients ask");
+    assert_eq!(page.status, Status::TooManyRequests);
+    assert!(page.html.contains("Too many attempts"), "the form says so");
+    assert_eq!(later, Status::Ok, "the hour slides");
+}
+
+async fn wrong_guesses(app: &TestApp, email: &str, n: usize) {
+    for _ in 0..n {
+        let (status, err) = complete_claim(app, email, WRONG_CODE, NEW_PASSWORD).await;
+        assert_eq!(status, Status::BadRequest, "{err}");
+    }
+}
+
+#[rocket::async_test]
+async fn wrong_claim_codes_count_per_address_and_a_new_code_does_not_restore_them() {
+    let app = app_with_kim().await;
+    let pause = || app.advance(chrono::Duration::seconds(61)); // past the per-client limit
+
+    let _first = claim_code(&app, "kim@example.org").await;
+    wrong_guesses(&app, "kim@example.org", 4).await;
+    let _second = claim_code(&app, "kim@example.org").await;
+    wrong_guesses(&app, "kim@example.org", 4).await;
+    pause();
+    let third = claim_code(&app, "kim@example.org").await;
+    wrong_guesses(&app, "kim@example.org", 2).await;
+    pause();
+    let body = json!({"email": "kim@example.org", "code": third, "password": NEW_PASSWORD});
+    let right = post_raw(&app, "/api/v1/auth/claim/complete", body).await;
+    let (right_status, retry) =
+        (right.status(), right.headers().get_one("Retry-After").map(str::to_string));
+    let right_body = body_json(right).await;
+    let token = app.csrf_token("/claim").await;
+    let fields = [
+        ("csrf_token", token.as_str()),
+        ("email", "kim@example.org"),
+        ("code", third.as_str()),
+        ("password", NEW_PASSWORD),
+    ];
+    let page = answered(app.post_form("/claim", &fields).await).await;
+    pause();
+    wrong_guesses(&app, "nobody@example.org", 9).await;
+    pause();
+    wrong_guesses(&app, "nobody@example.org", 1).await;
+    let (stranger, _) = complete_claim(&app, "nobody@example.org", WRONG_CODE, NEW_PASSWORD).await;
+
+    assert_eq!(right_status, Status::TooManyRequests, "ten wrong codes spend the allowance");
+    assert!(retry.is_some(), "Retry-After");
+    assert_eq!(right_body["error"]["code"], "rate_limited");
+    assert_eq!(page.status, Status::TooManyRequests);
+    assert!(page.html.contains("Too many attempts"), "the form says so");
+    assert_eq!(app.count("SELECT count(*) FROM users WHERE status = 'invited'").await, 1);
+    assert_eq!(stranger, Status::TooManyRequests, "an unknown address is counted alike");
 }
 
 #[rocket::async_test]

@@ -41,6 +41,8 @@ mod invites;
 mod layout;
 mod limits;
 mod login;
+mod login_devices;
+mod login_hashes;
 mod members;
 mod members_pages;
 mod notices;

@@ -18,6 +18,8 @@ use rocket::local::asynchronous::{Client, LocalResponse};
 use tempfile::TempDir;
 
 pub const PASSWORD: &str = "blue kettle on the stove";
+/// The cookie by which a browser that signed in before is known.
+pub const DEVICE_COOKIE: &str = "clubroom_device";
 
 pub struct TestApp {
     pub client: Client,
@@ -67,8 +69,14 @@ impl TestApp {
 
     /// A second instance on the same data directory (a restart).
     pub async fn restart(&self) -> TestApp {
-        Self::start(self.dir.clone(), self.config.clone(), Transport::Memory(Mailbox::default()))
-            .await
+        self.restart_with(|_| {}).await
+    }
+
+    /// A second instance on the same data directory, with its configuration changed.
+    pub async fn restart_with(&self, adjust: impl FnOnce(&mut AppConfig)) -> TestApp {
+        let mut config = self.config.clone();
+        adjust(&mut config);
+        Self::start(self.dir.clone(), config, Transport::Memory(Mailbox::default())).await
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -150,6 +158,29 @@ impl TestApp {
     pub async fn api_login(&self, login: &str, password: &str) -> LocalResponse<'_> {
         let body = serde_json::json!({ "login": login, "password": password }).to_string();
         self.client.post("/api/v1/auth/login").header(ContentType::JSON).body(body).dispatch().await
+    }
+
+    /// `api_login` from another device: `device` stands in for the device cookie this client
+    /// holds ("" for none).
+    pub async fn api_login_from(
+        &self,
+        device: &str,
+        login: &str,
+        password: &str,
+    ) -> LocalResponse<'_> {
+        let body = serde_json::json!({ "login": login, "password": password }).to_string();
+        self.client
+            .post("/api/v1/auth/login")
+            .header(ContentType::JSON)
+            .cookie(rocket::http::Cookie::new(DEVICE_COOKIE, device.to_string()))
+            .body(body)
+            .dispatch()
+            .await
+    }
+
+    /// The device cookie this client holds ("" for none).
+    pub fn device_cookie(&self) -> String {
+        self.client.cookies().get(DEVICE_COOKIE).map(|c| c.value().to_string()).unwrap_or_default()
     }
 
     /// Logs in through the API (answering a second-factor challenge from the email when one

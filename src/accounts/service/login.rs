@@ -3,12 +3,14 @@
 use rusqlite::Connection;
 use serde_json::json;
 
+use crate::accounts::known_devices;
 use crate::accounts::model::ClientInfo;
 use crate::accounts::model::{AuthUser, Credential, UserStatus};
 use crate::accounts::repo;
 use crate::accounts::second_step::{after_first_factor, FirstFactor};
-use crate::accounts::sessions::{account_limit_key, Grant, LoginOutcome};
+use crate::accounts::sessions::{Grant, LoginOutcome};
 use crate::audit::{self, AuditEvent};
+use crate::crypto::keyed_hash;
 use crate::ctx::Ctx;
 use crate::db::write_tx;
 use crate::error::{AppError, Validator};
@@ -20,6 +22,8 @@ pub(crate) struct LoginCommand {
     pub client: ClientInfo,
     /// The session token the browser already had, ended on success.
     pub replaces: Option<String>,
+    /// The browser's device cookie: the accounts it signed in to before.
+    pub device: Option<String>,
     pub grant: Grant,
 }
 
@@ -36,12 +40,17 @@ impl Limited for LoginCommand {
 /// Password login by username or email.
 ///
 /// Unknown account, wrong password and an account without a password all fail the same way
-/// (401 `invalid_credentials`, same body, one Argon2 verification each). After 5 failures in
-/// 15 minutes an account (or a typed name) gets 429 until the window frees up. A disabled account
-/// with the right password gets 403 `account_disabled`. Empty fields are 422. Every attempt is
-/// audited. When the club policy or the member asks for a second factor, the answer is a
-/// challenge and an emailed code instead of a session. Admitted per client address
-/// (`login_attempts_per_minute`, else 429). The caller must hold a hashing permit.
+/// (401 `invalid_credentials`, same body, one Argon2 verification each, which for a name
+/// without a password costs what a stored hash costs). Failures count per typed name (a
+/// username and an address of one account are two names, as they would be for two accounts):
+/// after 5 in 15 minutes the name gets 429 until the window frees up, except on a device that
+/// signed in to the account before (`known_devices`), which has its own allowance of 10. A
+/// disabled account with the right password gets 403 `account_disabled`. A right password
+/// stored with other hash settings than the configured ones is stored again with them, in
+/// the sign-in's transaction. Empty fields are 422. Every attempt is audited. When the club
+/// policy or the member asks for a second factor, the answer is a challenge and an emailed code
+/// instead of a session. Admitted per client address (`login_attempts_per_minute`, else 429).
+/// The caller must hold a hashing permit.
 pub(crate) fn login(
     conn: &mut Connection,
     ctx: &Ctx,
@@ -55,18 +64,34 @@ pub(crate) fn login(
     v.finish()?;
 
     let record = repo::find_for_login(conn, &login)?;
-    // Failures count per account (or per typed name when there is no such account, so that
-    // both behave alike); a success clears them.
-    let account_key = match &record {
-        Some(r) => account_limit_key(r.user_id),
-        None => format!("login:{login}"),
-    };
-    ctx.limits.login_account.check(&account_key)?;
-    let stored = record.as_ref().and_then(|r| r.password_hash.as_deref());
-    let matches = ctx.passwords.verify(&cmd.password, stored);
-    if !matches {
-        ctx.limits.login_account.record(&account_key);
+    // Counted per typed name, known or not, so that the answers tell nothing about accounts:
+    // not whether a name has one, nor which names share one.
+    let name_key = format!("login:{login}");
+    let device =
+        record.as_ref().and_then(|r| known_devices::exempt(ctx, cmd.device.as_deref(), r.user_id));
+    if device.is_none() {
+        ctx.limits.login_name.check(&name_key)?;
     }
+    // Asked for every name, so that a name without an account runs the same queries.
+    let stand_in = repo::some_password_hash(conn, stand_in_pick(ctx, &login))?;
+    let stored = record.as_ref().and_then(|r| r.password_hash.as_deref());
+    let matches = match stored {
+        Some(stored) => ctx.passwords.verify(&cmd.password, Some(stored)),
+        None => ctx.passwords.fail_like(&cmd.password, stand_in.as_deref()),
+    };
+    if !matches {
+        ctx.limits.login_name.record(&name_key);
+        if let Some(device) = &device {
+            known_devices::record_failure(ctx, device);
+        }
+    }
+    let enabled = record.as_ref().is_some_and(|r| r.status != UserStatus::Disabled);
+    let rehashed = match stored {
+        Some(old) if matches && enabled && ctx.passwords.needs_rehash(old) => {
+            Some((old.to_string(), ctx.passwords.hash(&cmd.password)?))
+        }
+        _ => None,
+    };
     let ip = cmd.client.ip.as_deref();
 
     // The transaction commits the audit row of a refused attempt too, so the closure returns
@@ -92,10 +117,24 @@ pub(crate) fn login(
             )
             .with_code("account_disabled")));
         }
+        if let Some((old, new)) = &rehashed {
+            repo::upgrade_password_hash(tx, user.user_id, old, new)?;
+        }
         let replaces = cmd.replaces.as_deref();
         let (first, grant) = (FirstFactor::Password, cmd.grant);
         Ok(after_first_factor(tx, ctx, user.user_id, first, grant, &cmd.client, replaces))
     })?
+}
+
+/// Which stored hash a name without one is checked like: picked with the server's key, so
+/// names spread over the stored hashes as accounts do and nobody can tell which one a name
+/// gets, and always the same for one name, so asking again shows no change. Hashes made
+/// before the settings changed then cost a name without an account what they cost an account.
+fn stand_in_pick(ctx: &Ctx, login: &str) -> i64 {
+    let digest = keyed_hash(&ctx.secret, &[b"sign-in stand-in", login.as_bytes()]);
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    (u64::from_be_bytes(first) >> 1) as i64
 }
 
 /// Ends one session (logout).
