@@ -70,15 +70,30 @@ pub(crate) struct Request<'a> {
     pub accept: &'a str,
     pub headers: Vec<(&'a str, String)>,
     pub body: Option<(&'a str, String)>,
+    /// The loopback address the request is sent from (all of 127.0.0.0/8 is loopback on Linux),
+    /// to play several clients.
+    pub from: Option<std::net::Ipv4Addr>,
 }
 
 impl<'a> Request<'a> {
     pub fn new(method: &'a str, path: &'a str) -> Self {
-        Request { method, path, accept: "application/json", headers: Vec::new(), body: None }
+        Request {
+            method,
+            path,
+            accept: "application/json",
+            headers: Vec::new(),
+            body: None,
+            from: None,
+        }
     }
 
     pub fn bearer(mut self, token: &str) -> Self {
         self.headers.push(("Authorization", format!("Bearer {token}")));
+        self
+    }
+
+    pub fn from(mut self, address: std::net::Ipv4Addr) -> Self {
+        self.from = Some(address);
         self
     }
 
@@ -107,7 +122,7 @@ impl<'a> Request<'a> {
 
     /// Sends the request on a fresh connection (`Connection: close`) to `127.0.0.1:port`.
     pub fn send(&self, port: u16) -> Result<Reply, NoReply> {
-        let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|_| NoReply::Refused)?;
+        let mut stream = connect(port, self.from).map_err(|_| NoReply::Refused)?;
         stream.set_read_timeout(Some(Duration::from_secs(20))).map_err(|_| NoReply::Cut)?;
         let mut text = format!(
             "{} {} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nAccept: {}\r\n",
@@ -129,6 +144,16 @@ impl<'a> Request<'a> {
         stream.read_to_end(&mut raw).map_err(|_| NoReply::Cut)?;
         parse_complete(&raw).ok_or(NoReply::Cut)
     }
+}
+
+/// A connection to `127.0.0.1:port`, from `from` when given.
+pub(crate) fn connect(port: u16, from: Option<std::net::Ipv4Addr>) -> std::io::Result<TcpStream> {
+    let server = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let Some(from) = from else { return TcpStream::connect(server) };
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
+    socket.bind(&std::net::SocketAddr::from((from, 0)).into())?;
+    socket.connect(&server.into())?;
+    Ok(socket.into())
 }
 
 /// The answer in `raw`, only if it is whole: a status line, and exactly `Content-Length` bytes
