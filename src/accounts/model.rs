@@ -86,6 +86,23 @@ impl Credential {
             Credential::Session { .. } => None,
         }
     }
+
+    /// The sign-in this credential belongs to: what ends when it is logged out or revoked.
+    pub(crate) fn sign_in(&self) -> SignIn {
+        match self {
+            Credential::Session { id, .. } => SignIn::Session(*id),
+            Credential::Token { family, .. } => SignIn::Tokens(family.clone()),
+        }
+    }
+}
+
+/// One sign-in of a user, as it ends: a browser session, or an API login (every token of its
+/// family). A live socket remembers the one it was opened with, so that ending it closes
+/// exactly its sockets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SignIn {
+    Session(i64),
+    Tokens(String),
 }
 
 impl AuthUser {
