@@ -127,6 +127,7 @@ pub fn rocket_with(config: AppConfig, runtime: Runtime) -> Rocket<Build> {
         // some of them with weaker values.
         .attach(rocket::shield::Shield::new())
         .attach(web::headers::SecurityHeaders::new(hsts))
+        .attach(web::logging::RequestLog)
         .attach(AdHoc::on_liftoff("Clubroom background jobs", |rocket| {
             Box::pin(async move { lift_off(rocket) })
         }))
@@ -309,6 +310,7 @@ fn lift_off(rocket: &Rocket<Orbit>) {
 /// `clubroom serve`: runs the portal until Ctrl-C or SIGTERM. Holds the data directory's
 /// lock meanwhile, which is how `clubroom restore` knows the server is running.
 pub fn serve(config: AppConfig) -> Result<(), String> {
+    web::logging::install(&config.log_level);
     datadir::prepare(&config).map_err(|e| e.describe())?;
     let _lock = datadir::lock(&config).map_err(|e| e.describe())?;
     let workers = if config.workers > 0 {

@@ -10,6 +10,7 @@ pub(crate) mod guards;
 pub(crate) mod headers;
 pub mod health;
 pub(crate) mod json;
+pub(crate) mod logging;
 pub(crate) mod page;
 pub(crate) mod qr;
 pub(crate) mod site;

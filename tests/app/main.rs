@@ -46,6 +46,7 @@ mod notices_pages;
 mod races;
 mod realtime;
 mod register;
+mod server_logs;
 mod sessions;
 mod setup;
 mod sql_probes;

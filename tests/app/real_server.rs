@@ -196,7 +196,8 @@ pub(crate) fn free_port() -> u16 {
 }
 
 /// How to start the binary on one data directory: each start gets a new port (so another test
-/// taking the previous one in between cannot fail a restart) and appends its stderr to a log.
+/// taking the previous one in between cannot fail a restart) and appends its stdout and stderr
+/// to a log.
 pub(crate) struct Binary {
     pub data: PathBuf,
     log: PathBuf,
@@ -235,6 +236,7 @@ impl Binary {
     pub fn start(&self) -> Process {
         let port = free_port();
         let log = File::options().create(true).append(true).open(&self.log).unwrap();
+        let output = log.try_clone().unwrap();
         let mut command = Command::new(server_binary());
         command
             .env_clear()
@@ -242,13 +244,13 @@ impl Binary {
             .env("CLUBROOM_PORT", port.to_string())
             .current_dir(self.data.parent().unwrap())
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(output)
             .stderr(log);
         let child = command.spawn().expect("the server binary starts");
         Process { child, port, started: Instant::now() }
     }
 
-    /// What the server processes wrote to stderr so far.
+    /// What the server processes wrote to stdout and stderr so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
