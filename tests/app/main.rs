@@ -22,6 +22,7 @@ mod cards;
 mod chat;
 mod chat_pages;
 mod cli;
+mod connections;
 mod crash;
 mod csrf;
 mod docs;
