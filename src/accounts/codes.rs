@@ -444,8 +444,8 @@ impl Limited for ResetCommand {
     }
 }
 
-/// Sets a new password with a reset token (single use) and ends every session and API token
-/// of the account. 400 `invalid_token` for an invalid, expired or used token; 422 for a
+/// Sets a new password with a reset token (single use) and ends every session, API token and
+/// live socket of the account. 400 `invalid_token` for an invalid, expired or used token; 422 for a
 /// password against the policy (the token is not spent). The confirmation is checked before,
 /// by `ResetInput::into_command`. Admitted per client address (10 tries a minute). Needs a
 /// hashing permit.
@@ -479,6 +479,7 @@ pub(crate) fn reset_password(
         repo::set_password_hash(tx, user_id, &hash, now)?;
         repo::delete_user_sessions(tx, user_id, None)?;
         repo::revoke_user_tokens(tx, user_id, None, now)?;
+        tx.disconnect(user_id);
         repo::revoke_tokens(tx, TokenPurpose::PasswordReset, Some(user_id), now)?;
         audit::record(
             tx,

@@ -86,6 +86,23 @@ impl Credential {
             Credential::Session { .. } => None,
         }
     }
+
+    /// The sign-in this credential belongs to: what ends when it is logged out or revoked.
+    pub(crate) fn sign_in(&self) -> SignIn {
+        match self {
+            Credential::Session { id, .. } => SignIn::Session(*id),
+            Credential::Token { family, .. } => SignIn::Tokens(family.clone()),
+        }
+    }
+}
+
+/// One sign-in of a user, as it ends: a browser session, or an API login (every token of its
+/// family). A live socket remembers the one it was opened with, so that ending it closes
+/// exactly its sockets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SignIn {
+    Session(i64),
+    Tokens(String),
 }
 
 impl AuthUser {
@@ -188,9 +205,12 @@ pub struct ClientInfo {
 
 impl ClientInfo {
     /// The key per-client rate limits count under: the IPv4 address, or the /64 network of an
-    /// IPv6 address (one subscriber usually holds a whole /64).
+    /// IPv6 address (one subscriber usually holds a whole /64). An IPv4 client written in IPv6
+    /// form (`::ffff:a.b.c.d`, as a dual-stack listener or a proxy may report it) counts as its
+    /// IPv4 address: taken as IPv6, every IPv4 client would fall in one /64 and share a limit.
     pub(crate) fn limit_key(&self) -> String {
-        match self.ip.as_deref().map(str::parse::<std::net::IpAddr>) {
+        let ip = self.ip.as_deref().map(str::parse::<std::net::IpAddr>);
+        match ip.map(|parsed| parsed.map(|ip| ip.to_canonical())) {
             Some(Ok(std::net::IpAddr::V6(v6))) => {
                 let s = v6.segments();
                 format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
@@ -227,5 +247,23 @@ mod tests {
             vec![Role::Admin, Role::Member]
         );
         assert!(parse_roles(None).is_empty());
+    }
+
+    fn key(ip: &str) -> String {
+        ClientInfo { ip: Some(ip.to_string()), user_agent: None }.limit_key()
+    }
+
+    #[test]
+    fn an_ipv4_client_on_a_dual_stack_listener_keeps_a_limit_key_of_its_own() {
+        assert_eq!(key("::ffff:127.0.0.1"), "127.0.0.1");
+        assert_ne!(key("::ffff:192.0.2.1"), key("::ffff:192.0.2.2"));
+        assert_eq!(key("::ffff:192.0.2.1"), key("192.0.2.1"));
+    }
+
+    #[test]
+    fn an_ipv6_client_is_limited_by_its_64_network() {
+        assert_eq!(key("2001:db8:1:2:3:4:5:6"), "2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2::9"), key("2001:db8:1:2:ffff::1"));
+        assert_eq!(key("not an address"), "unknown");
     }
 }

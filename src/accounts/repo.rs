@@ -351,9 +351,18 @@ pub(crate) fn delete_session(conn: &Connection, session_id: i64) -> Result<(), A
     Ok(())
 }
 
-pub(crate) fn delete_session_by_hash(conn: &Connection, token_hash: &[u8]) -> Result<(), AppError> {
-    conn.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
-    Ok(())
+/// Ends the session with this token hash: its (id, user id), when there was one.
+pub(crate) fn delete_session_by_hash(
+    conn: &Connection,
+    token_hash: &[u8],
+) -> Result<Option<(i64, i64)>, AppError> {
+    Ok(conn
+        .query_row(
+            "DELETE FROM sessions WHERE token_hash = ?1 RETURNING id, user_id",
+            [token_hash],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
 }
 
 /// Ends every session of a user except `keep` (password change, disable).

@@ -20,7 +20,7 @@ use super::short_codes::{code_hash, invalid_code};
 use crate::audit::{self, AuditEvent};
 use crate::crypto::{constant_time_eq, random_digits, random_token, token_hash};
 use crate::ctx::Ctx;
-use crate::db::write_tx;
+use crate::db::{write_tx, Tx};
 use crate::email;
 use crate::error::AppError;
 use crate::ratelimit::{Admitted, Limited, Limits, RateLimiter};
@@ -79,7 +79,7 @@ fn club_name(conn: &Connection) -> Result<String, AppError> {
 /// account has no second factor this way in can use (an email link for an account with
 /// nothing but a mailbox, where the second step is required).
 pub(crate) fn after_first_factor(
-    conn: &Connection,
+    conn: &Tx,
     ctx: &Ctx,
     user_id: i64,
     first: FirstFactor,

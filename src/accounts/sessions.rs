@@ -5,12 +5,13 @@
 use rusqlite::Connection;
 use serde_json::json;
 
-use super::model::{ClientInfo, Credential, UserStatus};
+use super::model::{ClientInfo, Credential, SignIn, UserStatus};
 use super::repo::{self, NewSession};
 use super::tokens::{self, TokenPair};
 use crate::audit::{self, AuditEvent};
 use crate::crypto::{random_token, token_hash};
 use crate::ctx::Ctx;
+use crate::db::Tx;
 use crate::error::AppError;
 
 /// A session just created; `token` goes into the cookie and is not stored anywhere.
@@ -24,9 +25,9 @@ pub struct StartedSession {
 }
 
 /// Creates a session for `user_id`, optionally ending the one the browser had (so a login always
-/// yields a fresh token), and records the login.
+/// yields a fresh token; the live sockets of the ended one close), and records the login.
 pub(crate) fn start_session(
-    conn: &Connection,
+    tx: &Tx,
     ctx: &Ctx,
     user_id: i64,
     client: &ClientInfo,
@@ -34,13 +35,15 @@ pub(crate) fn start_session(
 ) -> Result<StartedSession, AppError> {
     let now = ctx.now_unix();
     if let Some(old) = replaces {
-        repo::delete_session_by_hash(conn, &token_hash(old))?;
+        if let Some((ended, owner)) = repo::delete_session_by_hash(tx, &token_hash(old))? {
+            tx.disconnect_sign_in(owner, SignIn::Session(ended));
+        }
     }
     let token = random_token();
-    let timeouts = crate::settings::session_timeouts(conn, &ctx.config)?;
+    let timeouts = crate::settings::session_timeouts(tx, &ctx.config)?;
     let expires_at = now + timeouts.absolute_secs();
     repo::insert_session(
-        conn,
+        tx,
         &NewSession {
             token_hash: &token_hash(&token),
             user_id,
@@ -50,7 +53,7 @@ pub(crate) fn start_session(
         },
         now,
     )?;
-    repo::record_login(conn, user_id, now)?;
+    repo::record_login(tx, user_id, now)?;
     Ok(StartedSession { token, user_id, expires_at, device: None })
 }
 
@@ -157,7 +160,7 @@ pub(crate) enum LoginOutcome {
 /// Signs `user_id` in: a new session (with a note making the device known to the account) or
 /// a new token pair, audited as `how`.
 pub(crate) fn finish_login(
-    conn: &Connection,
+    tx: &Tx,
     ctx: &Ctx,
     user_id: i64,
     grant: Grant,
@@ -173,16 +176,16 @@ pub(crate) fn finish_login(
         .actor(user_id)
         .ip(client.ip.as_deref())
         .detail(json!({ "method": how, "grant": grant.as_str() }));
-    audit::record(conn, event, now)?;
+    audit::record(tx, event, now)?;
     match grant {
         Grant::Session => {
-            let mut session = start_session(conn, ctx, user_id, client, replaces)?;
+            let mut session = start_session(tx, ctx, user_id, client, replaces)?;
             session.device = Some(super::known_devices::issue(ctx, user_id));
             Ok(LoginOutcome::Session(session))
         }
         Grant::Tokens => {
-            repo::record_login(conn, user_id, now)?;
-            Ok(LoginOutcome::Tokens(tokens::issue_pair(conn, ctx, user_id, None, client)?))
+            repo::record_login(tx, user_id, now)?;
+            Ok(LoginOutcome::Tokens(tokens::issue_pair(tx, ctx, user_id, None, client)?))
         }
     }
 }

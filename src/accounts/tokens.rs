@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::model::ClientInfo;
-use super::model::{AuthUser, UserStatus};
+use super::model::{AuthUser, SignIn, UserStatus};
 use super::repo::{self, NewApiToken};
 use crate::audit::{self, AuditEvent};
 use crate::crypto::{random_hex, random_token, token_hash};
@@ -126,6 +126,7 @@ pub(crate) fn refresh(
         };
         if record.rotated && !record.revoked {
             repo::revoke_token_family(tx, &record.family, now)?;
+            tx.disconnect_sign_in(record.user_id, SignIn::Tokens(record.family.clone()));
             let event = AuditEvent::new("token_reuse_detected")
                 .actor(record.user_id)
                 .target(format!("token_family:{}", record.family))

@@ -3,11 +3,12 @@
 //! someone whose access ended closed, the club's settings every page shows refreshed.
 //!
 //! A service records its effects on the transaction it writes in (`Tx::publish`,
-//! `Tx::disconnect`, `Tx::set_club_name`, `Tx::set_public_info`); queued mail needs no word
-//! from the service at all, since the update hook sees every row the outbox gains. The bridge
-//! (`Db::call_here`, which every `call`, `read`, `write`, hashing call and background job goes
-//! through) performs, after the call, the effects of each transaction that committed, and only
-//! those: nothing is broadcast that was not saved, and no handler has anything to remember.
+//! `Tx::disconnect` and its narrower forms, `Tx::set_club_name`, `Tx::set_public_info`); queued
+//! mail needs no word from the service at all, since the update hook sees every row the outbox
+//! gains. The bridge (`Db::call_here`, which every `call`, `read`, `write`, hashing call and
+//! background job goes through) performs, after the call, the effects of each transaction that
+//! committed, and only those: nothing is broadcast that was not saved, and no handler has
+//! anything to remember.
 
 use std::cell::{Cell, RefCell};
 use std::ops::Deref;
@@ -16,7 +17,8 @@ use std::sync::Arc;
 use rusqlite::Transaction;
 use tokio::sync::Notify;
 
-use crate::realtime::{Broadcast, Hub};
+use crate::accounts::model::SignIn;
+use crate::realtime::{Broadcast, Closing, Hub};
 use crate::settings::{PublicInfo, SiteInfo};
 
 /// One thing to do once the transaction that recorded it has committed.
@@ -24,8 +26,8 @@ use crate::settings::{PublicInfo, SiteInfo};
 enum Effect {
     /// Hand an event to its users' sockets.
     Publish(Broadcast),
-    /// Close every socket of this user: their access ended.
-    Disconnect(i64),
+    /// Close these sockets of this user: their access ended.
+    Disconnect(i64, Closing),
     /// Show this club name on every page.
     ClubName(String),
     /// Show these settings on every page.
@@ -68,7 +70,19 @@ impl<'c> Tx<'c> {
 
     /// Closes every socket of `user_id` once this transaction has committed.
     pub(crate) fn disconnect(&self, user_id: i64) {
-        self.pending.borrow_mut().push(Effect::Disconnect(user_id));
+        self.pending.borrow_mut().push(Effect::Disconnect(user_id, Closing::All));
+    }
+
+    /// Closes the sockets of `user_id` opened with `sign_in` once this transaction has
+    /// committed: that sign-in was logged out or revoked.
+    pub(crate) fn disconnect_sign_in(&self, user_id: i64, sign_in: SignIn) {
+        self.pending.borrow_mut().push(Effect::Disconnect(user_id, Closing::Only(sign_in)));
+    }
+
+    /// Closes every socket of `user_id` but those opened with `kept` once this transaction has
+    /// committed: every other sign-in of theirs ended.
+    pub(crate) fn disconnect_all_but(&self, user_id: i64, kept: SignIn) {
+        self.pending.borrow_mut().push(Effect::Disconnect(user_id, Closing::AllBut(kept)));
     }
 
     /// Shows `name` on every page once this transaction has committed.
@@ -136,7 +150,7 @@ impl Outlets {
         for effect in effects {
             match effect {
                 Effect::Publish(broadcast) => self.hub.publish(&broadcast),
-                Effect::Disconnect(user_id) => self.hub.disconnect_user(user_id),
+                Effect::Disconnect(user_id, closing) => self.hub.disconnect(user_id, &closing),
                 Effect::ClubName(name) => self.site.set_club_name(&name),
                 Effect::PublicInfo(info) => self.site.set_public(info),
             }

@@ -123,7 +123,7 @@ async fn connect(
     let user_id = user.0.user_id;
     // Subscribe before reading what was missed, so nothing stored in between is lost; the
     // overlap is skipped by id.
-    let subscription = app.hub().subscribe(user_id);
+    let subscription = app.hub().subscribe_as(user_id, user.0.credential.sign_in());
     let backlog = app.read(move |tx, _| backlog(tx, user_id, resume)).await?;
     let socket = Socket {
         subscription,

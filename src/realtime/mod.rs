@@ -12,6 +12,8 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
+use crate::accounts::model::SignIn;
+
 /// Where an event sits in a stream a reconnecting client can resume from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cursor {
@@ -82,8 +84,31 @@ pub enum Dropped {
 
 struct Socket {
     id: u64,
+    /// What it was opened with; None for sockets of the process itself (tests).
+    sign_in: Option<SignIn>,
     tx: mpsc::Sender<Event>,
     dropped: Arc<AtomicU8>,
+}
+
+/// Which of a user's sockets to close when sign-ins end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Closing {
+    /// Every one (the account was disabled, deleted or signed out everywhere).
+    All,
+    /// Those opened with this sign-in (it was logged out or revoked).
+    Only(SignIn),
+    /// All but those opened with this sign-in (every other one ended, as on a password change).
+    AllBut(SignIn),
+}
+
+impl Closing {
+    fn closes(&self, socket: &Socket) -> bool {
+        match self {
+            Closing::All => true,
+            Closing::Only(ended) => socket.sign_in.as_ref() == Some(ended),
+            Closing::AllBut(kept) => socket.sign_in.as_ref() != Some(kept),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -108,8 +133,18 @@ impl Hub {
     }
 
     /// Registers a socket for `user_id`; it receives every event published to that user until
-    /// the subscription is dropped.
+    /// the subscription is dropped or the user's access ends.
     pub fn subscribe(&self, user_id: i64) -> Subscription {
+        self.register(user_id, None)
+    }
+
+    /// Registers the socket of a client signed in with `sign_in`, which also closes when that
+    /// sign-in ends.
+    pub(crate) fn subscribe_as(&self, user_id: i64, sign_in: SignIn) -> Subscription {
+        self.register(user_id, Some(sign_in))
+    }
+
+    fn register(&self, user_id: i64, sign_in: Option<SignIn>) -> Subscription {
         let (tx, rx) = mpsc::channel(Self::QUEUE);
         let dropped = Arc::new(AtomicU8::new(Dropped::No as u8));
         let mut sockets = self.lock();
@@ -117,6 +152,7 @@ impl Hub {
         let id = sockets.next_id;
         sockets.by_user.entry(user_id).or_default().push(Socket {
             id,
+            sign_in,
             tx,
             dropped: dropped.clone(),
         });
@@ -143,13 +179,20 @@ impl Hub {
         }
     }
 
-    /// Closes every socket of `user_id` at once (the account was disabled or signed out
-    /// everywhere).
-    pub(crate) fn disconnect_user(&self, user_id: i64) {
-        if let Some(list) = self.lock().by_user.remove(&user_id) {
-            for socket in list {
+    /// Closes at once the sockets of `user_id` that `closing` names: their access ended.
+    pub(crate) fn disconnect(&self, user_id: i64, closing: &Closing) {
+        let mut sockets = self.lock();
+        let Some(list) = sockets.by_user.get_mut(&user_id) else { return };
+        // Dropping a socket's sender ends its subscription, which then reads `dropped`.
+        list.retain(|socket| {
+            let closes = closing.closes(socket);
+            if closes {
                 socket.dropped.store(Dropped::AccessEnded as u8, Ordering::SeqCst);
             }
+            !closes
+        });
+        if list.is_empty() {
+            sockets.by_user.remove(&user_id);
         }
     }
 
@@ -247,9 +290,26 @@ mod tests {
         let hub = Hub::default();
         let mut ann = hub.subscribe(1);
         let mut bob = hub.subscribe(2);
-        hub.disconnect_user(1);
+        hub.disconnect(1, &Closing::All);
         assert_eq!(ann.next().await.unwrap_err(), Dropped::AccessEnded);
         hub.publish(&Broadcast::new(vec![1, 2], event(1)));
         assert!(bob.next().await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn ending_a_sign_in_closes_exactly_the_sockets_opened_with_it() {
+        let hub = Hub::default();
+        let mut laptop = hub.subscribe_as(1, SignIn::Session(10));
+        let mut phone = hub.subscribe_as(1, SignIn::Session(11));
+        let mut app = hub.subscribe_as(1, SignIn::Tokens("f1".into()));
+        let mut same_session_of_bob = hub.subscribe_as(2, SignIn::Session(10));
+        hub.disconnect(1, &Closing::Only(SignIn::Session(10)));
+        assert_eq!(laptop.next().await.unwrap_err(), Dropped::AccessEnded);
+        assert_eq!(hub.connections(), 3);
+        hub.disconnect(1, &Closing::AllBut(SignIn::Tokens("f1".into())));
+        assert_eq!(phone.next().await.unwrap_err(), Dropped::AccessEnded);
+        hub.publish(&Broadcast::new(vec![1, 2], event(1)));
+        assert!(app.next().await.is_ok());
+        assert!(same_session_of_bob.next().await.is_ok(), "another user's socket is untouched");
     }
 }

@@ -5,6 +5,8 @@
 //! - `Email`, `PersonName`, `Phone`, `Username`: what a person types about themselves.
 //! - `ClubName`: the name every page shows.
 //! - `RoleSet`: roles as requested by name, checked once.
+//! - `text`: free text over several lines (notes, messages): no control characters but line
+//!   breaks and tabs.
 //!
 //! (A member's secret address, shared card or calendar feed, is `crate::personal_link`.)
 
@@ -13,6 +15,7 @@ mod email;
 mod name;
 mod phone;
 mod roles;
+pub(crate) mod text;
 mod username;
 
 pub(crate) use club_name::ClubName;

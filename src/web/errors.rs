@@ -14,6 +14,7 @@ use serde_json::json;
 use super::guards::{MaybeUser, StashedError};
 use super::headers::request_id;
 use super::is_api_path;
+use super::logging::loggable_uri;
 use super::page::{context, encode_query_value, error_page_user, Site};
 use crate::error::{AppError, ErrorBody, ErrorKind};
 
@@ -26,35 +27,10 @@ fn status_of(err: &AppError) -> Status {
     Status::from_code(err.status()).unwrap_or(Status::InternalServerError)
 }
 
-/// Paths whose last segment is a secret token (setup, invitation, reset and sign-in links).
-const TOKEN_PATHS: &[&str] = &[
-    "/setup/",
-    "/set-password/",
-    "/join/",
-    "/reset/",
-    "/auth/magic/",
-    "/api/v1/auth/invites/",
-    "/cards/",
-    "/api/v1/cards/",
-    "/calendar/",
-];
-
-/// The request path as it may be logged: tokens in it are blanked and the query dropped.
-pub(crate) fn loggable_path(req: &Request<'_>) -> String {
-    let path = req.uri().path().as_str();
-    for prefix in TOKEN_PATHS {
-        if let Some(rest) = path.strip_prefix(prefix) {
-            let tail = rest.split_once('/').map(|(_, t)| format!("/{t}")).unwrap_or_default();
-            return format!("{prefix}[token]{tail}");
-        }
-    }
-    path.to_string()
-}
-
 impl<'r> Responder<'r, 'static> for AppError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         if self.kind() == ErrorKind::Internal || self.kind() == ErrorKind::Unavailable {
-            let (id, method, path) = (request_id(req), req.method(), loggable_path(req));
+            let (id, method, path) = (request_id(req), req.method(), loggable_uri(req));
             match self.cause() {
                 Some(cause) => log::error!("[{id}] {method} {path}: {cause}"),
                 None => log::error!("[{id}] {method} {path}: {}", self.message()),
@@ -209,25 +185,4 @@ async fn default_catcher(status: Status, req: &Request<'_>) -> Caught {
 
 pub(crate) fn catchers() -> Vec<Catcher> {
     rocket::catchers![default_catcher]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use rocket::local::blocking::Client;
-
-    #[test]
-    fn tokens_in_paths_are_never_logged() {
-        let client = Client::debug_with(vec![]).unwrap();
-        for (path, logged) in [
-            ("/reset/SECRET", "/reset/[token]"),
-            ("/auth/magic/SECRET", "/auth/magic/[token]"),
-            ("/join/SECRET?x=1", "/join/[token]"),
-            ("/api/v1/auth/invites/SECRET", "/api/v1/auth/invites/[token]"),
-            ("/home", "/home"),
-        ] {
-            let req = client.get(path);
-            assert_eq!(loggable_path(req.inner()), logged);
-        }
-    }
 }

@@ -315,7 +315,9 @@ impl<'r> FromRequest<'r> for ActiveMember {
     }
 }
 
-/// The client's IP address and user agent, for sessions and the audit log.
+/// The client's IP address and user agent, for sessions, the audit log and rate limits. The
+/// address is canonical: an IPv4 client on a dual-stack listener (or named so by the proxy's
+/// header) is recorded as `a.b.c.d`, not `::ffff:a.b.c.d`.
 pub(crate) struct Client(pub ClientInfo);
 
 #[rocket::async_trait]
@@ -326,7 +328,7 @@ impl<'r> FromRequest<'r> for Client {
         let user_agent =
             req.headers().get_one("User-Agent").map(|ua| ua.chars().take(300).collect::<String>());
         Outcome::Success(Client(ClientInfo {
-            ip: req.client_ip().map(|ip| ip.to_string()),
+            ip: req.client_ip().map(|ip| ip.to_canonical().to_string()),
             user_agent,
         }))
     }

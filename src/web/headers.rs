@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rocket::fairing::{Fairing, Info, Kind};
-use rocket::http::Header;
+use rocket::http::{Cookie, Header, SameSite};
 use rocket::{Data, Request, Responder, Response};
 
 /// This request's id (also sent back as `X-Request-Id` and written next to logged errors).
@@ -66,8 +66,36 @@ impl Fairing for SecurityHeaders {
             // Pages and API answers are personal; only assets opt into caching.
             res.set_header(Header::new("Cache-Control", "no-store"));
         }
+        harden_flash_cookie(res, self.hsts);
     }
 }
+
+/// Rocket builds the cookie that carries a flash message itself: readable by scripts,
+/// `SameSite=Strict` and never `Secure` without Rocket's own TLS. It gets the attributes of
+/// every Clubroom cookie instead (see `web::cookie`); `secure` when the base URL is https.
+fn harden_flash_cookie(res: &mut Response<'_>, secure: bool) {
+    let is_flash = |c: &str| c.starts_with(FLASH_COOKIE);
+    let cookies: Vec<String> = res.headers().get("Set-Cookie").map(str::to_string).collect();
+    if !cookies.iter().any(|c| is_flash(c)) {
+        return;
+    }
+    res.remove_header("Set-Cookie");
+    for header in cookies {
+        let header = match Cookie::parse(header.as_str()) {
+            Ok(mut flash) if is_flash(&header) => {
+                flash.set_http_only(true);
+                flash.set_same_site(SameSite::Lax);
+                flash.set_secure(secure);
+                flash.to_string()
+            }
+            _ => header,
+        };
+        res.adjoin_header(Header::new("Set-Cookie", header));
+    }
+}
+
+/// The name Rocket gives the flash cookie, with the `=` that follows it in `Set-Cookie`.
+const FLASH_COOKIE: &str = "_flash=";
 
 /// A response search engines are asked to keep out of their index: shared cards are meant for
 /// the people a member hands the link to.

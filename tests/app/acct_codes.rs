@@ -784,3 +784,23 @@ async fn reset_requests_are_limited_to_three_per_hour_per_email() {
     app.advance(Duration::minutes(61));
     assert_eq!(request_reset(&app, "bob@example.org").await, Status::Ok);
 }
+
+/// Subjects show on lock screens and in notification previews: a code there would let anyone
+/// who glances at the phone sign in.
+#[rocket::async_test]
+async fn no_emailed_code_is_in_its_subject() {
+    let app = TestApp::spawn().await;
+    app.create_user("bob", &[Role::Member]).await;
+    set_policy(&app, "everyone").await;
+    start_challenge(&app, "bob").await;
+    assert_eq!(request_magic_link(&app, "bob@example.org").await, Status::Ok);
+    let emails = app.emails_to("bob@example.org").await;
+    assert!(emails.len() >= 2, "a second-factor code and a sign-in link were sent");
+    for email in emails {
+        let code = email.text.lines().map(str::trim).find(|l| {
+            l.len() == 6 && l.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        });
+        let code = code.unwrap_or_else(|| panic!("a code in {}", email.text));
+        assert!(!email.subject.contains(code), "{}: {}", email.subject, email.text);
+    }
+}

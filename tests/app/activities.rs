@@ -1175,3 +1175,35 @@ async fn the_edit_form_keeps_a_coach_who_has_left_so_saving_loses_nothing() {
     assert_eq!(response.status(), Status::SeeOther);
     assert_eq!(app.json(&format!("/api/v1/activities/{id}")).await.1["coach"]["id"], coach);
 }
+
+#[rocket::async_test]
+async fn activity_notes_with_control_characters_are_refused_on_the_api_and_the_form() {
+    let app = TestApp::spawn().await;
+    app.create_user("ann", &[Role::Member]).await;
+    app.login_as("ann").await;
+    let escape = "Spins\u{1b}]0;owned\u{7}";
+    let mut body = activity(&hours_ago(1), 30, "practice");
+    body["notes"] = json!(escape);
+    let (status, err) = app.post_json("/api/v1/activities", body.clone()).await;
+    assert_eq!(status, Status::UnprocessableEntity, "{err}");
+    assert!(err["error"]["fields"]["notes"].is_string(), "{err}");
+    body["notes"] = json!("line one\nline two\tindented");
+    let (status, created) = app.post_json("/api/v1/activities", body).await;
+    assert_eq!(status, Status::Created, "line breaks and tabs are fine: {created}");
+
+    let token = app.csrf_token("/activities/new").await;
+    let started = (Utc::now() - Duration::hours(2)).format("%Y-%m-%dT%H:%M").to_string();
+    let fields = [
+        ("csrf_token", token.as_str()),
+        ("started_local", started.as_str()),
+        ("duration_minutes", "30"),
+        ("type", "practice"),
+        ("format", "solo"),
+        ("notes", escape),
+    ];
+    let response = app.post_form("/activities", &fields).await;
+    assert_eq!(response.status(), Status::UnprocessableEntity);
+    let html = response.into_string().await.unwrap();
+    assert!(html.contains("control characters"), "the form says what is wrong");
+    assert_eq!(app.count("SELECT count(*) FROM activities").await, 1);
+}

@@ -960,3 +960,41 @@ async fn a_feed_that_can_no_longer_be_opened_counts_as_none_and_is_replaced() {
     assert_eq!(fetch(&app, &new).await.0, Status::Ok);
     assert_eq!(scalar::<i64>(&app, "SELECT count(*) FROM calendar_feeds".into()).await, 1);
 }
+
+#[rocket::async_test]
+async fn notes_and_messages_with_control_characters_are_refused_on_the_api_and_the_form() {
+    let app = TestApp::spawn().await;
+    let lesson = club(&app).await;
+    let escape = "Bring skates\u{1b}[2J\u{7}";
+    let service = json!({"name": "Walk", "duration_minutes": 30, "notes": escape});
+    let (status, err) = app.post_json("/api/v1/admin/services", service).await;
+    assert_eq!(status, Status::UnprocessableEntity, "{err}");
+    assert!(err["error"]["fields"]["notes"].is_string(), "{err}");
+    app.login_as("kim").await;
+    let id = book(&app, lesson, &at(&app, 24), "line one\nline two\tindented").await;
+
+    let body = json!({"service_id": lesson, "requested_start": at(&app, 48), "notes": escape});
+    let (status, err) = app.post_json("/api/v1/bookings", body).await;
+    assert_eq!(status, Status::UnprocessableEntity, "{err}");
+    assert!(err["error"]["fields"]["notes"].is_string(), "{err}");
+
+    let token = app.csrf_token("/bookings").await;
+    let service = lesson.to_string();
+    let start = (app.clock.now() + Duration::days(3)).format("%Y-%m-%dT%H:%M").to_string();
+    let fields = [
+        ("csrf_token", token.as_str()),
+        ("service_id", service.as_str()),
+        ("requested_start", start.as_str()),
+        ("notes", escape),
+    ];
+    let response = app.post_form("/bookings", &fields).await;
+    assert_eq!(response.status(), Status::UnprocessableEntity);
+    let html = response.into_string().await.unwrap();
+    assert!(html.contains("control characters"), "the form says what is wrong");
+    assert_eq!(app.count("SELECT count(*) FROM bookings").await, 1);
+
+    app.login_as("admin").await;
+    let (status, err) = decide(&app, id, "confirm", escape).await;
+    assert_eq!(status, Status::UnprocessableEntity, "{err}");
+    assert!(err["error"]["fields"]["message"].is_string(), "{err}");
+}

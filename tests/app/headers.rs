@@ -65,3 +65,27 @@ async fn https_base_url_turns_on_hsts_and_secure_cookies() {
     assert_eq!(response.status(), Status::Ok);
     assert!(set_cookie(&response, "clubroom_session").unwrap().contains("Secure"));
 }
+
+/// The attributes of the `_flash` cookie a redirect to the login page sets.
+async fn flash_cookie(app: &TestApp) -> String {
+    let response = app.client.get("/home").dispatch().await;
+    assert_eq!(response.status(), Status::SeeOther);
+    set_cookie(&response, "_flash").expect("a flash message").to_string()
+}
+
+#[rocket::async_test]
+async fn the_flash_cookie_is_http_only_and_lax_and_secure_under_https() {
+    let app = TestApp::spawn_with(|c| c.base_url = "https://club.example.org".into()).await;
+    let cookie = flash_cookie(&app).await;
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(cookie.contains("Secure"), "{cookie}");
+    let shown = app.client.get("/login").dispatch().await;
+    let page = shown.into_string().await.unwrap();
+    assert!(page.contains("Please log in to continue."), "the message still shows");
+
+    let app = TestApp::spawn().await;
+    let cookie = flash_cookie(&app).await;
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain http cannot keep a Secure cookie: {cookie}");
+}

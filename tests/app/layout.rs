@@ -64,7 +64,7 @@ fn no_handler_performs_what_a_commit_makes_happen_or_spends_a_rate_limit() {
         "outbox.wake(",
         "notify_one(",
         ".publish(",
-        "disconnect_user(",
+        ".disconnect",
         "set_club_name(",
         "set_public(",
         "limits.",

@@ -126,13 +126,28 @@ impl LiveServer {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (u16, Value) {
+        let auth = token.map(|token| format!("Bearer {token}"));
+        let headers: Vec<(&str, &str)> =
+            auth.iter().map(|value| ("Authorization", value.as_str())).collect();
+        self.send_with(method, path, &headers, body).await
+    }
+
+    /// One HTTP/1.1 request (JSON in, JSON out) with the given extra headers (a `Cookie`, say):
+    /// (status, body).
+    pub async fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let body = body.map(|b| b.to_string()).unwrap_or_default();
         let mut request = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAccept: application/json\r\n",
             self.host
         );
-        if let Some(token) = token {
-            request.push_str(&format!("Authorization: Bearer {token}\r\n"));
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
         }
         if !body.is_empty() {
             request.push_str("Content-Type: application/json\r\n");
@@ -144,9 +159,15 @@ impl LiveServer {
 
     /// Logs `username` in as a browser would: the `clubroom_session=...` cookie pair.
     pub async fn session_cookie(&self, username: &str) -> String {
+        self.session_cookie_replacing(username, None).await
+    }
+
+    /// Logs `username` in from a browser that holds the session cookie `replaces`, if any.
+    pub async fn session_cookie_replacing(&self, username: &str, replaces: Option<&str>) -> String {
         let body = serde_json::json!({"login": username, "password": PASSWORD}).to_string();
+        let cookie = replaces.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
         let request = format!(
-            "POST /api/v1/auth/login HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
+            "POST /api/v1/auth/login HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n{cookie}\
              Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             self.host,
             body.len()
@@ -198,6 +219,14 @@ impl LiveServer {
         let auth = format!("Bearer {token}");
         let mut socket =
             self.try_socket(query, &[("Authorization", &auth)]).await.expect("socket opens");
+        let ready = next_event(&mut socket).await;
+        assert_eq!(ready["type"], "ready", "{ready}");
+        socket
+    }
+
+    /// A socket authenticated by the session `cookie`, past its `ready` frame.
+    pub async fn cookie_socket(&self, cookie: &str) -> Socket {
+        let mut socket = self.try_socket("", &[("Cookie", cookie)]).await.expect("socket opens");
         let ready = next_event(&mut socket).await;
         assert_eq!(ready["type"], "ready", "{ready}");
         socket

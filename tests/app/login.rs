@@ -268,3 +268,56 @@ async fn behind_a_configured_proxy_each_client_address_has_its_own_limit() {
         assert_eq!(response.status(), Status::Unauthorized, "client {n}");
     }
 }
+
+/// On a listener bound to `::`, IPv4 clients arrive as `::ffff:a.b.c.d`: each must still count
+/// as itself, for the login limit and in what the server records about it.
+#[test]
+fn on_a_dual_stack_listener_each_ipv4_client_has_its_own_login_limit() {
+    use crate::real_server::{prepare_data_dir, Binary, Request};
+    use std::net::Ipv4Addr;
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    prepare_data_dir(&data, &["ann".to_string()]);
+    let binary = Binary::new(&data, &[("ADDRESS", "::"), ("LOGIN_ATTEMPTS_PER_MINUTE", "10")]);
+    let server = binary.start_healthy();
+    let login = |from: Ipv4Addr, name: &str, password: &str| {
+        let body = serde_json::json!({"login": name, "password": password});
+        Request::new("POST", "/api/v1/auth/token").from(from).json(&body).send(server.port).unwrap()
+    };
+    let first = Ipv4Addr::new(127, 0, 0, 1);
+    let second = Ipv4Addr::new(127, 0, 0, 2);
+    // A different made-up name each time, so no account's own failure limit is reached.
+    let statuses: Vec<u16> =
+        (0..11).map(|n| login(first, &format!("nobody{n}"), "wrong password").status).collect();
+    assert_eq!(statuses.last(), Some(&429), "the first client is limited: {statuses:?}");
+
+    let reply = login(second, "ann", PASSWORD);
+    assert_eq!(reply.status, 200, "another client is not: {}", reply.body);
+    let token = reply.json()["access_token"].as_str().unwrap().to_string();
+    let devices = Request::new("GET", "/api/v1/auth/sessions").bearer(&token).send(server.port);
+    let devices = devices.unwrap().json();
+    assert_eq!(devices["tokens"][0]["ip"], "127.0.0.2", "recorded as itself: {devices}");
+}
+
+#[rocket::async_test]
+async fn behind_a_proxy_that_writes_ipv4_clients_as_ipv6_each_has_its_own_limit() {
+    let app = TestApp::spawn_with(|c| {
+        c.login_attempts_per_minute = 1;
+        c.ip_header = "X-Real-IP".into();
+    })
+    .await;
+    for n in 0..3 {
+        let body =
+            serde_json::json!({"login": "bob", "password": "wrong password here"}).to_string();
+        let response = app
+            .client
+            .post("/api/v1/auth/login")
+            .header(ContentType::JSON)
+            .header(rocket::http::Header::new("X-Real-IP", format!("::ffff:192.0.2.{n}")))
+            .body(body)
+            .dispatch()
+            .await;
+        assert_eq!(response.status(), Status::Unauthorized, "client {n}");
+    }
+}

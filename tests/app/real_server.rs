@@ -70,15 +70,30 @@ pub(crate) struct Request<'a> {
     pub accept: &'a str,
     pub headers: Vec<(&'a str, String)>,
     pub body: Option<(&'a str, String)>,
+    /// The loopback address the request is sent from (all of 127.0.0.0/8 is loopback on Linux),
+    /// to play several clients.
+    pub from: Option<std::net::Ipv4Addr>,
 }
 
 impl<'a> Request<'a> {
     pub fn new(method: &'a str, path: &'a str) -> Self {
-        Request { method, path, accept: "application/json", headers: Vec::new(), body: None }
+        Request {
+            method,
+            path,
+            accept: "application/json",
+            headers: Vec::new(),
+            body: None,
+            from: None,
+        }
     }
 
     pub fn bearer(mut self, token: &str) -> Self {
         self.headers.push(("Authorization", format!("Bearer {token}")));
+        self
+    }
+
+    pub fn from(mut self, address: std::net::Ipv4Addr) -> Self {
+        self.from = Some(address);
         self
     }
 
@@ -107,7 +122,7 @@ impl<'a> Request<'a> {
 
     /// Sends the request on a fresh connection (`Connection: close`) to `127.0.0.1:port`.
     pub fn send(&self, port: u16) -> Result<Reply, NoReply> {
-        let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|_| NoReply::Refused)?;
+        let mut stream = connect(port, self.from).map_err(|_| NoReply::Refused)?;
         stream.set_read_timeout(Some(Duration::from_secs(20))).map_err(|_| NoReply::Cut)?;
         let mut text = format!(
             "{} {} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nAccept: {}\r\n",
@@ -129,6 +144,16 @@ impl<'a> Request<'a> {
         stream.read_to_end(&mut raw).map_err(|_| NoReply::Cut)?;
         parse_complete(&raw).ok_or(NoReply::Cut)
     }
+}
+
+/// A connection to `127.0.0.1:port`, from `from` when given.
+pub(crate) fn connect(port: u16, from: Option<std::net::Ipv4Addr>) -> std::io::Result<TcpStream> {
+    let server = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let Some(from) = from else { return TcpStream::connect(server) };
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
+    socket.bind(&std::net::SocketAddr::from((from, 0)).into())?;
+    socket.connect(&server.into())?;
+    Ok(socket.into())
 }
 
 /// The answer in `raw`, only if it is whole: a status line, and exactly `Content-Length` bytes
@@ -171,7 +196,8 @@ pub(crate) fn free_port() -> u16 {
 }
 
 /// How to start the binary on one data directory: each start gets a new port (so another test
-/// taking the previous one in between cannot fail a restart) and appends its stderr to a log.
+/// taking the previous one in between cannot fail a restart) and appends its stdout and stderr
+/// to a log.
 pub(crate) struct Binary {
     pub data: PathBuf,
     log: PathBuf,
@@ -210,6 +236,7 @@ impl Binary {
     pub fn start(&self) -> Process {
         let port = free_port();
         let log = File::options().create(true).append(true).open(&self.log).unwrap();
+        let output = log.try_clone().unwrap();
         let mut command = Command::new(server_binary());
         command
             .env_clear()
@@ -217,13 +244,13 @@ impl Binary {
             .env("CLUBROOM_PORT", port.to_string())
             .current_dir(self.data.parent().unwrap())
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(output)
             .stderr(log);
         let child = command.spawn().expect("the server binary starts");
         Process { child, port, started: Instant::now() }
     }
 
-    /// What the server processes wrote to stderr so far.
+    /// What the server processes wrote to stdout and stderr so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }

@@ -4,11 +4,12 @@
 use std::time::Duration;
 
 use clubroom::accounts::model::Role;
-use futures::SinkExt;
+use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::live::*;
+use crate::support::PASSWORD;
 
 const MEMBER: &[Role] = &[Role::Member];
 const ADMIN: &[Role] = &[Role::Admin, Role::Member];
@@ -237,17 +238,267 @@ async fn disabling_a_member_closes_their_sockets_at_once() {
     wait_for_connections(&server, 0).await;
 }
 
+/// The close code of a socket that must be closed at once, not at its next heartbeat (25 s).
+async fn closed_at_once(socket: &mut Socket) -> u16 {
+    let started = std::time::Instant::now();
+    let code = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Close(frame))) => {
+                    return frame.map_or(1005, |f| u16::from(f.code))
+                }
+                Some(Ok(_)) => {}
+                other => panic!("expected a close frame, got {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("a close frame");
+    let waited = started.elapsed();
+    assert!(waited < Duration::from_millis(500), "closed only after {waited:?}");
+    code
+}
+
+/// Proves a socket is still open and served: a ping is answered.
+async fn still_open(socket: &mut Socket) {
+    send_frame(socket, json!({"type": "ping"})).await;
+    assert_eq!(next_event(socket).await["type"], "pong");
+}
+
+/// The id of the session or token family `list` ("sessions" or "tokens") of the devices list
+/// that is not the current one.
+async fn other_device(server: &LiveServer, token: &str, list: &str) -> String {
+    let (status, devices) = server.send("GET", "/api/v1/auth/sessions", Some(token), None).await;
+    assert_eq!(status, 200, "{devices}");
+    let other = devices[list].as_array().unwrap().iter().find(|d| d["current"] == false);
+    other.expect("another device")["id"].as_str().unwrap().to_string()
+}
+
 #[rocket::async_test]
-async fn signing_out_everywhere_closes_the_socket_at_the_next_heartbeat() {
-    let server = LiveServer::start_with(|c| c.ws_heartbeat_secs = 1).await;
+async fn signing_out_everywhere_closes_every_socket_at_once() {
+    let server = LiveServer::start().await;
     server.create_user("ann", MEMBER).await;
     let token = server.token("ann").await;
-    let mut socket = server.socket(&token, "").await;
+    let mut app = server.socket(&token, "").await;
+    let mut browser = server.cookie_socket(&server.session_cookie("ann").await).await;
     let (status, answer) = server
         .send("POST", "/api/v1/auth/sessions/revoke-all", Some(&token), Some(json!({})))
         .await;
     assert!(status < 300, "{status} {answer}");
-    assert_eq!(close_code(&mut socket).await, 1008);
+    assert_eq!(closed_at_once(&mut app).await, 1008);
+    assert_eq!(closed_at_once(&mut browser).await, 1008);
+}
+
+#[rocket::async_test]
+async fn logging_out_closes_the_sockets_of_that_session_at_once_and_no_other() {
+    let server = LiveServer::start().await;
+    server.create_user("ann", MEMBER).await;
+    let (laptop, phone) = (server.session_cookie("ann").await, server.session_cookie("ann").await);
+    let mut laptop_socket = server.cookie_socket(&laptop).await;
+    let mut phone_socket = server.cookie_socket(&phone).await;
+    let (status, answer) = server
+        .send_with("POST", "/api/v1/auth/logout", &[("Cookie", &laptop)], Some(json!({})))
+        .await;
+    assert!(status < 300, "{status} {answer}");
+    assert_eq!(closed_at_once(&mut laptop_socket).await, 1008);
+    still_open(&mut phone_socket).await;
+}
+
+#[rocket::async_test]
+async fn logging_out_an_app_closes_the_sockets_of_its_tokens_at_once_and_no_other() {
+    let server = LiveServer::start().await;
+    server.create_user("ann", MEMBER).await;
+    let (app, other_app) = (server.token("ann").await, server.token("ann").await);
+    let mut app_socket = server.socket(&app, "").await;
+    let mut other_socket = server.socket(&other_app, "").await;
+    let (status, answer) = server.send("POST", "/api/v1/auth/logout", Some(&app), None).await;
+    assert!(status < 300, "{status} {answer}");
+    assert_eq!(closed_at_once(&mut app_socket).await, 1008);
+    still_open(&mut other_socket).await;
+}
+
+#[rocket::async_test]
+async fn ending_one_session_or_app_from_the_account_closes_only_its_sockets() {
+    let server = LiveServer::start().await;
+    server.create_user("ann", MEMBER).await;
+    let here = server.token("ann").await;
+    let mut here_socket = server.socket(&here, "").await;
+    let mut browser_socket = server.cookie_socket(&server.session_cookie("ann").await).await;
+    let mut app_socket = server.socket(&server.token("ann").await, "").await;
+
+    let session = other_device(&server, &here, "sessions").await;
+    let path = format!("/api/v1/auth/sessions/{session}");
+    let (status, answer) = server.send("DELETE", &path, Some(&here), None).await;
+    assert!(status < 300, "{status} {answer}");
+    assert_eq!(closed_at_once(&mut browser_socket).await, 1008);
+    still_open(&mut app_socket).await;
+
+    let family = other_device(&server, &here, "tokens").await;
+    let path = format!("/api/v1/auth/tokens/{family}");
+    let (status, answer) = server.send("DELETE", &path, Some(&here), None).await;
+    assert!(status < 300, "{status} {answer}");
+    assert_eq!(closed_at_once(&mut app_socket).await, 1008);
+    still_open(&mut here_socket).await;
+}
+
+#[rocket::async_test]
+async fn changing_the_password_closes_the_other_sign_ins_sockets_and_keeps_this_one() {
+    let server = LiveServer::start().await;
+    server.create_user("ann", MEMBER).await;
+    let here = server.token("ann").await;
+    let mut here_socket = server.socket(&here, "").await;
+    let mut other_socket = server.cookie_socket(&server.session_cookie("ann").await).await;
+    let change = json!({"current_password": PASSWORD, "new_password": "a new kettle on the hob"});
+    let (status, answer) =
+        server.send("POST", "/api/v1/auth/password/change", Some(&here), Some(change)).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(closed_at_once(&mut other_socket).await, 1008);
+    still_open(&mut here_socket).await;
+}
+
+/// The newest email queued for `to`, opened; waits for it up to two seconds (some are queued
+/// after the answer).
+async fn email_text(server: &LiveServer, to: &str) -> String {
+    for _ in 0..200 {
+        let (to, ctx) = (to.to_string(), server.ctx.clone());
+        let text = server
+            .db
+            .read(move |tx| {
+                let sealed: Option<String> = tx
+                    .query_row(
+                        "SELECT body_text FROM email_outbox WHERE to_address = ?1
+                          ORDER BY id DESC LIMIT 1",
+                        [&to],
+                        |r| r.get(0),
+                    )
+                    .ok();
+                sealed.map(|s| clubroom::email::seal::Sealer::new(&ctx.secret).open(&s)).transpose()
+            })
+            .await
+            .unwrap();
+        if let Some(text) = text {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("no email to {to}");
+}
+
+/// The token at the end of the first link in `text` that contains `path`.
+fn link_token(text: &str, path: &str) -> String {
+    let link = text.split_whitespace().find(|w| w.contains(path)).expect("a link");
+    link.rsplit('/').next().unwrap().to_string()
+}
+
+#[rocket::async_test]
+async fn resetting_the_password_closes_every_socket_of_the_account_at_once() {
+    let server = LiveServer::start().await;
+    server.create_user("ann", MEMBER).await;
+    let mut app_socket = server.socket(&server.token("ann").await, "").await;
+    let mut browser_socket = server.cookie_socket(&server.session_cookie("ann").await).await;
+    let forgot = json!({"email": "ann@example.org"});
+    let (status, answer) =
+        server.send("POST", "/api/v1/auth/password/forgot", None, Some(forgot)).await;
+    assert!(status < 300, "{status} {answer}");
+    let token = link_token(&email_text(&server, "ann@example.org").await, "/reset/");
+    let reset = json!({"token": token, "new_password": "a new kettle on the hob"});
+    let (status, answer) =
+        server.send("POST", "/api/v1/auth/password/reset", None, Some(reset)).await;
+    assert!(status < 300, "{status} {answer}");
+    assert_eq!(closed_at_once(&mut app_socket).await, 1008);
+    assert_eq!(closed_at_once(&mut browser_socket).await, 1008);
+}
+
+#[rocket::async_test]
+async fn setting_a_password_from_an_admins_link_closes_every_socket_of_the_account_at_once() {
+    let server = LiveServer::start().await;
+    server.create_user("admin", ADMIN).await;
+    let ann = server.create_user("ann", MEMBER).await;
+    let mut socket = server.socket(&server.token("ann").await, "").await;
+    let admin = server.token("admin").await;
+    let path = format!("/api/v1/admin/members/{ann}/access");
+    let kind = json!({"kind": "set_password"});
+    let (status, answer) = server.send("POST", &path, Some(&admin), Some(kind)).await;
+    assert!(status < 300, "{status} {answer}");
+    let token = link_token(&email_text(&server, "ann@example.org").await, "/set-password/");
+
+    let path = format!("/set-password/{token}");
+    let (_, head, page) = server
+        .raw(&format!("GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", server.host))
+        .await;
+    let csrf_cookie = head
+        .lines()
+        .filter_map(|line| line.split_once(':'))
+        .filter(|(name, _)| name.eq_ignore_ascii_case("set-cookie"))
+        .filter_map(|(_, value)| value.trim().split(';').next())
+        .find(|pair| pair.starts_with("clubroom_csrf="))
+        .expect("a CSRF cookie")
+        .to_string();
+    let csrf = crate::support::extract_csrf(&page).expect("a CSRF token");
+    let password = "a new kettle on the hob";
+    let body = crate::support::form_body(&[
+        ("csrf_token", &csrf),
+        ("password", password),
+        ("password_confirm", password),
+    ]);
+    let (status, _, _) = server
+        .raw(&format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nCookie: {csrf_cookie}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            server.host,
+            body.len()
+        ))
+        .await;
+    assert_eq!(status, 303, "the password is set");
+    assert_eq!(closed_at_once(&mut socket).await, 1008);
+}
+
+#[rocket::async_test]
+async fn a_reused_refresh_token_closes_the_sockets_of_its_login_at_once() {
+    let server = LiveServer::start().await;
+    server.create_user("ann", MEMBER).await;
+    let login = json!({"login": "ann", "password": PASSWORD});
+    let (_, pair) = server.send("POST", "/api/v1/auth/token", None, Some(login)).await;
+    let refresh = json!({"refresh_token": pair["refresh_token"]});
+    let (status, renewed) =
+        server.send("POST", "/api/v1/auth/refresh", None, Some(refresh.clone())).await;
+    assert_eq!(status, 200, "{renewed}");
+    let mut socket = server.socket(renewed["access_token"].as_str().unwrap(), "").await;
+    let mut other_login = server.socket(&server.token("ann").await, "").await;
+
+    let (status, _) = server.send("POST", "/api/v1/auth/refresh", None, Some(refresh)).await;
+    assert_eq!(status, 401, "a copied refresh token ends its whole login");
+    assert_eq!(closed_at_once(&mut socket).await, 1008);
+    still_open(&mut other_login).await;
+}
+
+#[rocket::async_test]
+async fn signing_in_again_in_the_same_browser_closes_the_replaced_sessions_sockets() {
+    let server = LiveServer::start().await;
+    server.create_user("ann", MEMBER).await;
+    let old = server.session_cookie("ann").await;
+    let mut old_socket = server.cookie_socket(&old).await;
+    let mut other = server.cookie_socket(&server.session_cookie("ann").await).await;
+    server.session_cookie_replacing("ann", Some(&old)).await;
+    assert_eq!(closed_at_once(&mut old_socket).await, 1008);
+    still_open(&mut other).await;
+}
+
+#[rocket::async_test]
+async fn an_admin_ending_a_members_sessions_closes_their_sockets_at_once() {
+    let server = LiveServer::start().await;
+    server.create_user("admin", ADMIN).await;
+    let ann = server.create_user("ann", MEMBER).await;
+    let admin = server.token("admin").await;
+    let mut app_socket = server.socket(&server.token("ann").await, "").await;
+    let mut browser_socket = server.cookie_socket(&server.session_cookie("ann").await).await;
+    let mut admin_socket = server.socket(&admin, "").await;
+    let path = format!("/api/v1/admin/members/{ann}/sessions");
+    let (status, answer) = server.send("DELETE", &path, Some(&admin), None).await;
+    assert!(status < 300, "{status} {answer}");
+    assert_eq!(closed_at_once(&mut app_socket).await, 1008);
+    assert_eq!(closed_at_once(&mut browser_socket).await, 1008);
+    still_open(&mut admin_socket).await;
 }
 
 #[rocket::async_test]

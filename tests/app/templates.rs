@@ -117,6 +117,10 @@ fn every_email_renders_its_subject_text_and_html() {
                 assert!(html.contains(value), "{name}: the html part has the {key}");
             }
         }
+        // A subject shows on lock screens and in notification previews.
+        if let Some(code) = data.get("code").and_then(|v| v.as_str()) {
+            assert!(!rendered.subject.contains(code), "{name}: the code is in the subject");
+        }
     }
 }
 

@@ -4,15 +4,15 @@
 use rusqlite::Connection;
 use schemars::JsonSchema;
 
-use crate::accounts::model::AuthUser;
 use crate::accounts::model::ClientInfo;
+use crate::accounts::model::{AuthUser, SignIn};
 use crate::accounts::password::check_policy;
 use crate::accounts::repo;
 use crate::accounts::sessions::account_limit_key;
 use crate::audit::{self, AuditEvent};
 use crate::clock::{from_unix, rfc3339};
 use crate::ctx::Ctx;
-use crate::db::write_tx;
+use crate::db::{write_tx, Tx};
 use crate::error::{AppError, Validator};
 
 pub(crate) struct ChangePasswordCommand {
@@ -23,8 +23,9 @@ pub(crate) struct ChangePasswordCommand {
 
 /// Changes the signed-in member's password. A wrong current password is 401
 /// `invalid_credentials` (and counts as a failed login); a new one against the policy is 422
-/// on `new_password`. Success ends every other session and API token of the account, keeping
-/// only the credential this request came with. Needs a hashing permit.
+/// on `new_password`. Success ends every other session and API token of the account (and closes
+/// their live sockets), keeping only the credential this request came with. Needs a hashing
+/// permit.
 pub(crate) fn change_password(
     conn: &mut Connection,
     ctx: &Ctx,
@@ -51,6 +52,7 @@ pub(crate) fn change_password(
         repo::set_password_hash(tx, user.user_id, &hash, now)?;
         repo::delete_user_sessions(tx, user.user_id, user.credential.session_id())?;
         repo::revoke_user_tokens(tx, user.user_id, user.credential.token_family(), now)?;
+        tx.disconnect_all_but(user.user_id, user.credential.sign_in());
         let event =
             AuditEvent::new("password_changed").actor(user.user_id).ip(cmd.client.ip.as_deref());
         audit::record(tx, event, now)
@@ -114,49 +116,51 @@ pub(crate) fn list_devices(
     })
 }
 
-/// Ends one of the member's own sessions; 404 for anyone else's (or an unknown id).
+/// Ends one of the member's own sessions, and closes the live sockets opened with it; 404 for
+/// anyone else's (or an unknown id).
 pub(crate) fn revoke_session(
-    conn: &Connection,
+    tx: &Tx,
     ctx: &Ctx,
     user: &AuthUser,
     session_id: i64,
 ) -> Result<(), AppError> {
-    if repo::session_owner(conn, session_id)? != Some(user.user_id) {
+    if repo::session_owner(tx, session_id)? != Some(user.user_id) {
         return Err(AppError::not_found("No such session."));
     }
-    repo::delete_session(conn, session_id)?;
+    repo::delete_session(tx, session_id)?;
+    tx.disconnect_sign_in(user.user_id, SignIn::Session(session_id));
     let event = AuditEvent::new("session_revoked")
         .actor(user.user_id)
         .target(format!("session:{session_id}"));
-    audit::record(conn, event, ctx.now_unix())
+    audit::record(tx, event, ctx.now_unix())
 }
 
-/// Revokes one of the member's own API token families; 404 for anyone else's.
+/// Revokes one of the member's own API token families, and closes the live sockets opened with
+/// its tokens; 404 for anyone else's.
 pub(crate) fn revoke_token_family(
-    conn: &Connection,
+    tx: &Tx,
     ctx: &Ctx,
     user: &AuthUser,
     family: &str,
 ) -> Result<(), AppError> {
-    if repo::family_owner(conn, family)? != Some(user.user_id) {
+    if repo::family_owner(tx, family)? != Some(user.user_id) {
         return Err(AppError::not_found("No such token."));
     }
     let now = ctx.now_unix();
-    repo::revoke_token_family(conn, family, now)?;
+    repo::revoke_token_family(tx, family, now)?;
+    tx.disconnect_sign_in(user.user_id, SignIn::Tokens(family.to_string()));
     let event = AuditEvent::new("session_revoked")
         .actor(user.user_id)
         .target(format!("token_family:{family}"));
-    audit::record(conn, event, now)
+    audit::record(tx, event, now)
 }
 
-/// "Log out everywhere": every session and API token of the member, this one included.
-pub(crate) fn revoke_everything(
-    conn: &Connection,
-    ctx: &Ctx,
-    user: &AuthUser,
-) -> Result<(), AppError> {
+/// "Log out everywhere": every session and API token of the member, this one included, and
+/// every live socket of theirs.
+pub(crate) fn revoke_everything(tx: &Tx, ctx: &Ctx, user: &AuthUser) -> Result<(), AppError> {
     let now = ctx.now_unix();
-    repo::delete_user_sessions(conn, user.user_id, None)?;
-    repo::revoke_user_tokens(conn, user.user_id, None, now)?;
-    audit::record(conn, AuditEvent::new("logged_out_everywhere").actor(user.user_id), now)
+    repo::delete_user_sessions(tx, user.user_id, None)?;
+    repo::revoke_user_tokens(tx, user.user_id, None, now)?;
+    tx.disconnect(user.user_id);
+    audit::record(tx, AuditEvent::new("logged_out_everywhere").actor(user.user_id), now)
 }

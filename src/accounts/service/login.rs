@@ -151,6 +151,7 @@ pub(crate) fn logout(
                 crate::accounts::tokens::revoke_family(tx, family, ctx.now_unix())?;
             }
         }
+        tx.disconnect_sign_in(user.user_id, user.credential.sign_in());
         let event = AuditEvent::new("logout").actor(user.user_id).ip(client.ip.as_deref());
         audit::record(tx, event, ctx.now_unix())
     })

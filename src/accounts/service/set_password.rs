@@ -43,12 +43,12 @@ pub(crate) struct SetPasswordCommand {
     pub client: ClientInfo,
 }
 
-/// Sets a password through a one-time link and ends every other session of the account. The
-/// person is signed in (`Some`) only when no second step is required of them: the link proves
-/// their mailbox and the password they just chose came through it, so where a second step is
-/// required they sign in with it like anyone else (`None`). 410 for a dead link (single use,
-/// even under concurrent submissions), 422 for a password that breaks the policy or does not
-/// match its confirmation. Needs a hashing permit.
+/// Sets a password through a one-time link and ends every other session, API login and live
+/// socket of the account. The person is signed in (`Some`) only when no second step is required
+/// of them: the link proves their mailbox and the password they just chose came through it, so
+/// where a second step is required they sign in with it like anyone else (`None`). 410 for a
+/// dead link (single use, even under concurrent submissions), 422 for a password that breaks
+/// the policy or does not match its confirmation. Needs a hashing permit.
 pub(crate) fn set_password_with_token(
     conn: &mut Connection,
     ctx: &Ctx,
@@ -77,6 +77,7 @@ pub(crate) fn set_password_with_token(
         repo::set_password_hash(tx, user_id, &hash, now)?;
         repo::delete_user_sessions(tx, user_id, None)?;
         repo::revoke_user_tokens(tx, user_id, None, now)?;
+        tx.disconnect(user_id);
         let event = AuditEvent::new("password_set").actor(user_id).ip(cmd.client.ip.as_deref());
         audit::record(tx, event, now)?;
         if crate::accounts::factors::requirement(tx, user_id)?.second_step {

@@ -14,6 +14,7 @@ use crate::activities::views::ActivityView;
 use crate::clock::{self, zone};
 use crate::ctx::Ctx;
 use crate::error::{AppError, Validator};
+use crate::values::text;
 
 /// A command that passed validation.
 struct Checked {
@@ -118,7 +119,8 @@ fn check(
         notes.chars().count() <= MAX_NOTES,
         "notes",
         format!("Use at most {MAX_NOTES} characters."),
-    );
+    )
+    .check(text::is_plain(&notes), "notes", text::CONTROL_CHARACTERS);
     if let Some(coach) = cmd.coach_id {
         v.check(
             repo::has_role(conn, coach, Role::Coach.as_str())?,
@@ -144,7 +146,8 @@ fn check(
 /// Records an activity for oneself, or (coaches, admins) for a member: see
 /// `member_to_record_for` for who may record for whom (403, or 422 `member_id`). 422 naming
 /// each invalid field: `started_at` (missing, unreadable, more than a day ahead), `duration_minutes`
-/// (1 to 1440), `type` (unknown or archived), `format`, `venue` (120), `notes` (2000),
+/// (1 to 1440), `type` (unknown or archived), `format`, `venue` (120), `notes` (2000, no control
+/// characters but line breaks and tabs),
 /// `coach_id` (not a coach). The recorder is kept as `recorded_by`.
 pub(crate) fn record(
     conn: &Connection,

@@ -16,6 +16,7 @@ use crate::clock::{format_in, parse_rfc3339, zone};
 use crate::ctx::Ctx;
 use crate::email;
 use crate::error::{AppError, Validator};
+use crate::values::text;
 
 /// The admin list's filter as given: a status list and a date range.
 #[derive(Debug, Default, Clone)]
@@ -153,6 +154,9 @@ fn decide(
             format!("Use at most {NOTES_MAX} characters."),
         ));
     }
+    if !text::is_plain(&message) {
+        return Err(AppError::invalid_field("message", text::CONTROL_CHARACTERS));
+    }
     let now = ctx.now_unix();
     if !repo::decide(conn, id, status, &message, actor.user_id(), now)? {
         return Err(AppError::conflict("This booking changed meanwhile; reload and try again."));
@@ -174,7 +178,7 @@ fn decide(
 
 /// Confirms a pending booking and emails the member, with the admin's message if any. Admins
 /// only (403); 404 for an unknown id; 409 unless it is pending; 422 `message` over 1000
-/// characters. Audited.
+/// characters or with control characters other than line breaks and tabs. Audited.
 pub(crate) fn confirm(
     conn: &Connection,
     ctx: &Ctx,

@@ -11,6 +11,7 @@ use crate::clock::{format_in, parse_local, parse_rfc3339, zone};
 use crate::ctx::Ctx;
 use crate::error::{AppError, Validator};
 use crate::personal_link::PersonalLink;
+use crate::values::text;
 
 /// A requested start as the API (RFC 3339) or a form (`datetime-local` in the member's zone)
 /// gives it.
@@ -41,7 +42,8 @@ fn own_booking(conn: &Connection, actor: &Actor, id: i64) -> Result<Booking, App
 
 /// Asks for a service at a time; the booking starts pending until an admin decides. 422 naming
 /// the field for an unknown or archived `service_id`, a `requested_start` that is not a valid
-/// time, not in the future or more than two years ahead, and notes over 1000 characters.
+/// time, not in the future or more than two years ahead, and notes over 1000 characters or with
+/// control characters other than line breaks and tabs.
 pub(crate) fn request(
     conn: &Connection,
     ctx: &Ctx,
@@ -96,6 +98,7 @@ pub(crate) fn request(
     }
     let notes = cmd.notes.trim();
     v.check(!too_long(notes, NOTES_MAX), "notes", format!("Use at most {NOTES_MAX} characters."));
+    v.check(text::is_plain(notes), "notes", text::CONTROL_CHARACTERS);
     v.finish()?;
     let (Some(service), Some(Ok(start))) = (service, start) else {
         return Err(AppError::internal("validated booking lost its parts"));

@@ -9,6 +9,7 @@ use crate::bookings::repo;
 use crate::bookings::views::{AdminServicesPage, RemovedService, ServiceForm, ServiceView};
 use crate::ctx::Ctx;
 use crate::error::{AppError, Validator};
+use crate::values::text;
 
 /// A service as an admin defines it.
 pub(crate) struct ServiceCmd {
@@ -39,6 +40,7 @@ fn check_service(conn: &Connection, cmd: &ServiceCmd, id: Option<i64>) -> Result
         "notes",
         format!("Use at most {NOTES_MAX} characters."),
     );
+    v.check(text::is_plain(&cmd.notes), "notes", text::CONTROL_CHARACTERS);
     v.finish()?;
     let archived_now = match id {
         Some(id) => repo::get_service(conn, id)?.is_some_and(|s| s.archived_at.is_some()),
@@ -97,7 +99,8 @@ pub(crate) fn bookable_services(conn: &Connection) -> Result<Vec<ServiceView>, A
 }
 
 /// Defines a new bookable service. Admins only (403). 422 for a name outside 1..=80 characters,
-/// a duration outside 5..=1440 minutes or notes over 1000 characters; 409 when a bookable
+/// a duration outside 5..=1440 minutes or notes over 1000 characters or with control characters
+/// other than line breaks and tabs; 409 when a bookable
 /// service already has the name.
 pub(crate) fn create_service(
     conn: &Connection,
