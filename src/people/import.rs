@@ -17,7 +17,7 @@ use super::service::{admin_only, parse_query};
 use super::views::{
     ImportCounts, ImportPreview, ImportResult, ImportRow, ImportedMember, RowCheck,
 };
-use crate::accounts::codes;
+use crate::accounts::codes::{self, ClaimSender};
 use crate::accounts::model::Actor;
 use crate::audit::{self, AuditEvent};
 use crate::clock::rfc3339_at;
@@ -267,7 +267,7 @@ pub(crate) fn commit(
     for c in checks.iter().filter(|c| c.outcome == "new") {
         let made = preregister::create_member(conn, ctx, actor, new_member(&c.row))?;
         if send_invites {
-            codes::request_claim(conn, ctx, &made.email)?;
+            codes::send_claim_code(conn, ctx, &made.email, ClaimSender::Admin)?;
             invitations_sent += 1;
         }
         created.push(ImportedMember {
