@@ -19,6 +19,7 @@ use super::views::{
 };
 use crate::accounts::codes::{self, ClaimSender};
 use crate::accounts::model::Actor;
+use crate::accounts::repo as accounts;
 use crate::audit::{self, AuditEvent};
 use crate::clock::rfc3339_at;
 use crate::crypto::random_token;
@@ -157,8 +158,14 @@ pub(crate) fn check(conn: &Connection, rows: &[ImportRow]) -> Result<Vec<RowChec
                 seen.insert(email.clone(), row.line);
             }
         }
-        let existing_id =
-            if errors.contains_key("email") { None } else { repo::user_id_by_email(conn, &email)? };
+        // A guest's account gives way to the member (see `create_account`): the row is new.
+        let existing_id = if errors.contains_key("email") {
+            None
+        } else {
+            accounts::address_holder(conn, &email)?
+                .filter(|holder| !holder.is_guest())
+                .map(|holder| holder.user_id)
+        };
         let outcome = if !errors.is_empty() {
             "invalid"
         } else if existing_id.is_some() {
