@@ -17,7 +17,8 @@ use super::sessions::{Grant, LoginOutcome};
 use super::shared;
 use super::tokens::{self, TokenPair};
 use super::views::{
-    LoggedOutView, MessageView, RegisteredView, SessionView, CLAIM_SENT, MAGIC_SENT, RESET_SENT,
+    invitation_sent, LoggedOutView, MessageView, RegisteredView, SessionView, CLAIM_SENT,
+    MAGIC_SENT, RESET_SENT,
 };
 use crate::error::AppError;
 use crate::ratelimit::Admitted;
@@ -235,23 +236,38 @@ async fn logout(
     Ok(Json(MessageView::new("Logged out")))
 }
 
-/// `POST /api/v1/auth/register`: 201 and a session cookie.
+/// What a registration answers: the new account, or where to finish.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub(crate) enum RegisterResponse {
+    Registered(RegisteredView),
+    InvitationSent(MessageView),
+}
+
+/// `POST /api/v1/auth/register`: 201 and a session cookie, or 202 when an invitation was
+/// emailed to the address instead (a gift exchange guest holds it).
 #[post("/auth/register", data = "<input>")]
 async fn register(
     input: JsonBody<RegisterInput>,
     client: Client,
     cookie: SessionCookie<'_>,
     app: App,
-) -> Result<(Status, Json<RegisteredView>), AppError> {
+) -> Result<(Status, Json<RegisterResponse>), AppError> {
     let cmd = Admitted::admit(&app.ctx.limits, input.into_inner().into_command(None, client.0))?;
-    let done = shared::register_when_free(&app, cmd).await?;
+    let done = match shared::register_when_free(&app, cmd).await? {
+        service::Registration::Registered(done) => done,
+        service::Registration::InvitationSent { email } => {
+            let view = MessageView { message: invitation_sent(&email) };
+            return Ok((Status::Accepted, Json(RegisterResponse::InvitationSent(view))));
+        }
+    };
     cookie.set(done.session.token);
     let view = RegisteredView {
         message: "Registration successful",
         user_id: done.user_id,
         username: done.username,
     };
-    Ok((Status::Created, Json(view)))
+    Ok((Status::Created, Json(RegisterResponse::Registered(view))))
 }
 
 /// `POST /api/v1/auth/claim/request` `{"email"}`: always the same answer.

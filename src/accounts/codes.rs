@@ -132,9 +132,29 @@ pub(crate) fn set_two_factor(
 
 // ----- account claim -----
 
+/// Who a claim code is sent for. The outbox tells the two apart by the email's template: an
+/// admin may be shown a code an admin sent, never one the person asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ClaimSender {
+    /// The person asked for it at the claim page.
+    Owner,
+    /// An admin sent it (from the member's record or an import).
+    Admin,
+}
+
 /// Emails a claim code (valid `claim_code_minutes`) when `email` belongs to an unclaimed
 /// pre-registered account; does nothing otherwise. Earlier codes stop working.
 pub(crate) fn request_claim(conn: &Connection, ctx: &Ctx, email: &str) -> Result<(), AppError> {
+    send_claim_code(conn, ctx, email, ClaimSender::Owner)
+}
+
+/// `request_claim`, for whoever `sender` is.
+pub(crate) fn send_claim_code(
+    conn: &Connection,
+    ctx: &Ctx,
+    email: &str,
+    sender: ClaimSender,
+) -> Result<(), AppError> {
     let Some((user_id, UserStatus::Invited, to)) = account_for(conn, email)? else { return Ok(()) };
     if repo::has_password(conn, user_id)? {
         return Ok(());
@@ -155,7 +175,11 @@ pub(crate) fn request_claim(conn: &Connection, ctx: &Ctx, email: &str) -> Result
         now,
     )?;
     let data = json!({ "club_name": club_name(conn)?, "code": code, "minutes": minutes, "url": ctx.url("/claim") });
-    email::queue(conn, ctx, &to, "claim_code", &data)?;
+    let template = match sender {
+        ClaimSender::Owner => "claim_code",
+        ClaimSender::Admin => "member_claim_code",
+    };
+    email::queue(conn, ctx, &to, template, &data)?;
     Ok(())
 }
 

@@ -617,10 +617,13 @@ async fn join(
         shared::register_when_free(&app, cmd).await
     };
     match result.await {
-        Ok(done) => {
+        Ok(service::Registration::Registered(done)) => {
             cookie.set(done.session.token);
             // A new account starts by joining: the profile, the agreement, review.
             Ok(PageResponse::done("/onboarding", "Welcome! Your account is ready."))
+        }
+        Ok(service::Registration::InvitationSent { email }) => {
+            Ok(PageResponse::done("/login", &invitation_sent(&email)))
         }
         Err(err) => shell.form_error("accounts/join.html", &page, err).map(PageResponse::from),
     }

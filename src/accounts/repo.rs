@@ -2,7 +2,9 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::model::{parse_roles, AuthUser, Credential, Role, TokenPurpose, UserStatus};
+use super::model::{
+    parse_roles, AuthUser, Credential, Role, TokenPurpose, UserStatus, GUEST_EMAIL_DOMAIN,
+};
 use crate::db::unique_violation;
 use crate::error::AppError;
 
@@ -23,17 +25,104 @@ pub fn insert_user(conn: &Connection, user: &NewUser<'_>, now: i64) -> Result<i6
     );
     match result {
         Ok(_) => Ok(conn.last_insert_rowid()),
-        Err(err) => Err(match unique_violation(&err).as_deref() {
-            Some("users.username") => {
-                AppError::conflict_field("username", "This username is already taken.")
-            }
-            Some("users.email") => AppError::conflict_field(
-                "email",
-                "An account with this email address already exists.",
-            ),
-            _ => err.into(),
-        }),
+        Err(err) => Err(taken(err)),
     }
+}
+
+/// A unique violation on users as the 409 naming the field.
+fn taken(err: rusqlite::Error) -> AppError {
+    match unique_violation(&err).as_deref() {
+        Some("users.username") => {
+            AppError::conflict_field("username", "This username is already taken.")
+        }
+        Some("users.email") => {
+            AppError::conflict_field("email", "An account with this email address already exists.")
+        }
+        _ => err.into(),
+    }
+}
+
+/// The account holding an email address, with what tells whether it is a guest's.
+#[derive(Debug, Clone)]
+pub(crate) struct AddressHolder {
+    pub user_id: i64,
+    pub email: String,
+    pub status: UserStatus,
+    pub has_password: bool,
+    pub roles: Vec<Role>,
+}
+
+impl AddressHolder {
+    /// An account made for a guest who gave this address (registering for a gift exchange):
+    /// only the guest role, no password, active. A real account for the address takes it over
+    /// rather than being refused. A guest who signed up without an address holds a placeholder
+    /// (`GUEST_EMAIL_DOMAIN`) that nobody can take over; a guest the club disabled stays so.
+    pub(crate) fn is_guest(&self) -> bool {
+        self.roles == [Role::Guest]
+            && !self.has_password
+            && self.status == UserStatus::Active
+            && !self.email.ends_with(GUEST_EMAIL_DOMAIN)
+    }
+}
+
+/// Who holds `email` (never a username), if anyone.
+pub(crate) fn address_holder(
+    conn: &Connection,
+    email: &str,
+) -> Result<Option<AddressHolder>, AppError> {
+    let row: Option<(i64, String, String, bool, Option<String>)> = conn
+        .prepare_cached(
+            "SELECT id, email, status, password_hash IS NOT NULL,
+                    (SELECT group_concat(role) FROM user_roles WHERE user_id = users.id)
+               FROM users WHERE email = ?1",
+        )?
+        .query_row([email], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+        .optional()?;
+    row.map(|(user_id, email, status, has_password, roles)| {
+        Ok(AddressHolder {
+            user_id,
+            email,
+            status: parse_status(&status)?,
+            has_password,
+            roles: parse_roles(roles.as_deref()),
+        })
+    })
+    .transpose()
+}
+
+/// Gives the account `user_id` the username, password and status of `user`, and its name when
+/// `user` has one (a guest's own name stays otherwise); a taken username is a 409 naming it.
+pub(crate) fn take_over_account(
+    conn: &Connection,
+    user_id: i64,
+    user: &NewUser<'_>,
+    now: i64,
+) -> Result<(), AppError> {
+    conn.execute(
+        "UPDATE users SET username = ?2, display_name = coalesce(nullif(?3, ''), display_name),
+                          password_hash = ?4, status = ?5, updated_at = ?6
+          WHERE id = ?1",
+        params![
+            user_id,
+            user.username,
+            user.display_name,
+            user.password_hash,
+            user.status.as_str(),
+            now
+        ],
+    )
+    .map_err(taken)?;
+    Ok(())
+}
+
+/// Replaces every role of a user with `roles`.
+pub(crate) fn replace_roles(
+    conn: &Connection,
+    user_id: i64,
+    roles: &[Role],
+) -> Result<(), AppError> {
+    conn.execute("DELETE FROM user_roles WHERE user_id = ?1", [user_id])?;
+    add_roles(conn, user_id, roles)
 }
 
 pub fn add_roles(conn: &Connection, user_id: i64, roles: &[Role]) -> Result<(), AppError> {

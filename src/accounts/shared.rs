@@ -16,7 +16,7 @@ use crate::web::guards::App;
 pub(crate) async fn register_when_free(
     app: &App,
     cmd: Admitted<RegisterCommand>,
-) -> Result<service::Registered, AppError> {
+) -> Result<service::Registration, AppError> {
     let token = cmd.invite_token.clone();
     match app.hashing(move |conn, ctx| service::register(conn, ctx, cmd)).await {
         Err(busy) if busy.code() == "busy" => {

@@ -12,6 +12,14 @@ pub(crate) const MAGIC_SENT: &str =
     "If that email belongs to an account, a sign-in link has been sent to it.";
 pub(crate) const RESET_SENT: &str = "If that email is registered, a reset link has been sent.";
 
+/// Registering with an address a gift exchange guest holds, without an invitation sent to it.
+pub(crate) fn invitation_sent(email: &str) -> String {
+    format!(
+        "{email} is already used by a guest of one of the club's gift exchanges. We emailed it an \
+         invitation: follow its link to finish registering, and that account becomes yours."
+    )
+}
+
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(rename = "Message")]
 pub(crate) struct MessageView {

@@ -108,6 +108,7 @@ fn accounts() -> Vec<Op> {
             .about("With an invite token, or without one while the club's registration is open. Signs the new account in (cookie set).")
             .json(r("RegisterInput"))
             .ok(201, "Registered and signed in.", r("Registered"))
+            .ok(202, "Not registered: the address belongs to a gift exchange guest and no invitation was sent to it, so a personal invitation to finish registering (and take over the guest's account) was emailed to it. Not signed in.", r("Message"))
             .errors(&[403, 404, 409, 410, 503])
             .limited(),
         post("/api/v1/auth/claim/request", "Ask for a code to claim a pre-registered account")

@@ -4,7 +4,7 @@
 use rusqlite::Connection;
 use serde_json::json;
 
-use super::model::{Invite, InviteEvent};
+use super::model::{Invite, InviteEvent, InviteStatus};
 use super::repo::{self, NewInvite};
 use super::views::{CreatedInvite, InvitePreflight, InviteView};
 use crate::accounts::model::{Actor, Role};
@@ -49,7 +49,7 @@ fn send_email(
     ctx: &Ctx,
     invite: &Invite,
     url: &str,
-    actor: &Actor,
+    actor: Option<i64>,
 ) -> Result<(), AppError> {
     let Some(to) = &invite.email else { return Ok(()) };
     let now = ctx.now_unix();
@@ -61,14 +61,15 @@ fn send_email(
     });
     email::queue(conn, ctx, to, "invite", &data)?;
     repo::mark_sent(conn, invite.id, now)?;
-    repo::add_event(conn, invite.id, InviteEvent::Sent, None, actor.user_id(), now)
+    repo::add_event(conn, invite.id, InviteEvent::Sent, None, actor, now)
 }
 
 /// Creates an invitation (admins only, 403 otherwise). With an email it is personal and
 /// emailed; inviting an email again gives its existing record a fresh token and terms (the old
 /// link stops working, the history stays). Without an email it is a shareable link. 409 when the
-/// email already belongs to an account; 422 per field for bad input. The token exists only in
-/// the returned URL.
+/// email already belongs to an account, unless that is a guest's (registering with the
+/// invitation turns the guest into the member); 422 per field for bad input. The token exists
+/// only in the returned URL.
 pub(crate) fn create(
     conn: &Connection,
     ctx: &Ctx,
@@ -106,7 +107,7 @@ pub(crate) fn create(
     v.finish()?;
     let email = (!email.is_empty()).then_some(email);
     if let Some(e) = &email {
-        if accounts::find_for_login(conn, e)?.is_some() {
+        if accounts::address_holder(conn, e)?.is_some_and(|holder| !holder.is_guest()) {
             return Err(AppError::conflict_field(
                 "email",
                 "A member with this email address already exists.",
@@ -141,7 +142,7 @@ pub(crate) fn create(
     repo::add_event(conn, id, event, None, actor.user_id(), now)?;
     let invite = repo::get(conn, id)?.ok_or_else(|| AppError::internal("invite vanished"))?;
     let url = invite_url(ctx, &token);
-    send_email(conn, ctx, &invite, &url, actor)?;
+    send_email(conn, ctx, &invite, &url, actor.user_id())?;
     let audit_event = AuditEvent::new("invite_created").target(format!("invite:{id}")).detail(
         json!({ "email": invite.email, "roles": repo::join_roles(roles), "max_uses": max_uses }),
     );
@@ -151,6 +152,62 @@ pub(crate) fn create(
         invite_url: url,
         expires_at: rfc3339(from_unix(invite.expires_at)),
     })
+}
+
+/// Emails `email`, an address a guest's account holds, a personal invitation granting `roles`,
+/// for someone who registered with the address without an invitation sent to it: the guest's
+/// account becomes theirs only through the link in that mailbox. An invitation still pending
+/// for the address is sent again with a fresh link and its own terms (so an admin's invitation
+/// keeps its roles); otherwise the address's invitation gets these roles, one use and the usual
+/// lifetime. Audited (`invite_created` or `invite_reissued`, with no actor).
+pub(crate) fn invite_guest_address(
+    conn: &Connection,
+    ctx: &Ctx,
+    email: &str,
+    roles: &[Role],
+) -> Result<(), AppError> {
+    let now = ctx.now_unix();
+    let token = random_token();
+    let hash = token_hash(&token);
+    let existing = repo::find_by_email(conn, email)?;
+    let (id, event) = match existing {
+        Some(old) if old.status(now) == InviteStatus::Pending => {
+            let expires_at = now + old.lifetime_days * 86_400;
+            repo::renew_token(conn, old.id, &hash, expires_at, now)?;
+            (old.id, InviteEvent::Reissued)
+        }
+        existing => {
+            let days = ctx.config.invite_days;
+            let name = existing.as_ref().map(|old| old.name.clone()).unwrap_or_default();
+            let new = NewInvite {
+                token_hash: &hash,
+                name: &name,
+                email: Some(email),
+                roles,
+                max_uses: Some(1),
+                lifetime_days: days,
+                expires_at: now + days * 86_400,
+                created_by: None,
+            };
+            match existing {
+                Some(old) => {
+                    repo::reissue(conn, old.id, &new, now)?;
+                    (old.id, InviteEvent::Reissued)
+                }
+                None => (repo::insert(conn, &new, now)?, InviteEvent::Created),
+            }
+        }
+    };
+    repo::add_event(conn, id, event, None, None, now)?;
+    let invite = get_or_404(conn, id)?;
+    send_email(conn, ctx, &invite, &invite_url(ctx, &token), None)?;
+    let kind = if event == InviteEvent::Created { "invite_created" } else { "invite_reissued" };
+    let detail = json!({
+        "email": invite.email,
+        "roles": repo::join_roles(&invite.roles),
+        "reason": "registration_for_guest_address",
+    });
+    audit::record(conn, AuditEvent::new(kind).target(format!("invite:{id}")).detail(detail), now)
 }
 
 /// Every invitation with its status, newest first. Admins only.
@@ -196,7 +253,7 @@ pub(crate) fn resend(
     audit::record(conn, event, now)?;
     let invite = get_or_404(conn, id)?;
     let url = invite_url(ctx, &token);
-    send_email(conn, ctx, &invite, &url, actor)?;
+    send_email(conn, ctx, &invite, &url, actor.user_id())?;
     Ok(CreatedInvite {
         invite_id: id,
         invite_url: url,
@@ -240,9 +297,7 @@ pub(crate) fn dead_invite_error() -> AppError {
 /// The live invitation behind `token`, or 403 `invite_invalid`.
 pub(crate) fn live(conn: &Connection, ctx: &Ctx, token: &str) -> Result<Invite, AppError> {
     match repo::find_by_token(conn, &token_hash(token))? {
-        Some(invite) if invite.status(ctx.now_unix()) == super::model::InviteStatus::Pending => {
-            Ok(invite)
-        }
+        Some(invite) if invite.status(ctx.now_unix()) == InviteStatus::Pending => Ok(invite),
         _ => Err(dead_invite_error()),
     }
 }

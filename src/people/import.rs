@@ -17,8 +17,9 @@ use super::service::{admin_only, parse_query};
 use super::views::{
     ImportCounts, ImportPreview, ImportResult, ImportRow, ImportedMember, RowCheck,
 };
-use crate::accounts::codes;
+use crate::accounts::codes::{self, ClaimSender};
 use crate::accounts::model::Actor;
+use crate::accounts::repo as accounts;
 use crate::audit::{self, AuditEvent};
 use crate::clock::rfc3339_at;
 use crate::crypto::random_token;
@@ -157,8 +158,14 @@ pub(crate) fn check(conn: &Connection, rows: &[ImportRow]) -> Result<Vec<RowChec
                 seen.insert(email.clone(), row.line);
             }
         }
-        let existing_id =
-            if errors.contains_key("email") { None } else { repo::user_id_by_email(conn, &email)? };
+        // A guest's account gives way to the member (see `create_account`): the row is new.
+        let existing_id = if errors.contains_key("email") {
+            None
+        } else {
+            accounts::address_holder(conn, &email)?
+                .filter(|holder| !holder.is_guest())
+                .map(|holder| holder.user_id)
+        };
         let outcome = if !errors.is_empty() {
             "invalid"
         } else if existing_id.is_some() {
@@ -267,7 +274,7 @@ pub(crate) fn commit(
     for c in checks.iter().filter(|c| c.outcome == "new") {
         let made = preregister::create_member(conn, ctx, actor, new_member(&c.row))?;
         if send_invites {
-            codes::request_claim(conn, ctx, &made.email)?;
+            codes::send_claim_code(conn, ctx, &made.email, ClaimSender::Admin)?;
             invitations_sent += 1;
         }
         created.push(ImportedMember {

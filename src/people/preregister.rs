@@ -5,6 +5,7 @@ use rusqlite::Connection;
 
 use crate::accounts::model::{Actor, Role, UserStatus};
 use crate::accounts::repo::{self, NewUser};
+use crate::accounts::service::create_account;
 use crate::audit::{self, AuditEvent};
 use crate::crypto::random_code;
 use crate::ctx::Ctx;
@@ -86,7 +87,8 @@ fn username_for(conn: &Connection, first: &str, last: &str) -> Result<String, Ap
 
 /// An admin pre-registers a member (admins only): an account in status `invited` without a
 /// password, which the member claims with an emailed code. 422 per field; 409 for an email
-/// that already has an account.
+/// that already has an account. A guest's account for the address (from a gift exchange)
+/// becomes the member's, keeping its id and exchange entries; they claim it like any other.
 pub(crate) fn create_member(
     conn: &Connection,
     ctx: &Ctx,
@@ -107,8 +109,7 @@ pub(crate) fn create_member(
         password_hash: None,
         status: UserStatus::Invited,
     };
-    let user_id = repo::insert_user(conn, &user, now)?;
-    repo::add_roles(conn, user_id, roles)?;
+    let user_id = create_account(conn, ctx, &user, roles, "admin")?;
     repo::set_profile_basics(conn, user_id, first, last, phone)?;
     members::record_initial_status(conn, user_id, UserStatus::Invited, actor.user_id(), now)?;
     let event = AuditEvent::new("member_preregistered")

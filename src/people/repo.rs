@@ -365,8 +365,3 @@ pub(crate) fn mark_import_committed(
 pub(crate) fn purge_imports(conn: &Connection, now: i64) -> Result<usize, AppError> {
     Ok(conn.execute("DELETE FROM member_imports WHERE expires_at <= ?1", [now])?)
 }
-
-/// The ids of accounts with these email addresses (compared without case).
-pub(crate) fn user_id_by_email(conn: &Connection, email: &str) -> Result<Option<i64>, AppError> {
-    Ok(conn.query_row("SELECT id FROM users WHERE email = ?1", [email], |r| r.get(0)).optional()?)
-}

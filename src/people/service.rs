@@ -10,6 +10,7 @@ use super::views::{
     AccessSent, AccountView, DataItem, Deleted, DeletionView, HistoryEntry, ListFilter, MemberList,
     PersonSummary, SessionsEnded,
 };
+use crate::accounts::codes::{send_claim_code, ClaimSender};
 use crate::accounts::model::GUEST_EMAIL_DOMAIN;
 use crate::accounts::model::{Actor, Role, TokenPurpose, UserStatus};
 use crate::accounts::repo as accounts;
@@ -288,7 +289,7 @@ pub(crate) fn send_access(
                     "This account is not waiting to be claimed: send a set-password link instead.",
                 ));
             }
-            crate::accounts::codes::request_claim(conn, ctx, &a.email)?;
+            send_claim_code(conn, ctx, &a.email, ClaimSender::Admin)?;
             "claim_code"
         }
         "set_password" => {

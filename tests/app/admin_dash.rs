@@ -433,7 +433,10 @@ async fn records_with_id_one(app: &TestApp) -> i64 {
              INSERT INTO invites (id, token_hash, email, roles, expires_at, lifetime_days, created_at, updated_at)
                VALUES ({tess}, x'00', 'x@example.org', 'member', {now} + 86400, 7, {now}, {now});
              INSERT INTO profile_fields (id, key, label, kind, position, created_at, updated_at)
-               VALUES ({tess}, 'shoe', 'Shoe size', 'text', 0, {now}, {now});"
+               VALUES ({tess}, 'shoe', 'Shoe size', 'text', 0, {now}, {now});
+             INSERT INTO email_outbox (id, to_address, template, subject, body_text, body_html,
+                                       status, next_attempt_at, created_at)
+               VALUES ({tess}, 'x@example.org', 'notice', 'x', 'x', 'x', 'sent', {now}, {now});"
         ),
     )
     .await;

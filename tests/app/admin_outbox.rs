@@ -14,15 +14,56 @@ use serde_json::{json, Value};
 use crate::support::*;
 
 async fn outbox_id(app: &TestApp, template: &str) -> i64 {
-    let sql = match template {
-        "password_reset" => "SELECT max(id) FROM email_outbox WHERE template = 'password_reset'",
-        "invite" => "SELECT max(id) FROM email_outbox WHERE template = 'invite'",
-        "claim_code" => "SELECT max(id) FROM email_outbox WHERE template = 'claim_code'",
-        "magic_link" => "SELECT max(id) FROM email_outbox WHERE template = 'magic_link'",
-        "two_factor_code" => "SELECT max(id) FROM email_outbox WHERE template = 'two_factor_code'",
-        other => panic!("no query for {other}"),
-    };
-    app.count(sql).await
+    let name = template.to_string();
+    app.db()
+        .read(move |tx| {
+            Ok(tx.query_row(
+                "SELECT max(id) FROM email_outbox WHERE template = ?1",
+                [&name],
+                |r| r.get::<_, Option<i64>>(0),
+            )?)
+        })
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no {template} email"))
+}
+
+/// The text of the stored email `id`, opened with the server's key.
+async fn email_text(app: &TestApp, id: i64) -> String {
+    let ctx = app.ctx();
+    app.db()
+        .read(move |tx| {
+            let sealed: String =
+                tx.query_row("SELECT body_text FROM email_outbox WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })?;
+            clubroom::email::seal::Sealer::new(&ctx.secret).open(&sealed)
+        })
+        .await
+        .unwrap()
+}
+
+/// What in an email lets someone in: the token at the end of each link, and a code on a line
+/// of its own.
+fn secrets_in(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for word in text.split_whitespace() {
+        if word.starts_with("http") {
+            let token = word.rsplit(['/', '=']).next().unwrap_or_default();
+            if token.len() >= 20 {
+                found.push(token.to_string());
+            }
+        }
+    }
+    found.extend(
+        text.lines()
+            .map(str::trim)
+            .filter(|l| {
+                l.len() == 6 && l.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            })
+            .map(str::to_string),
+    );
+    found
 }
 
 async fn request_reset(app: &TestApp, email: &str) -> i64 {
@@ -65,7 +106,8 @@ async fn the_list_shows_every_email_with_its_state_and_filters_by_status() {
     assert_eq!(reset["status"], "failed");
     assert_eq!(reset["attempts"], 5);
     assert_eq!(reset["last_error"], "connection refused");
-    assert_eq!(reset["has_link"], true);
+    assert_eq!(reset["has_link"], false, "a reset link is never shown");
+    assert_eq!(reset["withheld"], "A password reset link was sent.");
     assert!(reset["created_at"].as_str().unwrap().ends_with('Z'));
     assert_eq!(body["page"], 1);
     assert_eq!(body["per_page"], 50);
@@ -186,63 +228,210 @@ async fn a_failed_email_is_queued_again_sent_and_the_resend_is_audited() {
     assert_eq!(log["items"][0]["actor"]["username"], "admin");
 }
 
-#[rocket::async_test]
-async fn an_admin_copies_a_live_reset_link_and_a_used_one_is_refused() {
-    let app = TestApp::spawn().await;
+/// Every email that holds a way in meant for its recipient alone: a sign-in link with its code,
+/// a reset link, another admin's login code, a claim code the member asked for, and the sign-in
+/// link of a gift exchange. Returns their outbox ids with what each holds.
+async fn private_emails(app: &TestApp) -> Vec<(i64, Vec<String>)> {
     app.create_user("bo", &[Role::Member]).await;
-    let id = request_reset(&app, "bo@example.org").await;
-    let emailed = extract_link(&app.last_email_text("bo@example.org").await, "http").unwrap();
+    app.create_user("ada", &[Role::Admin, Role::Member]).await;
+    let (status, _) =
+        app.post_json("/api/v1/auth/magic-link", json!({"email": "bo@example.org"})).await;
+    assert_eq!(status, Status::Ok);
+    request_reset(app, "bo@example.org").await;
+    let started = body_json(app.api_login("ada", PASSWORD).await).await;
+    assert_eq!(started["two_factor_required"], true, "{started}");
     app.as_admin().await;
+    let body = json!({"email": "lee@example.org", "first_name": "Lee", "last_name": "Park"});
+    let (status, member) = app.post_json("/api/v1/admin/members", body).await;
+    assert!(status.code < 300, "{member}");
+    app.post_json("/api/v1/auth/claim/request", json!({"email": "lee@example.org"})).await;
+    let (exchange, slug) = crate::gifts::create(app, "Family").await;
+    crate::gifts::step(app, exchange, "open", json!({})).await;
+    let body = json!({"name": "Kim", "email": "kim@example.org"});
+    let (status, done) = crate::gifts::register_with(app, &slug, body).await;
+    assert_eq!(status, Status::Created, "{done}");
+    app.emails().await;
+
+    let mut found = Vec::new();
+    for template in
+        ["magic_link", "password_reset", "two_factor_code", "claim_code", "gift_registered"]
+    {
+        let id = outbox_id(app, template).await;
+        let secrets = secrets_in(&email_text(app, id).await);
+        assert!(!secrets.is_empty(), "{template} holds a secret");
+        found.push((id, secrets));
+    }
+    assert_eq!(found[0].1.len(), 2, "a sign-in link and its code: {:?}", found[0].1);
+    found
+}
+
+fn assert_hides(secrets: &[(i64, Vec<String>)], what: &str, answer: &str) {
+    let answer = unescape(answer);
+    for secret in secrets.iter().flat_map(|(_, s)| s) {
+        assert!(!answer.contains(secret.as_str()), "{what} shows {secret}: {answer}");
+    }
+}
+
+#[rocket::async_test]
+async fn no_outbox_route_shows_a_sign_in_link_reset_link_or_code_of_anyone() {
+    let app = TestApp::spawn().await;
+    let secrets = private_emails(&app).await;
+    let csrf = app.csrf_token("/admin/outbox").await;
+
+    for list in ["/api/v1/admin/outbox", "/api/v1/admin/outbox?status=sent&page=1"] {
+        let (status, body) = app.json(list).await;
+        assert_eq!(status, Status::Ok);
+        assert_hides(&secrets, list, &body.to_string());
+        for (id, _) in &secrets {
+            let item = body["items"].as_array().unwrap().iter().find(|i| i["id"] == *id).unwrap();
+            assert_eq!(item["has_link"], false, "{item}");
+            let withheld = item["withheld"].as_str().unwrap_or_default();
+            assert!(withheld.starts_with('A') && withheld.ends_with(" sent."), "{item}");
+        }
+    }
+    for page in ["/admin/outbox", "/admin/outbox?status=sent"] {
+        let html = get(&app, page).await.html;
+        assert_hides(&secrets, page, &html);
+        assert!(html.contains("A password reset link was sent."));
+    }
+    for (id, _) in &secrets {
+        let path = format!("/api/v1/admin/outbox/{id}/link");
+        let (status, body) = app.post_json(&path, json!(null)).await;
+        assert_eq!(status, Status::Forbidden, "{path}: {body}");
+        assert_eq!(body["error"]["code"], "link_withheld");
+        assert_hides(&secrets, &path, &body.to_string());
+
+        let path = format!("/admin/outbox/{id}/link");
+        let shown = answered(app.post_form(&path, &[("csrf_token", &csrf)]).await).await;
+        assert_eq!(shown.status, Status::Forbidden, "{path}");
+        assert_hides(&secrets, &path, &shown.html);
+
+        let path = format!("/api/v1/admin/outbox/{id}/resend");
+        let (status, body) = app.post_json(&path, json!(null)).await;
+        assert_eq!(status, Status::Ok, "{path}: {body}");
+        assert_hides(&secrets, &path, &body.to_string());
+        app.emails().await;
+
+        let path = format!("/admin/outbox/{id}/resend");
+        let done = answered(app.post_form(&path, &[("csrf_token", &csrf)]).await).await;
+        assert_eq!(done.status, Status::SeeOther, "{path}");
+        let after = get(&app, done.location.as_deref().unwrap()).await;
+        assert_hides(&secrets, &path, &after.html);
+    }
+    assert_eq!(
+        app.count("SELECT count(*) FROM audit_log WHERE kind = 'email_link_viewed'").await,
+        0
+    );
+    assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE kind = 'email_resent'").await, 10);
+}
+
+#[rocket::async_test]
+async fn a_withheld_email_is_resent_as_it_was_to_its_recipient_alone() {
+    let app = TestApp::spawn().await;
+    private_emails(&app).await;
+    let id = outbox_id(&app, "magic_link").await;
+    let first = app.emails_to("bo@example.org").await;
+    let stored = email_text(&app, id).await;
+
+    let (status, item) =
+        app.post_json(&format!("/api/v1/admin/outbox/{id}/resend"), json!(null)).await;
+    assert_eq!(status, Status::Ok, "{item}");
+    assert_eq!(item["withheld"], "A sign-in link and its code were sent.");
+    let again = app.emails_to("bo@example.org").await;
+    assert_eq!(again.len(), first.len() + 1, "delivered again");
+    assert_eq!(again.last().unwrap().text, stored, "the same link and code, to bo");
+}
+
+/// Sends `user_id` a set-password link from their admin page; returns the link.
+async fn send_set_password(app: &TestApp, user_id: i64, to: &str) -> String {
+    let path = format!("/api/v1/admin/members/{user_id}/access");
+    let (status, sent) = app.post_json(&path, json!({"kind": "set_password"})).await;
+    assert_eq!(status, Status::Accepted, "{sent}");
+    extract_link(&app.last_email_text(to).await, "http").unwrap()
+}
+
+#[rocket::async_test]
+async fn an_admin_sees_the_set_password_link_of_an_account_never_signed_in_and_the_member_is_told()
+{
+    let app = TestApp::spawn().await;
+    let bo = app.create_user("bo", &[Role::Member]).await;
+    app.as_admin().await;
+    let emailed = send_set_password(&app, bo, "bo@example.org").await;
+    let id = outbox_id(&app, "member_set_password").await;
+    let (_, list) = app.json("/api/v1/admin/outbox").await;
+    let item = list["items"].as_array().unwrap().iter().find(|i| i["id"] == id).unwrap();
+    assert_eq!(item["has_link"], true, "{item}");
+    assert!(item["withheld"].is_null());
 
     let (status, link) =
         app.post_json(&format!("/api/v1/admin/outbox/{id}/link"), json!(null)).await;
     assert_eq!(status, Status::Ok, "{link}");
     assert_eq!(link["url"], emailed);
-    assert_eq!(link["live"], true);
-    assert!(audit_kinds(&app).await.contains(&"email_link_viewed".to_string()));
+    assert_eq!(link["told_member"], true);
 
+    let (_, log) = app.json("/api/v1/admin/audit?kind=email_link_viewed").await;
+    assert_eq!(log["items"][0]["target"], format!("email:{id}"));
+    assert_eq!(log["items"][0]["actor"]["username"], "admin");
+    assert_eq!(log["items"][0]["detail"]["user_id"], bo);
+    let notice = app.emails_to("bo@example.org").await.pop().unwrap();
+    assert!(notice.subject.contains("viewed"), "{}", notice.subject);
+    assert!(notice.text.contains("An administrator viewed your set-password link"));
+    assert!(notice.text.contains("did not expect this"));
     let token = emailed.rsplit('/').next().unwrap();
-    let (status, _) = app
-        .post_json(
-            "/api/v1/auth/password/reset",
-            json!({"token": token, "new_password": "a fresh and long passphrase"}),
-        )
-        .await;
-    assert_eq!(status, Status::Ok);
-    app.login_as("admin").await;
-    let (status, body) =
-        app.post_json(&format!("/api/v1/admin/outbox/{id}/link"), json!(null)).await;
-    assert_eq!(status, Status::Conflict);
-    assert_eq!(body["error"]["code"], "link_expired");
-    assert!(body.to_string().find(token).is_none(), "a dead link is not shown");
-}
+    assert!(!notice.text.contains(token) && !notice.html.contains(token));
+    let (_, list) = app.json("/api/v1/admin/outbox").await;
+    let told = &list["items"][0];
+    assert_eq!((&told["template"], &told["has_link"]), (&json!("link_viewed"), &json!(false)));
 
-#[rocket::async_test]
-async fn an_expired_sign_in_link_is_refused() {
-    let app = TestApp::spawn().await;
-    app.create_user("bo", &[Role::Member]).await;
-    app.as_admin().await;
-    let (status, _) =
-        app.post_json("/api/v1/auth/magic-link", json!({"email": "bo@example.org"})).await;
-    assert_eq!(status, Status::Ok);
-    app.emails().await;
-    let id = outbox_id(&app, "magic_link").await;
-    let (status, link) =
-        app.post_json(&format!("/api/v1/admin/outbox/{id}/link"), json!(null)).await;
-    assert_eq!(status, Status::Ok, "{link}");
-    assert!(link["url"].as_str().unwrap().contains("/auth/magic/"));
-    assert_eq!(link["code"].as_str().unwrap().len(), 6);
-
-    app.advance(chrono::Duration::hours(3));
+    let path = format!("/set-password/{token}");
+    let set = submit(&app, &path, &path, &[("password", "a fresh and long passphrase")]).await;
+    assert_eq!(set.status, Status::SeeOther, "the link still works for bo: {}", set.html);
     app.login_as("admin").await;
     let (status, body) =
         app.post_json(&format!("/api/v1/admin/outbox/{id}/link"), json!(null)).await;
     assert_eq!(status, Status::Conflict, "{body}");
     assert_eq!(body["error"]["code"], "link_expired");
+    assert!(!body.to_string().contains(token), "a dead link is not shown");
 }
 
 #[rocket::async_test]
-async fn invitation_links_and_claim_codes_can_be_copied_while_they_work() {
+async fn the_set_password_link_of_an_account_that_has_signed_in_is_never_shown() {
+    let app = TestApp::spawn().await;
+    let bo = app.create_user("bo", &[Role::Member]).await;
+    app.login_as("bo").await;
+    app.as_admin().await;
+    let emailed = send_set_password(&app, bo, "bo@example.org").await;
+    let id = outbox_id(&app, "member_set_password").await;
+    let token = emailed.rsplit('/').next().unwrap().to_string();
+
+    let (status, body) =
+        app.post_json(&format!("/api/v1/admin/outbox/{id}/link"), json!(null)).await;
+    assert_eq!(status, Status::Forbidden, "{body}");
+    assert_eq!(body["error"]["code"], "link_withheld");
+    assert!(!body.to_string().contains(&token));
+    let csrf = app.csrf_token("/admin/outbox").await;
+    let shown = answered(
+        app.post_form(&format!("/admin/outbox/{id}/link"), &[("csrf_token", &csrf)]).await,
+    )
+    .await;
+    assert_eq!(shown.status, Status::Forbidden);
+    assert!(!unescape(&shown.html).contains(&token));
+    assert_eq!(
+        app.count("SELECT count(*) FROM email_outbox WHERE template = 'link_viewed'").await,
+        0
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM audit_log WHERE kind = 'email_link_viewed'").await,
+        0
+    );
+
+    let (status, _) =
+        app.post_json(&format!("/api/v1/admin/outbox/{id}/resend"), json!(null)).await;
+    assert_eq!(status, Status::Ok, "resending it is fine: it goes to bo");
+}
+
+#[rocket::async_test]
+async fn invitation_links_can_be_copied_while_they_work() {
     let app = TestApp::spawn().await;
     app.as_admin().await;
     let (_, created) =
@@ -253,36 +442,71 @@ async fn invitation_links_and_claim_codes_can_be_copied_while_they_work() {
         app.post_json(&format!("/api/v1/admin/outbox/{invite_mail}/link"), json!(null)).await;
     assert_eq!(status, Status::Ok, "{link}");
     assert_eq!(link["url"], created["invite_url"]);
+    assert_eq!(link["told_member"], false, "nobody has an account to be told about");
+    assert!(audit_kinds(&app).await.contains(&"email_link_viewed".to_string()));
     let invite_id = created["invite_id"].as_i64().unwrap();
     app.post_json(&format!("/api/v1/admin/invites/{invite_id}/revoke"), json!(null)).await;
-    let (status, _) =
+    let (status, body) =
         app.post_json(&format!("/api/v1/admin/outbox/{invite_mail}/link"), json!(null)).await;
     assert_eq!(status, Status::Conflict, "a revoked invitation's link is dead");
+    assert_eq!(body["error"]["code"], "link_expired");
+}
 
-    let (status, member) = app
-        .post_json(
-            "/api/v1/admin/members",
-            json!({"email": "lee@example.org", "first_name": "Lee", "last_name": "Park"}),
-        )
-        .await;
+#[rocket::async_test]
+async fn a_claim_code_an_admin_sent_is_shown_until_it_expires_and_one_the_member_asked_for_never() {
+    let app = TestApp::spawn().await;
+    app.as_admin().await;
+    let body = json!({"email": "lee@example.org", "first_name": "Lee", "last_name": "Park"});
+    let (status, member) = app.post_json("/api/v1/admin/members", body).await;
     assert!(status.code < 300, "{member}");
-    app.post_json("/api/v1/auth/claim/request", json!({"email": "lee@example.org"})).await;
-    app.emails().await;
-    let claim_mail = outbox_id(&app, "claim_code").await;
+    let lee = member["user_id"].as_i64().unwrap();
+    let path = format!("/api/v1/admin/members/{lee}/access");
+    let (status, sent) = app.post_json(&path, json!({"kind": "claim_code"})).await;
+    assert_eq!(status, Status::Accepted, "{sent}");
     let code = app.last_code("lee@example.org").await;
+    let sent_mail = outbox_id(&app, "member_claim_code").await;
+
     let (status, link) =
-        app.post_json(&format!("/api/v1/admin/outbox/{claim_mail}/link"), json!(null)).await;
+        app.post_json(&format!("/api/v1/admin/outbox/{sent_mail}/link"), json!(null)).await;
     assert_eq!(status, Status::Ok, "{link}");
     assert_eq!(link["code"], code);
     assert!(link["url"].as_str().unwrap().ends_with("/claim"));
+    assert_eq!(link["told_member"], true);
+    let notice = app.emails_to("lee@example.org").await.pop().unwrap();
+    assert!(notice.text.contains("An administrator viewed your claim code"), "{}", notice.text);
+    assert!(!notice.text.contains(&code));
+
+    app.advance(chrono::Duration::hours(1));
+    let (status, body) =
+        app.post_json(&format!("/api/v1/admin/outbox/{sent_mail}/link"), json!(null)).await;
+    assert_eq!(status, Status::Conflict, "{body}");
+    assert_eq!(body["error"]["code"], "link_expired");
+
+    app.post_json("/api/v1/auth/claim/request", json!({"email": "lee@example.org"})).await;
+    app.emails().await;
+    let asked = outbox_id(&app, "claim_code").await;
+    let code = app.last_code("lee@example.org").await;
+    let (status, body) =
+        app.post_json(&format!("/api/v1/admin/outbox/{asked}/link"), json!(null)).await;
+    assert_eq!(status, Status::Forbidden, "{body}");
+    assert_eq!(body["error"]["code"], "link_withheld");
+    assert!(!body.to_string().contains(&code));
 }
 
 #[rocket::async_test]
 async fn emails_without_a_link_have_nothing_to_copy() {
     let app = TestApp::spawn().await;
-    // Admins confirm every password login with an emailed code, which carries no link.
     app.as_admin().await;
-    let mail = outbox_id(&app, "two_factor_code").await;
+    let (status, _) =
+        app.post_json("/api/v1/admin/outbox/test", json!({"to": "x@example.org"})).await;
+    assert_eq!(status, Status::Ok);
+    app.exec(
+        "INSERT INTO email_outbox (to_address, template, subject, body_text, body_html, status,
+                                   next_attempt_at, created_at)
+         VALUES ('p@example.org', 'notice', 'x', 'x', 'x', 'sent', 0, 0)",
+    )
+    .await;
+    let mail = outbox_id(&app, "notice").await;
     let (status, body) =
         app.post_json(&format!("/api/v1/admin/outbox/{mail}/link"), json!(null)).await;
     assert_eq!(status, Status::Conflict);
@@ -294,13 +518,13 @@ async fn emails_without_a_link_have_nothing_to_copy() {
 #[rocket::async_test]
 async fn the_outbox_page_lists_resends_and_shows_a_link_through_forms() {
     let app = TestApp::spawn().await;
-    app.create_user("bo", &[Role::Member]).await;
-    let id = request_reset(&app, "bo@example.org").await;
-    let emailed = extract_link(&app.last_email_text("bo@example.org").await, "http").unwrap();
+    let bo = app.create_user("bo", &[Role::Member]).await;
     app.as_admin().await;
+    let emailed = send_set_password(&app, bo, "bo@example.org").await;
+    let id = outbox_id(&app, "member_set_password").await;
 
     let html = app.client.get("/admin/outbox").dispatch().await.into_string().await.unwrap();
-    assert!(html.contains("bo@example.org") && html.contains("password_reset"));
+    assert!(html.contains("bo@example.org") && html.contains("member_set_password"));
     assert!(html.contains(&format!("/admin/outbox/{id}/link")));
     assert!(!unescape(&html).contains(&emailed), "the link is not on the list");
     let filtered =
@@ -310,8 +534,11 @@ async fn the_outbox_page_lists_resends_and_shows_a_link_through_forms() {
     let csrf = app.csrf_token("/admin/outbox").await;
     let shown = app.post_form(&format!("/admin/outbox/{id}/link"), &[("csrf_token", &csrf)]).await;
     assert_eq!(shown.status(), Status::Ok);
-    assert!(unescape(&shown.into_string().await.unwrap()).contains(&emailed));
+    let shown = unescape(&shown.into_string().await.unwrap());
+    assert!(shown.contains(&emailed));
+    assert!(shown.contains("bo@example.org was told by email"), "{shown}");
 
+    app.emails().await;
     let done = app.post_form(&format!("/admin/outbox/{id}/resend"), &[("csrf_token", &csrf)]).await;
     assert_eq!(done.status(), Status::SeeOther);
     assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE kind = 'email_resent'").await, 1);

@@ -35,6 +35,7 @@ mod gifts;
 mod gifts_matching;
 mod gifts_pages;
 mod gifts_schedule;
+mod guest_upgrade;
 mod hardening;
 mod headers;
 mod health;

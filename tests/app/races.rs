@@ -222,7 +222,10 @@ async fn the_registration_service_raced_from_many_threads_spends_a_single_use_in
                 let cmd = Admitted::admit(&ctx.limits, cmd).expect("each racer has an allowance");
                 start.wait();
                 let mut conn = db.conn().expect("a pooled connection");
-                service::register(&mut conn, &ctx, cmd).map(|done| done.user_id)
+                service::register(&mut conn, &ctx, cmd).map(|done| match done {
+                    service::Registration::Registered(done) => done.user_id,
+                    service::Registration::InvitationSent { .. } => unreachable!("no guests"),
+                })
             })
         })
         .collect::<Vec<_>>()

@@ -1,9 +1,10 @@
-//! Password-less guests, when the club allows them.
+//! Password-less guests, when the club allows them, and the real accounts they give way to.
 
 use rusqlite::Connection;
+use serde_json::json;
 
 use crate::accounts::model::ClientInfo;
-use crate::accounts::model::{Role, UserStatus, GUEST_EMAIL_DOMAIN};
+use crate::accounts::model::{Role, TokenPurpose, UserStatus, GUEST_EMAIL_DOMAIN};
 use crate::accounts::repo::{self, NewUser};
 use crate::accounts::sessions::{start_session, StartedSession};
 use crate::audit::{self, AuditEvent};
@@ -65,4 +66,40 @@ pub(crate) fn create_guest(
         audit::record(tx, event, now)?;
         start_session(tx, ctx, user_id, client, None)
     })
+}
+
+/// Makes the account `user` with `roles` and returns its id or, when a guest's account holds its address (see
+/// `AddressHolder::is_guest`), turns that guest into it: the same id, so the guest's gift
+/// exchange entries stay theirs, with the new username, password, status and roles (the
+/// guest's name stays unless `user` names one). The guest's sessions, API tokens and unused
+/// sign-in links end, as when a password is set. Audited (`guest_upgraded`, with `via`).
+/// 409 naming the field for a taken username, or for an address a real account holds.
+///
+/// Callers make sure the address is the new owner's (an invitation sent to it, an admin, the
+/// server's operator): a guest's account must not go to whoever types its address.
+pub(crate) fn create_account(
+    conn: &Connection,
+    ctx: &Ctx,
+    user: &NewUser<'_>,
+    roles: &[Role],
+    via: &str,
+) -> Result<i64, AppError> {
+    let now = ctx.now_unix();
+    let guest = repo::address_holder(conn, user.email)?.filter(|h| h.is_guest());
+    let Some(guest) = guest else {
+        let user_id = repo::insert_user(conn, user, now)?;
+        repo::add_roles(conn, user_id, roles)?;
+        return Ok(user_id);
+    };
+    let user_id = guest.user_id;
+    repo::take_over_account(conn, user_id, user, now)?;
+    repo::replace_roles(conn, user_id, roles)?;
+    repo::delete_user_sessions(conn, user_id, None)?;
+    repo::revoke_user_tokens(conn, user_id, None, now)?;
+    repo::revoke_tokens(conn, TokenPurpose::MagicLink, Some(user_id), now)?;
+    let event = AuditEvent::new("guest_upgraded")
+        .target(format!("user:{user_id}"))
+        .detail(json!({ "via": via, "roles": roles, "status": user.status }));
+    audit::record(conn, event, now)?;
+    Ok(user_id)
 }

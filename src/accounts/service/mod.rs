@@ -5,7 +5,7 @@
 //! - `set_password`: one-time set-password links.
 //! - `register`: self-registration, with an invitation or without.
 //! - `devices`: a member's own security: password change, devices, ending sessions.
-//! - `guests`: password-less guests.
+//! - `guests`: password-less guests, and the real accounts that take a guest's address over.
 //!
 //! Below this folder: `accounts::sessions` (sessions, and finishing any sign-in),
 //! `accounts::codes` (emailed codes and links: second factor, claim, sign-in link, reset) and

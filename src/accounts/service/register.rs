@@ -3,6 +3,7 @@
 use rusqlite::Connection;
 use serde_json::json;
 
+use super::guests::create_account;
 use crate::accounts::model::ClientInfo;
 use crate::accounts::model::{Role, UserStatus};
 use crate::accounts::password::check_policy;
@@ -66,11 +67,21 @@ fn chosen_roles(v: &mut Validator, requested: Option<&[String]>, granted: &[Role
     roles.into_vec()
 }
 
-/// The result of a registration: the new account, signed in.
+/// The new account, signed in.
 pub struct Registered {
     pub user_id: i64,
     pub username: String,
     pub session: StartedSession,
+}
+
+/// What a registration did.
+pub enum Registration {
+    Registered(Registered),
+    /// The address is a guest's (of a gift exchange) and nothing showed it is the registrant's:
+    /// a personal invitation was emailed to it instead, to finish registering with.
+    InvitationSent {
+        email: String,
+    },
 }
 
 /// Self-registration, with an invitation or (when the club allows it) without.
@@ -82,11 +93,17 @@ pub struct Registered {
 /// or email. The invitation's use is spent in the same transaction that creates the account,
 /// so it is spent only on success and never twice. The new account starts onboarding and is
 /// signed in. Admitted per client address (10 an hour). Needs a hashing permit.
+///
+/// An address held by a guest's account (someone registered it for a gift exchange) does not
+/// block registering: with a personal invitation for it, the guest's account becomes the new
+/// one, keeping its id and exchange entries. Without one (open registration, a shareable link)
+/// anyone could have typed it, so nothing is created and the address is emailed a personal
+/// invitation granting the roles asked for (`InvitationSent`).
 pub fn register(
     conn: &mut Connection,
     ctx: &Ctx,
     cmd: Admitted<RegisterCommand>,
-) -> Result<Registered, AppError> {
+) -> Result<Registration, AppError> {
     let cmd = cmd.into_inner();
     let token =
         cmd.invite_token.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
@@ -110,8 +127,15 @@ pub fn register(
     let (username, email, phone) = (username.as_str(), email.as_str(), phone.as_str());
     let hash = ctx.passwords.hash(&cmd.password)?;
 
+    // A personal invitation reached this address, so it is the registrant's.
+    let address_proven = granted.email.is_some();
     write_tx(conn, |tx| {
         let now = ctx.now_unix();
+        let guest = repo::address_holder(tx, email)?.is_some_and(|h| h.is_guest());
+        if guest && !address_proven {
+            invites::invite_guest_address(tx, ctx, email, &roles)?;
+            return Ok(Registration::InvitationSent { email: email.to_string() });
+        }
         let user = NewUser {
             username,
             email,
@@ -119,8 +143,7 @@ pub fn register(
             password_hash: Some(&hash),
             status: UserStatus::Onboarding,
         };
-        let user_id = repo::insert_user(tx, &user, now)?;
-        repo::add_roles(tx, user_id, &roles)?;
+        let user_id = create_account(tx, ctx, &user, &roles, "registration")?;
         repo::set_phone(tx, user_id, phone)?;
         members::record_initial_status(tx, user_id, user.status, Some(user_id), now)?;
         let invite_id = match &token {
@@ -138,6 +161,10 @@ pub fn register(
             .detail(json!({ "invite_id": invite_id, "roles": roles }));
         audit::record(tx, event, now)?;
         let session = start_session(tx, ctx, user_id, &cmd.client, None)?;
-        Ok(Registered { user_id, username: username.to_string(), session })
+        Ok(Registration::Registered(Registered {
+            user_id,
+            username: username.to_string(),
+            session,
+        }))
     })
 }

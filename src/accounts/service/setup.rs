@@ -3,6 +3,7 @@
 use rusqlite::Connection;
 use serde_json::json;
 
+use super::guests::create_account;
 use crate::accounts::model::ClientInfo;
 use crate::accounts::model::{Role, TokenPurpose, UserStatus};
 use crate::accounts::password::check_policy;
@@ -101,8 +102,7 @@ pub(crate) fn complete_setup(
         if !setup_open(tx)? || !repo::consume_token(tx, token_id, now)? {
             return Err(setup_gone());
         }
-        let user_id =
-            create_user(tx, username, email, Some(&hash), &[Role::Admin, Role::Member], now)?;
+        let user_id = create_admin_account(tx, ctx, username, email, Some(&hash), "setup")?;
         settings::set(tx, settings::CLUB_NAME, club_name, now)?;
         tx.set_club_name(club_name);
         let session = start_session(tx, ctx, user_id, &cmd.client, None)?;
@@ -123,19 +123,19 @@ pub(crate) fn complete_setup(
     })
 }
 
-fn create_user(
+/// An active admin; a guest's account for the address becomes theirs (whoever runs setup or
+/// the command holds the server, and with it every address).
+fn create_admin_account(
     conn: &Connection,
+    ctx: &Ctx,
     username: &str,
     email: &str,
     password_hash: Option<&str>,
-    roles: &[Role],
-    now: i64,
+    via: &str,
 ) -> Result<i64, AppError> {
     let user =
         NewUser { username, email, display_name: "", password_hash, status: UserStatus::Active };
-    let user_id = repo::insert_user(conn, &user, now)?;
-    repo::add_roles(conn, user_id, roles)?;
-    Ok(user_id)
+    create_account(conn, ctx, &user, &[Role::Admin, Role::Member], via)
 }
 
 // ----- admins from the command line -----
@@ -176,7 +176,7 @@ pub(crate) fn create_admin(
     write_tx(conn, |tx| {
         let now = ctx.now_unix();
         let user_id =
-            create_user(tx, username, email, hash.as_deref(), &[Role::Admin, Role::Member], now)?;
+            create_admin_account(tx, ctx, username, email, hash.as_deref(), "command line")?;
         let event = AuditEvent::new("admin_created")
             .target(format!("user:{user_id}"))
             .detail(json!({ "username": username, "via": "command line" }));

@@ -1,9 +1,14 @@
-//! The link inside a sign-in email, for an admin helping a member whose email does not arrive.
+//! What the outbox may show of an email, decided by its template alone, and the link inside
+//! the emails an admin may pass on when a person's email does not arrive.
+//!
+//! Only invitations and the set-password links and claim codes an admin had sent are ever
+//! shown. A way in that a person asked for themselves (a sign-in link, a reset link, a login
+//! code, a claim code) is theirs alone: shown, it would let an admin sign in as them.
 //!
 //! Tokens are stored only as hashes, so the link is read back from the sealed message itself;
-//! the hash of what is found there then says whether it still works.
+//! the hash of what is found there then says whether it still works and whose account it opens.
 
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::accounts::codes::{code_hash, normalize_code};
 use crate::accounts::model::TokenPurpose;
@@ -12,43 +17,69 @@ use crate::crypto::token_hash;
 use crate::ctx::Ctx;
 use crate::error::AppError;
 
-/// The emails that carry a way in.
+/// What the outbox may show of an email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Disclosure {
+    /// It holds a way in meant for its recipient alone: admins see that it was sent (these
+    /// words), never what it holds.
+    Withheld(&'static str),
+    /// It holds a link an admin may pass on (see `copy_link` for when).
+    Link(LinkKind),
+    /// Nothing in it to pass on.
+    Nothing,
+}
+
+impl Disclosure {
+    /// Decided by the template the email was made from. An email that is not named here is
+    /// never opened for an admin, so a new template holding a secret stays hidden by default.
+    pub(crate) fn of_template(template: &str) -> Disclosure {
+        match template {
+            "invite" => Disclosure::Link(LinkKind::Invite),
+            "member_claim_code" => Disclosure::Link(LinkKind::Claim),
+            "set_password" | "member_set_password" => Disclosure::Link(LinkKind::SetPassword),
+            "magic_link" => Disclosure::Withheld("A sign-in link and its code were sent."),
+            "password_reset" => Disclosure::Withheld("A password reset link was sent."),
+            "two_factor_code" => Disclosure::Withheld("A login code was sent."),
+            "claim_code" => Disclosure::Withheld("A claim code the person asked for was sent."),
+            "gift_registered" | "gift_access" => {
+                Disclosure::Withheld("A sign-in link to their gift exchange was sent.")
+            }
+            _ => Disclosure::Nothing,
+        }
+    }
+
+    /// The words shown instead of a withheld email's content.
+    pub(crate) fn withheld(self) -> Option<&'static str> {
+        match self {
+            Disclosure::Withheld(words) => Some(words),
+            _ => None,
+        }
+    }
+}
+
+/// The links an admin may pass on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum LinkKind {
     Invite,
+    /// A claim code an admin had sent (the link is the claim page; the code is the secret).
     Claim,
-    MagicLink,
-    PasswordReset,
+    /// A set-password link made by an admin or the `admin create` command.
     SetPassword,
 }
 
 impl LinkKind {
-    /// The kind of link an email template carries, if any.
-    pub(crate) fn of_template(template: &str) -> Option<LinkKind> {
-        match template {
-            "invite" => Some(LinkKind::Invite),
-            "claim_code" => Some(LinkKind::Claim),
-            "magic_link" => Some(LinkKind::MagicLink),
-            "password_reset" => Some(LinkKind::PasswordReset),
-            "set_password" => Some(LinkKind::SetPassword),
-            _ => None,
-        }
-    }
-
     /// The path every link of this kind starts with.
     fn path(self) -> &'static str {
         match self {
             LinkKind::Invite => "/join/",
             LinkKind::Claim => "/claim",
-            LinkKind::MagicLink => "/auth/magic/",
-            LinkKind::PasswordReset => "/reset/",
             LinkKind::SetPassword => "/set-password/",
         }
     }
 
-    /// Whether the email also holds a short code to type (claim codes and sign-in codes).
+    /// Whether the email also holds a short code to type.
     fn has_code(self) -> bool {
-        matches!(self, LinkKind::Claim | LinkKind::MagicLink)
+        matches!(self, LinkKind::Claim)
     }
 }
 
@@ -86,45 +117,50 @@ fn find_code(text: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Whether a found link would still let someone in.
+/// Whom a found link would let in, while it still works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Liveness {
-    /// Unused and unexpired.
-    Live,
-    /// Expired, used, revoked or replaced by a newer one.
-    Dead,
+pub(crate) enum Opens {
+    /// Whoever registers with the invitation.
+    NewAccount,
+    /// This existing account.
+    Account(i64),
+    /// Nobody any more: expired, used, revoked or replaced by a newer one.
+    Nothing,
 }
 
 /// Looks the link's secret up by its hash. `to` is the address the email went to (a claim code
 /// is only six characters: it must also be that person's).
-pub(crate) fn liveness(
+pub(crate) fn opens(
     conn: &Connection,
     ctx: &Ctx,
     kind: LinkKind,
     link: &FoundLink,
     to: &str,
-) -> Result<Liveness, AppError> {
+) -> Result<Opens, AppError> {
     let now = ctx.now_unix();
-    let token_live = |purpose| -> Result<bool, AppError> {
-        Ok(accounts::find_live_token(conn, purpose, &token_hash(&link.secret), now)?.is_some())
-    };
-    let live = match kind {
-        LinkKind::Invite => crate::invites::service::live(conn, ctx, &link.secret).is_ok(),
-        LinkKind::MagicLink => token_live(TokenPurpose::MagicLink)?,
-        LinkKind::PasswordReset => token_live(TokenPurpose::PasswordReset)?,
-        LinkKind::SetPassword => token_live(TokenPurpose::SetPassword)?,
+    let account = match kind {
+        LinkKind::Invite => {
+            let live = crate::invites::service::live(conn, ctx, &link.secret).is_ok();
+            return Ok(if live { Opens::NewAccount } else { Opens::Nothing });
+        }
+        LinkKind::SetPassword => {
+            let hash = token_hash(&link.secret);
+            accounts::find_live_token(conn, TokenPurpose::SetPassword, &hash, now)?
+                .and_then(|(_, user_id)| user_id)
+        }
         LinkKind::Claim => {
             let hash = code_hash(ctx, TokenPurpose::Claim, &normalize_code(&link.secret));
             conn.query_row(
-                "SELECT count(*) FROM one_time_tokens t JOIN users u ON u.id = t.user_id
+                "SELECT u.id FROM one_time_tokens t JOIN users u ON u.id = t.user_id
                   WHERE t.purpose = ?1 AND t.code_hash = ?2 AND u.email = ?3
                     AND t.used_at IS NULL AND t.expires_at > ?4",
                 params![TokenPurpose::Claim.as_str(), hash, to, now],
                 |r| r.get::<_, i64>(0),
-            )? > 0
+            )
+            .optional()?
         }
     };
-    Ok(if live { Liveness::Live } else { Liveness::Dead })
+    Ok(account.map_or(Opens::Nothing, Opens::Account))
 }
 
 #[cfg(test)]
@@ -134,25 +170,37 @@ mod tests {
     const BASE: &str = "https://club.example";
 
     #[test]
-    fn link_templates_are_recognised_and_others_are_not() {
-        assert_eq!(LinkKind::of_template("invite"), Some(LinkKind::Invite));
-        assert_eq!(LinkKind::of_template("claim_code"), Some(LinkKind::Claim));
-        assert_eq!(LinkKind::of_template("magic_link"), Some(LinkKind::MagicLink));
-        assert_eq!(LinkKind::of_template("password_reset"), Some(LinkKind::PasswordReset));
-        assert_eq!(LinkKind::of_template("two_factor_code"), None);
-        assert_eq!(LinkKind::of_template("notice"), None);
+    fn ways_in_a_person_asked_for_are_withheld_and_only_links_an_admin_sent_are_shown() {
+        for template in [
+            "magic_link",
+            "password_reset",
+            "two_factor_code",
+            "claim_code",
+            "gift_registered",
+            "gift_access",
+        ] {
+            let shown = Disclosure::of_template(template);
+            assert!(shown.withheld().is_some_and(|w| w.ends_with(" sent.")), "{template}");
+        }
+        assert_eq!(Disclosure::of_template("invite"), Disclosure::Link(LinkKind::Invite));
+        assert_eq!(Disclosure::of_template("member_claim_code"), Disclosure::Link(LinkKind::Claim));
+        for template in ["set_password", "member_set_password"] {
+            assert_eq!(Disclosure::of_template(template), Disclosure::Link(LinkKind::SetPassword));
+        }
+        for template in ["notice", "link_viewed", "welcome_admin", "a_template_from_later"] {
+            assert_eq!(Disclosure::of_template(template), Disclosure::Nothing, "{template}");
+        }
     }
 
     #[test]
     fn the_link_and_its_token_are_read_from_the_text() {
-        let text = "Open this link:\n\nhttps://club.example/auth/magic/abc_DEF-123\n\nOr enter\n\n    K7P2QX\n";
-        let found = find_link(text, BASE, LinkKind::MagicLink).unwrap();
-        assert_eq!(found.url, "https://club.example/auth/magic/abc_DEF-123");
+        let text = "Choose it here:\n\nhttps://club.example/set-password/abc_DEF-123\n\nBye";
+        let found = find_link(text, BASE, LinkKind::SetPassword).unwrap();
+        assert_eq!(found.url, "https://club.example/set-password/abc_DEF-123");
         assert_eq!(found.secret, "abc_DEF-123");
-        assert_eq!(found.code.as_deref(), Some("K7P2QX"));
-        let reset =
-            find_link("Go to https://club.example/reset/tok.", BASE, LinkKind::PasswordReset);
-        assert_eq!(reset.unwrap().secret, "tok.");
+        assert_eq!(found.code, None);
+        let invite = find_link("Go to https://club.example/join/tok.", BASE, LinkKind::Invite);
+        assert_eq!(invite.unwrap().secret, "tok.");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The email outbox screen: every message with its delivery state, resending, the link inside
-//! sign-in emails for admins helping a member, and a test email with a diagnosis.
+//! invitations and admin-sent set-password and claim emails for admins helping a member, and a
+//! test email with a diagnosis. What a person asked for to get in is never shown.
 
 pub(crate) mod api;
 pub(crate) mod diagnose;

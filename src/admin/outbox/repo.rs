@@ -72,6 +72,28 @@ pub(crate) fn sealed_text(conn: &Connection, id: i64) -> Result<Option<String>, 
         .optional()?)
 }
 
+/// The account a link in an email opens, as the outbox needs it.
+#[derive(Debug, Clone)]
+pub(crate) struct LinkAccount {
+    pub username: String,
+    pub email: String,
+    /// Whether they ever signed in (by any way).
+    pub signed_in: bool,
+}
+
+pub(crate) fn link_account(
+    conn: &Connection,
+    user_id: i64,
+) -> Result<Option<LinkAccount>, AppError> {
+    Ok(conn
+        .query_row(
+            "SELECT username, email, last_login_at IS NOT NULL FROM users WHERE id = ?1",
+            [user_id],
+            |r| Ok(LinkAccount { username: r.get(0)?, email: r.get(1)?, signed_in: r.get(2)? }),
+        )
+        .optional()?)
+}
+
 /// Puts a sent or failed message back in the queue with a fresh count of attempts, due now.
 /// False when it is already queued (the worker may hold it right now).
 pub(crate) fn requeue(conn: &Connection, id: i64, now: i64) -> Result<bool, AppError> {

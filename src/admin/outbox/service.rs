@@ -1,4 +1,5 @@
-//! Outbox use cases for admins: the list, resending, copying a sign-in link, the test email.
+//! Outbox use cases for admins: the list, resending, copying a link an admin may pass on, the
+//! test email.
 
 use std::str::FromStr;
 
@@ -7,12 +8,13 @@ use serde_json::json;
 
 use super::diagnose::{classify, explain, Facts};
 use super::input::{OutboxQuery, TestEmailInput};
-use super::links::{self, LinkKind, Liveness};
+use super::links::{self, Disclosure, LinkKind, Opens};
 use super::repo;
 use super::views::{CopiedLink, OutboxItem, OutboxList, StatusCount, TestEmailResult};
 use crate::accounts::model::Actor;
 use crate::audit::{self, AuditEvent};
 use crate::ctx::Ctx;
+use crate::email;
 use crate::email::outbox::{status_counts, Status};
 use crate::email::seal::Sealer;
 use crate::email::transport::SentEmail;
@@ -96,11 +98,24 @@ pub(crate) fn resend(
     Ok(OutboxItem::of(get_or_404(conn, id)?))
 }
 
-/// Shows the link inside an invitation, claim, sign-in, reset or set-password email, so an
-/// admin can pass it on when email does not arrive; audited (`email_link_viewed`). Admins
-/// only; 404 for an unknown id; 409 `no_link` for other emails (or when no link is found in
-/// the message); 409 `link_expired` when the link no longer works (expired, used, revoked or
-/// replaced by a newer one), since handing it on would not help.
+fn withheld_error() -> AppError {
+    AppError::forbidden(
+        "This email holds a way into someone's account that is meant for them alone, so it is \
+         never shown. Resend it, or ask them to request a new one.",
+    )
+    .with_code("link_withheld")
+}
+
+/// Shows the link inside an invitation, or inside a set-password or claim email an admin had
+/// sent, so an admin can pass it on when email does not arrive; audited (`email_link_viewed`).
+/// A set-password link or claim code is shown only while its account has never signed in
+/// (there is nothing of theirs yet to read), and the account's owner is emailed that an admin
+/// viewed it. Admins only; 404 for an unknown id; 403 `link_withheld` for a way in meant for
+/// its recipient alone (sign-in and reset links, login codes, claim codes the person asked
+/// for, and set-password links and claim codes of accounts that have signed in); 409 `no_link`
+/// for other emails (or when no link is found in the message); 409 `link_expired` when the
+/// link no longer works (expired, used, revoked or replaced by a newer one), since handing it
+/// on would not help.
 pub(crate) fn copy_link(
     conn: &Connection,
     ctx: &Ctx,
@@ -111,38 +126,61 @@ pub(crate) fn copy_link(
     admin_only(actor)?;
     let row = get_or_404(conn, id)?;
     let no_link = || {
-        AppError::conflict("This email carries no sign-in, invitation or reset link.")
+        AppError::conflict("This email carries no invitation, set-password link or claim code.")
             .with_code("no_link")
     };
-    let kind = LinkKind::of_template(&row.template).ok_or_else(no_link)?;
+    let kind = match Disclosure::of_template(&row.template) {
+        Disclosure::Link(kind) => kind,
+        Disclosure::Withheld(_) => return Err(withheld_error()),
+        Disclosure::Nothing => return Err(no_link()),
+    };
     let sealed = repo::sealed_text(conn, id)?.ok_or_else(no_link)?;
     let text = Sealer::new(&ctx.secret).open(&sealed)?;
     let found = links::find_link(&text, &ctx.config.public_url(), kind).ok_or_else(no_link)?;
-    if links::liveness(conn, ctx, kind, &found, &row.to)? == Liveness::Dead {
-        return Err(AppError::conflict(
-            "This link no longer works: it expired, was used, or a newer one replaced it. \
-             Send the person a new one instead.",
-        )
-        .with_code("link_expired"));
+    let account = match links::opens(conn, ctx, kind, &found, &row.to)? {
+        Opens::Nothing => {
+            return Err(AppError::conflict(
+                "This link no longer works: it expired, was used, or a newer one replaced it. \
+                 Send the person a new one instead.",
+            )
+            .with_code("link_expired"))
+        }
+        Opens::NewAccount => None,
+        Opens::Account(user_id) => {
+            let account = repo::link_account(conn, user_id)?.ok_or_else(no_link)?;
+            if account.signed_in {
+                return Err(withheld_error());
+            }
+            Some((user_id, account))
+        }
+    };
+    let now = ctx.now_unix();
+    if let Some((_, account)) = &account {
+        tell_member(conn, ctx, actor, kind, account)?;
     }
     let event = AuditEvent::new("email_link_viewed")
         .actor_opt(actor.user_id())
         .target(format!("email:{id}"))
-        .detail(json!({ "to": row.to, "template": row.template }))
+        .detail(json!({
+            "to": row.to,
+            "template": row.template,
+            "user_id": account.as_ref().map(|(user_id, _)| user_id),
+            "told_member": account.is_some(),
+        }))
         .ip(ip);
-    audit::record(conn, event, ctx.now_unix())?;
+    audit::record(conn, event, now)?;
     let note = match kind {
         LinkKind::Claim => {
-            "Give the person the code; they enter it with their email address \
-                            at this page and choose a password."
+            "Give the person the code; they enter it with their email address at this page and \
+             choose a password. They were told by email that you viewed it."
         }
         LinkKind::Invite => {
-            "Anyone with this link can create an account with what the \
-                             invitation grants: give it only to the person it was meant for."
+            "Anyone with this link can create an account with what the invitation grants: give \
+             it only to the person it was meant for."
         }
-        _ => {
-            "This link signs the person in or lets them choose a password: give it only to \
-              them, by a channel you trust. It works once."
+        LinkKind::SetPassword => {
+            "This link lets the person choose a password: give it only to them, by a channel \
+             you trust. It works once. They were told by email that you viewed it."
         }
     };
     Ok(CopiedLink {
@@ -152,8 +190,34 @@ pub(crate) fn copy_link(
         url: found.url,
         code: found.code,
         live: true,
+        told_member: account.is_some(),
         note: note.to_string(),
     })
+}
+
+/// Emails the owner of an account that an admin viewed the way into it, so a view they did not
+/// ask for does not go unnoticed.
+fn tell_member(
+    conn: &Connection,
+    ctx: &Ctx,
+    actor: &Actor,
+    kind: LinkKind,
+    account: &repo::LinkAccount,
+) -> Result<(), AppError> {
+    let club_name = settings::get(conn, settings::CLUB_NAME)?
+        .unwrap_or_else(|| settings::DEFAULT_CLUB_NAME.to_string());
+    let admin = match actor {
+        Actor::User(user) => user.username.clone(),
+    };
+    let data = json!({
+        "club_name": club_name,
+        "username": account.username,
+        "admin": admin,
+        "claim": kind == LinkKind::Claim,
+        "claim_url": ctx.url("/claim"),
+    });
+    email::queue(conn, ctx, &account.email, "link_viewed", &data)?;
+    Ok(())
 }
 
 /// Sends a test email to `to` right away through the configured transport (not the outbox,

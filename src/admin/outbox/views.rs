@@ -4,6 +4,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::diagnose::Diagnosis;
+use super::links::Disclosure;
 use super::repo::OutboxRow;
 use crate::clock::rfc3339_at;
 
@@ -24,14 +25,21 @@ pub(crate) struct OutboxItem {
     /// When the worker tries next (queued messages only).
     #[schemars(extend("format" = "date-time"))]
     pub next_attempt_at: Option<String>,
-    /// Whether it carries a sign-in, invitation or reset link an admin may copy.
+    /// Whether it carries a link an admin may copy: an invitation, or a set-password link or
+    /// claim code an admin had sent.
     pub has_link: bool,
+    /// For an email holding a way in meant for its recipient alone (a sign-in or reset link, a
+    /// login code, a claim code they asked for): what it held, in words, as "A login code was
+    /// sent.". Its link and code are never shown.
+    pub withheld: Option<String>,
 }
 
 impl OutboxItem {
     pub(crate) fn of(row: OutboxRow) -> OutboxItem {
+        let disclosure = Disclosure::of_template(&row.template);
         OutboxItem {
-            has_link: super::links::LinkKind::of_template(&row.template).is_some(),
+            has_link: matches!(disclosure, Disclosure::Link(_)),
+            withheld: disclosure.withheld().map(str::to_string),
             next_attempt_at: (row.status == "queued").then(|| rfc3339_at(row.next_attempt_at)),
             created_at: rfc3339_at(row.created_at),
             sent_at: row.sent_at.map(rfc3339_at),
@@ -65,17 +73,21 @@ pub(crate) struct StatusCount {
     pub count: i64,
 }
 
-/// The link of a sign-in, invitation or reset email, shown to an admin.
+/// The link of an invitation, or of a set-password or claim email an admin had sent, shown to
+/// an admin.
 #[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct CopiedLink {
     pub email_id: i64,
     pub to: String,
     pub template: String,
     pub url: String,
-    /// The code to type with it (claim and sign-in emails).
+    /// The code to type with it (claim emails).
     pub code: Option<String>,
     /// Always true when shown: dead links are refused.
     pub live: bool,
+    /// Whether the account's owner was emailed that an admin viewed it (set-password links
+    /// and claim codes; an invitation has no account yet).
+    pub told_member: bool,
     pub note: String,
 }
 

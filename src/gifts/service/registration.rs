@@ -45,7 +45,9 @@ impl Limited for Registration {
 }
 
 /// A password-less guest account for `email`, active, holding only the guest role: it signs
-/// in by emailed link and reaches its exchanges and nothing of the member area.
+/// in by emailed link and reaches its exchanges and nothing of the member area. It never keeps
+/// the address from a real account: one made for it later takes this account over, exchange
+/// entries and all (`accounts::service::create_account`).
 fn create_guest(conn: &Connection, ctx: &Ctx, name: &str, email: &str) -> Result<i64, AppError> {
     let now = ctx.now_unix();
     let username = format!("guest-{}", random_code(10).to_lowercase());
