@@ -49,7 +49,6 @@ pub const KEYS: &[&str] = &[
     "db_pool_size",
     "db_timeout_secs",
     "ws_heartbeat_secs",
-    "idle_timeout_secs",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -98,8 +97,6 @@ pub struct AppConfig {
     pub db_timeout_secs: u64,
     /// How often a WebSocket is pinged and its access re-checked.
     pub ws_heartbeat_secs: u64,
-    /// A connection on which nothing moves either way for this long is closed.
-    pub idle_timeout_secs: u64,
 }
 
 /// A configuration problem, worded for the person starting the server.
@@ -270,12 +267,6 @@ impl AppConfig {
         if !(1..=300).contains(&self.ws_heartbeat_secs) {
             problems.push("ws_heartbeat_secs must be between 1 and 300".to_string());
         }
-        if !(1..=3600).contains(&self.idle_timeout_secs) {
-            problems.push("idle_timeout_secs must be between 1 and 3600".to_string());
-        } else if self.idle_timeout_secs <= self.ws_heartbeat_secs {
-            // A live socket is quiet between pings; it must not count as idle.
-            problems.push("idle_timeout_secs must be longer than ws_heartbeat_secs".to_string());
-        }
         if problems.is_empty() {
             Ok(())
         } else {
@@ -392,17 +383,6 @@ mod tests {
         assert!(err.contains("log_level"), "{err}");
         assert!(err.contains("secret_key"), "{err}");
         assert!(err.contains("session_idle_minutes"), "{err}");
-    }
-
-    #[test]
-    fn live_sockets_must_not_count_as_idle_between_pings() {
-        let mut config = AppConfig::defaults();
-        config.ws_heartbeat_secs = 60;
-        config.idle_timeout_secs = 30;
-        let err = config.validate().unwrap_err().to_string();
-        assert!(err.contains("idle_timeout_secs must be longer than ws_heartbeat_secs"), "{err}");
-        config.idle_timeout_secs = 0;
-        assert!(config.validate().unwrap_err().to_string().contains("between 1 and 3600"));
     }
 
     #[test]

@@ -330,49 +330,12 @@ pub fn serve(config: AppConfig) -> Result<(), String> {
         .thread_name("clubroom-worker")
         .build()
         .map_err(|e| format!("could not start the runtime: {e}"))?;
-    runtime.block_on(serve_behind_front(config))
-}
-
-/// Rocket on a loopback port behind the front door (see `web::front`), which listens on the
-/// configured address and closes idle connections.
-async fn serve_behind_front(config: AppConfig) -> Result<(), String> {
-    let (address, port) = (config.address, config.port);
-    let idle = Duration::from_secs(config.idle_timeout_secs);
-    let front = web::front::Front::bind(address, port, idle)
-        .await
-        .map_err(|e| format!("could not listen on {address} port {port}: {e}"))?;
-    let listening = front.local_addr().map_err(|e| e.to_string())?;
-    let loopback = std::net::Ipv4Addr::LOCALHOST;
-    let rocket = rocket(config);
-    let figment = rocket.figment().clone().merge(("address", loopback)).merge(("port", 0));
-    let (upstream_tx, upstream_rx) = tokio::sync::oneshot::channel();
-    let upstream_tx = std::sync::Mutex::new(Some(upstream_tx));
-    let rocket = rocket
-        .configure(figment)
-        .attach(web::front::ClientAddresses(front.peers()))
-        .attach(AdHoc::on_liftoff("Clubroom front door", move |rocket| {
-            let upstream = std::net::SocketAddr::new(rocket.config().address, rocket.config().port);
-            if let Some(tx) = upstream_tx.lock().ok().and_then(|mut tx| tx.take()) {
-                let _ = tx.send(upstream);
+    runtime.block_on(async move {
+        rocket(config).launch().await.map(|_| ()).map_err(|e| match e.kind() {
+            rocket::error::ErrorKind::FailedFairings(_) => {
+                "start-up failed (see above)".to_string()
             }
-            Box::pin(async {})
-        }))
-        .ignite()
-        .await
-        .map_err(launch_error)?;
-    let shutdown = rocket.shutdown();
-    tokio::spawn(async move {
-        if let Ok(upstream) = upstream_rx.await {
-            log::warn!(target: web::logging::LAUNCH, "Clubroom is listening on http://{listening}");
-            front.run(upstream, shutdown).await;
-        }
-    });
-    rocket.launch().await.map(|_| ()).map_err(launch_error)
-}
-
-fn launch_error(e: rocket::Error) -> String {
-    match e.kind() {
-        rocket::error::ErrorKind::FailedFairings(_) => "start-up failed (see above)".to_string(),
-        _ => e.to_string(),
-    }
+            _ => e.to_string(),
+        })
+    })
 }

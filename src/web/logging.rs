@@ -104,10 +104,6 @@ struct ServerLog {
     level: LevelFilter,
 }
 
-/// The target of Clubroom's start-up lines (logged as warnings, so that `critical` shows them),
-/// printed at every level but `off`, without a "Warning:" prefix.
-pub(crate) const LAUNCH: &str = "clubroom::launch";
-
 /// Module paths of libraries that log only for debugging.
 const DEBUG_ONLY: &[&str] = &["hyper", "rustls", "r2d2"];
 
@@ -116,11 +112,7 @@ impl ServerLog {
         let module = record.module_path().unwrap_or("");
         let debugging = self.level >= LevelFilter::Debug;
         if record.target().starts_with("rocket::launch") {
-            // Rocket's start-up summary describes Rocket behind the front door (a loopback
-            // address): for debugging only. Clubroom says where it listens itself.
-            return debugging;
-        }
-        if record.target() == LAUNCH {
+            // Rocket's start-up summary, shown as Rocket shows it: at every level but off.
             return self.level > LevelFilter::Off;
         }
         if record.level() > self.level {
@@ -141,9 +133,7 @@ impl ServerLog {
 
 impl log::Log for ServerLog {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        metadata.level() <= self.level
-            || metadata.target().starts_with("rocket::launch")
-            || metadata.target() == LAUNCH
+        metadata.level() <= self.level || metadata.target().starts_with("rocket::launch")
     }
 
     fn log(&self, record: &Record<'_>) {
@@ -154,7 +144,7 @@ impl log::Log for ServerLog {
         let message = redact(&message);
         let indented = record.target().ends_with('_');
         let prefix = match record.level() {
-            _ if record.target().starts_with("rocket::launch") || record.target() == LAUNCH => "",
+            _ if record.target().starts_with("rocket::launch") => "",
             Level::Error if !indented => "Error: ",
             Level::Warn if !indented => "Warning: ",
             _ => "",

@@ -6,7 +6,6 @@ pub(crate) mod chart;
 pub(crate) mod csrf;
 pub(crate) mod download;
 pub(crate) mod errors;
-pub(crate) mod front;
 pub(crate) mod guards;
 pub(crate) mod headers;
 pub mod health;

@@ -23,7 +23,6 @@ mod cards;
 mod chat;
 mod chat_pages;
 mod cli;
-mod connections;
 mod crash;
 mod csrf;
 mod docs;
