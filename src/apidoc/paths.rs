@@ -177,7 +177,7 @@ fn accounts() -> Vec<Op> {
             .ok(201, "The secret, as a link for a QR code and as text.", r("AppEnrolmentView"))
             .errors(&[409]),
         post("/api/v1/auth/authenticator/confirm", "Confirm the authenticator app with its first code")
-            .about("The first app or passkey of an account comes with ten recovery codes, shown once.")
+            .about("The first app of an account comes with ten recovery codes, shown once.")
             .access(Access::SignedIn)
             .json(r("CodeInput"))
             .ok(200, "Set up.", r("RecoveryCodesView"))
