@@ -33,11 +33,6 @@ fn code_matches(ctx: &Ctx, purpose: TokenPurpose, token: &CodeToken, code: &str)
     constant_time_eq(&hex::encode(stored), &hex::encode(given))
 }
 
-fn club_name(conn: &Connection) -> Result<String, AppError> {
-    Ok(settings::get(conn, settings::CLUB_NAME)?
-        .unwrap_or_else(|| settings::DEFAULT_CLUB_NAME.into()))
-}
-
 /// Checks `code` for a live token row: Ok when it matches (the row is then spent); otherwise
 /// the wrong try is counted (the code dies at the limit) and the answer is `invalid_code`.
 /// Returns the refusal as `Ok(Err(..))` so the caller's transaction commits the count.
@@ -174,7 +169,7 @@ pub(crate) fn send_claim_code(
         },
         now,
     )?;
-    let data = json!({ "club_name": club_name(conn)?, "code": code, "minutes": minutes, "url": ctx.url("/claim") });
+    let data = json!({ "club_name": settings::club_name(conn)?, "code": code, "minutes": minutes, "url": ctx.url("/claim") });
     let template = match sender {
         ClaimSender::Owner => "claim_code",
         ClaimSender::Admin => "member_claim_code",
@@ -278,7 +273,7 @@ pub(crate) fn request_magic_link(
         now,
     )?;
     let data = json!({
-        "club_name": club_name(conn)?,
+        "club_name": settings::club_name(conn)?,
         "url": ctx.url(&format!("/auth/magic/{token}")),
         "code": code,
         "code_url": ctx.url("/login/code"),
@@ -423,7 +418,7 @@ pub(crate) fn request_reset(conn: &Connection, ctx: &Ctx, email: &str) -> Result
         now + minutes * 60,
     )?;
     let data = json!({
-        "club_name": club_name(conn)?,
+        "club_name": settings::club_name(conn)?,
         "url": ctx.url(&format!("/reset/{token}")),
         "minutes": minutes,
     });

@@ -68,11 +68,6 @@ fn methods(first: FirstFactor, factors: Factors, has_password: bool) -> Vec<Meth
     offered
 }
 
-fn club_name(conn: &Connection) -> Result<String, AppError> {
-    Ok(crate::settings::get(conn, crate::settings::CLUB_NAME)?
-        .unwrap_or_else(|| crate::settings::DEFAULT_CLUB_NAME.into()))
-}
-
 /// Where a sign-in goes once `first` is proven for `user_id`: a session (or tokens) when no
 /// second step is required; otherwise a challenge naming the accepted second factors (an
 /// emailed code is sent when it is one of them). 403 `second_step_unavailable` when the
@@ -124,7 +119,7 @@ pub(crate) fn after_first_factor(
     )?;
     if let Some(code) = code {
         let to = accounts::email_of(conn, user_id)?;
-        let data = json!({ "club_name": club_name(conn)?, "code": code, "minutes": minutes });
+        let data = json!({ "club_name": crate::settings::club_name(conn)?, "code": code, "minutes": minutes });
         email::queue(conn, ctx, &to, "two_factor_code", &data)?;
     }
     let event = AuditEvent::new("two_factor_challenge")

@@ -54,6 +54,11 @@ crate::values::string_enum! {
     }
 }
 
+/// The club's name, or the default one before an admin set it.
+pub(crate) fn club_name(conn: &Connection) -> Result<String, AppError> {
+    Ok(get(conn, CLUB_NAME)?.unwrap_or_else(|| DEFAULT_CLUB_NAME.into()))
+}
+
 /// The account-related club settings, with their defaults applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub(crate) struct AccountSettings {

@@ -64,8 +64,7 @@ pub(crate) fn notify(
     if to.ends_with(crate::accounts::model::GUEST_EMAIL_DOMAIN) {
         return Ok(());
     }
-    let club = crate::settings::get(conn, crate::settings::CLUB_NAME)?
-        .unwrap_or_else(|| crate::settings::DEFAULT_CLUB_NAME.into());
+    let club = crate::settings::club_name(conn)?;
     let data = json!({ "club_name": club, "change": change, "url": ctx.url("/account") });
     email::queue(conn, ctx, &to, "sign_in_methods_changed", &data)?;
     Ok(())
@@ -96,8 +95,7 @@ pub(crate) fn enrolment(
     user_id: i64,
     secret: &[u8],
 ) -> Result<AppEnrolmentView, AppError> {
-    let club = crate::settings::get(conn, crate::settings::CLUB_NAME)?
-        .unwrap_or_else(|| crate::settings::DEFAULT_CLUB_NAME.into());
+    let club = crate::settings::club_name(conn)?;
     let account = crate::accounts::repo::username_of(conn, user_id)?.unwrap_or_default();
     let label = totp::Label { issuer: &club, account: &account };
     Ok(AppEnrolmentView {
